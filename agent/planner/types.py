@@ -1,0 +1,41 @@
+"""The planner's output and its one error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One ``order_send`` request, ready but for ``type_filling`` (the MT5 adapter picks it from the symbol).
+
+    ``request`` uses the MetaTrader5 module's keys and types exactly (floats for prices and volumes, ints for
+    enums and tickets; mt5-api §1.7). ``description`` is the line shown on the signal, e.g.
+    ``"close long #1234 0.5 lots EURUSD"``. ``opens`` is True for steps that add exposure.
+    """
+
+    request: dict[str, Any]
+    description: str
+    opens: bool = False
+
+
+@dataclass
+class Plan:
+    """The requests to send, in order, and notes for the signal log (``"no short positions to close"``)."""
+
+    requests: list[PlannedRequest] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class PlanRejected(Exception):
+    """The alert cannot be turned into orders. ``str(exc)`` is a sentence a trader can act on.
+
+    ``outcome`` is the signal status it leads to: ``"rejected"`` when the alert or the settings are wrong
+    (unknown symbol, volume below the minimum), ``"discarded"`` when a filter deliberately skipped it
+    (spread filter, max open positions) or there was nothing to do.
+    """
+
+    def __init__(self, message: str, outcome: Literal["rejected", "discarded"] = "rejected") -> None:
+        super().__init__(message)
+        self.outcome = outcome

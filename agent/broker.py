@@ -1,0 +1,57 @@
+"""Opens the terminal the agent trades on: the real ``MetaTrader5`` package, or the simulator (paper mode).
+
+This is the one place that chooses; everything downstream runs the same code for both.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from agent.mt5.adapter import Mt5Terminal, TerminalConfig
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    """``kind="sim"``: the embedded simulator, its state kept in ``state_dir`` across restarts, with a
+    netting or hedging account of ``sim_balance`` (account currency USD) and an optional broker suffix.
+    ``kind="mt5"``: the real terminal at ``terminal`` (Windows only)."""
+
+    kind: Literal["sim", "mt5"] = "sim"
+    state_dir: Path | None = None
+    sim_margin_mode: Literal["netting", "hedging"] = "netting"
+    sim_balance: float = 10_000.0
+    sim_symbol_suffix: str = ""
+    terminal: TerminalConfig = TerminalConfig()
+
+
+class BrokerUnavailable(RuntimeError):
+    """The configured broker cannot be used on this machine (e.g. MetaTrader5 is not installed)."""
+
+
+def open_terminal(config: BrokerConfig) -> Mt5Terminal:
+    """Build the terminal adapter for ``config`` (not yet connected: call ``connect()``).
+
+    :raises BrokerUnavailable: ``kind="mt5"`` but the MetaTrader5 package cannot be imported.
+    """
+    if config.kind == "mt5":
+        try:
+            module = importlib.import_module("MetaTrader5")
+        except ImportError as exc:
+            raise BrokerUnavailable(
+                "The MetaTrader5 package is not installed. It exists for Windows only; on other systems use "
+                'the simulator (broker = "sim").'
+            ) from exc
+        return Mt5Terminal(module, config.terminal)
+    from agent import mt5sim
+    from agent.mt5sim import control
+
+    control.configure(
+        config.state_dir,
+        margin_mode=config.sim_margin_mode,
+        balance=config.sim_balance,
+        symbol_suffix=config.sim_symbol_suffix,
+    )
+    return Mt5Terminal(mt5sim, TerminalConfig(), price_feed=control.set_quote)

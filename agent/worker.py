@@ -1,0 +1,133 @@
+"""The agent's main loop: connect to the terminal, reconcile unfinished jobs, long-poll, execute, report.
+
+It runs in its own process (``tvbridge agent``) because the ``MetaTrader5`` extension never releases the GIL
+and its calls block with no time-out (mt5-api §5.1): in the server process one broker round trip would
+freeze webhook intake.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from agent.client import ServerClient
+from agent.executor import JobExecutor, build_snapshot
+from agent.mt5.adapter import Mt5Terminal
+from agent.mt5.errors import OrderRefused, TerminalUnavailable
+
+logger = logging.getLogger(__name__)
+
+#: Seconds each long-poll waits for a job.
+POLL_WAIT = 25.0
+
+
+class AgentWorker:
+    """One agent: ``run()`` blocks until ``stop()`` (from a signal handler or another thread)."""
+
+    def __init__(
+        self, client: ServerClient, terminal: Mt5Terminal, *, snapshot_interval: float = 10.0, broker_name: str = "sim"
+    ) -> None:
+        self.client = client
+        self.terminal = terminal
+        self.executor = JobExecutor(terminal)
+        self.snapshot_interval = snapshot_interval
+        self.broker_name = broker_name
+        self._stop = threading.Event()
+        self._connected = False
+        self._last_error: str | None = None
+        #: True while waiting for a job (nothing in flight): a stop signal may then exit at once.
+        self.idle = False
+
+    def stop(self) -> None:
+        """Ask the loop to finish after the current job (a trade in flight is never abandoned)."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Connect, reconcile, then serve jobs until stopped."""
+        self._ensure_connected()
+        snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
+        snapshots.start()
+        self._reconcile_unfinished()
+        while not self._stop.is_set():
+            try:
+                self.idle = True
+                job = self.client.next_job(wait=POLL_WAIT)
+            except httpx.HTTPError as exc:
+                self.idle = False
+                logger.warning("cannot reach the server (%s); retrying", exc)
+                self._stop.wait(1.0)
+                continue
+            self.idle = False
+            if job is not None:
+                self.handle(job)
+        self.terminal.shutdown()
+
+    def handle(self, job: dict[str, Any]) -> None:
+        """Execute one job and report it; a terminal outage is retried until the job's deadline."""
+        logger.info("job %s for signal #%s", job["id"], job["payload"].get("signal_id"))
+        while True:
+            self._ensure_connected()
+            try:
+                result = self.executor.execute(job)
+                break
+            except TerminalUnavailable as exc:
+                self._connected = False
+                self._last_error = str(exc)
+                logger.warning("terminal unavailable while executing job %s: %s", job["id"], exc)
+                self._stop.wait(1.0)
+        self.client.post_result(job["id"], result)
+        self._post_snapshot()
+
+    def _reconcile_unfinished(self) -> None:
+        try:
+            jobs = self.client.unfinished_jobs()
+        except httpx.HTTPError as exc:
+            logger.warning("could not list unfinished jobs: %s", exc)
+            return
+        for job in jobs:
+            claimed = job.get("claimed_at")
+            claimed_at = datetime.fromisoformat(claimed) if claimed else None
+            found = self.executor.reconcile(job, claimed_at)
+            if found is not None:
+                logger.warning("job %s was executed before a restart; reporting it without re-sending", job["id"])
+                self.client.post_result(job["id"], found)
+            else:
+                self.handle(job)
+
+    def _ensure_connected(self) -> None:
+        delay = 1.0
+        while not self._connected and not self._stop.is_set():
+            try:
+                self.terminal.connect()
+                self._connected = True
+                self._last_error = None
+                logger.info("connected to the terminal")
+            except TerminalUnavailable as exc:
+                self._last_error = str(exc)
+                logger.error("%s Retrying in %.0f s.", exc, delay)
+                self._post_snapshot()
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+
+    def _post_snapshot(self) -> None:
+        try:
+            snap = build_snapshot(self.terminal) if self._connected else {}
+        except (TerminalUnavailable, OrderRefused) as exc:
+            self._connected = isinstance(exc, OrderRefused)
+            snap = {}
+            self._last_error = str(exc)
+        snap.update(broker=self.broker_name, last_error=self._last_error)
+        if not self._connected:
+            snap["terminal_connected"] = False
+        try:
+            self.client.post_snapshot(snap)
+        except httpx.HTTPError as exc:
+            logger.debug("snapshot not posted: %s", exc)
+
+    def _snapshot_loop(self) -> None:
+        while not self._stop.wait(self.snapshot_interval):
+            self._post_snapshot()

@@ -1,0 +1,223 @@
+"""SQLModel tables: strategies, signals, jobs, agents, account snapshots and the app settings row.
+
+Times are stored as aware UTC datetimes. JSON columns hold lists/dicts that are only ever read whole.
+Column names follow the seed schema (``tv_strategies``, ``tv_signals``); fields mirrored from MT5 carry
+MT5's names (``broker_order_id`` is the MT5 order ticket, ``fill_price`` the deal price).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime (all stored times use this)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores datetimes as UTC and returns them aware: SQLite keeps no time zone, so without this a
+    round trip would hand back naive datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+class SignalStatus(StrEnum):
+    """Every stored signal ends in exactly one of the final states; ``pending`` is the only open one."""
+
+    PENDING = "pending"
+    EXECUTED = "executed"
+    REJECTED = "rejected"
+    DISCARDED = "discarded"
+    DUPLICATE = "duplicate"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+FINAL_STATUSES = frozenset(s for s in SignalStatus if s is not SignalStatus.PENDING)
+
+
+class JobStatus(StrEnum):
+    """A job is ``queued`` until an agent claims it atomically, then ``done`` (whatever the outcome) or
+    ``expired`` when nobody claimed it before its deadline."""
+
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    DONE = "done"
+    EXPIRED = "expired"
+
+
+class Strategy(SQLModel, table=True):
+    """One TradingView strategy with its own webhook URL (the secret is the URL's last path segment).
+
+    Volumes are in lots; ``max_signal_age_seconds`` bounds both the alert's own timestamp (staleness gate)
+    and how long its job may wait for an agent (expiry). ``broker_connection`` names the agent
+    (MT5 terminal) that executes it. ``volume_type``/``target_type``/``entry_type`` give PineConnector's
+    legacy ``risk=``/``sl=``/``tp=``/``price=`` their units.
+    """
+
+    __tablename__ = "tv_strategies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    broker_connection: str = Field(default="default", max_length=64)
+    webhook_secret: str = Field(sa_column=Column(String(64), unique=True, index=True, nullable=False))
+    is_enabled: bool = True
+    risk_override_pct: float | None = None
+    allowed_pairs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    default_volume: float | None = 0.01
+    max_lots: float | None = None
+    magic_number: int = Field(sa_column=Column(Integer, unique=True, nullable=False))
+    max_signal_age_seconds: int = 300
+    dedup_window_seconds: int = 60
+    max_open_positions: int | None = None
+    max_trades_per_day: int | None = None
+    symbol_map: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    symbol_suffix: str | None = None
+    pip_sizes: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    volume_type: str = "lots"
+    target_type: str = "pips"
+    entry_type: str = "pips"
+    license_id: str | None = None
+    alert_secret: str | None = None
+    default_symbol: str | None = None
+    dialects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    trading_halted: bool = False
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+    updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class Signal(SQLModel, table=True):
+    """One received alert and its single outcome.
+
+    ``intent`` is the normalized :class:`agent.intent.TradeIntent` as JSON; ``orders`` the requests sent to
+    the terminal with their tickets and retcodes. Timings: ``received_at`` (request read), ``acked_at``
+    (stored, answer sent), ``sent_at`` (first ``order_send``), ``filled_at`` (last fill), ``resolved_at``.
+    """
+
+    __tablename__ = "tv_signals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    strategy_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tv_strategies.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    status: str = Field(default=SignalStatus.PENDING, index=True, max_length=16)
+    symbol: str | None = None
+    action: str | None = None
+    volume: float | None = None
+    raw_payload: str = ""
+    content_type: str | None = None
+    intent: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    idempotency_key: str | None = Field(default=None, index=True, max_length=200)
+    body_hash: str | None = Field(default=None, index=True, max_length=64)
+    alert_time: datetime | None = _ts(nullable=True)
+    error_message: str | None = None
+    fill_price: float | None = None
+    broker_order_id: str | None = None
+    orders: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _ts(nullable=False, default=utcnow)
+    acked_at: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    filled_at: datetime | None = _ts(nullable=True)
+    resolved_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts(nullable=False, default=utcnow, index=True)
+
+
+class Job(SQLModel, table=True):
+    """Work for one agent. ``payload`` for ``job_type="trade"`` is ``{symbol, side, volume, source,
+    signal_id, intent, settings, deadline}`` (see ``server.service.build_trade_payload``)."""
+
+    __tablename__ = "jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    signal_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("tv_signals.id", ondelete="CASCADE"), index=True, nullable=True),
+    )
+    agent_id: str = Field(index=True, max_length=64)
+    job_type: str = Field(default="trade", max_length=32)
+    status: str = Field(default=JobStatus.QUEUED, index=True, max_length=16)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _ts(nullable=True)
+    finished_at: datetime | None = _ts(nullable=True)
+    expires_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class Agent(SQLModel, table=True):
+    """An agent process (one MT5 terminal) as last seen by the server."""
+
+    __tablename__ = "agents"
+
+    id: str = Field(primary_key=True, max_length=64)
+    broker: str | None = None
+    version: str | None = None
+    terminal_connected: bool | None = None
+    trade_allowed: bool | None = None
+    last_error: str | None = None
+    last_seen_at: datetime | None = _ts(nullable=True)
+
+
+class AccountSnapshot(SQLModel, table=True):
+    """An agent's latest account figures (one row per agent, replaced on every post).
+
+    Money is in ``currency`` (the account currency). ``realized_pnl_today`` is the profit + swap + commission
+    of today's closing deals of all tvbridge strategies' magic numbers; ``pnl_by_magic`` splits it by magic
+    number; ``day_start_balance`` is the balance before today's realised P&L. ``positions`` are the open
+    positions (``ticket, symbol, type, volume, price_open, sl, tp, magic, profit, comment``).
+    """
+
+    __tablename__ = "account_snapshots"
+
+    agent_id: str = Field(primary_key=True, max_length=64)
+    login: int | None = None
+    server: str | None = None
+    currency: str | None = None
+    margin_mode: str | None = None
+    balance: float = 0.0
+    equity: float = 0.0
+    margin_free: float = 0.0
+    day_start_balance: float = 0.0
+    realized_pnl_today: float = 0.0
+    pnl_by_magic: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    positions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    taken_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class AppSettings(SQLModel, table=True):
+    """The single row (``id == 1``) of account-wide risk settings.
+
+    ``daily_loss_limit_pct``: once today's realised loss reaches this percent of the day's starting balance,
+    new alerts are discarded with ``daily_loss_limit_reached`` (``None`` = no limit).
+    ``trading_paused``: every alert is discarded while set (tray "Pause all trading").
+    """
+
+    __tablename__ = "settings"
+
+    id: int | None = Field(default=1, primary_key=True)
+    daily_loss_limit_pct: float | None = None
+    trading_paused: bool = False
+    updated_at: datetime = _ts(nullable=False, default=utcnow)

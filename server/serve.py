@@ -1,0 +1,98 @@
+"""Serve the public and admin apps on two loopback listeners from one thread and one event loop.
+
+One loop for both matters: the webhook (public) wakes the agents' long-polls (admin) through an
+``asyncio.Event``, which only works within one loop. uvicorn runs with ``log_config=None`` so it logs
+through our handlers (and cannot crash in a windowed build where ``sys.stdout`` is None, PyInstaller
+issue 7339), and with the app objects and explicit ``http``/``loop`` choices so a frozen build has no
+string imports to miss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import uvicorn
+from fastapi import FastAPI
+
+logger = logging.getLogger(__name__)
+
+
+class ServerStartError(RuntimeError):
+    """A listener could not start (usually: its port is already in use)."""
+
+
+def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        http="h11",
+        loop="asyncio",
+        ws="none",
+        lifespan="on",
+        access_log=True,
+        timeout_graceful_shutdown=3,
+    )
+
+
+class ServerThread:
+    """Runs both listeners in a daemon thread. ``start()`` returns once both accept connections."""
+
+    def __init__(
+        self, public_app: FastAPI, admin_app: FastAPI, *, host: str, public_port: int, admin_port: int
+    ) -> None:
+        self.public = uvicorn.Server(_config(public_app, host, public_port))
+        self.admin = uvicorn.Server(_config(admin_app, host, admin_port))
+        self._thread = threading.Thread(target=self._run, name="tvbridge-server", daemon=True)
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        async def both() -> None:
+            await asyncio.gather(self.public.serve(), self.admin.serve())
+
+        try:
+            asyncio.run(both())
+        except BaseException as exc:  # reported to start(); uvicorn exits via SystemExit on bind errors
+            self._error = exc
+
+    def start(self, timeout: float = 15.0) -> None:
+        """Start serving. :raises ServerStartError: a listener did not come up within ``timeout`` seconds."""
+        self._thread.start()
+        waited = 0.0
+        while not (self.public.started and self.admin.started):
+            if not self._thread.is_alive() or waited >= timeout:
+                self.stop()
+                raise ServerStartError(
+                    "The server could not start: a port is probably in use by another program "
+                    f"(public {self.public.config.port}, admin {self.admin.config.port}). "
+                    "Choose other ports with --public-port/--admin-port."
+                ) from self._error
+            self._thread.join(0.02)
+            waited += 0.02
+
+    @property
+    def public_port(self) -> int:
+        """The bound public port (useful when started on port 0)."""
+        return _bound_port(self.public)
+
+    @property
+    def admin_port(self) -> int:
+        """The bound admin port."""
+        return _bound_port(self.admin)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop both listeners and wait for the thread (idempotent)."""
+        self.public.should_exit = True
+        self.admin.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+def _bound_port(server: uvicorn.Server) -> int:
+    for s in server.servers:
+        for sock in s.sockets:
+            return int(sock.getsockname()[1])
+    return server.config.port

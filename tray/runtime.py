@@ -1,0 +1,214 @@
+"""The composition root: builds everything in order and stops it in reverse.
+
+Start order: folders -> database (migrations) -> tokens -> services -> both listeners -> tunnel -> agent
+process. Stop order is the reverse. ``tvbridge run`` and the tray app both use :class:`Runtime`; nothing runs
+at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from server.agents import AgentService
+from server.app import create_admin_app, create_public_app
+from server.context import ServerContext
+from server.db import make_engine, migrate
+from server.intake import AlertIntake
+from server.models import Signal
+from server.queue import JobQueue
+from server.security import ADMIN_TOKEN_FILE, AGENT_TOKEN_FILE, load_or_create_token
+from server.serve import ServerThread
+from server.strategies import StrategyService
+from tray.paths import AppPaths
+from tray.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def agent_command(settings: Settings, paths: AppPaths, admin_url: str) -> list[str]:
+    """The command line that starts this installation's agent process (frozen exe or ``python -m tray``)."""
+    base = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "tray"]
+    return [
+        *base,
+        "agent",
+        "--admin-url",
+        admin_url,
+        "--agent-id",
+        settings.agent_id,
+        "--data-dir",
+        str(paths.data_dir),
+        "--broker",
+        settings.broker,
+    ]
+
+
+class AgentProcess:
+    """Runs the agent as a child process and restarts it when it dies (with back-off).
+
+    The agent token goes through the environment, never the command line (visible to other processes).
+    """
+
+    def __init__(self, command: list[str], env: dict[str, str], *, restart_delay: float = 1.0) -> None:
+        self.command = command
+        self.env = env
+        self.restart_delay = restart_delay
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._supervise, name="agent-supervisor", daemon=True)
+
+    def start(self) -> None:
+        """Start the agent and its supervisor thread."""
+        self._spawn()
+        self._thread.start()
+
+    def _spawn(self) -> None:
+        stdio = subprocess.DEVNULL if sys.stderr is None else None
+        self.proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL, stdout=stdio, stderr=stdio)
+        logger.info("agent process started (pid %s)", self.proc.pid)
+
+    def _supervise(self) -> None:
+        delay = self.restart_delay
+        while not self._stopping.is_set():
+            assert self.proc is not None
+            code = self.proc.wait()
+            if self._stopping.is_set():
+                return
+            logger.error("agent process exited with code %s; restarting in %.0f s", code, delay)
+            if self._stopping.wait(delay):
+                return
+            self.restarts += 1
+            self._spawn()
+            delay = min(delay * 2, 30.0)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Ask the agent to finish (SIGTERM: it completes a trade in flight), then kill it after ``timeout``."""
+        self._stopping.set()
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.error("agent did not stop in %.0f s; killing it", timeout)
+            self.proc.kill()
+            self.proc.wait()
+
+
+@dataclass
+class Runtime:
+    """The whole app in one object. ``start()``/``stop()``; ``stop()`` is idempotent.
+
+    ``spawn_agent=False`` runs only the server (an agent is then started elsewhere, e.g. on the VPS beside MT5).
+    ``on_signal`` listeners are called (from a worker thread) with every signal that reaches a final state.
+    """
+
+    settings: Settings
+    paths: AppPaths
+    spawn_agent: bool = True
+    on_signal: list[Callable[[Signal], None]] = field(default_factory=list)
+    engine: Engine | None = None
+    ctx: ServerContext | None = None
+    server: ServerThread | None = None
+    agent: AgentProcess | None = None
+    tunnel: Any = None
+
+    def public_base_url(self) -> str:
+        """The tunnel's URL when it is online, else the configured base URL, else the local public listener."""
+        url = getattr(getattr(self.tunnel, "status", None), "public_url", None)
+        if url:
+            return str(url)
+        if self.settings.public_base_url:
+            return self.settings.public_base_url
+        port = self.server.public_port if self.server else self.settings.public_port
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def admin_url(self) -> str:
+        """Base URL of the running admin listener."""
+        port = self.server.admin_port if self.server else self.settings.admin_port
+        return f"http://127.0.0.1:{port}"
+
+    def _emit(self, signal: Signal) -> None:
+        for listener in list(self.on_signal):
+            try:
+                listener(signal)
+            except Exception:  # a broken listener must not break intake
+                logger.exception("signal listener failed")
+
+    def start(self) -> None:
+        """Start everything. :raises ServerStartError: a port is taken. :raises OSError: data folder unwritable."""
+        self.paths.ensure()
+        self.engine = make_engine(self.paths.database)
+        migrate(self.engine)
+        admin_token = load_or_create_token(self.paths.data_dir, ADMIN_TOKEN_FILE)
+        agent_token = load_or_create_token(self.paths.data_dir, AGENT_TOKEN_FILE)
+        strategies = StrategyService(self.engine, self.public_base_url)
+        if not strategies.list():
+            strategies.create("My first strategy")
+            logger.info("created a first strategy with default volume 0.01 lots")
+        self.ctx = ServerContext(
+            engine=self.engine,
+            admin_token=admin_token,
+            agent_token=agent_token,
+            public_base_url=self.public_base_url,
+            intake=AlertIntake(self.engine, self._emit),
+            strategies=strategies,
+            agents=AgentService(self.engine, self._emit),
+            queue=JobQueue(self.engine),
+            tunnel_status=self.tunnel_status,
+        )
+        self.server = ServerThread(
+            create_public_app(self.ctx),
+            create_admin_app(self.ctx),
+            host=self.settings.host,
+            public_port=self.settings.public_port,
+            admin_port=self.settings.admin_port,
+        )
+        self.server.start()
+        logger.info("listening: public %s, admin %s", self.public_base_url(), self.admin_url)
+        if self.tunnel is not None:
+            self.tunnel.start()
+        if self.spawn_agent:
+            env = dict(os.environ, TVBRIDGE_AGENT_TOKEN=agent_token)
+            self.agent = AgentProcess(agent_command(self.settings, self.paths, self.admin_url), env)
+            self.agent.start()
+
+    def tunnel_status(self) -> dict[str, Any]:
+        """The tunnel state for ``GET /api/v1/tunnel``."""
+        status = getattr(self.tunnel, "status", None)
+        if status is None:
+            return {
+                "state": "disabled",
+                "public_url": None,
+                "reason": "No tunnel configured: webhooks are reachable only on this PC.",
+            }
+        return {
+            "state": str(status.state),
+            "public_url": status.public_url,
+            "reason": status.reason,
+            "since": status.since.isoformat(),
+        }
+
+    def stop(self) -> None:
+        """Stop in reverse order: agent, tunnel, listeners, database."""
+        if self.agent is not None:
+            self.agent.stop()
+            self.agent = None
+        if self.tunnel is not None:
+            self.tunnel.stop()
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None

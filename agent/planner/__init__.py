@@ -1,60 +1,97 @@
-"""Order planner: TradeIntent + ExecutionSettings + MarketView -> MT5 requests.
+"""Order planner: TradeIntent + ExecutionSettings + MarketView -> the MT5 requests to send, in order.
 
-TEMPORARY minimal implementation (market buy/sell in lots); replaced by the full planner.
+The planner is pure: no I/O, no MT5 calls, no clock. The MT5 adapter builds the :class:`~agent.market.MarketView`
+from the terminal, calls :func:`resolve_symbol` with the terminal's symbol names, then :func:`plan`, then sends
+each :class:`PlannedRequest` in order (adding ``type_filling`` itself and retrying requotes), stopping at the
+first failure. A :class:`PlanRejected` carries a sentence for the trader and the signal outcome
+(``rejected`` or ``discarded``).
+
+Modules, one job each:
+
+- :mod:`~agent.planner.symbols`: alert symbol -> broker symbol (prefixes, suffixes, aliases).
+- :mod:`~agent.planner.pips`: the pip size per instrument.
+- :mod:`~agent.planner.volume`: sizing in lots, rounding down, min/max/cap refusals.
+- :mod:`~agent.planner.levels`: SL/TP/entry prices and the broker's side and stops-level checks.
+- :mod:`~agent.planner.gates`: spread and account filters, max open positions, trade and order modes.
+- :mod:`~agent.planner.entries`, :mod:`~agent.planner.pending`, :mod:`~agent.planner.positions`,
+  :mod:`~agent.planner.modify`, :mod:`~agent.planner.sync`: the steps, netting- and hedging-aware.
+- :mod:`~agent.planner.book` and :mod:`~agent.planner.context`: the working state the steps share, and the
+  request builders (MetaTrader5 keys and exact Python types, mt5-api §1.7).
+
+Steps run in the intent's order against one working copy of the strategy's positions and orders, so a close
+followed by an open (``closelongbuy``) sees the close. A step with nothing to do (close with no positions,
+cancel with no orders) is noted; the plan is ``discarded`` with that sentence only when no step planned
+anything. Any refusal refuses the whole alert: nothing of it is sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import ROUND_DOWN, Decimal
-
-from agent.intent import OpenAction, Side, TradeIntent, VolumeUnit
+from agent.intent import (
+    CancelAction,
+    CloseAction,
+    ControlAction,
+    ModifyAction,
+    OpenAction,
+    SyncAction,
+    TradeIntent,
+)
 from agent.market import ExecutionSettings, MarketView
+from agent.planner.book import Book
+from agent.planner.context import Context
+from agent.planner.entries import plan_open
+from agent.planner.gates import check_filters, check_tradable
+from agent.planner.modify import plan_modify
+from agent.planner.pending import cancel_orders
+from agent.planner.positions import plan_close
+from agent.planner.symbols import resolve_symbol
+from agent.planner.sync import plan_sync
 from agent.planner.types import Plan, PlannedRequest, PlanRejected
 
 __all__ = ["Plan", "PlanRejected", "PlannedRequest", "plan", "resolve_symbol"]
 
 
-def resolve_symbol(alert_symbol: str, settings: ExecutionSettings, broker_symbols: Sequence[str]) -> str:
-    """Map the alert's symbol to a broker symbol name; raise PlanRejected naming close matches."""
-    name = settings.symbol_map.get(alert_symbol, alert_symbol).split(":")[-1].upper()
-    if name in broker_symbols:
-        return name
-    raise PlanRejected(f"Symbol {alert_symbol} is not offered by the terminal.")
-
-
 def plan(intent: TradeIntent, settings: ExecutionSettings, market: MarketView) -> Plan:
-    """Plan the requests for ``intent``; raise PlanRejected with a trader-facing reason."""
-    result = Plan()
-    spec, quote = market.symbol, market.quote
-    for action in intent.actions:
-        if not isinstance(action, OpenAction):
-            raise PlanRejected(f"{action.type} is not supported yet")
-        if action.volume.unit == VolumeUnit.DEFAULT:
-            if settings.default_volume_lots is None:
-                raise PlanRejected("The alert names no volume and the strategy has no default lot size.")
-            lots = settings.default_volume_lots
-        else:
-            lots = action.volume.value
-        step = Decimal(str(spec.volume_step))
-        vol = float((Decimal(str(lots)) / step).to_integral_value(ROUND_DOWN) * step)
-        if vol < spec.volume_min:
-            raise PlanRejected(f"Volume {lots} lots is below the minimum {spec.volume_min} for {spec.name}.")
-        buy = action.side == Side.BUY
-        result.requests.append(
-            PlannedRequest(
-                request={
-                    "action": 1,
-                    "symbol": spec.name,
-                    "volume": vol,
-                    "type": 0 if buy else 1,
-                    "price": quote.ask if buy else quote.bid,
-                    "deviation": settings.deviation_points,
-                    "magic": settings.magic,
-                    "comment": settings.comment,
-                },
-                description=f"{action.side} {vol:g} lots {spec.name}",
-                opens=True,
-            )
+    """Plan the MT5 requests for ``intent``.
+
+    :param intent: what the alert asked for.
+    :param settings: the strategy's execution settings (magic, comment, sizing defaults, caps, mappings).
+    :param market: the terminal's state for the alert's (already resolved) symbol and this strategy.
+    :return: the requests to send in order, with notes for the signal log.
+    :raises PlanRejected: the alert cannot or must not be executed; ``str(exc)`` says why.
+    """
+    ctx = Context(intent=intent, settings=settings, market=market, book=Book(market, settings.magic))
+    if ctx.book.ignored:
+        n = ctx.book.ignored
+        ctx.notes.append(
+            f"Ignored {n} position{'s' if n != 1 else ''}/order{'s' if n != 1 else ''} without this strategy's "
+            f"magic number {settings.magic}."
         )
+    if not intent.actions:
+        raise PlanRejected("The alert contains no trading instruction.")
+    if any(not isinstance(a, ControlAction) for a in intent.actions if not _spans_symbols(a)):
+        check_tradable(market.symbol)
+    check_filters(ctx)
+    result = Plan(notes=ctx.notes)
+    for action in intent.actions:
+        if isinstance(action, OpenAction):
+            result.requests += plan_open(ctx, action)
+        elif isinstance(action, CloseAction):
+            result.requests += plan_close(ctx, action)
+        elif isinstance(action, CancelAction):
+            result.requests += cancel_orders(ctx, market.symbol.name, action.sides, action.kinds)
+        elif isinstance(action, ModifyAction):
+            result.requests += plan_modify(ctx, action)
+        elif isinstance(action, SyncAction):
+            result.requests += plan_sync(ctx, action)
+        else:
+            state = "on" if action.trading_enabled else "off"
+            ctx.idle.append(f"Trading {state} is applied by the bridge itself, not sent to MT5: nothing to send.")
+    if not result.requests:
+        raise PlanRejected(" ".join(ctx.idle) or "Nothing to do for this alert.", outcome="discarded")
+    ctx.notes.extend(ctx.idle)
     return result
+
+
+def _spans_symbols(action: object) -> bool:
+    """True for steps that are not tied to the alert's symbol (``closeall``)."""
+    return isinstance(action, CloseAction) and action.all_symbols

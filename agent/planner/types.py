@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+#: What a planned request does, so the sender can treat outcomes per kind (e.g. retcode 10036 "position
+#: already closed" is benign for a ``close``): ``open`` a market entry or an add, ``close`` a full or partial
+#: close of one position, ``reverse`` a netting deal that closes and opens in one go (mt5-api §5.5),
+#: ``pending`` a new pending order, ``cancel`` a pending-order removal, ``modify`` an SL/TP or order change.
+RequestKind = Literal["open", "close", "reverse", "pending", "cancel", "modify"]
+
 
 @dataclass(frozen=True)
 class PlannedRequest:
@@ -13,11 +19,13 @@ class PlannedRequest:
     ``request`` uses the MetaTrader5 module's keys and types exactly (floats for prices and volumes, ints for
     enums and tickets; mt5-api §1.7). ``description`` is the line shown on the signal, e.g.
     ``"close long #1234 0.5 lots EURUSD"``. ``opens`` is True for steps that add exposure.
+    ``kind`` says what the request does (see :data:`RequestKind`); ``None`` only for hand-built requests.
     """
 
     request: dict[str, Any]
     description: str
     opens: bool = False
+    kind: RequestKind | None = None
 
 
 @dataclass

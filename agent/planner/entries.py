@@ -1,0 +1,160 @@
+"""Market entries: a buy or sell deal at the expected fill, with SL/TP, on netting or hedging accounts.
+
+The deal is priced at the ask for a buy and the bid for a sell (mt5-api §4.2), and SL/TP distances are
+measured from that price ("pips from entry", PineConnector Target Type). On a hedging account every entry is
+a new position. On a netting account the deal acts on the symbol's one position (mt5-api §5.5):
+
+- same side: it adds volume, and the new order's SL/TP replace the position's; a 0 deletes them. So the
+  position's current SL/TP are re-sent for each level the alert leaves out (mt5-api §5.5 "Bridge rule",
+  §7 "SL/TP disappeared after adding to a position").
+- opposite side, no larger than the position: it only reduces or closes it, so it is planned as a close
+  with ``position=ticket`` (SL/TP do not apply) and says so in a note.
+- opposite side, larger: one deal reverses the position (DEAL_ENTRY_INOUT); the alert's SL/TP apply to the
+  new position.
+
+Breakeven and trailing stops are bridge-side features in PineConnector (MT5 has no native breakeven). The
+planner does not run a position monitor: it notes on the plan that they were recorded but are not applied.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from agent.intent import OpenAction, OrderKind, Side
+from agent.market import SymbolSpec
+from agent.planner import constants as c
+from agent.planner.book import LONG, SHORT
+from agent.planner.context import Context
+from agent.planner.gates import (
+    check_can_open,
+    check_max_positions,
+    check_order_mode,
+    check_volume_limit,
+    creates_position,
+)
+from agent.planner.levels import check_position_levels, stops_for
+from agent.planner.pending import place
+from agent.planner.positions import close_holding
+from agent.planner.text import fmt_lots, fmt_price, plain
+from agent.planner.types import PlannedRequest, RequestKind
+from agent.planner.volume import finalize, size_entry
+
+
+def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
+    """The request(s) of an open step: a market deal, or a pending order for limit/stop kinds."""
+    _monitor_notes(ctx, action)
+    if action.kind != OrderKind.MARKET:
+        return place(ctx, action)
+    spec = ctx.spec
+    buy = action.side == Side.BUY
+    check_order_mode(spec, OrderKind.MARKET, action.sl is not None, action.tp is not None)
+    quote = ctx.quote_for(spec.name)
+    fill = quote.ask if buy else quote.bid
+    sl, tp = stops_for(action.sl, action.tp, long=buy, ref=fill, spec=spec, pip=lambda: ctx.pip(spec))
+    sizing = size_entry(
+        action.volume,
+        spec=spec,
+        account=ctx.market.account,
+        settings=ctx.settings,
+        price=fill,
+        sl=sl,
+        notes=ctx.notes,
+    )
+    lots = finalize(sizing, spec, ctx.settings)
+    return market_entry(ctx, spec, buy, lots, sl, tp)
+
+
+def market_entry(
+    ctx: Context, spec: SymbolSpec, buy: bool, lots: Decimal, sl: float | None, tp: float | None
+) -> list[PlannedRequest]:
+    """Plan a deal that buys (or sells) ``lots`` on ``spec``, netting-aware; the book is updated.
+
+    :param lots: a valid volume (already rounded and checked by :func:`~agent.planner.volume.finalize`).
+    :param sl: the SL price for the resulting position, or ``None``; likewise ``tp``.
+    :raises PlanRejected: trade mode, max open positions, volume limit or SL/TP checks.
+    """
+    side = LONG if buy else SHORT
+    quote = ctx.quote_for(spec.name)
+    existing = ctx.book.positions(spec.name) if ctx.netting else []
+    held = existing[0] if existing else None
+    kind: RequestKind = "open"
+    if held is not None and held.side != side:
+        if lots <= held.volume:
+            verb = "closes" if lots == held.volume else "reduces"
+            ctx.notes.append(
+                f"On this netting account the {'buy' if buy else 'sell'} of {fmt_lots(lots)} lots {verb} the "
+                f"{fmt_lots(held.volume)}-lot {held.side} position on {spec.name}"
+                + ("; the alert's SL/TP do not apply to a close." if sl or tp else ".")
+            )
+            return close_holding(ctx, held, lots)
+        kind = "reverse"
+        ctx.notes.append(
+            f"On this netting account the {'buy' if buy else 'sell'} of {fmt_lots(lots)} lots closes the "
+            f"{fmt_lots(held.volume)}-lot {held.side} position on {spec.name} and leaves a "
+            f"{fmt_lots(lots - held.volume)}-lot {side} position."
+        )
+    else:
+        check_max_positions(ctx, creates_position(ctx, spec.name))
+        check_volume_limit(ctx, spec, buy, lots)
+        if held is not None:
+            sl, tp = _keep_netting_levels(ctx, spec, held.sl, held.tp, sl, tp)
+    check_can_open(spec, buy)
+    check_position_levels(spec, quote, long=buy, sl=sl, tp=tp)
+    price = quote.ask if buy else quote.bid
+    request = ctx.deal(spec, c.ORDER_TYPE_BUY if buy else c.ORDER_TYPE_SELL, lots, price, sl=sl or 0.0, tp=tp or 0.0)
+    levels = ", ".join(f"{n} {fmt_price(v, spec.digits)}" for n, v in (("SL", sl), ("TP", tp)) if v)
+    ctx.book.add(spec.name, side, lots, sl or 0.0, tp or 0.0)
+    verb = "reverse to" if kind == "reverse" else ("add" if held is not None else "")
+    description = " ".join(
+        w for w in (verb, "buy" if buy else "sell", f"{plain(lots)} lots", spec.name, "at market") if w
+    ) + (f" ({levels})" if levels else "")
+    return [PlannedRequest(request=request, description=description, opens=True, kind=kind)]
+
+
+def _keep_netting_levels(
+    ctx: Context, spec: SymbolSpec, old_sl: float, old_tp: float, sl: float | None, tp: float | None
+) -> tuple[float | None, float | None]:
+    """SL/TP for a netting add: the alert's where given, else the position's current ones (mt5-api §5.5)."""
+    given = [name for name, level in (("SL", sl), ("TP", tp)) if level is not None]
+    if given:
+        ctx.notes.append(
+            f"On this netting account the alert's {' and '.join(given)} replace{'s' if len(given) == 1 else ''} "
+            f"the level{'s' if len(given) > 1 else ''} of the whole {spec.name} position."
+        )
+    kept = []
+    if sl is None and old_sl > 0:
+        sl = old_sl
+        kept.append(f"SL {fmt_price(old_sl, spec.digits)}")
+    if tp is None and old_tp > 0:
+        tp = old_tp
+        kept.append(f"TP {fmt_price(old_tp, spec.digits)}")
+    if kept:
+        ctx.notes.append(
+            f"Adding to the {spec.name} position on a netting account: its {' and '.join(kept)} "
+            f"{'is' if len(kept) == 1 else 'are'} re-sent with the order, because MT5 would otherwise remove "
+            f"{'it' if len(kept) == 1 else 'them'}."
+        )
+    return sl, tp
+
+
+def _monitor_notes(ctx: Context, action: OpenAction) -> None:
+    """Say plainly that breakeven and trailing settings are recorded but not executed."""
+    if action.breakeven is not None:
+        be = action.breakeven
+        target = f"the entry price + {plain(be.offset_pips)} pips" if be.offset_pips else "the entry price"
+        ctx.notes.append(
+            f"Breakeven (after {plain(be.trigger_pips)} pips of profit, move the stop loss to {target}) is "
+            f"recorded with the signal but not applied: the bridge-side position monitor is not implemented "
+            f"yet, so the stop loss will not move automatically."
+        )
+    if action.trailing is not None:
+        tr = action.trailing
+        parts = [f"distance {plain(tr.distance_pips)} pips"]
+        if tr.trigger_pips is not None:
+            parts.insert(0, f"trigger {plain(tr.trigger_pips)} pips")
+        if tr.step_pips is not None:
+            parts.append(f"step {plain(tr.step_pips)} pips")
+        ctx.notes.append(
+            f"Trailing stop ({', '.join(parts)}) is recorded with the signal but not applied: the bridge-side "
+            f"position monitor is not implemented yet, so the stop loss will not trail the price."
+        )

@@ -1,0 +1,126 @@
+"""Pending orders: placing buy/sell limit and stop orders, and deleting them.
+
+Placement (PineConnector ``buylimit``/``buystop``/``selllimit``/``sellstop``, tradingview-and-bridges §1.3-1.5):
+the entry is an absolute price or a distance from the market (the ask for buy orders, the bid for sell orders);
+SL/TP are measured from the entry. The entry must be on the right side of the market by at least the stops
+level (buy limit below the ask, buy stop above it, sell limit above the bid, sell stop below it; mt5-api §4.2),
+the order is good till cancelled (ORDER_TIME_GTC, mt5-api §2.3), and loss-based sizing uses the entry-to-SL
+distance. ``type_filling`` is the adapter's (it uses RETURN for pending orders, mt5-api §2.4).
+
+Deletion (``cancellong``/``cancelshort``): TRADE_ACTION_REMOVE with ``order=ticket`` (mt5-api §2.2) for each of
+this strategy's pending orders on the chosen side(s) and kind(s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agent.intent import OpenAction, OrderKind, PositionSide, Side
+from agent.planner import constants as c
+from agent.planner.context import Context
+from agent.planner.gates import (
+    check_can_open,
+    check_max_positions,
+    check_order_mode,
+    check_volume_limit,
+    creates_position,
+)
+from agent.planner.levels import check_pending_levels, entry_price, stops_for
+from agent.planner.text import fmt_price, plain
+from agent.planner.types import PlannedRequest, PlanRejected
+from agent.planner.volume import finalize, size_entry
+
+_TYPES = {
+    (True, OrderKind.LIMIT): c.ORDER_TYPE_BUY_LIMIT,
+    (True, OrderKind.STOP): c.ORDER_TYPE_BUY_STOP,
+    (False, OrderKind.LIMIT): c.ORDER_TYPE_SELL_LIMIT,
+    (False, OrderKind.STOP): c.ORDER_TYPE_SELL_STOP,
+}
+
+
+def place(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
+    """The TRADE_ACTION_PENDING request of a limit or stop entry.
+
+    :raises PlanRejected: no entry, a price on the wrong side or too close, a size that cannot be placed, or a
+        symbol that does not allow the order type.
+    """
+    spec = ctx.spec
+    buy = action.side == Side.BUY
+    order_type = _TYPES[(buy, action.kind)]
+    name = c.ORDER_TYPE_NAMES[order_type]
+    if action.entry is None:
+        raise PlanRejected(f"A {name} order needs an entry price (price=, entry_price, entry_pips or entry_pct).")
+    check_order_mode(spec, action.kind, action.sl is not None, action.tp is not None)
+    check_can_open(spec, buy)
+    quote = ctx.quote_for(spec.name)
+    entry = entry_price(action.entry, order_type, quote, spec, lambda: ctx.pip(spec))
+    sl, tp = stops_for(action.sl, action.tp, long=buy, ref=entry, spec=spec, pip=lambda: ctx.pip(spec))
+    check_pending_levels(spec, quote, order_type, entry, sl, tp)
+    sizing = size_entry(
+        action.volume,
+        spec=spec,
+        account=ctx.market.account,
+        settings=ctx.settings,
+        price=entry,
+        sl=sl,
+        notes=ctx.notes,
+    )
+    lots = finalize(sizing, spec, ctx.settings)
+    check_max_positions(ctx, creates_position(ctx, spec.name))
+    check_volume_limit(ctx, spec, buy, lots)
+    digits = spec.digits
+    levels = ", ".join(f"{label} {fmt_price(v, digits)}" for label, v in (("SL", sl), ("TP", tp)) if v is not None)
+    return [
+        PlannedRequest(
+            request=ctx.pending(spec, order_type, lots, entry, sl or 0.0, tp or 0.0),
+            description=f"place {name} {plain(lots)} lots {spec.name} at {fmt_price(entry, digits)}"
+            + (f" ({levels})" if levels else ""),
+            opens=True,
+            kind="pending",
+        )
+    ]
+
+
+def cancel_orders(
+    ctx: Context,
+    symbol: str | None,
+    sides: Sequence[PositionSide],
+    kinds: Sequence[OrderKind],
+    *,
+    verb: str = "cancel",
+) -> list[PlannedRequest]:
+    """TRADE_ACTION_REMOVE requests for this strategy's pending orders; a note when there are none.
+
+    :param symbol: one symbol, or ``None`` for every symbol (``closeall``).
+    :param verb: ``"cancel"`` for a cancel step (no orders is then "nothing to do"), ``"close"`` when a close step
+        also deletes orders (no orders is then only a note).
+    """
+    orders = ctx.book.pending(symbol, sides, kinds)
+    if not orders:
+        side_words = {str(s) for s in sides}
+        label = "" if len(side_words) != 1 else ("buy " if side_words == {"long"} else "sell ")
+        kind_words = {str(k) for k in kinds}
+        label += "" if len(kind_words) != 1 else f"{kind_words.pop()} "
+        where = f"on {symbol}" if symbol else "on any symbol"
+        sentence = f"No pending {label}orders {where} for this strategy: nothing to {verb}."
+        (ctx.idle if verb == "cancel" else ctx.notes).append(sentence)
+        return []
+    requests = []
+    for order in orders:
+        spec = ctx.market.specs.get(order.symbol) or (ctx.spec if order.symbol == ctx.spec.name else None)
+        digits = spec.digits if spec is not None else 5
+        if spec is not None and spec.trade_mode == c.SYMBOL_TRADE_MODE_DISABLED:
+            raise PlanRejected(
+                f"Trading is disabled on {order.symbol} at this broker (symbol trade mode), so its "
+                f"pending order #{order.ticket} cannot be deleted now."
+            )
+        requests.append(
+            PlannedRequest(
+                request=ctx.remove(order),
+                description=f"cancel {c.ORDER_TYPE_NAMES.get(order.type, 'order')} #{order.ticket} "
+                f"{plain(order.volume)} lots {order.symbol} at {fmt_price(order.price_open, digits)}",
+                kind="cancel",
+            )
+        )
+        ctx.book.drop_order(order)
+    return requests

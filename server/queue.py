@@ -35,6 +35,14 @@ class JobNotifier:
 
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        #: Set at shutdown: every waiting poll returns at once (no job) so the server can stop promptly.
+        self.closed = False
+
+    def shutdown(self) -> None:
+        """Release every waiting poll; later polls return immediately."""
+        self.closed = True
+        for event in self._events.values():
+            event.set()
 
     def notify(self, agent_id: str) -> None:
         """Wake every poll waiting for ``agent_id``."""

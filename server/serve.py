@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
@@ -42,15 +43,25 @@ class ServerThread:
     """Runs both listeners in a daemon thread. ``start()`` returns once both accept connections."""
 
     def __init__(
-        self, public_app: FastAPI, admin_app: FastAPI, *, host: str, public_port: int, admin_port: int
+        self,
+        public_app: FastAPI,
+        admin_app: FastAPI,
+        *,
+        host: str,
+        public_port: int,
+        admin_port: int,
+        before_stop: Callable[[], None] | None = None,
     ) -> None:
         self.public = uvicorn.Server(_config(public_app, host, public_port))
         self.admin = uvicorn.Server(_config(admin_app, host, admin_port))
+        self._before_stop = before_stop
         self._thread = threading.Thread(target=self._run, name="tvbridge-server", daemon=True)
         self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _run(self) -> None:
         async def both() -> None:
+            self._loop = asyncio.get_running_loop()
             await asyncio.gather(self.public.serve(), self.admin.serve())
 
         try:
@@ -84,7 +95,10 @@ class ServerThread:
         return _bound_port(self.admin)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop both listeners and wait for the thread (idempotent)."""
+        """Stop both listeners and wait for the thread (idempotent). ``before_stop`` runs first, on the
+        server's loop (it releases long-polls, which would otherwise hold the graceful shutdown)."""
+        if self._before_stop is not None and self._loop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._before_stop)
         self.public.should_exit = True
         self.admin.should_exit = True
         if self._thread.is_alive():

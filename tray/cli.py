@@ -1,7 +1,13 @@
 """The ``tvbridge`` command line (typer).
 
+``tvbridge`` alone starts the tray app where a desktop tray exists, else behaves like ``tvbridge run``;
 ``tvbridge run`` is the whole app without the tray icon (Linux, a VPS, CI); ``tvbridge agent`` runs one agent
-alone; ``tvbridge strategy ...`` and ``tvbridge send`` talk to a running instance's admin API.
+alone; ``tvbridge strategy ...`` and ``tvbridge send`` talk to a running instance's admin API;
+``tvbridge quit`` stops a running instance; ``tvbridge doctor`` and ``tvbridge self-test`` check the
+installation; ``tvbridge config ...`` edits settings.toml and ``tvbridge secret ...`` the keyring.
+
+:func:`main` first repairs missing standard streams: a windowed (``console=False``) build starts with
+``sys.stdout``/``sys.stderr`` set to None, and anything that prints would crash.
 """
 
 from __future__ import annotations
@@ -23,6 +29,14 @@ from tray.settings import Settings, load_settings
 app = typer.Typer(add_completion=False, no_args_is_help=False, help="TradingView alerts to MetaTrader 5 orders.")
 strategy_app = typer.Typer(help="Manage strategies of a running tvbridge.", no_args_is_help=True)
 app.add_typer(strategy_app, name="strategy")
+config_app = typer.Typer(help="Show or change settings (settings.toml). Secrets: see `tvbridge secret`.",
+                         no_args_is_help=True)
+app.add_typer(config_app, name="config")
+secret_app = typer.Typer(help="Store secrets in the system keyring (Windows Credential Manager).", no_args_is_help=True)
+app.add_typer(secret_app, name="secret")
+
+#: True when :func:`main` found stdout/stderr missing (windowed build) and installed the file shim.
+STREAMS_SHIMMED = False
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Keep all data, settings and logs in this folder.")]
 
@@ -33,10 +47,34 @@ def _settings(data_dir: Path | None, **overrides: Any) -> tuple[Settings, Any]:
 
 
 @app.callback(invoke_without_command=True)
-def default(ctx: typer.Context) -> None:
+def default(
+    ctx: typer.Context,
+    data_dir: DataDir = None,
+    autostart: Annotated[bool, typer.Option("--autostart", help="Started at login: start quietly.")] = False,
+    no_tray: Annotated[bool, typer.Option("--no-tray", help="Never show the tray icon (same as `run`).")] = False,
+) -> None:
     """With no command: start tvbridge (the tray app where a desktop is available, else like ``run``)."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(run)
+    if ctx.invoked_subcommand is not None:
+        return
+    if not no_tray:
+        from tray.app import tray_available
+
+        available, why = tray_available()
+        if available:
+            raise typer.Exit(_run_tray(data_dir, quiet=autostart))
+        typer.echo(f"{why}: running without the tray icon, like `tvbridge run`.")
+    ctx.invoke(run, data_dir=data_dir)
+
+
+def _run_tray(data_dir: Path | None, *, quiet: bool) -> int:
+    from tray.app import run_tray
+    from tray.compose import build_runtime
+    from tray.logs import setup_logging
+
+    settings, paths = _settings(data_dir)
+    paths.ensure()
+    setup_logging(paths.log_dir, "tvbridge", settings.log_level)
+    return run_tray(lambda: build_runtime(settings, paths), paths, quiet=quiet, data_dir_arg=data_dir)
 
 
 @app.command()
@@ -47,27 +85,41 @@ def run(
     broker: Annotated[str | None, typer.Option(help="sim (paper trading, default) or mt5.")] = None,
     no_agent: Annotated[bool, typer.Option("--no-agent", help="Do not start an agent process.")] = False,
 ) -> None:
-    """Run the server and an agent until Ctrl+C or SIGTERM."""
+    """Run the server, the tunnel (when an ngrok authtoken is set) and an agent until Ctrl+C, SIGTERM or
+    `tvbridge quit`."""
+    from tray.compose import build_runtime
     from tray.logs import setup_logging
-    from tray.runtime import Runtime
+    from tray.single_instance import ALREADY_RUNNING, QuitWatcher, SingleInstance
 
     settings, paths = _settings(data_dir, public_port=public_port, admin_port=admin_port, broker=broker)
     paths.ensure()
-    log_file = setup_logging(paths.log_dir, "tvbridge", settings.log_level)
-    runtime = Runtime(settings, paths, spawn_agent=not no_agent)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    lock = SingleInstance(paths)
+    if lock.already_running:
+        typer.echo(ALREADY_RUNNING, err=True)
+        raise typer.Exit(1)
     try:
-        runtime.start()
-    except Exception as exc:
-        typer.echo(f"tvbridge could not start: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    _print_banner(runtime, paths, log_file)
-    stop.wait()
-    typer.echo("stopping ...")
-    runtime.stop()
-    typer.echo("stopped.")
+        log_file = setup_logging(paths.log_dir, "tvbridge", settings.log_level)
+        runtime = build_runtime(settings, paths, spawn_agent=not no_agent)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        try:
+            runtime.start()
+        except Exception as exc:
+            runtime.stop()
+            typer.echo(f"tvbridge could not start: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        lock.write_info(admin_url=runtime.admin_url, mode="run")
+        watcher = QuitWatcher(paths, stop.set).start()
+        _print_banner(runtime, paths, log_file)
+        while not stop.wait(0.5):  # a timed wait: signal handlers run promptly on every platform
+            pass
+        watcher.stop()
+        typer.echo("stopping ...")
+        runtime.stop()
+        typer.echo("stopped.")
+    finally:
+        lock.release()
 
 
 def _print_banner(runtime: Any, paths: Any, log_file: Path) -> None:
@@ -75,6 +127,11 @@ def _print_banner(runtime: Any, paths: Any, log_file: Path) -> None:
     typer.echo(f"  admin API:   {runtime.admin_url}/api/v1  (token in {paths.data_dir / 'admin-token'})")
     typer.echo(f"  data folder: {paths.data_dir}")
     typer.echo(f"  log file:    {log_file}")
+    tunnel = getattr(runtime, "tunnel", None)
+    if tunnel is None:
+        typer.echo("  tunnel:      off (no ngrok authtoken; see `tvbridge secret set ngrok-authtoken`)")
+    else:
+        typer.echo(f"  tunnel:      starting (forwarding to {tunnel.upstream_url}); see `tvbridge doctor`")
     typer.echo("  webhook URLs (paste into TradingView's alert dialog):")
     for strategy, _count in runtime.ctx.strategies.list():
         state = "" if strategy.is_enabled else " (disabled)"
@@ -145,14 +202,9 @@ def _install_agent_signals(worker: Any) -> None:
 
 
 def _mt5_password(login: int | None) -> str | None:
-    if login is None:
-        return None
-    try:
-        import keyring
+    from tray.secrets import get_mt5_password
 
-        return keyring.get_password("tvbridge/mt5", str(login))
-    except Exception:  # no keyring backend (headless Linux): the terminal's saved login is used instead
-        return None
+    return get_mt5_password(login)  # None without a keyring: the terminal's saved login is used instead
 
 
 def _read_token(path: Path) -> str:
@@ -267,11 +319,242 @@ def _wait_final(data_dir: Path | None, signal_id: int, timeout: float = 10.0) ->
         waited += 0.1
 
 
+# -- stop, check, test ----------------------------------------------------------------------------------
+
+
+@app.command("quit")
+def quit_(
+    data_dir: DataDir = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for it to stop.")] = 30.0,
+) -> None:
+    """Stop the running tvbridge (tray or `run`) in order: agent, tunnel, listeners. Used by the uninstaller."""
+    from tray.single_instance import request_quit
+
+    _, paths = _settings(data_dir)
+    paths.ensure()
+    if not request_quit(paths, wait=wait):
+        typer.echo(f"tvbridge did not stop within {wait:g} s.", err=True)
+        raise typer.Exit(1)
+    _kill_orphaned_ngrok(data_dir)
+    typer.echo("tvbridge is not running.")
+
+
+def _kill_orphaned_ngrok(data_dir: Path | None) -> None:
+    """After tvbridge has stopped: kill an ngrok agent that a crashed tvbridge left behind (only ours)."""
+    from tray.compose import resolve_ngrok_path, tunnel_config_dir
+    from tray.tunnel_agent import kill_orphaned_agent
+
+    settings, paths = _settings(data_dir)
+    ngrok_path = resolve_ngrok_path(settings)
+    config_dir = tunnel_config_dir(paths)
+    if not ngrok_path or not config_dir.is_dir():
+        return
+    if kill_orphaned_agent(config_dir, ngrok_path, str(config_dir / "ngrok.yml")):
+        typer.echo("Stopped an ngrok agent left behind by an earlier tvbridge.")
+
+
+@app.command()
+def doctor(data_dir: DataDir = None) -> None:
+    """Check MT5, AutoTrading, ports, the tunnel and the data folder; exit code 0 when all is well."""
+    from tray.doctor import exit_code, format_report, run_checks
+
+    settings, paths = _settings(data_dir)
+    checks = run_checks(settings, paths)
+    typer.echo(format_report(checks))
+    raise typer.Exit(exit_code(checks))
+
+
+@app.command("self-test")
+def self_test(
+    report: Annotated[Path | None, typer.Option(help="Also write the result as JSON to this file.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the test trade.")] = 60.0,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the temporary data folder.")] = False,
+) -> None:
+    """Trade one test alert end to end on the simulator in a temporary folder; exit code 0 when executed."""
+    from tray.selftest import report_json, run_selftest
+
+    result = run_selftest(timeout=timeout, keep=keep, streams_shimmed=STREAMS_SHIMMED)
+    for step in result.steps:
+        typer.echo(f"  {step}")
+    for problem in result.problems:
+        typer.echo(f"  PROBLEM: {problem}")
+    typer.echo(f"self-test {'passed' if result.ok else 'FAILED'} in {result.seconds:.1f} s")
+    if report is not None:
+        report.write_text(report_json(result), encoding="utf-8")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+# -- settings and secrets --------------------------------------------------------------------------------
+
+
+@config_app.command("show")
+def config_show(data_dir: DataDir = None) -> None:
+    """Every setting with its value and where it comes from (file, environment or default)."""
+    from tray.config_file import ConfigError, show
+
+    try:
+        settings, paths = _settings(data_dir)
+        typer.echo(f"# {paths.config_file}")
+        for item in show(paths.config_file, settings):
+            value = "(not set)" if item.value is None else item.value
+            typer.echo(f"{item.key} = {value}  [{item.source}]")
+    except (ConfigError, ValueError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
+@config_app.command("path")
+def config_path(data_dir: DataDir = None) -> None:
+    """Print where settings.toml is."""
+    typer.echo(str(resolve_paths(data_dir).config_file))
+
+
+@config_app.command("set")
+def config_set(key: str, value: str, data_dir: DataDir = None) -> None:
+    """Change a setting, e.g. `tvbridge config set public_port 8775` (restart tvbridge to apply)."""
+    from tray.config_file import ConfigError, set_value
+
+    paths = resolve_paths(data_dir)
+    try:
+        stored = set_value(paths.config_file, key, value)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    shown = "back to its default" if stored is None else f"= {stored!r}"
+    typer.echo(f"{key} {shown} in {paths.config_file}. Restart tvbridge to apply it.")
+
+
+@config_app.command("unset")
+def config_unset(key: str, data_dir: DataDir = None) -> None:
+    """Remove a setting from settings.toml (back to its default)."""
+    from tray.config_file import ConfigError, unset_value
+
+    paths = resolve_paths(data_dir)
+    try:
+        removed = unset_value(paths.config_file, key)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{key} {'removed' if removed else 'was not set'}; it uses its default.")
+
+
+SECRET_KINDS = ("ngrok-authtoken", "mt5-password")
+
+
+def _secret_kind(kind: str) -> str:
+    if kind not in SECRET_KINDS:
+        typer.echo(f"Unknown secret {kind!r}: use one of {', '.join(SECRET_KINDS)}.", err=True)
+        raise typer.Exit(2)
+    return kind
+
+
+@secret_app.command("set")
+def secret_set(
+    kind: Annotated[str, typer.Argument(help="ngrok-authtoken or mt5-password")],
+    login: Annotated[int | None, typer.Option(help="The MT5 account number (for mt5-password).")] = None,
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the secret from standard input.")] = False,
+) -> None:
+    """Save a secret in the keyring. It is asked for without echo (or read with --stdin), never printed."""
+    from tray import secrets
+
+    _secret_kind(kind)
+    if kind == "mt5-password" and login is None:
+        typer.echo("Give the MT5 account number: --login 12345678", err=True)
+        raise typer.Exit(2)
+    prompt = "ngrok authtoken" if kind == "ngrok-authtoken" else f"Password of MT5 account {login}"
+    value = sys.stdin.readline().strip() if stdin else typer.prompt(prompt, hide_input=True)
+    try:
+        if kind == "ngrok-authtoken":
+            secrets.set_ngrok_authtoken(value)
+        else:
+            assert login is not None
+            secrets.set_mt5_password(login, value)
+    except (secrets.KeyringUnavailable, ValueError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Saved the {prompt.lower() if kind == 'ngrok-authtoken' else 'MT5 password'} in the "
+               f"{secrets.backend_name()} keyring. Restart tvbridge to use it.")
+
+
+@secret_app.command("delete")
+def secret_delete(
+    kind: Annotated[str, typer.Argument(help="ngrok-authtoken or mt5-password")],
+    login: Annotated[int | None, typer.Option(help="The MT5 account number (for mt5-password).")] = None,
+) -> None:
+    """Remove a secret from the keyring."""
+    from tray import secrets
+
+    _secret_kind(kind)
+    try:
+        if kind == "ngrok-authtoken":
+            removed = secrets.delete_ngrok_authtoken()
+        else:
+            if login is None:
+                typer.echo("Give the MT5 account number: --login 12345678", err=True)
+                raise typer.Exit(2)
+            removed = secrets.delete_mt5_password(login)
+    except secrets.KeyringUnavailable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("Deleted." if removed else "There was nothing to delete.")
+
+
+@secret_app.command("status")
+def secret_status(data_dir: DataDir = None) -> None:
+    """Which secrets are set and where (never their values)."""
+    from tray import secrets
+
+    settings, _ = _settings(data_dir)
+    if secrets.keyring_available():
+        typer.echo(f"keyring: {secrets.backend_name()}")
+    else:
+        typer.echo(f"keyring: none. {secrets.NO_KEYRING}")
+    lookup = secrets.find_ngrok_authtoken()
+    typer.echo(f"ngrok authtoken: {'set, from the ' + str(lookup.source) if lookup.value else 'not set'}")
+    if settings.mt5_login is not None:
+        saved = secrets.get_mt5_password(settings.mt5_login) is not None
+        typer.echo(f"MT5 password for {settings.mt5_login}: {'set' if saved else 'not set'}")
+
+
+# -- entry point -----------------------------------------------------------------------------------------
+
+
+def ensure_std_streams() -> bool:
+    """Give a process without stdout/stderr (windowed build, or fds 1/2 closed) a file to write to.
+
+    The file is ``stdio.log`` in the default log folder (``os.devnull`` if that fails). On POSIX the closed
+    descriptors 1 and 2 are re-pointed at it too, so a later ``open()`` (the SQLite database!) can never get
+    descriptor 2 and receive stray writes meant for stderr. Returns True when a shim was installed.
+    """
+    global STREAMS_SHIMMED
+    if sys.stdout is not None and sys.stderr is not None:
+        return False
+    try:
+        import platformdirs
+
+        log_dir = Path(platformdirs.user_log_dir("tvbridge", appauthor=False))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        stream = (log_dir / "stdio.log").open("a", buffering=1, encoding="utf-8", errors="replace")
+    except OSError:
+        stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if os.name == "posix":
+        for fd in (1, 2):
+            try:
+                os.fstat(fd)
+            except OSError:
+                os.dup2(stream.fileno(), fd)
+    sys.stdout = sys.stdout or stream
+    sys.stderr = sys.stderr or stream
+    STREAMS_SHIMMED = True
+    return True
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script (and frozen exe) entry point."""
+    ensure_std_streams()  # first: before anything logs, prints or starts uvicorn
     logging.captureWarnings(True)
     app(prog_name="tvbridge")
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -173,6 +173,7 @@ class Runtime:
             host=self.settings.host,
             public_port=self.settings.public_port,
             admin_port=self.settings.admin_port,
+            before_stop=self.ctx.notifier.shutdown,
         )
         self.server.start()
         logger.info("listening: public %s, admin %s", self.public_base_url(), self.admin_url)

@@ -47,7 +47,7 @@ async def next_job(
         if job is not None:
             return job_out(job)
         remaining = deadline - loop.time()
-        if remaining <= 0 or await request.is_disconnected():
+        if remaining <= 0 or ctx.notifier.closed or await request.is_disconnected():
             return Response(status_code=204)
         try:
             await asyncio.wait_for(woken.wait(), timeout=min(remaining, 5.0))

@@ -168,7 +168,8 @@ def test_signals_and_positions_survive_a_restart(tmp_path: Path) -> None:
         assert second.admin.get("/api/v1/strategies").json()[-1]["webhook_url"] == strategy["webhook_url"].replace(
             str(first.public.base_url).rstrip("/"), str(second.public.base_url).rstrip("/")
         )
-        second.wait_snapshot(lambda s: any(p["symbol"] == "GBPUSD" for p in s["positions"]))
+        positions = second.admin.get("/api/v1/positions", params={"strategy_id": strategy["strategy_id"]}).json()
+        assert [(p["symbol"], p["volume"]) for p in positions] == [("GBPUSD", 0.2)]
     finally:
         stop_live(second)
 

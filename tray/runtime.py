@@ -51,6 +51,17 @@ def agent_command(settings: Settings, paths: AppPaths, admin_url: str) -> list[s
     ]
 
 
+def agent_environment(settings: Settings, agent_token: str) -> dict[str, str]:
+    """The agent's environment: ours, plus every resolved setting as ``TVBRIDGE_*`` (so the child trades with
+    exactly the settings this process resolved from file, environment and options) and the agent token."""
+    env = dict(os.environ)
+    for key, value in settings.model_dump().items():
+        if value is not None:
+            env[f"TVBRIDGE_{key.upper()}"] = str(value)
+    env["TVBRIDGE_AGENT_TOKEN"] = agent_token
+    return env
+
+
 class AgentProcess:
     """Runs the agent as a child process and restarts it when it dies (with back-off).
 
@@ -180,7 +191,7 @@ class Runtime:
         if self.tunnel is not None:
             self.tunnel.start()
         if self.spawn_agent:
-            env = dict(os.environ, TVBRIDGE_AGENT_TOKEN=agent_token)
+            env = agent_environment(self.settings, agent_token)
             self.agent = AgentProcess(agent_command(self.settings, self.paths, self.admin_url), env)
             self.agent.start()
 

@@ -265,6 +265,9 @@ class TradeIntent(BaseModel):
     TradingView fired it (for the staleness gate); ``alert_price`` is the close/price it carried, the
     simulator's quote in paper mode; ``secret``/``license_id``/``strategy`` route and authenticate it.
     ``extras`` keeps keys the bridge logged but did not need (``close_price``, ``exit_reason`` ...).
+
+    Staleness: ``max_age_seconds`` is the alert's own limit on its age (3Commas ``max_lag``, in seconds,
+    measured from ``alert_time``); when set it replaces the strategy's maximum signal age for this alert.
     """
 
     format: AlertFormat
@@ -280,6 +283,7 @@ class TradeIntent(BaseModel):
     secret: str | None = None
     license_id: str | None = None
     strategy: str | None = None
+    max_age_seconds: int | None = None
     extras: dict[str, str] = Field(default_factory=dict)
 
     @property

@@ -70,9 +70,10 @@ def find_duplicate(
 
     Same ``alert_id`` within 24 h, or, for alerts without an id, the identical body within the strategy's
     ``dedup_window_seconds`` (TradingView resends an alert after a 5xx, tradingview-and-bridges.md §4).
-    Rejected earlier signals do not count: fixing and resending the alert must work.
+    Only earlier signals that traded or may still trade (``executed``, ``pending``) count: an alert that was
+    refused, discarded or failed must go through when it is sent again.
     """
-    live = col(Signal.status).notin_([SignalStatus.REJECTED, SignalStatus.DUPLICATE])
+    live = col(Signal.status).in_([SignalStatus.EXECUTED, SignalStatus.PENDING])
     base = select(Signal).where(Signal.strategy_id == strategy.id, live)
     if intent.alert_id:
         stmt = base.where(Signal.idempotency_key == intent.alert_id, Signal.created_at >= now - ALERT_ID_WINDOW)

@@ -85,7 +85,7 @@ class Strategy(SQLModel, table=True):
     is_enabled: bool = True
     risk_override_pct: float | None = None
     allowed_pairs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    default_volume: float | None = 0.01
+    default_volume: float | None = None
     max_lots: float | None = None
     magic_number: int = Field(sa_column=Column(Integer, unique=True, nullable=False))
     max_signal_age_seconds: int = 300

@@ -18,6 +18,9 @@ from server.models import Signal, Strategy, utcnow
 #: First magic number handed out; each new strategy takes the next free one (unsigned 64-bit in MT5).
 FIRST_MAGIC = 27_700_001
 
+#: Lots used when an alert names no volume, for strategies created without saying otherwise.
+DEFAULT_VOLUME_LOTS = 0.01
+
 #: Fields a PATCH may change.
 EDITABLE_FIELDS = frozenset(
     {
@@ -91,11 +94,13 @@ class StrategyService:
     def create(self, name: str, **settings: Any) -> Strategy:
         """Create a strategy with a new webhook secret and the next free magic number.
 
-        ``settings`` may hold any of :data:`EDITABLE_FIELDS`. :raises ValueError: for an unknown field.
+        ``settings`` may hold any of :data:`EDITABLE_FIELDS`; ``default_volume`` defaults to
+        :data:`DEFAULT_VOLUME_LOTS` (pass ``None`` for "alerts must name their volume"). :raises ValueError: for an unknown field.
         """
         unknown = set(settings) - EDITABLE_FIELDS
         if unknown:
             raise ValueError(f"Unknown strategy setting(s): {', '.join(sorted(unknown))}.")
+        settings.setdefault("default_volume", DEFAULT_VOLUME_LOTS)
         with Session(self._engine) as session:
             top = session.exec(select(func.max(Strategy.magic_number))).one()
             strategy = Strategy(

@@ -22,6 +22,10 @@ class ParseContext:
     - ``dialects``: opt-in formats that would otherwise be refused as ambiguous:
       ``"tradesgnl"`` (``License,SYMBOL,ACTION,...``) and ``"tradingview_default"`` (TradingView's default
       strategy message ``order sell @ 1 filled on EURUSD``).
+    - ``default_volume_configured``: the strategy has a default lot size. Only then does an entry that names
+      no volume parse (to ``VolumeUnit.DEFAULT``); otherwise it is refused at parse time, as PineConnector
+      requires ``risk=``/``vol_*`` on every entry (ExecRelay ``ErrMissingVolume``; corpus
+      ``60123456789,buy,EURUSD``).
     """
 
     volume_type: LegacyVolumeType = "lots"
@@ -30,6 +34,7 @@ class ParseContext:
     license_id: str | None = None
     default_symbol: str | None = None
     dialects: frozenset[str] = field(default_factory=frozenset)
+    default_volume_configured: bool = False
 
 
 class AlertRejected(ValueError):

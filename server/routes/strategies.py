@@ -74,7 +74,7 @@ async def list_strategies(request: Request) -> list[dict[str, Any]]:
 async def create_strategy(body: StrategyCreate, request: Request) -> dict[str, Any]:
     """Create a strategy; answers ``{strategy_id, webhook_url, ...}``."""
     ctx: ServerContext = request.app.state.ctx
-    fields = body.model_dump(exclude_none=True)
+    fields = body.model_dump(exclude_unset=True)  # an explicit null (e.g. no default volume) is kept
     name = fields.pop("name")
     strategy = await run_in_threadpool(lambda: ctx.strategies.create(name, **fields))
     return strategy_out(ctx, strategy)

@@ -49,6 +49,7 @@ class AgentWorker:
     def run(self) -> None:
         """Connect, reconcile, then serve jobs until stopped."""
         self._ensure_connected()
+        self._post_snapshot()  # the account is visible as soon as the terminal is
         snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
         snapshots.start()
         self._reconcile_unfinished()

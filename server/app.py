@@ -12,16 +12,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from server.context import ServerContext
 from server.routes import account, agents, health, settings, signals, strategies, webhooks
 from server.security import TokenGuard, host_is_loopback
 
 logger = logging.getLogger(__name__)
+
+DASHBOARD = Path(__file__).with_name("static") / "dashboard.html"
 
 #: How often queued jobs are checked against their deadline, in seconds.
 EXPIRY_SWEEP_SECONDS = 1.0
@@ -57,6 +60,11 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
         if not host_is_loopback(request.headers.get("host")):
             return JSONResponse({"detail": "The admin API answers only to loopback host names."}, status_code=403)
         return await call_next(request)
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        """The dashboard page; it holds no data itself and reads the API with the token the tray hands it."""
+        return FileResponse(DASHBOARD, media_type="text/html")
 
     admin_only = [Depends(TokenGuard(ctx.admin_token))]
     app.include_router(health.router)

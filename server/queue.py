@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import Engine, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from server.models import Job, JobStatus, Signal, SignalStatus, utcnow
 
@@ -69,7 +69,7 @@ class JobQueue:
         """Atomically claim the oldest queued job for ``agent_id``; ``None`` when there is none."""
         now = utcnow()
         with Session(self._engine) as session:
-            row = session.execute(  # type: ignore[call-overload]
+            row = session.execute(
                 _CLAIM_SQL,
                 {"claimed": JobStatus.CLAIMED.value, "queued": JobStatus.QUEUED.value, "agent": agent_id, "now": now},
             ).first()
@@ -81,7 +81,7 @@ class JobQueue:
     def unfinished(self, agent_id: str) -> list[Job]:
         """Jobs ``agent_id`` claimed but never finished (it crashed or was killed mid-job)."""
         with Session(self._engine) as session:
-            stmt = select(Job).where(Job.agent_id == agent_id, Job.status == JobStatus.CLAIMED).order_by(Job.id)  # type: ignore[arg-type]
+            stmt = select(Job).where(Job.agent_id == agent_id, Job.status == JobStatus.CLAIMED).order_by(col(Job.id))
             return list(session.exec(stmt).all())
 
     def expire_overdue(self, now: datetime | None = None) -> list[int]:
@@ -92,7 +92,7 @@ class JobQueue:
         now = now or utcnow()
         expired: list[int] = []
         with Session(self._engine) as session:
-            stmt = select(Job).where(Job.status == JobStatus.QUEUED, Job.expires_at < now)  # type: ignore[arg-type,operator]
+            stmt = select(Job).where(Job.status == JobStatus.QUEUED, col(Job.expires_at) < now)
             for job in session.exec(stmt).all():
                 job.status = JobStatus.EXPIRED
                 job.finished_at = now

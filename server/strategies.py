@@ -95,7 +95,8 @@ class StrategyService:
         """Create a strategy with a new webhook secret and the next free magic number.
 
         ``settings`` may hold any of :data:`EDITABLE_FIELDS`; ``default_volume`` defaults to
-        :data:`DEFAULT_VOLUME_LOTS` (pass ``None`` for "alerts must name their volume"). :raises ValueError: for an unknown field.
+        :data:`DEFAULT_VOLUME_LOTS` (pass ``None`` for "alerts must name their volume").
+        :raises ValueError: for an unknown field.
         """
         unknown = set(settings) - EDITABLE_FIELDS
         if unknown:

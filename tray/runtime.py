@@ -7,6 +7,7 @@ at import time.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -32,6 +34,9 @@ from tray.paths import AppPaths
 from tray.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+#: Written at start, removed at stop: ``{"pid", "admin_url", "public_url"}`` of the running instance.
+RUNTIME_FILE = "runtime.json"
 
 
 def agent_command(settings: Settings, paths: AppPaths, admin_url: str) -> list[str]:
@@ -190,10 +195,22 @@ class Runtime:
         logger.info("listening: public %s, admin %s", self.public_base_url(), self.admin_url)
         if self.tunnel is not None:
             self.tunnel.start()
+        self._write_runtime_file()
         if self.spawn_agent:
             env = agent_environment(self.settings, agent_token)
             self.agent = AgentProcess(agent_command(self.settings, self.paths, self.admin_url), env)
             self.agent.start()
+
+    @property
+    def runtime_file(self) -> Path:
+        """``runtime.json`` in the data folder: how CLI commands find this running instance."""
+        return self.paths.data_dir / RUNTIME_FILE
+
+    def _write_runtime_file(self) -> None:
+        info = {"pid": os.getpid(), "admin_url": self.admin_url, "public_url": self.public_base_url()}
+        tmp = self.runtime_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info), encoding="utf-8")
+        os.replace(tmp, self.runtime_file)
 
     def tunnel_status(self) -> dict[str, Any]:
         """The tunnel state for ``GET /api/v1/tunnel``."""
@@ -221,6 +238,7 @@ class Runtime:
         if self.server is not None:
             self.server.stop()
             self.server = None
+            self.runtime_file.unlink(missing_ok=True)
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None

@@ -53,7 +53,9 @@ def test_run_prints_urls_trades_logs_without_secrets_and_stops_on_sigterm(tmp_pa
         _wait_for(lambda: admin_http.get("/api/v1/account").json())
         answer = httpx.post(webhook, content='{"symbol":"EURUSD","action":"buy","volume":0.05}').json()
         signal_id = answer["signal_id"]
-        final = _wait_for(lambda: (s := admin_http.get(f"/api/v1/signals/{signal_id}").json())["status"] != "pending" and s)
+        final = _wait_for(
+            lambda: (s := admin_http.get(f"/api/v1/signals/{signal_id}").json())["status"] != "pending" and s
+        )
         assert final["status"] == "executed"
         httpx.post(f"http://127.0.0.1:{public}/api/v1/webhooks/tv/unknown-secret-xyz", content=b"buy EURUSD")
     finally:

@@ -37,6 +37,7 @@ class AgentWorker:
         self.snapshot_interval = snapshot_interval
         self.broker_name = broker_name
         self._stop = threading.Event()
+        self._snapshot_due = threading.Event()
         self._connected = False
         self._last_error: str | None = None
         #: True while waiting for a job (nothing in flight): a stop signal may then exit at once.
@@ -81,7 +82,7 @@ class AgentWorker:
                 logger.warning("terminal unavailable while executing job %s: %s", job["id"], exc)
                 self._stop.wait(1.0)
         self.client.post_result(job["id"], result)
-        self._post_snapshot()
+        self._snapshot_due.set()  # posted by the snapshot thread: a burst of trades costs one snapshot
 
     def _reconcile_unfinished(self) -> None:
         try:
@@ -130,5 +131,9 @@ class AgentWorker:
             logger.debug("snapshot not posted: %s", exc)
 
     def _snapshot_loop(self) -> None:
-        while not self._stop.wait(self.snapshot_interval):
-            self._post_snapshot()
+        # Every snapshot_interval, or soon after a trade (coalescing bursts of trades into one snapshot).
+        while not self._stop.is_set():
+            self._snapshot_due.wait(self.snapshot_interval)
+            self._snapshot_due.clear()
+            if not self._stop.is_set():
+                self._post_snapshot()

@@ -1,7 +1,7 @@
 """Measures the alert path on this machine: webhook answer time and alert-to-fill time.
 
-Starts the real runtime (both listeners, the agent process on the simulator) in a temporary data folder and
-posts alerts over loopback HTTP, as TradingView would.
+Starts ``tvbridge run`` as its own process (both listeners, the agent process on the simulator) in a
+temporary data folder and posts alerts to it over loopback HTTP from this process, as TradingView would.
 
     .venv/bin/python bench/bench_alert_path.py [--alerts 300] [--concurrency 8]
 
@@ -16,17 +16,67 @@ Results go to stdout as a Markdown table for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import httpx
 
-from tests.e2e.conftest import Live, start_live, stop_live  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Live:
+    """A ``tvbridge run`` process and HTTP clients for its two listeners."""
+
+    def __init__(self, data_dir: Path) -> None:
+        ports = []
+        for _ in range(2):
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                ports.append(sock.getsockname()[1])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tray", "run", "--data-dir", str(data_dir), "--public-port", str(ports[0]),
+             "--admin-port", str(ports[1])], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        info = data_dir / "runtime.json"
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("tvbridge run did not start")
+            time.sleep(0.1)
+        runtime = json.loads(info.read_text())
+        token = (data_dir / "admin-token").read_text().strip()
+        self.admin = httpx.Client(base_url=runtime["admin_url"], headers={"Authorization": f"Bearer {token}"})
+        self.public = httpx.Client(base_url=runtime["public_url"], limits=httpx.Limits(max_connections=64))
+        while not self.admin.get("/api/v1/account").json():
+            time.sleep(0.1)
+
+    def create_strategy(self, name: str, **settings: Any) -> dict[str, Any]:
+        return dict(self.admin.post("/api/v1/strategies", json={"name": name, **settings}).json())
+
+    def post_alert(self, strategy: dict[str, Any], body: str) -> httpx.Response:
+        return self.public.post(httpx.URL(strategy["webhook_url"]).path, content=body.encode())
+
+    def wait_final(self, signal_id: int, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            sig = dict(self.admin.get(f"/api/v1/signals/{signal_id}").json())
+            if sig["status"] != "pending" or time.monotonic() > deadline:
+                return sig
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -91,7 +141,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        live = start_live(Path(tmp) / "data")
+        live = Live(Path(tmp) / "data")
         try:
             strategy = live.create_strategy("bench", dedup_window_seconds=0)
             for i in range(10):  # warm-up: imports, connection pools, symbol cache
@@ -100,7 +150,7 @@ def main() -> None:
             seq = run_sequential(live, strategy, args.alerts)
             burst = run_burst(live, strategy, args.alerts, args.concurrency)
         finally:
-            stop_live(live)
+            live.stop()
     print(f"alerts: {args.alerts} sequential, {args.alerts} in a burst of {args.concurrency} concurrent posts\n")
     print("| measure (ms) | p50 | p95 | p99 | max |\n|---|---|---|---|---|")
     print(row("webhook answer, client side (sequential)", seq["answer"]))

@@ -4,9 +4,13 @@ Tickets follow MT5 (mt5-api §1.6, §5.5): orders and deals have separate counte
 identifier are the ticket of the order that opened it; a netting reversal gives the position the reversing
 order's ticket but keeps its identifier. Times are server epoch milliseconds (``*_msc``).
 
-With a state directory the book is written as JSON after every change, atomically (temp file in the same
-directory, ``fsync``, ``os.replace``), one file per login, so an agent process that restarts finds its
-positions. Simulator knobs (faults, terminal flags, symbol overrides) are not part of the book and are not saved.
+With a state directory the book is saved after every change, one pair of files per login, so an agent
+process that restarts finds its positions. The live part (account, positions, pending orders, quotes, ticket
+counters) is rewritten atomically as JSON (temp file, ``fsync``, ``os.replace``); history (deals and finished
+orders), which never changes once written, is appended to a JSON Lines journal, so a save costs the same after
+ten thousand deals as after one. The snapshot records how many journal records belong to it: a crash between
+the two writes leaves extra journal lines, which the next load ignores and the next save overwrites.
+Simulator knobs (faults, terminal flags, symbol overrides) are not part of the book and are not saved.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 
 from agent.mt5sim import constants as c
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass
@@ -174,10 +178,34 @@ def state_file(state_dir: Path, login: int) -> Path:
     return state_dir / f"mt5sim-{login}.json"
 
 
+def journal_file(path: Path) -> Path:
+    """The history journal that goes with the snapshot at ``path``."""
+    return path.with_name(path.stem + ".history.jsonl")
+
+
+#: Journal records already on disk per snapshot path: (history orders, deals).
+_written: dict[Path, tuple[int, int]] = {}
+
+
 def save(book: Book, path: Path) -> None:
-    """Write ``book`` to ``path`` atomically, so a crash mid-write leaves the previous file intact."""
+    """Append new history to the journal, then write the live book atomically (a crash mid-write leaves the
+    previous snapshot intact)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps({"version": STATE_VERSION, **asdict(book)}, indent=1)
+    journal = journal_file(path)
+    done_orders, done_deals = _written.get(path, (0, 0))
+    if done_orders > len(book.history_orders) or done_deals > len(book.deals):
+        done_orders = done_deals = 0  # a different book: rewrite the journal from scratch
+    lines = [json.dumps({"order": asdict(o)}) for o in book.history_orders[done_orders:]]
+    lines += [json.dumps({"deal": asdict(d)}) for d in book.deals[done_deals:]]
+    if lines or not journal.exists() or (done_orders, done_deals) == (0, 0):
+        mode = "a" if (done_orders or done_deals) else "w"
+        with journal.open(mode, encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+    live = {k: v for k, v in asdict_shallow(book).items() if k not in ("history_orders", "deals")}
+    live["journal"] = {"history_orders": len(book.history_orders), "deals": len(book.deals)}
+    payload = json.dumps({"version": STATE_VERSION, **live}, indent=1)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -188,6 +216,20 @@ def save(book: Book, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _written[path] = (len(book.history_orders), len(book.deals))
+
+
+def asdict_shallow(book: Book) -> dict[str, Any]:
+    """The book as plain data, without converting the (large, immutable) history lists."""
+    return {
+        "account": asdict(book.account),
+        "suffix": book.suffix,
+        "positions": [asdict(p) for p in book.positions],
+        "orders": [asdict(o) for o in book.orders],
+        "quotes": book.quotes,
+        "next_order": book.next_order,
+        "next_deal": book.next_deal,
+    }
 
 
 def load(path: Path) -> Book | None:
@@ -200,11 +242,29 @@ def load(path: Path) -> Book | None:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if data.pop("version", None) != STATE_VERSION:
         raise ValueError(f"{path} is not an mt5sim state file of version {STATE_VERSION}")
+    counts = data.pop("journal")
+    history_orders: list[Order] = []
+    deals: list[Deal] = []
+    journal = journal_file(path)
+    if journal.exists():
+        with journal.open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if "order" in record and len(history_orders) < counts["history_orders"]:
+                    history_orders.append(Order(**record["order"]))
+                elif "deal" in record and len(deals) < counts["deals"]:
+                    deals.append(Deal(**record["deal"]))
+    if (len(history_orders), len(deals)) != (counts["history_orders"], counts["deals"]):
+        raise ValueError(f"{journal} is shorter than its snapshot {path} says")
+    # Extra lines (a crash between journal and snapshot writes) are dropped by rewriting on the next save.
+    _written[path] = (0, 0)
     return Book(
         account=Account(**data.pop("account")),
         positions=[Position(**p) for p in data.pop("positions")],
         orders=[Order(**o) for o in data.pop("orders")],
-        history_orders=[Order(**o) for o in data.pop("history_orders")],
-        deals=[Deal(**d) for d in data.pop("deals")],
+        history_orders=history_orders,
+        deals=deals,
         **data,
     )

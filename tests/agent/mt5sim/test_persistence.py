@@ -85,7 +85,26 @@ def test_every_change_is_written_atomically(tmp_path: Path) -> None:
     assert len(saved["positions"]) == 1
     control.set_quote("EURUSD", 1.11111)
     assert json.loads(path.read_text())["quotes"]["EURUSD"][0] == 1.11111
-    assert [p.name for p in tmp_path.iterdir()] == ["mt5sim-123.json"]  # no temp files left behind
+    # no temp files left behind; history goes to its append-only journal
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mt5sim-123.history.jsonl", "mt5sim-123.json"]
+
+
+def test_history_is_appended_not_rewritten_and_survives_a_crash_between_writes(tmp_path: Path) -> None:
+    control.configure(tmp_path, login=77)
+    mt5.initialize()
+    for _ in range(3):
+        mt5.order_send({"action": 1, "symbol": "EURUSD", "volume": 0.1, "type": 0, "type_filling": 0})
+    journal = tmp_path / "mt5sim-77.history.jsonl"
+    lines = journal.read_text().splitlines()
+    assert len(lines) == 7  # the opening balance deal, then 3 filled orders + 3 deals
+    # a crash after appending history but before the snapshot was replaced leaves an extra line:
+    journal.write_text(journal.read_text() + lines[-1] + "\n")
+    control.reset()
+    control.configure(tmp_path, login=77)
+    mt5.initialize()
+    assert len(mt5.history_deals_get(position=mt5.positions_get()[0].identifier)) == 3
+    mt5.order_send({"action": 1, "symbol": "EURUSD", "volume": 0.1, "type": 0, "type_filling": 0})
+    assert len(journal.read_text().splitlines()) == 9  # rewritten without the stray line, then appended
 
 
 def test_each_login_has_its_own_book_and_memory_mode_saves_nothing(tmp_path: Path) -> None:

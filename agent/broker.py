@@ -16,7 +16,8 @@ from agent.mt5.adapter import Mt5Terminal, TerminalConfig
 @dataclass(frozen=True)
 class BrokerConfig:
     """``kind="sim"``: the embedded simulator, its state kept in ``state_dir`` across restarts, with a
-    netting or hedging account of ``sim_balance`` (account currency USD) and an optional broker suffix.
+    netting or hedging account of ``sim_balance`` (account currency USD), an optional broker suffix and a
+    simulated ``order_send`` round trip of ``sim_latency_ms`` milliseconds.
     ``kind="mt5"``: the real terminal at ``terminal`` (Windows only)."""
 
     kind: Literal["sim", "mt5"] = "sim"
@@ -24,6 +25,7 @@ class BrokerConfig:
     sim_margin_mode: Literal["netting", "hedging"] = "netting"
     sim_balance: float = 10_000.0
     sim_symbol_suffix: str = ""
+    sim_latency_ms: float = 0.0
     terminal: TerminalConfig = TerminalConfig()
 
 
@@ -53,5 +55,6 @@ def open_terminal(config: BrokerConfig) -> Mt5Terminal:
         margin_mode=config.sim_margin_mode,
         balance=config.sim_balance,
         symbol_suffix=config.sim_symbol_suffix,
+        latency_ms=config.sim_latency_ms,
     )
     return Mt5Terminal(mt5sim, TerminalConfig(), price_feed=control.set_quote)

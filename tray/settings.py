@@ -18,7 +18,8 @@ class Settings(BaseSettings):
 
     - ``public_base_url``: the webhook base URL when no tunnel provides one (e.g. your own reverse proxy).
     - ``broker``: ``sim`` (embedded simulator, paper trading) or ``mt5`` (the real terminal, Windows).
-    - ``sim_*``: the simulated account: netting or hedging, starting balance (USD), broker symbol suffix.
+    - ``sim_*``: the simulated account: netting or hedging, starting balance (USD), broker symbol suffix, and
+      the broker round trip of each order in milliseconds (0: instant; 100-300 is typical of a real broker).
     - ``mt5_path``/``mt5_login``/``mt5_server``: the terminal64.exe to drive and the account (password in the keyring).
     - ``ngrok_path``: the ngrok agent binary (bundled with the installer; never downloaded at run time);
       ``ngrok_domain``: a reserved/dev domain such as ``https://you.ngrok-free.app``.
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     sim_margin_mode: Literal["netting", "hedging"] = "netting"
     sim_balance: float = 10_000.0
     sim_symbol_suffix: str = ""
+    sim_latency_ms: float = 0.0
     mt5_path: str | None = None
     mt5_login: int | None = None
     mt5_server: str | None = None

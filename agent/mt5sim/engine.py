@@ -64,14 +64,18 @@ def order_send(sim: Simulator, request: Request) -> OrderSendResult:
     fault = sim.faults.popleft() if sim.faults else None
     if fault is not None and fault.kind == "ipc_send":
         raise CallError(errors.IPC_SEND)
-    if sim.terminal.latency_ms > 0:
-        # The real call blocks for the whole broker round trip, and so does everything else (mt5-api §5.1).
-        time.sleep(sim.terminal.latency_ms / 1000.0)
+    # The real call blocks for the whole broker round trip, and so does everything else (mt5-api §5.1): half
+    # of it before the server executes the request, half while the answer travels back. A caller that dies
+    # in the second half has traded without knowing it, the case reconciliation exists for.
+    half_trip = sim.terminal.latency_ms / 2000.0
+    if half_trip > 0:
+        time.sleep(half_trip)
     if sim.terminal.tradeapi_disabled:
         raise CallError(errors.AUTOTRADING_DISABLED)
-    if fault is not None:
-        return _faulted(sim, request, fault)
-    return _send(sim, request)
+    result = _faulted(sim, request, fault) if fault is not None else _send(sim, request)
+    if half_trip > 0:
+        time.sleep(half_trip)
+    return result
 
 
 def order_check(sim: Simulator, request: Request) -> OrderCheckResult:

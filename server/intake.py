@@ -141,6 +141,10 @@ class AlertIntake:
     def _store(
         self, session: Session, strategy: Strategy, body: bytes, content_type: str | None, received_at: datetime
     ) -> IntakeResult:
+        # Take SQLite's write lock before the gates: the duplicate check and the insert must be one atomic step,
+        # or two copies of one alert arriving together would both pass the check and both be traded.
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        session.refresh(strategy)  # a change made while we waited for the lock (disabled, halted) counts
         now = utcnow()
         signal = Signal(
             strategy_id=strategy.id or 0,

@@ -123,3 +123,13 @@ def test_a_killed_agent_is_restarted_and_trading_resumes(live: Live) -> None:
     assert sig["status"] == "executed"  # the position opened before the crash was closed by the new agent
     positions = live.admin.get("/api/v1/positions", params={"strategy_id": strategy["strategy_id"]}).json()
     assert positions == []
+
+
+def test_concurrent_copies_of_one_alert_are_queued_once(serverless: Live) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    strategy = serverless.create_strategy("racing copies")
+    body = '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"same-alert-42"}'
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda _: serverless.post_alert(strategy, body).json()["status"], range(12)))
+    assert sorted(answers) == ["duplicate"] * 11 + ["pending"]

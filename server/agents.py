@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from server.db import write_lock
 from server.models import FINAL_STATUSES, AccountSnapshot, Agent, Job, JobStatus, Signal, SignalStatus, utcnow
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class AgentService:
         :raises JobNotFound: the job does not exist or belongs to another agent.
         """
         now = utcnow()
-        with Session(self._engine) as session:
+        with write_lock(self._engine), Session(self._engine) as session:
             job = session.get(Job, job_id)
             if job is None or job.agent_id != agent_id:
                 raise JobNotFound(f"No job {job_id} for agent {agent_id}.")
@@ -128,7 +129,7 @@ class AgentService:
         """Replace the agent's latest account snapshot and refresh its health fields."""
         now = utcnow()
         data = snap.model_dump(exclude={"terminal_connected", "trade_allowed", "broker", "version", "last_error"})
-        with Session(self._engine) as session:
+        with write_lock(self._engine), Session(self._engine) as session:
             if snap.balance is not None:  # None: a health-only post from an agent without a terminal
                 row = session.get(AccountSnapshot, agent_id) or AccountSnapshot(agent_id=agent_id)
                 for key, value in data.items():
@@ -145,7 +146,7 @@ class AgentService:
 
     def touch(self, agent_id: str) -> None:
         """Mark the agent as seen now (every poll does this)."""
-        with Session(self._engine) as session:
+        with write_lock(self._engine), Session(self._engine) as session:
             self._touch(session, agent_id, utcnow())
             session.commit()
 

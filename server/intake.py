@@ -22,6 +22,7 @@ from agent.intent import ControlAction, OpenAction, SyncAction, TradeIntent
 from agent.market import ExecutionSettings
 from server import gates
 from server.alerts import AlertRejected, ParseContext, parse_alert
+from server.db import write_lock
 from server.models import AppSettings, Job, Signal, SignalStatus, Strategy, utcnow
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,8 @@ class AlertIntake:
                     if self.unknown_secret_hits in (1, 10, 100) or self.unknown_secret_hits % 1000 == 0:
                         logger.warning("webhook for an unknown secret (%d so far)", self.unknown_secret_hits)
                     return IntakeResult(None, "ignored")
-                return self._store(session, strategy, body, content_type, received_at)
+                with write_lock(self._engine):
+                    return self._store(session, strategy, body, content_type, received_at)
         except OperationalError as exc:
             logger.error("could not store an alert: %s", exc.orig)
             raise StorageUnavailable(str(exc.orig)) from exc
@@ -134,7 +136,8 @@ class AlertIntake:
                 strategy = session.get(Strategy, strategy_id)
                 if strategy is None:
                     return IntakeResult(None, "ignored")
-                return self._store(session, strategy, body, content_type, received_at)
+                with write_lock(self._engine):
+                    return self._store(session, strategy, body, content_type, received_at)
         except OperationalError as exc:
             raise StorageUnavailable(str(exc.orig)) from exc
 

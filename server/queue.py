@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
+from server.db import write_lock
 from server.models import Job, JobStatus, Signal, SignalStatus, utcnow
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class JobQueue:
     def claim_next(self, agent_id: str) -> Job | None:
         """Atomically claim the oldest queued job for ``agent_id``; ``None`` when there is none."""
         now = utcnow()
-        with Session(self._engine) as session:
+        with write_lock(self._engine), Session(self._engine) as session:
             row = session.execute(
                 _CLAIM_SQL,
                 {"claimed": JobStatus.CLAIMED.value, "queued": JobStatus.QUEUED.value, "agent": agent_id, "now": now},
@@ -91,7 +92,7 @@ class JobQueue:
         """
         now = now or utcnow()
         expired: list[int] = []
-        with Session(self._engine) as session:
+        with write_lock(self._engine), Session(self._engine) as session:
             stmt = select(Job).where(Job.status == JobStatus.QUEUED, col(Job.expires_at) < now)
             for job in session.exec(stmt).all():
                 job.status = JobStatus.EXPIRED

@@ -78,13 +78,14 @@ def test_universal_endpoint_routes_by_body_secret_and_by_license(serverless: Liv
     by_secret = serverless.create_strategy("universal", alert_secret="u-secret-123")
     serverless.create_strategy("license a", license_id="60999", default_symbol="EURUSD")
     by_license = serverless.create_strategy("license b", license_id="61000")
-    resp = serverless.public.post("/api/v1/webhooks/tv", content=b'{"secret":"u-secret-123","symbol":"EURUSD","action":"buy"}')
+    body = b'{"secret":"u-secret-123","symbol":"EURUSD","action":"buy"}'
+    resp = serverless.public.post("/api/v1/webhooks/tv", content=body)
     sig = serverless.admin.get(f"/api/v1/signals/{resp.json()['signal_id']}").json()
     assert sig["strategy_id"] == by_secret["strategy_id"] and sig["status"] == "pending"
     resp = serverless.public.post("/api/v1/webhooks/tv", content=b"61000,buy,EURUSD,vol_lots=0.1")
     sig = serverless.admin.get(f"/api/v1/signals/{resp.json()['signal_id']}").json()
     assert sig["strategy_id"] == by_license["strategy_id"]
-    unknown = serverless.public.post("/api/v1/webhooks/tv", content=b'{"secret":"nope","symbol":"EURUSD","action":"buy"}')
+    unknown = serverless.public.post("/api/v1/webhooks/tv", content=b'{"secret":"no","symbol":"EURUSD","action":"buy"}')
     assert unknown.status_code == 200 and unknown.json() == {"signal_id": None, "status": "ignored"}
 
 

@@ -66,6 +66,15 @@ def _sent(description: str, rep: SendReport) -> dict[str, Any]:
     }
 
 
+def _found_deal(deal: Any, description: str) -> dict[str, Any]:
+    """A ``TradeDeal`` found by its comment, in the shape of an order the agent sent (retcode unknown)."""
+    return {
+        "description": description, "symbol": deal.symbol, "type": "buy" if deal.type == 0 else "sell",
+        "volume": deal.volume, "price": deal.price, "sl": 0.0, "tp": 0.0, "ticket": deal.order, "deal": deal.ticket,
+        "position": deal.position_id, "retcode": None, "comment": deal.comment,
+    }
+
+
 def _result(status: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
     return {"status": status, "error_message": message, **extra}
 
@@ -186,23 +195,7 @@ class JobExecutor:
         known = {s["deal"] for s in sent}
         new_deals = [d for d in found["deals"] if d.ticket not in known]
         if new_deals or found["orders"]:
-            for d in new_deals:
-                sent.append(
-                    {
-                        "description": description,
-                        "symbol": d.symbol,
-                        "type": "buy" if d.type == 0 else "sell",
-                        "volume": d.volume,
-                        "price": d.price,
-                        "sl": 0.0,
-                        "tp": 0.0,
-                        "ticket": d.order,
-                        "deal": d.ticket,
-                        "position": d.position_id,
-                        "retcode": None,
-                        "comment": d.comment,
-                    }
-                )
+            sent.extend(_found_deal(d, description) for d in new_deals)
             notes.append(f"{why} The order was found in MetaTrader 5 afterwards, so it was not re-sent.")
             return self._executed(sent, sent_at, notes)
         return _result(
@@ -223,23 +216,7 @@ class JobExecutor:
         found = self.terminal.find_by_comment(settings.comment, settings.magic, since)
         if not (found["deals"] or found["orders"]):
             return None
-        sent = [
-            {
-                "description": "found after restart",
-                "symbol": d.symbol,
-                "type": "buy" if d.type == 0 else "sell",
-                "volume": d.volume,
-                "price": d.price,
-                "sl": 0.0,
-                "tp": 0.0,
-                "ticket": d.order,
-                "deal": d.ticket,
-                "position": d.position_id,
-                "retcode": None,
-                "comment": d.comment,
-            }
-            for d in found["deals"]
-        ] + [
+        sent = [_found_deal(d, "found after restart") for d in found["deals"]] + [
             {
                 "description": "pending order found after restart",
                 "symbol": o.symbol,

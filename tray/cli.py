@@ -46,10 +46,29 @@ def _settings(data_dir: Path | None, **overrides: Any) -> tuple[Settings, Any]:
     return load_settings(paths.config_file, **overrides), paths
 
 
+def version() -> str:
+    """The installed tvbridge version (from the package metadata, bundled in the frozen build too)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("tvbridge")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"tvbridge {version()}")
+        raise typer.Exit()
+
+
 @app.callback(invoke_without_command=True)
 def default(
     ctx: typer.Context,
     data_dir: DataDir = None,
+    show_version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                               help="Print the version and exit.")] = False,
     autostart: Annotated[bool, typer.Option("--autostart", help="Started at login: start quietly.")] = False,
     no_tray: Annotated[bool, typer.Option("--no-tray", help="Never show the tray icon (same as `run`).")] = False,
 ) -> None:
@@ -85,8 +104,7 @@ def run(
     broker: Annotated[str | None, typer.Option(help="sim (paper trading, default) or mt5.")] = None,
     no_agent: Annotated[bool, typer.Option("--no-agent", help="Do not start an agent process.")] = False,
 ) -> None:
-    """Run the server, the tunnel (when an ngrok authtoken is set) and an agent until Ctrl+C, SIGTERM or
-    `tvbridge quit`."""
+    """Run without the tray icon (listeners, tunnel if an authtoken is set, agent) until Ctrl+C or `quit`."""
     from tray.compose import build_runtime
     from tray.logs import setup_logging
     from tray.single_instance import ALREADY_RUNNING, QuitWatcher, SingleInstance
@@ -110,7 +128,7 @@ def run(
             typer.echo(f"tvbridge could not start: {exc}", err=True)
             raise typer.Exit(1) from exc
         lock.write_info(admin_url=runtime.admin_url, mode="run")
-        watcher = QuitWatcher(paths, stop.set).start()
+        watcher = QuitWatcher(paths, stop.set, since=lock.acquired_at).start()
         _print_banner(runtime, paths, log_file)
         while not stop.wait(0.5):  # a timed wait: signal handlers run promptly on every platform
             pass
@@ -166,6 +184,7 @@ def agent(
         sim_margin_mode=settings.sim_margin_mode,
         sim_balance=settings.sim_balance,
         sim_symbol_suffix=settings.sim_symbol_suffix,
+        sim_latency_ms=settings.sim_latency_ms,
         terminal=TerminalConfig(
             path=settings.mt5_path,
             login=settings.mt5_login,
@@ -222,7 +241,22 @@ def admin_client(data_dir: Path | None) -> httpx.Client:
     """An httpx client for the running instance's admin API (URL from settings, token from the data folder)."""
     settings, paths = _settings(data_dir)
     token = _read_token(paths.data_dir / "admin-token")
-    return httpx.Client(base_url=settings.admin_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return httpx.Client(base_url=_running_admin_url(paths) or settings.admin_url,
+                        headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def _running_admin_url(paths: Any) -> str | None:
+    """The admin URL a running instance wrote in ``runtime.json`` (right even when it uses port 0)."""
+    import json
+
+    from tray.runtime import RUNTIME_FILE
+
+    try:
+        doc = json.loads((paths.data_dir / RUNTIME_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    url = doc.get("admin_url") if isinstance(doc, dict) else None
+    return str(url) if url else None
 
 
 def _call(data_dir: Path | None, method: str, url: str, **kwargs: Any) -> Any:

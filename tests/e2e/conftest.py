@@ -59,6 +59,16 @@ class Live:
         assert resp.status_code == 200, resp.text
         return self.wait_final(resp.json()["signal_id"])
 
+    def positions(self, strategy: dict[str, Any], expect: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The strategy's open positions, once the agent's snapshot shows ``expect`` of them (the agent posts its
+        snapshot just after a job's result, so a signal can be final a moment before its position shows)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.admin.get("/api/v1/positions", params={"strategy_id": strategy["strategy_id"]}).json()
+            if len(found) == expect or time.monotonic() > deadline:
+                return list(found)
+            time.sleep(0.02)
+
     def wait_snapshot(self, predicate: Any, timeout: float = 15.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:

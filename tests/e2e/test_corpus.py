@@ -8,7 +8,6 @@ cases cannot disturb each other. ``expect`` assumes PineConnector's default EA s
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,14 +51,9 @@ class Case:
     id: str = ""
 
 
-def positions(live: Live, strategy: dict[str, Any], expected: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+def positions(live: Live, strategy: dict[str, Any], expected: int) -> list[dict[str, Any]]:
     """This strategy's open positions once the agent's snapshot shows ``expected`` of them."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = live.admin.get("/api/v1/positions", params={"strategy_id": strategy["strategy_id"]}).json()
-        if len(found) == expected or time.monotonic() > deadline:
-            return list(found)
-        time.sleep(0.05)
+    return live.positions(strategy, expected)
 
 
 def orders(sig: dict[str, Any]) -> list[tuple[str, str, float]]:

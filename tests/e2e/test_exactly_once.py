@@ -59,12 +59,7 @@ def test_an_agent_killed_mid_order_leads_to_exactly_one_order(
             assert any("not sent again" in n for n in sig["notes"]), sig["notes"]
         else:
             assert not sig["notes"]
-        deadline = time.monotonic() + 15
-        while True:
-            positions = live.admin.get("/api/v1/positions", params={"strategy_id": strategy["strategy_id"]}).json()
-            if positions or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        positions = live.positions(strategy, 1)
         assert [(p["symbol"], p["volume"]) for p in positions] == [("EURUSD", 0.3)]  # one order, not two
     finally:
         stop_live(live)

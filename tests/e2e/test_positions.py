@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,7 @@ def account(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def held(live: Live, strategy: dict[str, Any], expect_count: int) -> list[tuple[str, float]]:
     """(type, lots) of the strategy's positions, once the snapshot shows ``expect_count`` of them."""
-    deadline = time.monotonic() + 10
-    while True:
-        found = live.admin.get("/api/v1/positions", params={"strategy_id": strategy["strategy_id"]}).json()
-        if len(found) == expect_count or time.monotonic() > deadline:
-            return sorted((p["type"], p["volume"]) for p in found)
-        time.sleep(0.05)
+    return sorted((p["type"], p["volume"]) for p in live.positions(strategy, expect_count))
 
 
 def tv_fill(action: str, contracts: int, position: str, size: int, prev: str, prev_size: int, n: int) -> str:

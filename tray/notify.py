@@ -1,0 +1,148 @@
+"""Desktop notifications: a trade was executed or failed (with the reason), the tunnel went down or came back.
+
+Signals arrive through ``runtime.on_signal`` (called from a server worker thread); tunnel changes through
+the tunnel's listeners. Bursts are throttled: at most ``burst`` signal notifications per ``window`` seconds;
+the rest are counted and summed up in one notification when the window ends ("4 more signals: 3 executed,
+1 failed"), so twenty alerts in a second never bury the screen. Tunnel notifications are not throttled but
+only fire on a real loss (online → down) and a real recovery (down → online).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from server.models import Signal, SignalStatus
+from tray.tunnel import TunnelState, TunnelStatus
+
+logger = logging.getLogger(__name__)
+
+#: Signal outcomes worth a notification: it traded, or it should have and did not.
+NOTIFIED = frozenset({SignalStatus.EXECUTED, SignalStatus.FAILED, SignalStatus.REJECTED, SignalStatus.EXPIRED})
+_DOWN = frozenset({TunnelState.RECONNECTING, TunnelState.ERROR})
+
+Notify = Callable[[str, str], None]  # (message, title)
+
+
+def describe_signal(signal: Signal, strategy_name: str | None = None) -> tuple[str, str]:
+    """``(message, title)`` for a final signal, in plain words."""
+    who = f" ({strategy_name})" if strategy_name else ""
+    what = " ".join(str(p) for p in (signal.action, signal.volume, signal.symbol) if p not in (None, ""))
+    what = what or "alert"
+    if signal.status == SignalStatus.EXECUTED:
+        price = f" at {signal.fill_price:g}" if signal.fill_price is not None else ""
+        return f"{what}{price}{who}", f"Executed: signal #{signal.id}"
+    reason = signal.error_message or "no reason given"
+    return f"{what}{who}: {reason}", f"{str(signal.status).capitalize()}: signal #{signal.id}"
+
+
+class Notifier:
+    """Turns signals and tunnel changes into ``notify(message, title)`` calls, throttled.
+
+    :param notify: shows one notification (``icon.notify``). Exceptions are logged, never raised.
+    :param strategy_name: looks up a strategy's name for the message (``None`` to leave it out).
+    :param burst: signal notifications allowed per ``window`` seconds before summarising.
+    """
+
+    def __init__(
+        self,
+        notify: Notify,
+        *,
+        strategy_name: Callable[[int], str | None] | None = None,
+        burst: int = 3,
+        window: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._notify = notify
+        self._strategy_name = strategy_name
+        self.burst = burst
+        self.window = window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._window_start = -float("inf")
+        self._shown = 0
+        self._held: Counter[str] = Counter()
+        self._timer: threading.Timer | None = None
+        self._tunnel_was_online = False
+        self._tunnel_down_notified = False
+        self._closed = False
+
+    # -- signals --------------------------------------------------------------------------------------
+
+    def on_signal(self, signal: Signal) -> None:
+        """``runtime.on_signal`` listener."""
+        if signal.status not in NOTIFIED:
+            return
+        with self._lock:
+            if self._closed:
+                return
+            now = self._clock()
+            if now - self._window_start >= self.window:
+                self._window_start, self._shown = now, 0
+            if self._shown >= self.burst:
+                self._held[str(signal.status)] += 1
+                self._arm_flush(self._window_start + self.window - now)
+                return
+            self._shown += 1
+        name = None
+        if self._strategy_name is not None:
+            try:
+                name = self._strategy_name(signal.strategy_id)
+            except Exception:
+                name = None
+        message, title = describe_signal(signal, name)
+        self._show(message, title)
+
+    def _arm_flush(self, delay: float) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(max(delay, 0.0), self.flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Show the summary of held-back signals now (called by the window timer)."""
+        with self._lock:
+            held, self._held = self._held, Counter()
+            self._timer = None
+            if held:  # the summary counts against the next window
+                self._window_start, self._shown = self._clock(), 1
+        if not held:
+            return
+        total = sum(held.values())
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(held.items()))
+        self._show(f"{total} more signals: {parts}. See the signal log for details.", "tvbridge")
+
+    # -- tunnel ---------------------------------------------------------------------------------------
+
+    def on_tunnel(self, status: TunnelStatus) -> None:
+        """Tunnel listener: notify on loss (online → reconnecting/error) and on recovery (→ online)."""
+        state = TunnelState(status.state)
+        if state is TunnelState.ONLINE:
+            if self._tunnel_down_notified:
+                self._show(f"TradingView alerts reach tvbridge again at {status.public_url}.", "Tunnel back online")
+            self._tunnel_was_online, self._tunnel_down_notified = True, False
+        elif state in _DOWN and self._tunnel_was_online and not self._tunnel_down_notified:
+            self._tunnel_down_notified = True
+            self._show(status.reason, "Tunnel lost: alerts cannot arrive")
+        elif state is TunnelState.ERROR and not self._tunnel_was_online and not self._tunnel_down_notified:
+            self._tunnel_down_notified = True  # never came up: say why, once
+            self._show(status.reason, "Tunnel not working")
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    def _show(self, message: str, title: str) -> None:
+        try:
+            self._notify(message, title)
+        except Exception:  # a notification daemon that is gone must not break intake
+            logger.warning("could not show a notification", exc_info=True)
+
+    def close(self) -> None:
+        """Stop the summary timer (the held-back count is dropped); later calls do nothing."""
+        with self._lock:
+            self._closed = True
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()

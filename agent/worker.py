@@ -8,6 +8,7 @@ freeze webhook intake.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import datetime
 from typing import Any
@@ -40,12 +41,33 @@ class AgentWorker:
         self._snapshot_due = threading.Event()
         self._connected = False
         self._last_error: str | None = None
-        #: True while waiting for a job (nothing in flight): a stop signal may then exit at once.
+        #: True while waiting for a job (nothing in flight): a stop request may then exit at once.
         self.idle = False
+        #: Held while ``idle`` changes, so a stop request never interrupts the loop as it takes a job.
+        self.idle_lock = threading.Lock()
 
     def stop(self) -> None:
         """Ask the loop to finish after the current job (a trade in flight is never abandoned)."""
         self._stop.set()
+
+    def interrupt(self) -> None:
+        """Stop from any thread: idle (waiting in a long-poll, nothing in flight), the process exits now; with a job
+        in flight, the job is finished first (its result posting kept short) and the loop then ends.
+
+        Exiting beats cutting the long-poll: no portable call breaks a blocked socket read from another thread. A
+        job the server hands out in that instant stays claimed and is reconciled at the agent's next start.
+        """
+        self.stop()
+        with self.idle_lock:
+            if self.idle:
+                logger.info("stopping while idle: exiting now")
+                logging.shutdown()
+                os._exit(0)
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stop.is_set()
 
     def run(self) -> None:
         """Connect, reconcile, then serve jobs until stopped."""
@@ -56,14 +78,19 @@ class AgentWorker:
         self._reconcile_unfinished()
         while not self._stop.is_set():
             try:
-                self.idle = True
+                with self.idle_lock:
+                    self.idle = True
                 job = self.client.next_job(wait=POLL_WAIT)
             except httpx.HTTPError as exc:
-                self.idle = False
+                with self.idle_lock:
+                    self.idle = False
+                if self._stop.is_set():
+                    break
                 logger.warning("cannot reach the server (%s); retrying", exc)
                 self._stop.wait(1.0)
                 continue
-            self.idle = False
+            with self.idle_lock:
+                self.idle = False
             if job is not None:
                 self.handle(job)
         self.terminal.shutdown()
@@ -81,7 +108,8 @@ class AgentWorker:
                 self._last_error = str(exc)
                 logger.warning("terminal unavailable while executing job %s: %s", job["id"], exc)
                 self._stop.wait(1.0)
-        self.client.post_result(job["id"], result)
+        # Stopping (the app is going away): try briefly; an unreported job is reconciled at the next start.
+        self.client.post_result(job["id"], result, give_up_after=10.0 if self._stop.is_set() else 600.0)
         self._snapshot_due.set()  # posted by the snapshot thread: a burst of trades costs one snapshot
 
     def _reconcile_unfinished(self) -> None:

@@ -163,6 +163,9 @@ def agent(
     agent_id: Annotated[str | None, typer.Option(help="This agent's id (a strategy's broker connection).")] = None,
     data_dir: DataDir = None,
     broker: Annotated[str | None, typer.Option(help="sim or mt5.")] = None,
+    lifeline: Annotated[
+        bool, typer.Option("--lifeline", hidden=True, help="Exit when stdin closes (set by the app that starts us).")
+    ] = False,
 ) -> None:
     """Run one agent: it executes the jobs of strategies whose broker connection is its id.
 
@@ -200,9 +203,11 @@ def agent(
     client = ServerClient(admin_url or settings.admin_url, token, settings.agent_id)
     worker = AgentWorker(client, terminal, broker_name=settings.broker)
     _install_agent_signals(worker)
+    if lifeline:
+        threading.Thread(target=_watch_lifeline, args=(worker,), name="lifeline", daemon=True).start()
     try:
         worker.run()
-    except SystemExit:
+    except (SystemExit, KeyboardInterrupt):
         pass
     finally:
         client.close()
@@ -213,11 +218,21 @@ def _install_agent_signals(worker: Any) -> None:
 
     def handler(*_: Any) -> None:
         worker.stop()
-        if worker.idle:
-            raise SystemExit(0)
+        with worker.idle_lock:
+            if worker.idle:
+                raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+def _watch_lifeline(worker: Any) -> None:
+    """Block on stdin until EOF: the parent closed it (a stop request) or died (the OS closed it). Then stop: a
+    job in flight is finished, an idle long-poll is cut at once (on every platform, unlike a signal)."""
+    while sys.stdin is not None and sys.stdin.buffer.read(65536):
+        pass
+    logging.getLogger("agent").info("lifeline closed: the app is stopping or gone; finishing")
+    worker.interrupt()
 
 
 def _mt5_password(login: int | None) -> str | None:

@@ -53,6 +53,7 @@ def agent_command(settings: Settings, paths: AppPaths, admin_url: str) -> list[s
         str(paths.data_dir),
         "--broker",
         settings.broker,
+        "--lifeline",
     ]
 
 
@@ -89,7 +90,9 @@ class AgentProcess:
 
     def _spawn(self) -> None:
         stdio = subprocess.DEVNULL if sys.stderr is None else None
-        self.proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL, stdout=stdio, stderr=stdio)
+        # stdin is the agent's lifeline: we never write to it; EOF (our close in stop(), or the OS closing it
+        # when this process dies, on every platform) tells the agent to finish its current job and exit.
+        self.proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.PIPE, stdout=stdio, stderr=stdio)
         logger.info("agent process started (pid %s)", self.proc.pid)
 
     def _supervise(self) -> None:
@@ -107,11 +110,13 @@ class AgentProcess:
             delay = min(delay * 2, 30.0)
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Ask the agent to finish (SIGTERM: it completes a trade in flight), then kill it after ``timeout``."""
+        """Ask the agent to finish (closing its lifeline: it completes a trade in flight, then exits), then kill it
+        after ``timeout`` seconds. ``terminate()`` is not the request: on Windows it is TerminateProcess."""
         self._stopping.set()
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.terminate()
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

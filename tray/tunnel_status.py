@@ -97,12 +97,13 @@ def reason_disabled() -> str:
 
 
 def reason_binary(ngrok_path: str | None) -> str:
-    """No ngrok executable configured or found."""
+    """No ngrok executable configured or found. The installer bundles ngrok only when the build had one
+    (installer/README.md), so the sentence says how to get it rather than promising it is there."""
+    get_it = ("Download the ngrok agent (version 3.30 or newer) from ngrok.com and set its path with "
+              "`tvbridge config set ngrok_path <path>`; tvbridge never downloads ngrok by itself.")
     if not ngrok_path:
-        return ("The ngrok program is not configured, so TradingView cannot reach tvbridge. Reinstall tvbridge "
-                "(it ships ngrok) or set ngrok_path in the tvbridge settings (or TVBRIDGE_NGROK_PATH).")
-    return (f"The ngrok program was not found at {ngrok_path}. Reinstall tvbridge (it ships ngrok) or fix "
-            "ngrok_path in the tvbridge settings; tvbridge never downloads ngrok by itself.")
+        return f"The ngrok program is not configured, so TradingView cannot reach tvbridge. {get_it}"
+    return f"The ngrok program was not found at {ngrok_path}. {get_it}"
 
 
 def reason_auth(code: str | None) -> str:

@@ -69,3 +69,37 @@ def test_run_prints_urls_trades_logs_without_secrets_and_stops_on_sigterm(tmp_pa
     assert secret not in logs and "unknown-secret-xyz" not in logs and token not in logs
     # the agent process stopped with the server (no orphan)
     assert "agent process started" in logs
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped by its new parent) counts as gone
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_the_agent_exits_when_the_app_dies_without_stopping_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TVBRIDGE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tray", "run", "--data-dir", str(data), "--public-port", "0", "--admin-port", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    try:
+        agents = _wait_for(lambda: _children(proc.pid))
+    finally:
+        proc.kill()  # SIGKILL: no clean-up runs in the app
+        proc.wait()
+    [agent_pid] = agents
+    deadline = time.monotonic() + 15
+    while _alive(agent_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(agent_pid), "the agent outlived its app"

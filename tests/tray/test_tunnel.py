@@ -413,7 +413,7 @@ def test_missing_binary_is_an_error_and_never_downloaded(
     sup.start()
     assert sup.wait_for(TunnelState.ERROR, 5), sup.status
     assert ("not found at" if path else "not configured") in sup.status.reason
-    assert "Reinstall tvbridge" in sup.status.reason
+    assert "tvbridge config set ngrok_path" in sup.status.reason
     assert sup.wait_for(TunnelState.ERROR, 0)
     assert no_download == []
     assert not (tmp_path / "nowhere").exists()

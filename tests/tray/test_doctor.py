@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import signal
 import socket
-import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -25,6 +23,8 @@ from typer.testing import CliRunner
 
 import agent.mt5sim as mt5sim
 from agent.mt5sim import control
+from tests.fakes.keyring import MemoryKeyring
+from tests.fakes.ngrok import pid_alive, write_ngrok_wrapper
 from tray.cli import app
 from tray.compose import build_runtime
 from tray.doctor import FAIL, PASS, SKIP, exit_code, format_report, probe_terminal, run_checks
@@ -33,27 +33,9 @@ from tray.settings import Settings
 from tray.status import AppState, compute_status
 from tray.tunnel import TunnelState
 
-FAKE = Path(__file__).resolve().parents[1] / "fakes" / "fake_ngrok.py"
 TOKEN = "2dOcToRtOkEn_e2e_0123456789abcdef"
 FAST = {"check_interval": 0.2, "connect_deadline": 10.0, "reconnect_grace": 1.0, "backoff_initial": 0.2,
         "backoff_max": 1.0}
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 @pytest.fixture(autouse=True)
@@ -159,13 +141,6 @@ def test_terminal_and_autotrading_are_read_from_the_mt5_api(sim: Any, tmp_path: 
 # -- a running tvbridge with its tunnel through the fake ngrok agent -----------------------------------------
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def fake_ngrok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
     """An executable ``ngrok`` that runs the fake agent; yields (its path, its state file)."""
@@ -174,10 +149,7 @@ def fake_ngrok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
         raise AssertionError("pyngrok tried to download ngrok")
 
     monkeypatch.setattr(installer, "install_ngrok", no_download)
-    wrapper = tmp_path / "bin" / "ngrok"
-    wrapper.parent.mkdir()
-    wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(FAKE))} "$@"\n')
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    wrapper = write_ngrok_wrapper(tmp_path / "bin")
     state = tmp_path / "fake-ngrok.jsonl"
     for var in ("FAKE_NGROK_MODE", "FAKE_NGROK_BUSY_URLS", "PYNGROK_NGROK_PATH"):
         monkeypatch.delenv(var, raising=False)

@@ -29,6 +29,7 @@ from pystray._base import Icon as BaseIcon  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from server.models import Signal, SignalStatus  # noqa: E402
+from tests.fakes.keyring import MemoryKeyring  # noqa: E402
 from tray.app import TrayApp, run_tray  # noqa: E402
 from tray.compose import build_runtime  # noqa: E402
 from tray.menu import RUN_VALUE, RunKeyAutostart, XdgAutostart, autostart_command, dashboard_url  # noqa: E402
@@ -78,23 +79,6 @@ class HeadlessIcon(BaseIcon):  # type: ignore[misc]
 
     def _stop(self) -> None:
         self._loop_done.set()
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 @dataclass

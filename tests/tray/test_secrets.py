@@ -13,6 +13,7 @@ import pytest
 from keyring.backends import fail
 from typer.testing import CliRunner
 
+from tests.fakes.keyring import MemoryKeyring
 from tray import secrets
 from tray.cli import app
 from tray.compose import PortBoundTunnel, build_runtime
@@ -20,25 +21,6 @@ from tray.paths import resolve_paths
 from tray.settings import Settings
 
 TOKEN = "2abcDEFghiJKLmnoPQRstuVWXyz_0123456789abcdefGHIJ"
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.store:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.store[(service, username)]
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ import json
 import logging
 import os
 import re
-import shlex
 import signal
-import stat
 import subprocess
 import sys
 import threading
@@ -29,25 +27,16 @@ import yaml
 from fastapi import FastAPI, Request
 from pyngrok import installer
 
+from tests.fakes.ngrok import pid_alive, write_ngrok_wrapper
 from tray import tunnel_agent
 from tray.tunnel import TunnelState, TunnelStatus, TunnelSupervisor
 
-FAKE = Path(__file__).resolve().parents[1] / "fakes" / "fake_ngrok.py"
 TOKEN = "2fAkEtOkEn_Sup3rSecret_e2e_0123456789"
 FAST = {"check_interval": 0.2, "connect_deadline": 5.0, "reconnect_grace": 1.0,
         "backoff_initial": 0.2, "backoff_max": 1.0}
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def pid_alive(pid: int) -> bool:
-    """True if ``pid`` runs and is not a zombie."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != "Z"
-
-
 def poll(predicate: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
     """Return the first truthy ``predicate()`` within ``timeout`` seconds, else fail."""
     deadline = time.monotonic() + timeout
@@ -126,10 +115,7 @@ def no_download(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeNgrok]:
     """An executable ``ngrok`` in tmp_path that runs the fake with this interpreter."""
-    wrapper = tmp_path / "bin" / "ngrok"
-    wrapper.parent.mkdir()
-    wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(FAKE))} "$@"\n')
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    wrapper = write_ngrok_wrapper(tmp_path / "bin")
     state_file = tmp_path / "fake-ngrok-state.jsonl"
     for var in ("FAKE_NGROK_MODE", "FAKE_NGROK_BUSY_URLS", "NGROK_AUTHTOKEN", "PYNGROK_NGROK_PATH"):
         monkeypatch.delenv(var, raising=False)

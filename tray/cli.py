@@ -377,15 +377,16 @@ def quit_(
     wait: Annotated[float, typer.Option(help="Seconds to wait for it to stop.")] = 30.0,
 ) -> None:
     """Stop the running tvbridge (tray or `run`) in order: agent, tunnel, listeners. Used by the uninstaller."""
-    from tray.single_instance import request_quit
+    from tray.single_instance import is_running, request_quit
 
     _, paths = _settings(data_dir)
     paths.ensure()
+    was_running = is_running(paths)
     if not request_quit(paths, wait=wait):
         typer.echo(f"tvbridge did not stop within {wait:g} s.", err=True)
         raise typer.Exit(1)
     _kill_orphaned_ngrok(data_dir)
-    typer.echo("tvbridge is not running.")
+    typer.echo("tvbridge stopped." if was_running else "tvbridge was not running.")
 
 
 def _kill_orphaned_ngrok(data_dir: Path | None) -> None:

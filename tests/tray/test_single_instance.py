@@ -129,7 +129,7 @@ def test_second_run_is_refused_and_quit_stops_the_first(tmp_path: Path) -> None:
         quit_ = subprocess.run([sys.executable, "-m", "tray", "quit", "--data-dir", str(data), "--wait", "20"],
                                capture_output=True, text=True, env=clean_env(), cwd=ROOT, timeout=30)
         assert quit_.returncode == 0, quit_.stderr
-        assert "tvbridge is not running." in quit_.stdout
+        assert "tvbridge stopped." in quit_.stdout
         assert first.wait(10) == 0
     finally:
         if first.poll() is None:

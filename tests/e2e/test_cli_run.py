@@ -103,3 +103,42 @@ def test_the_agent_exits_when_the_app_dies_without_stopping_it(tmp_path: Path) -
     while _alive(agent_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(agent_pid), "the agent outlived its app"
+
+
+def _cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TVBRIDGE_")}
+    return subprocess.run([sys.executable, "-m", "tray", *args, "--data-dir", str(data)],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_strategy_and_send_commands_drive_a_running_instance(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TVBRIDGE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tray", "run", "--data-dir", str(data), "--public-port", "0", "--admin-port", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    try:
+        _wait_for(lambda: (data / "runtime.json").exists())
+        created = _cli(data, "strategy", "create", "Gold scalper", "--default-volume", "0.05",
+                       "--allowed-pairs", "XAUUSD")
+        assert created.returncode == 0, created.stderr
+        assert re.search(r"\[2\] Gold scalper: http://127\.0\.0\.1:\d+/api/v1/webhooks/tv/\S+", created.stdout)
+
+        sent = _cli(data, "send", "2", "buy XAUUSD")
+        assert sent.returncode == 0, sent.stderr
+        assert "outcome: executed" in sent.stdout and "buy 0.05 XAUUSD" in sent.stdout
+
+        alert = tmp_path / "alert.txt"
+        alert.write_text("60123456789,sell,EURUSD,vol_lots=0.1\n")
+        refused = _cli(data, "send", "2", "--file", str(alert))
+        assert "outcome: rejected" in refused.stdout and "allowed pairs" in refused.stdout
+
+        assert _cli(data, "strategy", "disable", "2").returncode == 0
+        listed = _cli(data, "strategy", "list")
+        assert "[2] Gold scalper (disabled, 2 signals)" in listed.stdout
+        off = _cli(data, "send", "2", "buy XAUUSD lot=0.01")
+        assert "outcome: discarded" in off.stdout and "disabled" in off.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0

@@ -20,41 +20,10 @@ import threading
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 
-from tray.paths import resolve_paths
-from tray.settings import Settings, load_settings
-
-app = typer.Typer(add_completion=False, no_args_is_help=False, help="TradingView alerts to MetaTrader 5 orders.")
-strategy_app = typer.Typer(help="Manage strategies of a running tvbridge.", no_args_is_help=True)
-app.add_typer(strategy_app, name="strategy")
-config_app = typer.Typer(help="Show or change settings (settings.toml). Secrets: see `tvbridge secret`.",
-                         no_args_is_help=True)
-app.add_typer(config_app, name="config")
-secret_app = typer.Typer(help="Store secrets in the system keyring (Windows Credential Manager).", no_args_is_help=True)
-app.add_typer(secret_app, name="secret")
-
-#: True when :func:`main` found stdout/stderr missing (windowed build) and installed the file shim.
-STREAMS_SHIMMED = False
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Keep all data, settings and logs in this folder.")]
-
-
-def _settings(data_dir: Path | None, **overrides: Any) -> tuple[Settings, Any]:
-    paths = resolve_paths(data_dir)
-    return load_settings(paths.config_file, **overrides), paths
-
-
-def version() -> str:
-    """The installed tvbridge version (from the package metadata, bundled in the frozen build too)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("tvbridge")
-    except PackageNotFoundError:
-        return "unknown"
+from tray.cli_common import DataDir, app, cli_settings, read_token, version
+from tray.streams import ensure_std_streams
 
 
 def _print_version(value: bool) -> None:
@@ -90,7 +59,7 @@ def _run_tray(data_dir: Path | None, *, quiet: bool) -> int:
     from tray.compose import build_runtime
     from tray.logs import setup_logging
 
-    settings, paths = _settings(data_dir)
+    settings, paths = cli_settings(data_dir)
     paths.ensure()
     setup_logging(paths.log_dir, "tvbridge", settings.log_level)
     return run_tray(lambda: build_runtime(settings, paths), paths, quiet=quiet, data_dir_arg=data_dir)
@@ -109,7 +78,7 @@ def run(
     from tray.logs import setup_logging
     from tray.single_instance import ALREADY_RUNNING, QuitWatcher, SingleInstance
 
-    settings, paths = _settings(data_dir, public_port=public_port, admin_port=admin_port, broker=broker)
+    settings, paths = cli_settings(data_dir, public_port=public_port, admin_port=admin_port, broker=broker)
     paths.ensure()
     lock = SingleInstance(paths)
     if lock.already_running:
@@ -177,10 +146,10 @@ def agent(
     from agent.worker import AgentWorker
     from tray.logs import setup_logging
 
-    settings, paths = _settings(data_dir, broker=broker, agent_id=agent_id)
+    settings, paths = cli_settings(data_dir, broker=broker, agent_id=agent_id)
     paths.ensure()
     setup_logging(paths.log_dir, f"agent-{settings.agent_id}", settings.log_level)
-    token = os.environ.get("TVBRIDGE_AGENT_TOKEN") or _read_token(paths.data_dir / "agent-token")
+    token = os.environ.get("TVBRIDGE_AGENT_TOKEN") or read_token(paths.data_dir / "agent-token")
     config = BrokerConfig(
         kind=settings.broker,
         state_dir=paths.data_dir / "simulator" / settings.agent_id,
@@ -241,134 +210,9 @@ def _mt5_password(login: int | None) -> str | None:
     return get_mt5_password(login)  # None without a keyring: the terminal's saved login is used instead
 
 
-def _read_token(path: Path) -> str:
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except OSError as exc:
-        typer.echo(f"No token at {path}: start tvbridge once, or set the token in the environment.", err=True)
-        raise typer.Exit(2) from exc
 
 
 # -- talking to a running instance -----------------------------------------------------------------------
-
-
-def admin_client(data_dir: Path | None) -> httpx.Client:
-    """An httpx client for the running instance's admin API (URL from settings, token from the data folder)."""
-    settings, paths = _settings(data_dir)
-    token = _read_token(paths.data_dir / "admin-token")
-    return httpx.Client(base_url=_running_admin_url(paths) or settings.admin_url,
-                        headers={"Authorization": f"Bearer {token}"}, timeout=10)
-
-
-def _running_admin_url(paths: Any) -> str | None:
-    """The admin URL a running instance wrote in ``runtime.json`` (right even when it uses port 0)."""
-    import json
-
-    from tray.runtime import RUNTIME_FILE
-
-    try:
-        doc = json.loads((paths.data_dir / RUNTIME_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    url = doc.get("admin_url") if isinstance(doc, dict) else None
-    return str(url) if url else None
-
-
-def _call(data_dir: Path | None, method: str, url: str, **kwargs: Any) -> Any:
-    try:
-        with admin_client(data_dir) as http:
-            resp = http.request(method, url, **kwargs)
-    except httpx.TransportError as exc:
-        typer.echo(f"tvbridge is not running (or not on this admin port): {exc}", err=True)
-        raise typer.Exit(1) from exc
-    if resp.status_code >= 400:
-        typer.echo(f"Error {resp.status_code}: {resp.text}", err=True)
-        raise typer.Exit(1)
-    return resp.json() if resp.content else None
-
-
-@strategy_app.command("list")
-def strategy_list(data_dir: DataDir = None) -> None:
-    """List strategies with their webhook URLs."""
-    for s in _call(data_dir, "GET", "/api/v1/strategies"):
-        state = "enabled" if s["is_enabled"] else "disabled"
-        typer.echo(f"[{s['strategy_id']}] {s['name']} ({state}, {s['signal_count']} signals) {s['webhook_url']}")
-
-
-@strategy_app.command("create")
-def strategy_create(
-    name: str,
-    default_volume: Annotated[float | None, typer.Option(help="Lots when the alert names none.")] = None,
-    allowed_pairs: Annotated[str | None, typer.Option(help="Comma-separated symbols; empty allows all.")] = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Create a strategy and print its webhook URL."""
-    body: dict[str, Any] = {"name": name}
-    if default_volume is not None:
-        body["default_volume"] = default_volume
-    if allowed_pairs:
-        body["allowed_pairs"] = [p.strip() for p in allowed_pairs.split(",") if p.strip()]
-    s = _call(data_dir, "POST", "/api/v1/strategies", json=body)
-    typer.echo(f"[{s['strategy_id']}] {s['name']}: {s['webhook_url']}")
-
-
-@strategy_app.command("enable")
-def strategy_enable(strategy_id: int, data_dir: DataDir = None) -> None:
-    """Enable a strategy."""
-    s = _call(data_dir, "PATCH", f"/api/v1/strategies/{strategy_id}", json={"is_enabled": True})
-    typer.echo(f"[{s['strategy_id']}] {s['name']} enabled")
-
-
-@strategy_app.command("disable")
-def strategy_disable(strategy_id: int, data_dir: DataDir = None) -> None:
-    """Disable a strategy (its alerts are logged as discarded)."""
-    s = _call(data_dir, "PATCH", f"/api/v1/strategies/{strategy_id}", json={"is_enabled": False})
-    typer.echo(f"[{s['strategy_id']}] {s['name']} disabled")
-
-
-@app.command()
-def send(
-    strategy_id: Annotated[int, typer.Argument(help="The strategy to send to (see `tvbridge strategy list`).")],
-    message: Annotated[str | None, typer.Argument(help="The alert message, as TradingView would send it.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the message from this file.")] = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Post a test alert to a strategy's webhook URL, exactly as TradingView would, and print the outcome."""
-    if (message is None) == (file is None):
-        typer.echo("Give the alert message as an argument or with --file.", err=True)
-        raise typer.Exit(2)
-    body = file.read_bytes() if file else (message or "").encode()
-    strategy = _call(data_dir, "GET", f"/api/v1/strategies/{strategy_id}")
-    try:
-        resp = httpx.post(strategy["webhook_url"], content=body, headers={"Content-Type": "text/plain"}, timeout=10)
-    except httpx.TransportError as exc:
-        typer.echo(f"Could not reach the webhook URL: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    answer = resp.json()
-    signal_id = answer.get("signal_id")
-    typer.echo(f"HTTP {resp.status_code}: signal #{signal_id} {answer.get('status')}")
-    if signal_id is not None:
-        final = _wait_final(data_dir, signal_id)
-        typer.echo(
-            f"outcome: {final['status']}" + (f" - {final['error_message']}" if final.get("error_message") else "")
-        )
-        for order in final.get("orders", []):
-            typer.echo(
-                f"  {order['type']} {order['volume']} {order['symbol']} @ {order['price']} ticket {order['ticket']}"
-            )
-
-
-def _wait_final(data_dir: Path | None, signal_id: int, timeout: float = 10.0) -> dict[str, Any]:
-    waited = 0.0
-    while True:
-        sig: dict[str, Any] = _call(data_dir, "GET", f"/api/v1/signals/{signal_id}")
-        if sig["status"] != "pending" or waited >= timeout:
-            return sig
-        threading.Event().wait(0.1)
-        waited += 0.1
-
-
-# -- stop, check, test ----------------------------------------------------------------------------------
 
 
 @app.command("quit")
@@ -379,7 +223,7 @@ def quit_(
     """Stop the running tvbridge (tray or `run`) in order: agent, tunnel, listeners. Used by the uninstaller."""
     from tray.single_instance import is_running, request_quit
 
-    _, paths = _settings(data_dir)
+    _, paths = cli_settings(data_dir)
     paths.ensure()
     was_running = is_running(paths)
     if not request_quit(paths, wait=wait):
@@ -394,209 +238,13 @@ def _kill_orphaned_ngrok(data_dir: Path | None) -> None:
     from tray.compose import resolve_ngrok_path, tunnel_config_dir
     from tray.tunnel_agent import kill_orphaned_agent
 
-    settings, paths = _settings(data_dir)
+    settings, paths = cli_settings(data_dir)
     ngrok_path = resolve_ngrok_path(settings)
     config_dir = tunnel_config_dir(paths)
     if not ngrok_path or not config_dir.is_dir():
         return
     if kill_orphaned_agent(config_dir, ngrok_path, str(config_dir / "ngrok.yml")):
         typer.echo("Stopped an ngrok agent left behind by an earlier tvbridge.")
-
-
-@app.command()
-def doctor(data_dir: DataDir = None) -> None:
-    """Check MT5, AutoTrading, ports, the tunnel and the data folder; exit code 0 when all is well."""
-    from tray.doctor import exit_code, format_report, run_checks
-
-    settings, paths = _settings(data_dir)
-    checks = run_checks(settings, paths)
-    typer.echo(format_report(checks))
-    raise typer.Exit(exit_code(checks))
-
-
-@app.command("self-test")
-def self_test(
-    report: Annotated[Path | None, typer.Option(help="Also write the result as JSON to this file.")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the test trade.")] = 60.0,
-    keep: Annotated[bool, typer.Option("--keep", help="Keep the temporary data folder.")] = False,
-) -> None:
-    """Trade one test alert end to end on the simulator in a temporary folder; exit code 0 when executed."""
-    from tray.selftest import report_json, run_selftest
-
-    result = run_selftest(timeout=timeout, keep=keep, streams_shimmed=STREAMS_SHIMMED)
-    for step in result.steps:
-        typer.echo(f"  {step}")
-    for problem in result.problems:
-        typer.echo(f"  PROBLEM: {problem}")
-    typer.echo(f"self-test {'passed' if result.ok else 'FAILED'} in {result.seconds:.1f} s")
-    if report is not None:
-        report.write_text(report_json(result), encoding="utf-8")
-    raise typer.Exit(0 if result.ok else 1)
-
-
-# -- settings and secrets --------------------------------------------------------------------------------
-
-
-@config_app.command("show")
-def config_show(data_dir: DataDir = None) -> None:
-    """Every setting with its value and where it comes from (file, environment or default)."""
-    from tray.config_file import ConfigError, show
-
-    try:
-        settings, paths = _settings(data_dir)
-        typer.echo(f"# {paths.config_file}")
-        for item in show(paths.config_file, settings):
-            value = "(not set)" if item.value is None else item.value
-            typer.echo(f"{item.key} = {value}  [{item.source}]")
-    except (ConfigError, ValueError) as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-
-
-@config_app.command("path")
-def config_path(data_dir: DataDir = None) -> None:
-    """Print where settings.toml is."""
-    typer.echo(str(resolve_paths(data_dir).config_file))
-
-
-@config_app.command("set")
-def config_set(key: str, value: str, data_dir: DataDir = None) -> None:
-    """Change a setting, e.g. `tvbridge config set public_port 8775` (restart tvbridge to apply)."""
-    from tray.config_file import ConfigError, set_value
-
-    paths = resolve_paths(data_dir)
-    try:
-        stored = set_value(paths.config_file, key, value)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    shown = "back to its default" if stored is None else f"= {stored!r}"
-    typer.echo(f"{key} {shown} in {paths.config_file}. Restart tvbridge to apply it.")
-
-
-@config_app.command("unset")
-def config_unset(key: str, data_dir: DataDir = None) -> None:
-    """Remove a setting from settings.toml (back to its default)."""
-    from tray.config_file import ConfigError, unset_value
-
-    paths = resolve_paths(data_dir)
-    try:
-        removed = unset_value(paths.config_file, key)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(f"{key} {'removed' if removed else 'was not set'}; it uses its default.")
-
-
-SECRET_KINDS = ("ngrok-authtoken", "mt5-password")
-
-
-def _secret_kind(kind: str) -> str:
-    if kind not in SECRET_KINDS:
-        typer.echo(f"Unknown secret {kind!r}: use one of {', '.join(SECRET_KINDS)}.", err=True)
-        raise typer.Exit(2)
-    return kind
-
-
-@secret_app.command("set")
-def secret_set(
-    kind: Annotated[str, typer.Argument(help="ngrok-authtoken or mt5-password")],
-    login: Annotated[int | None, typer.Option(help="The MT5 account number (for mt5-password).")] = None,
-    stdin: Annotated[bool, typer.Option("--stdin", help="Read the secret from standard input.")] = False,
-) -> None:
-    """Save a secret in the keyring. It is asked for without echo (or read with --stdin), never printed."""
-    from tray import secrets
-
-    _secret_kind(kind)
-    if kind == "mt5-password" and login is None:
-        typer.echo("Give the MT5 account number: --login 12345678", err=True)
-        raise typer.Exit(2)
-    prompt = "ngrok authtoken" if kind == "ngrok-authtoken" else f"Password of MT5 account {login}"
-    value = sys.stdin.readline().strip() if stdin else typer.prompt(prompt, hide_input=True)
-    try:
-        if kind == "ngrok-authtoken":
-            secrets.set_ngrok_authtoken(value)
-        else:
-            assert login is not None
-            secrets.set_mt5_password(login, value)
-    except (secrets.KeyringUnavailable, ValueError) as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"Saved the {prompt.lower() if kind == 'ngrok-authtoken' else 'MT5 password'} in the "
-               f"{secrets.backend_name()} keyring. Restart tvbridge to use it.")
-
-
-@secret_app.command("delete")
-def secret_delete(
-    kind: Annotated[str, typer.Argument(help="ngrok-authtoken or mt5-password")],
-    login: Annotated[int | None, typer.Option(help="The MT5 account number (for mt5-password).")] = None,
-) -> None:
-    """Remove a secret from the keyring."""
-    from tray import secrets
-
-    _secret_kind(kind)
-    try:
-        if kind == "ngrok-authtoken":
-            removed = secrets.delete_ngrok_authtoken()
-        else:
-            if login is None:
-                typer.echo("Give the MT5 account number: --login 12345678", err=True)
-                raise typer.Exit(2)
-            removed = secrets.delete_mt5_password(login)
-    except secrets.KeyringUnavailable as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    typer.echo("Deleted." if removed else "There was nothing to delete.")
-
-
-@secret_app.command("status")
-def secret_status(data_dir: DataDir = None) -> None:
-    """Which secrets are set and where (never their values)."""
-    from tray import secrets
-
-    settings, _ = _settings(data_dir)
-    if secrets.keyring_available():
-        typer.echo(f"keyring: {secrets.backend_name()}")
-    else:
-        typer.echo(f"keyring: none. {secrets.NO_KEYRING}")
-    lookup = secrets.find_ngrok_authtoken()
-    typer.echo(f"ngrok authtoken: {'set, from the ' + str(lookup.source) if lookup.value else 'not set'}")
-    if settings.mt5_login is not None:
-        saved = secrets.get_mt5_password(settings.mt5_login) is not None
-        typer.echo(f"MT5 password for {settings.mt5_login}: {'set' if saved else 'not set'}")
-
-
-# -- entry point -----------------------------------------------------------------------------------------
-
-
-def ensure_std_streams() -> bool:
-    """Give a process without stdout/stderr (windowed build, or fds 1/2 closed) a file to write to.
-
-    The file is ``stdio.log`` in the default log folder (``os.devnull`` if that fails). On POSIX the closed
-    descriptors 1 and 2 are re-pointed at it too, so a later ``open()`` (the SQLite database!) can never get
-    descriptor 2 and receive stray writes meant for stderr. Returns True when a shim was installed.
-    """
-    global STREAMS_SHIMMED
-    if sys.stdout is not None and sys.stderr is not None:
-        return False
-    try:
-        import platformdirs
-
-        log_dir = Path(platformdirs.user_log_dir("tvbridge", appauthor=False))
-        log_dir.mkdir(parents=True, exist_ok=True)
-        stream = (log_dir / "stdio.log").open("a", buffering=1, encoding="utf-8", errors="replace")
-    except OSError:
-        stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-    if os.name == "posix":
-        for fd in (1, 2):
-            try:
-                os.fstat(fd)
-            except OSError:
-                os.dup2(stream.fileno(), fd)
-    sys.stdout = sys.stdout or stream
-    sys.stderr = sys.stderr or stream
-    STREAMS_SHIMMED = True
-    return True
 
 
 def main() -> None:
@@ -608,3 +256,7 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# The other command groups register themselves on ``app`` when imported.
+from tray import cli_remote, cli_setup  # noqa: E402, F401

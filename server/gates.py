@@ -87,6 +87,20 @@ def find_duplicate(
     return (hit, f"an identical message within {strategy.dedup_window_seconds} s") if hit else None
 
 
+def max_age_seconds(strategy: Strategy, intent: TradeIntent) -> int:
+    """How old an alert may get before it must not trade: its own ``max_lag`` if it carries one (3Commas),
+    else the strategy's ``max_signal_age_seconds``."""
+    return intent.max_age_seconds or strategy.max_signal_age_seconds
+
+
+def deadline(strategy: Strategy, intent: TradeIntent, now: datetime) -> datetime:
+    """The moment after which the alert's job must not be sent: max age counted from when TradingView fired the
+    alert (its ``time``/``timenow``/``timestamp``) when it says so, else from its receipt. Delivery delays eat
+    into the age, they do not extend it."""
+    fired = min(intent.alert_time, now) if intent.alert_time is not None else now
+    return fired + timedelta(seconds=max_age_seconds(strategy, intent))
+
+
 def stale_reason(strategy: Strategy, intent: TradeIntent, now: datetime) -> str | None:
     """Refuse an alert whose own timestamp (``time``/``timenow``/``timestamp``) is older than the max age.
 
@@ -95,7 +109,7 @@ def stale_reason(strategy: Strategy, intent: TradeIntent, now: datetime) -> str 
     """
     if intent.alert_time is None:
         return None
-    max_age = getattr(intent, "max_age_seconds", None) or strategy.max_signal_age_seconds
+    max_age = max_age_seconds(strategy, intent)
     age = (now - intent.alert_time).total_seconds()
     if age <= max_age:
         return None

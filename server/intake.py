@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -165,7 +165,7 @@ class AlertIntake:
         session.add(signal)
         session.flush()
         settings_for_job = execution_settings(strategy, signal.id or 0)
-        deadline = now + timedelta(seconds=strategy.max_signal_age_seconds)
+        deadline = gates.deadline(strategy, intent, now)
         session.add(
             Job(
                 signal_id=signal.id,

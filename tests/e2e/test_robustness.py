@@ -133,3 +133,14 @@ def test_concurrent_copies_of_one_alert_are_queued_once(serverless: Live) -> Non
     with ThreadPoolExecutor(12) as pool:
         answers = list(pool.map(lambda _: serverless.post_alert(strategy, body).json()["status"], range(12)))
     assert sorted(answers) == ["duplicate"] * 11 + ["pending"]
+
+
+def test_the_max_age_counts_from_when_tradingview_fired_the_alert(serverless: Live) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    strategy = serverless.create_strategy("late delivery", max_signal_age_seconds=300)
+    fired = (datetime.now(UTC) - timedelta(seconds=298)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    resp = serverless.post_alert(strategy, f'{{"symbol":"EURUSD","action":"buy","time":"{fired}"}}')
+    assert resp.json()["status"] == "pending"  # 298 s old: still within its 300 s
+    sig = serverless.wait_final(resp.json()["signal_id"], timeout=10)  # no agent here: it must expire, not wait 300 s
+    assert sig["status"] == "expired"

@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent import planner
-from agent.intent import TradeIntent
-from agent.market import ExecutionSettings, MarketView, OrderView, PositionView, Quote, SymbolSpec
-from agent.mt5.adapter import Mt5Terminal, SendReport
+from agent.intent import OpenAction, TradeIntent
+from agent.market import ExecutionSettings, MarginMode, MarketView, OrderView, PositionView, Quote, SymbolSpec
+from agent.mt5.adapter import TRADE_ACTION_DEAL, Mt5Terminal, SendReport
 from agent.mt5.errors import OrderOutcomeUnknown, OrderRefused, TerminalUnavailable
+from agent.planner.pips import pip_size
+from agent.stops import StopManager, StopRule
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +84,13 @@ def _result(status: str, message: str | None = None, **extra: Any) -> dict[str, 
 class JobExecutor:
     """Runs trade jobs against one terminal. ``clock`` returns aware UTC now (injectable for tests)."""
 
-    def __init__(self, terminal: Mt5Terminal, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, terminal: Mt5Terminal, clock: Callable[[], datetime] = utcnow, stops: StopManager | None = None
+    ) -> None:
         self.terminal = terminal
         self._clock = clock
+        #: Breakeven and trailing rules of the positions this executor opens (see agent/stops.py).
+        self.stops = stops if stops is not None else StopManager()  # an empty manager is falsy (len 0)
 
     def execute(self, job: dict[str, Any]) -> dict[str, Any]:
         """Execute a ``trade`` job; return a result for ``POST .../jobs/{id}/result``.
@@ -108,7 +114,7 @@ class JobExecutor:
             return _result(exc.outcome, str(exc))
         except OrderRefused as exc:
             return _result("failed", str(exc))
-        return self._send_all(plan, market, settings, deadline)
+        return self._send_all(plan, market, settings, deadline, intent)
 
     def _market_view(self, intent: TradeIntent, settings: ExecutionSettings) -> MarketView:
         t = self.terminal
@@ -140,7 +146,12 @@ class JobExecutor:
         )
 
     def _send_all(
-        self, plan: planner.Plan, market: MarketView, settings: ExecutionSettings, deadline: datetime
+        self,
+        plan: planner.Plan,
+        market: MarketView,
+        settings: ExecutionSettings,
+        deadline: datetime,
+        intent: TradeIntent,
     ) -> dict[str, Any]:
         sent: list[dict[str, Any]] = []
         sent_at: datetime | None = None
@@ -162,7 +173,37 @@ class JobExecutor:
                 where = f"Step {i} of {total} ({step.description})" if total > 1 else f"{step.description.capitalize()}"
                 return _result("failed", f"{where} failed: {exc}{done}", orders=sent, sent_at=sent_at, notes=notes)
             sent.append(_sent(step.description, report))
+            if step.kind in ("open", "reverse") and step.request.get("action") == TRADE_ACTION_DEAL:
+                self._manage_stops(intent, settings, spec, market, report, notes)
         return self._executed(sent, sent_at, notes)
+
+    def _manage_stops(
+        self, intent: TradeIntent, settings: ExecutionSettings, spec: SymbolSpec, market: MarketView,
+        report: SendReport, notes: list[str],
+    ) -> None:
+        """Hand a position just opened to the stop manager when its alert asked for breakeven or trailing."""
+        action = next((a for a in intent.actions if isinstance(a, OpenAction) and (a.breakeven or a.trailing)), None)
+        if action is None:
+            return
+        try:
+            pip = float(pip_size(spec, settings))
+        except planner.PlanRejected as exc:
+            notes.append(f"Breakeven/trailing not applied: {exc}")
+            return
+        mine = self.terminal.positions(symbol=spec.name, magic=settings.magic)
+        pos = next((p for p in mine if report.order in (p.ticket, p.identifier)), None)
+        if pos is None and market.account.margin_mode is MarginMode.NETTING and len(mine) == 1:
+            pos = mine[0]  # netting: an add keeps the position's ticket
+        if pos is None:
+            notes.append("Breakeven/trailing not applied: the new position was not found in MetaTrader 5.")
+            return
+        be, tr = action.breakeven, action.trailing
+        self.stops.add(StopRule(
+            ticket=pos.ticket, symbol=pos.symbol, long=pos.side == "long", entry=pos.price_open, pip=pip,
+            magic=settings.magic, be_trigger=be.trigger_pips if be else None, be_offset=be.offset_pips if be else 0.0,
+            trail_trigger=tr.trigger_pips if tr else None, trail_distance=tr.distance_pips if tr else None,
+            trail_step=tr.step_pips if tr else None,
+        ))
 
     def _executed(self, sent: list[dict[str, Any]], sent_at: datetime | None, notes: list[str]) -> dict[str, Any]:
         fills = [s for s in sent if s["deal"]]

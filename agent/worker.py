@@ -19,6 +19,7 @@ from agent.client import ServerClient
 from agent.executor import JobExecutor, build_snapshot
 from agent.mt5.adapter import Mt5Terminal
 from agent.mt5.errors import OrderRefused, TerminalUnavailable
+from agent.stops import StopManager
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +31,19 @@ class AgentWorker:
     """One agent: ``run()`` blocks until ``stop()`` (from a signal handler or another thread)."""
 
     def __init__(
-        self, client: ServerClient, terminal: Mt5Terminal, *, snapshot_interval: float = 10.0, broker_name: str = "sim"
+        self,
+        client: ServerClient,
+        terminal: Mt5Terminal,
+        *,
+        snapshot_interval: float = 10.0,
+        broker_name: str = "sim",
+        stops: StopManager | None = None,
+        stop_check_interval: float = 0.5,
     ) -> None:
         self.client = client
         self.terminal = terminal
-        self.executor = JobExecutor(terminal)
+        self.executor = JobExecutor(terminal, stops=stops)
+        self.stop_check_interval = stop_check_interval
         self.snapshot_interval = snapshot_interval
         self.broker_name = broker_name
         self._stop = threading.Event()
@@ -75,6 +84,7 @@ class AgentWorker:
         self._post_snapshot()  # the account is visible as soon as the terminal is
         snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
         snapshots.start()
+        threading.Thread(target=self._stops_loop, name="stops", daemon=True).start()
         self._reconcile_unfinished()
         while not self._stop.is_set():
             try:
@@ -157,6 +167,21 @@ class AgentWorker:
             self.client.post_snapshot(snap)
         except httpx.HTTPError as exc:
             logger.debug("snapshot not posted: %s", exc)
+
+    def _stops_loop(self) -> None:
+        # Breakeven and trailing stops (agent/stops.py): checked twice a second while there are rules.
+        stops = self.executor.stops
+        while not self._stop.wait(self.stop_check_interval):
+            if not self._connected or not len(stops):
+                continue
+            try:
+                if stops.check(self.terminal):
+                    self._snapshot_due.set()
+            except TerminalUnavailable as exc:
+                self._connected = False
+                self._last_error = str(exc)
+            except Exception:  # the loop must survive anything one check throws
+                logger.exception("stop check failed")
 
     def _snapshot_loop(self) -> None:
         # Every snapshot_interval, or soon after a trade (coalescing bursts of trades into one snapshot).

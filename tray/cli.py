@@ -143,6 +143,7 @@ def agent(
     from agent.broker import BrokerConfig, BrokerUnavailable, open_terminal
     from agent.client import ServerClient
     from agent.mt5.adapter import TerminalConfig
+    from agent.stops import StopManager
     from agent.worker import AgentWorker
     from tray.logs import setup_logging
 
@@ -170,7 +171,8 @@ def agent(
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     client = ServerClient(admin_url or settings.admin_url, token, settings.agent_id)
-    worker = AgentWorker(client, terminal, broker_name=settings.broker)
+    stops = StopManager(paths.data_dir / "agents" / settings.agent_id / "stops.json")
+    worker = AgentWorker(client, terminal, broker_name=settings.broker, stops=stops)
     _install_agent_signals(worker)
     if lifeline:
         threading.Thread(target=_watch_lifeline, args=(worker,), name="lifeline", daemon=True).start()

@@ -138,23 +138,22 @@ def _keep_netting_levels(
 
 
 def _monitor_notes(ctx: Context, action: OpenAction) -> None:
-    """Say plainly that breakeven and trailing settings are recorded but not executed."""
+    """Say what the agent's stop manager (agent/stops.py) will do with breakeven and trailing settings."""
     if action.breakeven is not None:
         be = action.breakeven
         target = f"the entry price + {plain(be.offset_pips)} pips" if be.offset_pips else "the entry price"
         ctx.notes.append(
-            f"Breakeven (after {plain(be.trigger_pips)} pips of profit, move the stop loss to {target}) is "
-            f"recorded with the signal but not applied: the bridge-side position monitor is not implemented "
-            f"yet, so the stop loss will not move automatically."
+            f"Breakeven: after {plain(be.trigger_pips)} pips of profit tvbridge moves the stop loss to {target} "
+            f"(checked twice a second while tvbridge runs; it cannot act while the PC is off)."
         )
     if action.trailing is not None:
         tr = action.trailing
         parts = [f"distance {plain(tr.distance_pips)} pips"]
         if tr.trigger_pips is not None:
-            parts.insert(0, f"trigger {plain(tr.trigger_pips)} pips")
+            parts.insert(0, f"from {plain(tr.trigger_pips)} pips of profit")
         if tr.step_pips is not None:
-            parts.append(f"step {plain(tr.step_pips)} pips")
+            parts.append(f"in steps of {plain(tr.step_pips)} pips")
         ctx.notes.append(
-            f"Trailing stop ({', '.join(parts)}) is recorded with the signal but not applied: the bridge-side "
-            f"position monitor is not implemented yet, so the stop loss will not trail the price."
+            f"Trailing stop ({', '.join(parts)}): tvbridge moves the stop loss as the price moves (checked twice "
+            f"a second while tvbridge runs; it cannot act while the PC is off)."
         )

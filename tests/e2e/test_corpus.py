@@ -8,6 +8,7 @@ cases cannot disturb each other. ``expect`` assumes PineConnector's default EA s
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,10 +133,31 @@ def _close_then_buy(live: Live, strategy: dict[str, Any], sig: dict[str, Any]) -
     assert [(p["type"], p["volume"]) for p in positions(live, strategy, 1)] == [("buy", 1.0)]
 
 
-def _notes(word: str):  # type: ignore[no-untyped-def]
-    def check(_live: Live, _strategy: dict[str, Any], sig: dict[str, Any]) -> None:
+def _stop_moves(  # type: ignore[no-untyped-def]
+    word: str, profit_pips: float, sl_from_entry_pips: float | None, sl_from_bid_pips: float | None
+):
+    """The bridge-side stop manager at work: after the fill, the market moves ``profit_pips`` in the position's
+    favour (another strategy's alert carrying a price sets the paper quote) and MT5's stop loss must follow."""
+
+    def check(live: Live, strategy: dict[str, Any], sig: dict[str, Any]) -> None:
         assert orders(sig) == [("buy", "EURUSD", 1.0)]
         assert any(word in n.lower() for n in sig["notes"]), sig["notes"]
+        [pos] = positions(live, strategy, 1)
+        entry, first_sl = pos["price_open"], pos["sl"]
+        bid = round(entry + profit_pips * 0.0001, 5)
+        mover = live.create_strategy(f"quote mover {word}", **OLD_OK)
+        live.trade(mover, f'{{"symbol":"EURUSD","action":"buy","lots":0.01,"price":{bid}}}')
+        if sl_from_entry_pips is not None:
+            want = entry + sl_from_entry_pips * 0.0001
+        else:
+            want = bid - (sl_from_bid_pips or 0) * 0.0001
+        deadline = time.monotonic() + 10
+        while True:
+            [pos] = positions(live, strategy, 1)
+            if abs(pos["sl"] - want) < 1e-6 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert pos["sl"] != first_sl and abs(pos["sl"] - want) < 1e-6, (pos, want)
 
     return check
 
@@ -179,8 +201,8 @@ CASES = [
     Case(12, "executed", setup=[SETUP_LONG % ("EURUSD", 0.1), SETUP_LONG % ("GBPUSD", 0.1),
                                 "60123456789,buylimit,EURUSD,vol_lots=0.1,entry_pips=20"], check=_close_all),
     Case(13, "executed", setup=[SETUP_LONG % ("EURUSD", 0.1)], check=_close_then_buy),
-    Case(14, "executed", check=_notes("breakeven")),
-    Case(15, "executed", check=_notes("trailing")),
+    Case(14, "executed", check=_stop_moves("breakeven", 17, sl_from_entry_pips=2, sl_from_bid_pips=None)),
+    Case(15, "executed", check=_stop_moves("trailing", 16, sl_from_entry_pips=None, sl_from_bid_pips=10)),
     Case(16, "executed", check=sl_tp("EURUSD", 20, None)),
     Case(16, "discarded", body="60123456789,buy,EURUSD,risk=1,sl=20,spread=0.5", message="spread", id="16-wide"),
     Case(17, "executed", check=only(("buy", "EURUSD", 1.0))),

@@ -166,26 +166,25 @@ def test_hedging_close_of_a_position_opened_by_the_same_alert_is_refused() -> No
         plan(intent(open_("buy", 0.3), CloseAction(sides=LONG)), settings(), market(mode=HEDGING))
 
 
-# -- notes for what the planner does not execute -----------------------------------------------------------
+# -- notes for what the agent's stop manager will do ------------------------------------------------------
 
 
-def test_breakeven_is_recorded_but_not_applied() -> None:
+def test_breakeven_is_planned_as_a_note_for_the_stop_manager() -> None:
     # corpus: "buy,EURUSD,risk=1,sl=20,tp=40,betrigger=15,beoffset=2"
     a = open_("buy", 1, sl=pips(20), tp=pips(40), breakeven=Breakeven(trigger_pips=15, offset_pips=2))
     p = plan(intent(a), settings(), market())
     assert (p.requests[0].request["sl"], p.requests[0].request["tp"]) == (1.09800, 1.10400)
     assert p.notes == [
-        "Breakeven (after 15 pips of profit, move the stop loss to the entry price + 2 pips) is recorded with the "
-        "signal but not applied: the bridge-side position monitor is not implemented yet, so the stop loss will not "
-        "move automatically."
+        "Breakeven: after 15 pips of profit tvbridge moves the stop loss to the entry price + 2 pips (checked twice "
+        "a second while tvbridge runs; it cannot act while the PC is off)."
     ]
 
 
-def test_trailing_is_recorded_but_not_applied() -> None:
+def test_trailing_is_planned_as_a_note_for_the_stop_manager() -> None:
     a = open_("buy", 1, sl=pips(10), trailing=Trailing(trigger_pips=15, distance_pips=10, step_pips=3))
     p = plan(intent(a), settings(), market())
     assert any(
-        n.startswith("Trailing stop (trigger 15 pips, distance 10 pips, step 3 pips) is recorded") for n in p.notes
+        n.startswith("Trailing stop (from 15 pips of profit, distance 10 pips, in steps of 3 pips)") for n in p.notes
     )
 
 

@@ -1,0 +1,168 @@
+"""Bridge-side breakeven and trailing stops: MT5 has neither for positions opened through the API, so the agent
+moves the stop loss itself (PineConnector's ``betrigger``/``beoffset`` and ``trailtrig``/``traildist``/
+``trailstep``, all in pips; Milvetti PineConnector library, tradingview-and-bridges.md §1.4).
+
+Rules are kept per position ticket in a JSON file in the agent's data folder, so they survive an agent
+restart. :meth:`StopManager.check` runs every half second on the agent: it reads each position and its quote
+(a long position is valued at the bid, a short one at the ask, mt5-api §4.2), and sends ``TRADE_ACTION_SLTP``
+with the position's TP unchanged when a rule calls for a better stop. A stop only ever moves in the trade's
+favour, never inside the symbol's stops level. Rules stop with their position. They act only while tvbridge
+runs: unlike a broker-side stop, a breakeven cannot fire while the PC is off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from agent.market import SymbolSpec
+from agent.mt5.adapter import Mt5Terminal
+from agent.mt5.errors import OrderRefused, TerminalUnavailable
+
+logger = logging.getLogger(__name__)
+
+TRADE_ACTION_SLTP = 6
+
+
+@dataclass
+class StopRule:
+    """What to do with one position's stop loss. Prices in the symbol's quote; ``pip`` in price units.
+
+    Breakeven: once the position is ``be_trigger`` pips in profit, the SL goes to the entry price plus
+    ``be_offset`` pips (in the trade's favour). Trailing: once ``trail_trigger`` pips in profit (at once when
+    ``None``), the SL follows the price at ``trail_distance`` pips, moving in steps of at least ``trail_step``.
+    """
+
+    ticket: int
+    symbol: str
+    long: bool
+    entry: float
+    pip: float
+    magic: int
+    be_trigger: float | None = None
+    be_offset: float = 0.0
+    be_done: bool = False
+    trail_trigger: float | None = None
+    trail_distance: float | None = None
+    trail_step: float | None = None
+
+    def wanted_sl(self, price: float, current_sl: float) -> float | None:
+        """The better stop loss this rule asks for at ``price``, or ``None`` to leave ``current_sl`` as is."""
+        sign = 1 if self.long else -1
+        profit_pips = (price - self.entry) * sign / self.pip
+        candidates: list[float] = []
+        if self.be_trigger is not None and not self.be_done and profit_pips >= self.be_trigger:
+            candidates.append(self.entry + sign * self.be_offset * self.pip)
+        if self.trail_distance is not None and (self.trail_trigger is None or profit_pips >= self.trail_trigger):
+            trail = price - sign * self.trail_distance * self.pip
+            step = (self.trail_step or 0.0) * self.pip
+            if current_sl == 0.0 or (trail - current_sl) * sign >= max(step, 1e-12):
+                candidates.append(trail)
+        if not candidates:
+            return None
+        best = max(candidates) if self.long else min(candidates)
+        improves = current_sl == 0.0 or (best - current_sl) * sign > 1e-12
+        return best if improves else None
+
+
+class StopManager:
+    """The rules of one agent. Thread-safe; ``state_file`` ``None`` keeps them in memory only."""
+
+    def __init__(self, state_file: Path | None = None) -> None:
+        self._file = state_file
+        self._lock = threading.Lock()
+        self._rules: dict[int, StopRule] = {}
+        if state_file is not None and state_file.exists():
+            data = json.loads(state_file.read_text(encoding="utf-8"))
+            self._rules = {r["ticket"]: StopRule(**r) for r in data}
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def rules(self) -> list[StopRule]:
+        """A copy of the current rules."""
+        with self._lock:
+            return list(self._rules.values())
+
+    def add(self, rule: StopRule) -> None:
+        """Start managing ``rule.ticket`` (replacing an earlier rule for it)."""
+        with self._lock:
+            self._rules[rule.ticket] = rule
+            self._save()
+        logger.info("managing the stop loss of position #%s (%s)", rule.ticket, rule)
+
+    def check(self, terminal: Mt5Terminal) -> int:
+        """Move every stop loss a rule calls for; drop rules whose position is gone. Returns the SLs moved.
+
+        :raises TerminalUnavailable: the terminal cannot be reached (try again later).
+        """
+        moved = 0
+        open_positions = {p.ticket: p for p in terminal.positions()}
+        specs: dict[str, SymbolSpec] = {}
+        for rule in self.rules():
+            pos = open_positions.get(rule.ticket)
+            if pos is None:
+                self._drop(rule.ticket)
+                continue
+            try:
+                spec = specs.get(rule.symbol) or specs.setdefault(rule.symbol, terminal.prepare_symbol(rule.symbol))
+                quote = terminal.quote(rule.symbol)
+            except OrderRefused:
+                continue
+            price = quote.bid if rule.long else quote.ask
+            sl = rule.wanted_sl(price, pos.sl)
+            if sl is None:
+                continue
+            sl = _normalize(sl, spec)
+            if abs(price - sl) < spec.trade_stops_level * spec.point or (price - sl) * (1 if rule.long else -1) <= 0:
+                continue  # too close to the market for the broker: try again as the price moves on
+            if self._send(terminal, rule, spec, sl, pos.tp):
+                moved += 1
+        return moved
+
+    def _send(self, terminal: Mt5Terminal, rule: StopRule, spec: SymbolSpec, sl: float, tp: float) -> bool:
+        request = {"action": TRADE_ACTION_SLTP, "symbol": rule.symbol, "position": rule.ticket, "sl": sl,
+                   "tp": float(tp), "magic": rule.magic}
+        try:
+            terminal.send(request, spec)
+        except TerminalUnavailable:
+            raise
+        except Exception as exc:  # a refused or uncertain modification is retried at the next check
+            logger.warning("could not move the stop loss of position #%s to %s: %s", rule.ticket, sl, exc)
+            return False
+        logger.info("position #%s: stop loss moved to %s", rule.ticket, sl)
+        with self._lock:
+            if rule.be_trigger is not None and (sl - rule.entry) * (1 if rule.long else -1) >= (
+                rule.be_offset * rule.pip - 1e-12
+            ):
+                live = self._rules.get(rule.ticket)
+                if live is not None:
+                    live.be_done = True
+            self._save()
+        return True
+
+    def _drop(self, ticket: int) -> None:
+        with self._lock:
+            if self._rules.pop(ticket, None) is not None:
+                logger.info("position #%s is closed: its stop rule ends", ticket)
+                self._save()
+
+    def _save(self) -> None:
+        if self._file is None:
+            return
+        self._file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self._file.name, suffix=".tmp", dir=self._file.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump([asdict(r) for r in self._rules.values()], fh)
+        os.replace(tmp, self._file)
+
+
+def _normalize(price: float, spec: SymbolSpec) -> float:
+    """Round to the tick size, then to the symbol's digits (mt5-api §4.2)."""
+    ticks = round(price / spec.trade_tick_size)
+    return round(ticks * spec.trade_tick_size, spec.digits)

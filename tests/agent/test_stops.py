@@ -1,0 +1,111 @@
+"""Bridge-side breakeven and trailing stops against the simulator: positions opened through the executor from
+a real alert, quotes moved on the simulated terminal, stop losses read back from MT5's positions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import agent.mt5sim as mt5
+from agent.executor import JobExecutor
+from agent.market import ExecutionSettings
+from agent.mt5.adapter import Mt5Terminal
+from agent.mt5sim import control
+from agent.stops import StopManager
+from server.alerts import ParseContext, parse_alert
+
+MAGIC = 42
+
+
+@pytest.fixture
+def terminal() -> Iterator[Mt5Terminal]:
+    control.reset()
+    control.configure(None, balance=100_000.0)
+    t = Mt5Terminal(mt5, price_feed=control.set_quote, sleep=lambda _s: None)
+    t.connect()
+    yield t
+    control.reset()
+
+
+def trade(executor: JobExecutor, body: str, signal_id: int = 1) -> dict[str, Any]:
+    intent = parse_alert(body.encode(), ParseContext())
+    settings = ExecutionSettings(magic=MAGIC, comment=f"tvb:{signal_id}")
+    job = {"id": signal_id, "payload": {
+        "intent": intent.model_dump(mode="json"), "settings": settings.model_dump(mode="json"),
+        "deadline": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}}
+    result = executor.execute(job)
+    assert result["status"] == "executed", result
+    return result
+
+
+def sl_of(symbol: str) -> float:
+    [pos] = mt5.positions_get(symbol=symbol)
+    return float(pos.sl)
+
+
+def test_breakeven_moves_the_stop_to_entry_plus_offset_once_in_profit(terminal: Mt5Terminal) -> None:
+    executor = JobExecutor(terminal, stops=StopManager())
+    trade(executor, "1,buy,EURUSD,vol_lots=1,sl_pips=20,tp_pips=40,betrigger=15,beoffset=2")
+    [pos] = mt5.positions_get(symbol="EURUSD")
+    entry, first_sl = pos.price_open, pos.sl
+    assert len(executor.stops) == 1
+
+    control.set_quote("EURUSD", round(entry + 0.00145, 5))  # 14.5 pips of profit at the bid: not yet
+    assert executor.stops.check(terminal) == 0 and sl_of("EURUSD") == first_sl
+    control.set_quote("EURUSD", round(entry + 0.00160, 5))  # 16 pips
+    assert executor.stops.check(terminal) == 1
+    assert sl_of("EURUSD") == pytest.approx(entry + 0.0002)
+    assert mt5.positions_get(symbol="EURUSD")[0].tp == pos.tp  # the TP is kept
+    control.set_quote("EURUSD", round(entry + 0.00300, 5))
+    assert executor.stops.check(terminal) == 0  # breakeven happens once; no trailing was asked for
+
+
+def test_trailing_follows_the_price_in_steps_and_never_moves_back(terminal: Mt5Terminal) -> None:
+    executor = JobExecutor(terminal, stops=StopManager())
+    trade(executor, "1,buy,EURUSD,vol_lots=1,sl_pips=10,tp_pips=40,trailtrig=15,traildist=10,trailstep=3")
+    entry = mt5.positions_get(symbol="EURUSD")[0].price_open
+
+    control.set_quote("EURUSD", round(entry + 0.0016, 5))  # 16 pips: trailing starts 10 pips behind the bid
+    assert executor.stops.check(terminal) == 1
+    assert sl_of("EURUSD") == pytest.approx(entry + 0.0006)
+    control.set_quote("EURUSD", round(entry + 0.0018, 5))  # +2 pips: below the 3-pip step
+    assert executor.stops.check(terminal) == 0
+    control.set_quote("EURUSD", round(entry + 0.0020, 5))  # +4 pips from the last move
+    assert executor.stops.check(terminal) == 1
+    assert sl_of("EURUSD") == pytest.approx(entry + 0.0010)
+    control.set_quote("EURUSD", round(entry + 0.0017, 5))  # the price falls back: the stop stays
+    assert executor.stops.check(terminal) == 0
+    assert sl_of("EURUSD") == pytest.approx(entry + 0.0010)
+
+
+def test_short_positions_are_managed_at_the_ask(terminal: Mt5Terminal) -> None:
+    executor = JobExecutor(terminal, stops=StopManager())
+    trade(executor, "1,sell,GBPUSD,vol_lots=0.5,sl_pips=20,betrigger=10,beoffset=1")
+    pos = mt5.positions_get(symbol="GBPUSD")[0]
+    spread = mt5.symbol_info_tick("GBPUSD").ask - mt5.symbol_info_tick("GBPUSD").bid
+    control.set_quote("GBPUSD", round(pos.price_open - 0.0011 - spread, 5))  # the ask is 11 pips below entry
+    assert executor.stops.check(terminal) == 1
+    assert sl_of("GBPUSD") == pytest.approx(pos.price_open - 0.0001)
+
+
+def test_rules_survive_a_restart_and_end_with_their_position(terminal: Mt5Terminal, tmp_path: Path) -> None:
+    state = tmp_path / "stops.json"
+    executor = JobExecutor(terminal, stops=StopManager(state))
+    trade(executor, "1,buy,USDJPY,vol_lots=0.2,sl_pips=30,betrigger=20", signal_id=1)
+    restarted = StopManager(state)  # a new agent process reads the rules back
+    assert [(r.symbol, r.be_trigger, r.pip) for r in restarted.rules()] == [("USDJPY", 20.0, 0.01)]
+    trade(executor, "1,closelong,USDJPY", signal_id=2)
+    assert restarted.check(terminal) == 0
+    assert len(restarted) == 0 and StopManager(state).rules() == []
+
+
+def test_a_trail_inside_the_stops_level_waits_for_the_price(terminal: Mt5Terminal) -> None:
+    executor = JobExecutor(terminal, stops=StopManager())
+    trade(executor, "1,buy,GBPJPY,vol_lots=0.1,sl_pips=30,traildist=1")  # 1 pip = 10 points < stops level 20
+    first = sl_of("GBPJPY")
+    assert executor.stops.check(terminal) == 0
+    assert sl_of("GBPJPY") == first

@@ -9,16 +9,12 @@ import pytest
 
 import agent.mt5sim as mt5
 from agent.mt5sim import control
+from tests.agent.mt5sim import fresh_terminal
 
 
 @pytest.fixture(autouse=True)
 def hedging() -> Iterator[None]:
-    control.reset()
-    control.configure(margin_mode="hedging")
-    assert mt5.initialize()
-    control.set_quote("EURUSD", 1.10000, 1.10010)
-    yield
-    control.reset()
+    yield from fresh_terminal("hedging")
 
 
 def deal(order_type: int, volume: float, **extra: Any) -> Any:

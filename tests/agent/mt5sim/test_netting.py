@@ -10,18 +10,14 @@ import pytest
 
 import agent.mt5sim as mt5
 from agent.mt5sim import control
+from tests.agent.mt5sim import fresh_terminal
 
 FAR_PAST, FAR_FUTURE = 0, 2**32 - 1
 
 
 @pytest.fixture(autouse=True)
 def netting() -> Iterator[None]:
-    control.reset()
-    control.configure(margin_mode="netting")
-    assert mt5.initialize()
-    control.set_quote("EURUSD", 1.10000, 1.10010)
-    yield
-    control.reset()
+    yield from fresh_terminal("netting")
 
 
 def deal(order_type: int, volume: float, **extra: Any) -> Any:

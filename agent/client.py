@@ -1,18 +1,26 @@
-"""The agent's HTTP client for the admin listener's agent API (httpx, agent token)."""
+"""The agent's HTTP client for the admin listener's agent API (httpx, agent token, contract models)."""
 
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any
 
 import httpx
+from pydantic import BaseModel
+from tenacity import before_sleep_log, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import retry as retrying
+
+from contract import CONTRACT_HEADER, CONTRACT_VERSION, AccountSnapshot, JobResult, TradeJob, version_mismatch
 
 logger = logging.getLogger(__name__)
 
 
+class ContractMismatch(RuntimeError):
+    """The server speaks another contract version; ``str(exc)`` is the sentence saying which side to update."""
+
+
 class ServerClient:
-    """Talks to ``/api/v1/agents/{agent_id}/...``. Network errors raise ``httpx.HTTPError``."""
+    """Talks to ``/api/v1/agents/{agent_id}/...``. Network errors raise ``httpx.HTTPError``; a server that
+    speaks another contract version raises :class:`ContractMismatch`."""
 
     def __init__(
         self, admin_url: str, token: str, agent_id: str, *, transport: httpx.BaseTransport | None = None
@@ -20,7 +28,7 @@ class ServerClient:
         self.agent_id = agent_id
         self._http = httpx.Client(
             base_url=f"{admin_url.rstrip('/')}/api/v1/agents/{agent_id}",
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", CONTRACT_HEADER: str(CONTRACT_VERSION)},
             timeout=httpx.Timeout(10.0, read=75.0),
             transport=transport,
         )
@@ -29,43 +37,57 @@ class ServerClient:
         """Close the connection pool."""
         self._http.close()
 
-    def next_job(self, wait: float) -> dict[str, Any] | None:
-        """Long-poll for a job for up to ``wait`` seconds; ``None`` when none came."""
-        resp = self._http.get("/jobs/next", params={"wait": wait})
-        resp.raise_for_status()
-        return None if resp.status_code == 204 else resp.json()
+    def next_job(self, wait: float) -> TradeJob | None:
+        """Long-poll for a job for up to ``wait`` seconds; ``None`` when none came.
 
-    def unfinished_jobs(self) -> list[dict[str, Any]]:
+        :raises ContractMismatch: the server or the job is of another contract version (nothing is traded).
+        """
+        resp = self._checked(self._http.get("/jobs/next", params={"wait": wait}))
+        return None if resp.status_code == 204 else _job(resp.json())
+
+    def unfinished_jobs(self) -> list[TradeJob]:
         """Jobs this agent claimed before and never finished."""
-        resp = self._http.get("/jobs/unfinished")
-        resp.raise_for_status()
-        return list(resp.json())
+        resp = self._checked(self._http.get("/jobs/unfinished"))
+        return [_job(j) for j in resp.json()]
 
-    def post_result(self, job_id: int, result: dict[str, Any], *, give_up_after: float = 600.0) -> None:
+    def last_finished_signal(self) -> int | None:
+        """The newest signal whose job for this agent the server has as done (``None``: none yet)."""
+        resp = self._checked(self._http.get("/progress"))
+        value = resp.json().get("last_finished_signal")
+        return value if isinstance(value, int) else None
+
+    def post_result(self, job_id: int, result: JobResult, *, give_up_after: float = 600.0) -> None:
         """Report a job's outcome, retrying connection failures for up to ``give_up_after`` seconds: a trade
         that happened must reach the signal log (the server ignores a repeated post)."""
-        body = _jsonable(result)
-        started = time.monotonic()
-        delay = 0.2
-        while True:
-            try:
-                resp = self._http.post(f"/jobs/{job_id}/result", json=body)
-                resp.raise_for_status()
-                return
-            except httpx.TransportError as exc:
-                if time.monotonic() - started > give_up_after:
-                    raise
-                logger.warning("could not report job %s (%s); retrying in %.1fs", job_id, exc, delay)
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        send = retrying(
+            retry=retry_if_exception_type(httpx.TransportError),
+            wait=wait_exponential(multiplier=0.2, max=10.0),
+            stop=stop_after_delay(give_up_after),
+            before_sleep=before_sleep_log(logger, logging.WARNING),
+            reraise=True,
+        )(self._post)
+        send(f"/jobs/{job_id}/result", result)
 
-    def post_snapshot(self, snapshot: dict[str, Any]) -> None:
-        """Replace the agent's latest account snapshot on the server."""
-        self._http.post("/snapshot", json=_jsonable(snapshot)).raise_for_status()
+    def post_snapshot(self, snapshot: AccountSnapshot) -> None:
+        """Offer the agent's account snapshot to the server (it keeps the newest)."""
+        self._post("/snapshot", snapshot)
+
+    def _post(self, path: str, body: BaseModel) -> None:
+        content = body.model_dump_json()
+        self._checked(self._http.post(path, content=content, headers={"Content-Type": "application/json"}))
+
+    @staticmethod
+    def _checked(resp: httpx.Response) -> httpx.Response:
+        if resp.status_code == 409:
+            raise ContractMismatch(resp.json().get("detail", resp.text))
+        resp.raise_for_status()
+        return resp
 
 
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
-    return out
+def _job(data: dict[str, object]) -> TradeJob:
+    """A job, once its contract version is ours: a job of another version is never read, let alone traded."""
+    written_in = data.get("contract_version")
+    if not isinstance(written_in, int) or written_in != CONTRACT_VERSION:
+        server = written_in if isinstance(written_in, int) else 0
+        raise ContractMismatch(version_mismatch(CONTRACT_VERSION, server) or "The job has no contract version.")
+    return TradeJob.model_validate(data)

@@ -14,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent import planner
-from agent.intent import OpenAction, TradeIntent
-from agent.market import ExecutionSettings, MarginMode, MarketView, OrderView, PositionView, Quote, SymbolSpec
+from agent.market import MarginMode, MarketView, OrderView, PositionView, Quote, SymbolSpec
 from agent.mt5.adapter import TRADE_ACTION_DEAL, Mt5Terminal, SendReport
 from agent.mt5.errors import OrderOutcomeUnknown, OrderRefused, TerminalUnavailable
 from agent.planner.pips import pip_size
 from agent.stops import StopManager, StopRule
+from contract import AccountSnapshot, JobOutcome, JobResult, PositionState, SentOrder, TradeJob
+from contract.intent import OpenAction, TradeIntent
+from contract.settings import ExecutionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -50,35 +52,44 @@ def order_type_name(req: dict[str, Any]) -> str:
     return _ACTION_NAMES.get(action or 0, f"action {action}")
 
 
-def _sent(description: str, rep: SendReport) -> dict[str, Any]:
+def _sent(description: str, rep: SendReport) -> SentOrder:
     req = rep.request
-    return {
-        "description": description,
-        "symbol": req.get("symbol", ""),
-        "type": order_type_name(req),
-        "volume": rep.volume or req.get("volume", 0.0),
-        "price": rep.price or req.get("price", 0.0),
-        "sl": req.get("sl", 0.0),
-        "tp": req.get("tp", 0.0),
-        "ticket": rep.order,
-        "deal": rep.deal,
-        "position": req.get("position", 0),
-        "retcode": rep.retcode,
-        "comment": rep.comment,
-    }
+    return SentOrder(
+        description=description,
+        symbol=req.get("symbol", ""),
+        type=order_type_name(req),
+        volume=rep.volume or req.get("volume", 0.0),
+        price=rep.price or req.get("price", 0.0),
+        sl=req.get("sl", 0.0),
+        tp=req.get("tp", 0.0),
+        order_ticket=rep.order,
+        deal_ticket=rep.deal,
+        position_ticket=req.get("position", 0),
+        retcode=rep.retcode,
+        comment=rep.comment,
+    )
 
 
-def _found_deal(deal: Any, description: str) -> dict[str, Any]:
+def _found_deal(deal: Any, description: str) -> SentOrder:
     """A ``TradeDeal`` found by its comment, in the shape of an order the agent sent (retcode unknown)."""
-    return {
-        "description": description, "symbol": deal.symbol, "type": "buy" if deal.type == 0 else "sell",
-        "volume": deal.volume, "price": deal.price, "sl": 0.0, "tp": 0.0, "ticket": deal.order, "deal": deal.ticket,
-        "position": deal.position_id, "retcode": None, "comment": deal.comment,
-    }
+    return SentOrder(
+        description=description, symbol=deal.symbol, type="buy" if deal.type == 0 else "sell", volume=deal.volume,
+        price=deal.price, order_ticket=deal.order, deal_ticket=deal.ticket, position_ticket=deal.position_id,
+        comment=deal.comment,
+    )
 
 
-def _result(status: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {"status": status, "error_message": message, **extra}
+def _found_order(order: Any, description: str) -> SentOrder:
+    """A pending ``TradeOrder`` found by its comment, in the shape of an order the agent sent."""
+    return SentOrder(
+        description=description, symbol=order.symbol, type=_PENDING_NAMES.get(order.type, "pending"),
+        volume=order.volume_current, price=order.price_open, sl=order.sl, tp=order.tp, order_ticket=order.ticket,
+        comment=order.comment,
+    )
+
+
+def _result(status: JobOutcome, message: str | None = None, **extra: Any) -> JobResult:
+    return JobResult.model_validate({"status": status, "error_message": message, **extra})
 
 
 class JobExecutor:
@@ -92,18 +103,30 @@ class JobExecutor:
         #: Breakeven and trailing rules of the positions this executor opens (see agent/stops.py).
         self.stops = stops if stops is not None else StopManager()  # an empty manager is falsy (len 0)
 
-    def execute(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Execute a ``trade`` job; return a result for ``POST .../jobs/{id}/result``.
+    def execute(self, job: TradeJob) -> JobResult:
+        """Execute a ``trade`` job; return its result for ``POST .../jobs/{id}/result``, with the strategy's
+        positions as read after the last order (``positions_after``).
 
         :raises TerminalUnavailable: nothing was sent and the terminal is unreachable: retry the job later.
         """
-        payload = job["payload"]
-        intent = TradeIntent.model_validate(payload["intent"])
-        settings = ExecutionSettings.model_validate(payload["settings"])
-        deadline = datetime.fromisoformat(payload["deadline"])
+        result = self._execute(job)
+        if result.orders:
+            result.positions_after = self.positions_of(job.settings.magic_number)
+        return result
+
+    def positions_of(self, magic_number: int) -> list[PositionState] | None:
+        """The open positions carrying ``magic_number`` (all symbols), or ``None`` when they cannot be read."""
+        try:
+            return positions_for_snapshot(self.terminal.positions(magic=magic_number))
+        except (OrderRefused, TerminalUnavailable) as exc:
+            logger.warning("could not read positions after a job: %s", exc)
+            return None
+
+    def _execute(self, job: TradeJob) -> JobResult:
+        intent, settings, deadline = job.intent, job.settings, job.deadline
         if self._clock() > deadline:
             return _result(
-                "expired",
+                JobOutcome.EXPIRED,
                 "Not executed: the alert was older than the strategy's max signal age "
                 "by the time the agent could send it.",
             )
@@ -111,9 +134,9 @@ class JobExecutor:
             market = self._market_view(intent, settings)
             plan = planner.plan(intent, settings, market)
         except planner.PlanRejected as exc:
-            return _result(exc.outcome, str(exc))
+            return _result(JobOutcome(exc.outcome), str(exc))
         except OrderRefused as exc:
-            return _result("failed", str(exc))
+            return _result(JobOutcome.FAILED, str(exc))
         return self._send_all(plan, market, settings, deadline, intent)
 
     def _market_view(self, intent: TradeIntent, settings: ExecutionSettings) -> MarketView:
@@ -125,8 +148,8 @@ class JobExecutor:
             t.price_feed(name, intent.alert_price)
         spec = t.prepare_symbol(name)
         quote = t.quote(name)
-        all_positions = t.positions(magic=settings.magic)
-        all_orders = t.orders(magic=settings.magic)
+        all_positions = t.positions(magic=settings.magic_number)
+        all_orders = t.orders(magic=settings.magic_number)
         specs: dict[str, SymbolSpec] = {name: spec}
         quotes: dict[str, Quote] = {name: quote}
         for other in {p.symbol for p in all_positions} | {o.symbol for o in all_orders}:
@@ -152,15 +175,15 @@ class JobExecutor:
         settings: ExecutionSettings,
         deadline: datetime,
         intent: TradeIntent,
-    ) -> dict[str, Any]:
-        sent: list[dict[str, Any]] = []
+    ) -> JobResult:
+        sent: list[SentOrder] = []
         sent_at: datetime | None = None
         notes = list(plan.notes)
         total = len(plan.requests)
         for i, step in enumerate(plan.requests, 1):
             spec = market.specs.get(step.request.get("symbol", ""), market.symbol)
             if self._clock() > deadline and not sent:
-                return _result("expired", "Not executed: the strategy's max signal age passed before sending.")
+                return _result(JobOutcome.EXPIRED, "Not executed: the strategy's max signal age passed before sending.")
             sent_at = sent_at or self._clock()
             try:
                 report = self.terminal.send(step.request, spec)
@@ -169,9 +192,11 @@ class JobExecutor:
             except (OrderRefused, TerminalUnavailable) as exc:
                 if not sent and isinstance(exc, TerminalUnavailable):
                     raise
-                done = f" Steps already executed: {'; '.join(s['description'] for s in sent)}." if sent else ""
+                done = f" Steps already executed: {'; '.join(s.description for s in sent)}." if sent else ""
                 where = f"Step {i} of {total} ({step.description})" if total > 1 else f"{step.description.capitalize()}"
-                return _result("failed", f"{where} failed: {exc}{done}", orders=sent, sent_at=sent_at, notes=notes)
+                return _result(
+                    JobOutcome.FAILED, f"{where} failed: {exc}{done}", orders=sent, sent_at=sent_at, notes=notes
+                )
             sent.append(_sent(step.description, report))
             if step.kind in ("open", "reverse") and step.request.get("action") == TRADE_ACTION_DEAL:
                 self._manage_stops(intent, settings, spec, market, report, notes)
@@ -190,7 +215,7 @@ class JobExecutor:
         except planner.PlanRejected as exc:
             notes.append(f"Breakeven/trailing not applied: {exc}")
             return
-        mine = self.terminal.positions(symbol=spec.name, magic=settings.magic)
+        mine = self.terminal.positions(symbol=spec.name, magic=settings.magic_number)
         pos = next((p for p in mine if report.order in (p.ticket, p.identifier)), None)
         if pos is None and market.account.margin_mode is MarginMode.NETTING and len(mine) == 1:
             pos = mine[0]  # netting: an add keeps the position's ticket
@@ -200,47 +225,49 @@ class JobExecutor:
         be, tr = action.breakeven, action.trailing
         self.stops.add(StopRule(
             ticket=pos.ticket, symbol=pos.symbol, long=pos.side == "long", entry=pos.price_open, pip=pip,
-            magic=settings.magic, be_trigger=be.trigger_pips if be else None, be_offset=be.offset_pips if be else 0.0,
+            magic=settings.magic_number, be_trigger=be.trigger_pips if be else None,
+            be_offset=be.offset_pips if be else 0.0,
             trail_trigger=tr.trigger_pips if tr else None, trail_distance=tr.distance_pips if tr else None,
             trail_step=tr.step_pips if tr else None,
         ))
 
-    def _executed(self, sent: list[dict[str, Any]], sent_at: datetime | None, notes: list[str]) -> dict[str, Any]:
-        fills = [s for s in sent if s["deal"]]
+    def _executed(self, sent: list[SentOrder], sent_at: datetime | None, notes: list[str]) -> JobResult:
+        fills = [s for s in sent if s.deal_ticket]
         last = sent[-1] if sent else None
         return _result(
-            "executed",
+            JobOutcome.EXECUTED,
             None,
             orders=sent,
             notes=notes,
             sent_at=sent_at,
             filled_at=self._clock(),
-            fill_price=fills[-1]["price"] if fills else None,
-            broker_order_id=str(last["ticket"]) if last and last["ticket"] else None,
+            fill_price=fills[-1].price if fills else None,
+            order_ticket=last.order_ticket if last and last.order_ticket else None,
         )
 
     def _unknown_outcome(
         self,
         why: str,
         description: str,
-        sent: list[dict[str, Any]],
+        sent: list[SentOrder],
         settings: ExecutionSettings,
         sent_at: datetime,
         notes: list[str],
-    ) -> dict[str, Any]:
+    ) -> JobResult:
         """A request may or may not have executed: look for it by comment; never re-send it."""
         try:
-            found = self.terminal.find_by_comment(settings.comment, settings.magic, sent_at - timedelta(minutes=5))
+            since = sent_at - timedelta(minutes=5)
+            found = self.terminal.find_by_comment(settings.comment, settings.magic_number, since)
         except (OrderRefused, TerminalUnavailable):
             found = {"deals": [], "orders": [], "positions": []}
-        known = {s["deal"] for s in sent}
+        known = {s.deal_ticket for s in sent}
         new_deals = [d for d in found["deals"] if d.ticket not in known]
         if new_deals or found["orders"]:
             sent.extend(_found_deal(d, description) for d in new_deals)
             notes.append(f"{why} The order was found in MetaTrader 5 afterwards, so it was not re-sent.")
             return self._executed(sent, sent_at, notes)
         return _result(
-            "failed",
+            JobOutcome.FAILED,
             f"{description.capitalize()}: {why} It was not found in MetaTrader 5 (searched by the comment "
             f"{settings.comment}), and was not re-sent to avoid a double order. Check the terminal and re-send "
             f"the alert if you still want the trade.",
@@ -249,60 +276,47 @@ class JobExecutor:
             notes=notes,
         )
 
-    def reconcile(self, job: dict[str, Any], claimed_at: datetime | None) -> dict[str, Any] | None:
+    def reconcile(self, job: TradeJob) -> JobResult | None:
         """For a job claimed before an agent restart: if MT5 holds orders/deals with its comment, report them
         (nothing is re-sent); ``None`` when nothing was sent, so the job can run normally."""
-        settings = ExecutionSettings.model_validate(job["payload"]["settings"])
-        since = (claimed_at or self._clock()) - timedelta(minutes=5)
-        found = self.terminal.find_by_comment(settings.comment, settings.magic, since)
+        settings = job.settings
+        since = (job.claimed_at or self._clock()) - timedelta(minutes=5)
+        found = self.terminal.find_by_comment(settings.comment, settings.magic_number, since)
         if not (found["deals"] or found["orders"]):
             return None
-        sent = [_found_deal(d, "found after restart") for d in found["deals"]] + [
-            {
-                "description": "pending order found after restart",
-                "symbol": o.symbol,
-                "type": _PENDING_NAMES.get(o.type, "pending"),
-                "volume": o.volume_current,
-                "price": o.price_open,
-                "sl": o.sl,
-                "tp": o.tp,
-                "ticket": o.ticket,
-                "deal": 0,
-                "position": 0,
-                "retcode": None,
-                "comment": o.comment,
-            }
-            for o in found["orders"]
-        ]
+        sent = [_found_deal(d, "found after restart") for d in found["deals"]]
+        sent += [_found_order(o, "pending order found after restart") for o in found["orders"]]
         note = (
             "The agent restarted while this signal was being executed. Its orders were found in MetaTrader 5 "
             "by their comment and were not sent again; check the positions if the alert had several steps."
         )
-        result = self._executed(sent, claimed_at, [note])
-        result["reconciled"] = True
+        result = self._executed(sent, job.claimed_at, [note])
+        result.reconciled = True
+        result.positions_after = self.positions_of(settings.magic_number)
         return result
 
 
-def positions_for_snapshot(positions: tuple[PositionView, ...]) -> list[dict[str, Any]]:
-    """Positions as the snapshot carries them (``type`` is ``buy``/``sell`` like MT5's POSITION_TYPE)."""
+def positions_for_snapshot(positions: tuple[PositionView, ...]) -> list[PositionState]:
+    """Positions as the contract carries them (``type`` is ``buy``/``sell`` like MT5's POSITION_TYPE)."""
     return [
-        {
-            "ticket": p.ticket,
-            "symbol": p.symbol,
-            "type": "buy" if p.side == "long" else "sell",
-            "volume": p.volume,
-            "price_open": p.price_open,
-            "sl": p.sl,
-            "tp": p.tp,
-            "magic": p.magic,
-            "profit": p.profit,
-            "comment": p.comment,
-        }
+        PositionState(
+            ticket=p.ticket,
+            symbol=p.symbol,
+            type="buy" if p.side == "long" else "sell",
+            volume=p.volume,
+            price_open=p.price_open,
+            sl=p.sl,
+            tp=p.tp,
+            magic=p.magic,
+            profit=p.profit,
+            comment=p.comment,
+            identifier=p.identifier,
+        )
         for p in positions
     ]
 
 
-def build_snapshot(terminal: Mt5Terminal, clock: Callable[[], datetime] = utcnow) -> dict[str, Any]:
+def build_snapshot(terminal: Mt5Terminal, clock: Callable[[], datetime] = utcnow) -> AccountSnapshot:
     """The account snapshot the agent posts: balance, equity, today's realised P&L by magic number
     (closing deals' profit + swap + commission + fee since 00:00 UTC) and open positions.
 
@@ -326,21 +340,22 @@ def build_snapshot(terminal: Mt5Terminal, clock: Callable[[], datetime] = utcnow
         health = terminal.health()
     except (OrderRefused, TerminalUnavailable):
         pass
-    return {
-        "login": acct.login,
-        "server": acct.server,
-        "currency": acct.currency,
-        "margin_mode": "hedging" if acct.margin_mode == 2 else "netting",
-        "balance": acct.balance,
-        "equity": acct.equity,
-        "margin_free": acct.margin_free,
-        "day_start_balance": acct.balance - total_all,
-        "realized_pnl_today": sum(by_magic.values()),
-        "pnl_by_magic": by_magic,
-        "positions": positions_for_snapshot(terminal.positions()),
-        "terminal_connected": health.get("connected"),
-        "trade_allowed": health.get("trade_allowed"),
-    }
+    return AccountSnapshot(
+        taken_at=now,
+        login=acct.login,
+        server=acct.server,
+        currency=acct.currency,
+        margin_mode="hedging" if acct.margin_mode == 2 else "netting",
+        balance=acct.balance,
+        equity=acct.equity,
+        margin_free=acct.margin_free,
+        day_start_balance=acct.balance - total_all,
+        realized_pnl_today=sum(by_magic.values()),
+        pnl_by_magic=by_magic,
+        positions=positions_for_snapshot(terminal.positions()),
+        terminal_connected=health.get("connected"),
+        trade_allowed=health.get("trade_allowed"),
+    )
 
 
 __all__ = ["JobExecutor", "OrderView", "build_snapshot", "order_type_name", "positions_for_snapshot"]

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
-
 
 class MarginMode(StrEnum):
     """``AccountInfo.margin_mode``: 0 retail netting, 1 exchange (netting), 2 retail hedging (mt5-api §5.5)."""
@@ -141,30 +139,3 @@ class MarketView:
     all_orders: tuple[OrderView, ...] = ()
     specs: dict[str, SymbolSpec] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
-
-
-class ExecutionSettings(BaseModel):
-    """A strategy's trading settings, copied into every job so the agent needs no database.
-
-    - ``magic``: the MT5 magic number stamped on every order; only positions/orders with it are touched.
-    - ``comment``: the order comment that names the signal (<= 27 ASCII chars; MT5 accepts 29, mt5-api §2.3).
-    - ``default_volume_lots``: lots used when the alert names no volume (``None``: such alerts are refused).
-    - ``max_lots``: the strategy's lot cap; larger requests are refused, never clamped.
-    - ``risk_override_pct``: when set, entries with an SL are sized to lose this % of balance at the SL.
-    - ``symbol_map``: aliases, TradingView name -> broker name (``{"NQ1!": "USTEC", "GOLD": "XAUUSD"}``).
-    - ``symbol_suffix``: the broker's suffix when auto-discovery is ambiguous (``".a"``, ``"m"``).
-    - ``pip_sizes``: per-symbol pip size overrides in price units (``{"XAUUSD": 0.1, "US30": 1.0}``).
-    - ``deviation_points``: accepted slippage for instant/request execution, in points.
-    - ``max_open_positions``: refuse entries when this strategy already holds this many positions.
-    """
-
-    magic: int = Field(ge=0, lt=2**63)
-    comment: str = ""
-    default_volume_lots: float | None = None
-    max_lots: float | None = None
-    risk_override_pct: float | None = None
-    symbol_map: dict[str, str] = Field(default_factory=dict)
-    symbol_suffix: str | None = None
-    pip_sizes: dict[str, float] = Field(default_factory=dict)
-    deviation_points: int = 20
-    max_open_positions: int | None = None

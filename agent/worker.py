@@ -10,21 +10,24 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from datetime import datetime
+import uuid
 from typing import Any
 
 import httpx
 
-from agent.client import ServerClient
+from agent.client import ContractMismatch, ServerClient
 from agent.executor import JobExecutor, build_snapshot
 from agent.mt5.adapter import Mt5Terminal
 from agent.mt5.errors import OrderRefused, TerminalUnavailable
 from agent.stops import StopManager
+from contract import AccountSnapshot, JobResult, TradeJob
 
 logger = logging.getLogger(__name__)
 
 #: Seconds each long-poll waits for a job.
 POLL_WAIT = 25.0
+#: Seconds between asks while the server speaks another contract version.
+CONTRACT_RETRY_SECONDS = 30.0
 
 
 class AgentWorker:
@@ -54,6 +57,12 @@ class AgentWorker:
         self.idle = False
         #: Held while ``idle`` changes, so a stop request never interrupts the loop as it takes a job.
         self.idle_lock = threading.Lock()
+        #: This process's snapshots: ``boot_id`` + ``seq`` order them; ``as_of_signal`` is the newest signal
+        #: whose job finished before a snapshot read the terminal (contract.account).
+        self.boot_id = uuid.uuid4().hex
+        self._seq = 0
+        self._as_of_signal: int | None = None
+        self._snapshot_lock = threading.Lock()
 
     def stop(self) -> None:
         """Ask the loop to finish after the current job (a trade in flight is never abandoned)."""
@@ -81,6 +90,7 @@ class AgentWorker:
     def run(self) -> None:
         """Connect, reconcile, then serve jobs until stopped."""
         self._ensure_connected()
+        self._learn_progress()
         self._post_snapshot()  # the account is visible as soon as the terminal is
         snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
         snapshots.start()
@@ -91,6 +101,11 @@ class AgentWorker:
                 with self.idle_lock:
                     self.idle = True
                 job = self.client.next_job(wait=POLL_WAIT)
+            except ContractMismatch as exc:
+                with self.idle_lock:
+                    self.idle = False
+                self._refused(str(exc))
+                continue
             except httpx.HTTPError as exc:
                 with self.idle_lock:
                     self.idle = False
@@ -105,9 +120,26 @@ class AgentWorker:
                 self.handle(job)
         self.terminal.shutdown()
 
-    def handle(self, job: dict[str, Any]) -> None:
+    def _learn_progress(self) -> None:
+        # Jobs finished by earlier runs of this agent are in the terminal already: snapshots say so from the start.
+        try:
+            done = self.client.last_finished_signal()
+        except (httpx.HTTPError, ContractMismatch) as exc:
+            logger.warning("could not read the agent's progress: %s", exc)
+            return
+        with self._snapshot_lock:
+            self._as_of_signal = max(self._as_of_signal or 0, done) if done is not None else self._as_of_signal
+
+    def _refused(self, sentence: str) -> None:
+        # The server speaks another contract version: take no job until one side is updated.
+        if self._last_error != sentence:
+            logger.error("%s", sentence)
+        self._last_error = sentence
+        self._stop.wait(CONTRACT_RETRY_SECONDS)
+
+    def handle(self, job: TradeJob) -> None:
         """Execute one job and report it; a terminal outage is retried until the job's deadline."""
-        logger.info("job %s for signal #%s", job["id"], job["payload"].get("signal_id"))
+        logger.info("job %s for signal #%s", job.id, job.signal_id)
         while True:
             self._ensure_connected()
             try:
@@ -116,25 +148,29 @@ class AgentWorker:
             except TerminalUnavailable as exc:
                 self._connected = False
                 self._last_error = str(exc)
-                logger.warning("terminal unavailable while executing job %s: %s", job["id"], exc)
+                logger.warning("terminal unavailable while executing job %s: %s", job.id, exc)
                 self._stop.wait(1.0)
+        self._finished(job, result)
+
+    def _finished(self, job: TradeJob, result: JobResult) -> None:
+        # Snapshots read after this line reflect the job: they say so with ``as_of_signal``.
+        with self._snapshot_lock:
+            self._as_of_signal = max(self._as_of_signal or 0, job.signal_id)
         # Stopping (the app is going away): try briefly; an unreported job is reconciled at the next start.
-        self.client.post_result(job["id"], result, give_up_after=10.0 if self._stop.is_set() else 600.0)
+        self.client.post_result(job.id, result, give_up_after=10.0 if self._stop.is_set() else 600.0)
         self._snapshot_due.set()  # posted by the snapshot thread: a burst of trades costs one snapshot
 
     def _reconcile_unfinished(self) -> None:
         try:
             jobs = self.client.unfinished_jobs()
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ContractMismatch) as exc:
             logger.warning("could not list unfinished jobs: %s", exc)
             return
         for job in jobs:
-            claimed = job.get("claimed_at")
-            claimed_at = datetime.fromisoformat(claimed) if claimed else None
-            found = self.executor.reconcile(job, claimed_at)
+            found = self.executor.reconcile(job)
             if found is not None:
-                logger.warning("job %s was executed before a restart; reporting it without re-sending", job["id"])
-                self.client.post_result(job["id"], found)
+                logger.warning("job %s was executed before a restart; reporting it without re-sending", job.id)
+                self._finished(job, found)
             else:
                 self.handle(job)
 
@@ -154,15 +190,20 @@ class AgentWorker:
                 delay = min(delay * 2, 30.0)
 
     def _post_snapshot(self) -> None:
+        with self._snapshot_lock:
+            # The version is read BEFORE the terminal: the snapshot reflects at least every job up to it.
+            self._seq += 1
+            version = {"boot_id": self.boot_id, "seq": self._seq, "as_of_signal": self._as_of_signal}
         try:
-            snap = build_snapshot(self.terminal) if self._connected else {}
+            snap = build_snapshot(self.terminal) if self._connected else AccountSnapshot()
         except (TerminalUnavailable, OrderRefused) as exc:
             self._connected = isinstance(exc, OrderRefused)
-            snap = {}
+            snap = AccountSnapshot()
             self._last_error = str(exc)
-        snap.update(broker=self.broker_name, last_error=self._last_error)
+        health: dict[str, Any] = {"broker": self.broker_name, "last_error": self._last_error}
         if not self._connected:
-            snap["terminal_connected"] = False
+            health["terminal_connected"] = False
+        snap = snap.model_copy(update={**version, **health})
         try:
             self.client.post_snapshot(snap)
         except httpx.HTTPError as exc:

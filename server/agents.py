@@ -1,79 +1,20 @@
-"""What agents report back: job results (propagated to signals) and account snapshots."""
+"""What agents report back: job results (propagated to signals) and account snapshots (:mod:`contract`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
 
-from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+import contract
+from contract import JobOutcome, JobResult
 from server.db import write_lock
 from server.models import FINAL_STATUSES, AccountSnapshot, Agent, Job, JobStatus, Signal, SignalStatus, utcnow
 
 logger = logging.getLogger(__name__)
-
-
-class SentOrder(BaseModel):
-    """One request the agent sent: what it asked for and what the terminal answered.
-
-    ``type`` is the ORDER_TYPE_*/action name (``buy``, ``sell``, ``buy_limit``, ``close``, ``sltp`` ...);
-    ``volume`` in lots; ``price``/``sl``/``tp`` in the symbol's price; ``ticket`` the MT5 order ticket;
-    ``deal`` the deal ticket (0 for pending orders); ``retcode`` the trade server return code.
-    """
-
-    description: str = ""
-    symbol: str
-    type: str
-    volume: float = 0.0
-    price: float = 0.0
-    sl: float = 0.0
-    tp: float = 0.0
-    ticket: int = 0
-    deal: int = 0
-    position: int = 0
-    retcode: int | None = None
-    comment: str = ""
-
-
-class JobResult(BaseModel):
-    """An agent's report on a job. ``status`` is the signal's final status; ``error_message`` a sentence a
-    trader can act on (required unless executed). ``fill_price`` is the last deal's price; ``broker_order_id``
-    the MT5 ticket of the (last) order. Times are aware UTC."""
-
-    status: Literal["executed", "failed", "rejected", "discarded", "expired"]
-    error_message: str | None = None
-    fill_price: float | None = None
-    broker_order_id: str | None = None
-    orders: list[SentOrder] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-    sent_at: datetime | None = None
-    filled_at: datetime | None = None
-    reconciled: bool = False
-
-
-class SnapshotIn(BaseModel):
-    """An account snapshot as posted by an agent (see :class:`server.models.AccountSnapshot`)."""
-
-    login: int | None = None
-    server: str | None = None
-    currency: str | None = None
-    margin_mode: str | None = None
-    balance: float | None = None
-    equity: float | None = None
-    margin_free: float = 0.0
-    day_start_balance: float = 0.0
-    realized_pnl_today: float = 0.0
-    pnl_by_magic: dict[str, float] = Field(default_factory=dict)
-    positions: list[dict[str, Any]] = Field(default_factory=list)
-    terminal_connected: bool | None = None
-    trade_allowed: bool | None = None
-    broker: str | None = None
-    version: str | None = None
-    last_error: str | None = None
 
 
 class JobNotFound(LookupError):
@@ -106,11 +47,13 @@ class AgentService:
             session.add(job)
             if signal is not None and signal.status not in FINAL_STATUSES:
                 signal.status = SignalStatus(result.status)
-                signal.error_message = None if result.status == "executed" else result.error_message
+                signal.error_message = None if result.status is JobOutcome.EXECUTED else result.error_message
                 signal.fill_price = result.fill_price
-                signal.broker_order_id = result.broker_order_id
+                signal.order_ticket = result.order_ticket
                 signal.orders = [o.model_dump() for o in result.orders]
                 signal.notes = [*signal.notes, *result.notes]
+                if result.positions_after is not None:
+                    signal.positions_after = [p.model_dump() for p in result.positions_after]
                 signal.sent_at = result.sent_at
                 signal.filled_at = result.filled_at
                 signal.resolved_at = now
@@ -125,23 +68,43 @@ class AgentService:
                 self._on_resolved(signal)
         return signal
 
-    def record_snapshot(self, agent_id: str, snap: SnapshotIn) -> None:
-        """Replace the agent's latest account snapshot and refresh its health fields."""
+    def record_snapshot(self, agent_id: str, snap: contract.AccountSnapshot) -> bool:
+        """Replace the agent's latest account snapshot and refresh its health fields.
+
+        Returns False when the snapshot was older than the stored one (same agent process, lower ``seq``): it is
+        ignored, so a late post can never roll positions back to before a signal.
+        """
         now = utcnow()
-        data = snap.model_dump(exclude={"terminal_connected", "trade_allowed", "broker", "version", "last_error"})
+        health = {"terminal_connected", "trade_allowed", "broker", "version", "last_error"}
+        data = snap.model_dump(exclude=health)
+        data["positions"] = [p.model_dump() for p in snap.positions]
+        data["taken_at"] = snap.taken_at or now
+        stored = True
         with write_lock(self._engine), Session(self._engine) as session:
             if snap.balance is not None:  # None: a health-only post from an agent without a terminal
-                row = session.get(AccountSnapshot, agent_id) or AccountSnapshot(agent_id=agent_id)
-                for key, value in data.items():
-                    setattr(row, key, value)
-                row.taken_at = now
-                session.add(row)
+                row = session.get(AccountSnapshot, agent_id)
+                stale = row is not None and row.boot_id == snap.boot_id and snap.seq <= row.seq and snap.boot_id
+                if stale:
+                    stored = False
+                else:
+                    row = row or AccountSnapshot(agent_id=agent_id)
+                    for key, value in data.items():
+                        setattr(row, key, value)
+                    session.add(row)
             agent = self._touch(session, agent_id, now)
             agent.terminal_connected = snap.terminal_connected
             agent.trade_allowed = snap.trade_allowed
             agent.broker = snap.broker or agent.broker
             agent.version = snap.version or agent.version
             agent.last_error = snap.last_error
+            session.commit()
+        return stored
+
+    def record_refusal(self, agent_id: str, sentence: str) -> None:
+        """Note why the agent's request was refused (e.g. a contract version mismatch) as its last error."""
+        with write_lock(self._engine), Session(self._engine) as session:
+            agent = self._touch(session, agent_id, utcnow())
+            agent.last_error = sentence
             session.commit()
 
     def touch(self, agent_id: str) -> None:

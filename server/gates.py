@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from agent.intent import TradeIntent
+from contract.intent import TradeIntent
 from server.models import AccountSnapshot, AppSettings, Signal, SignalStatus, Strategy
 
 #: The ``error_message`` of a signal discarded by the daily loss limit (an exact, documented string).
@@ -36,7 +36,7 @@ def daily_loss_breached(session: Session, strategy: Strategy, settings: AppSetti
     """
     if settings.daily_loss_limit_pct is None:
         return False
-    snap = session.get(AccountSnapshot, strategy.broker_connection)
+    snap = session.get(AccountSnapshot, strategy.agent_id)
     if snap is None or snap.day_start_balance <= 0:
         return False
     limit = snap.day_start_balance * settings.daily_loss_limit_pct / 100.0

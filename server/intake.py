@@ -12,16 +12,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from agent.intent import ControlAction, OpenAction, SyncAction, TradeIntent
-from agent.market import ExecutionSettings
+from contract.intent import ControlAction, OpenAction, SyncAction, TradeIntent
+from contract.jobs import JobSpec
+from contract.settings import ExecutionSettings
 from server import gates
-from server.alerts import AlertRejected, ParseContext, parse_alert
+from server.alerts import AlertRejected, EaDistanceType, EaVolumeType, ParseContext, parse_alert
 from server.db import write_lock
 from server.models import AppSettings, Job, Signal, SignalStatus, Strategy, utcnow
 
@@ -49,29 +49,20 @@ class StorageUnavailable(Exception):
 def parse_context(strategy: Strategy) -> ParseContext:
     """The strategy settings that change how its alert bodies are read."""
     return ParseContext(
-        volume_type=strategy.volume_type,  # type: ignore[arg-type]
-        target_type=strategy.target_type,  # type: ignore[arg-type]
-        entry_type=strategy.entry_type,  # type: ignore[arg-type]
+        volume_type=EaVolumeType(strategy.volume_type),
+        target_type=EaDistanceType(strategy.target_type),
+        entry_type=EaDistanceType(strategy.entry_type),
         license_id=strategy.license_id,
         default_symbol=strategy.default_symbol,
         dialects=frozenset(strategy.dialects),
-        **_optional_context_fields(strategy),
+        default_volume_configured=strategy.default_volume is not None,
     )
-
-
-def _optional_context_fields(strategy: Strategy) -> dict[str, Any]:
-    # ParseContext grows with the alert language; pass what it knows about.
-    fields = getattr(ParseContext, "__dataclass_fields__", {})
-    extra: dict[str, Any] = {}
-    if "default_volume_configured" in fields:
-        extra["default_volume_configured"] = strategy.default_volume is not None
-    return extra
 
 
 def execution_settings(strategy: Strategy, signal_id: int) -> ExecutionSettings:
     """The strategy's trading settings as copied into a job; the comment names the signal (``tvb:<id>``)."""
     return ExecutionSettings(
-        magic=strategy.magic_number,
+        magic_number=strategy.magic_number,
         comment=f"tvb:{signal_id}",
         default_volume_lots=strategy.default_volume,
         max_lots=strategy.max_lots,
@@ -164,31 +155,22 @@ class AlertIntake:
         intent = TradeIntent.model_validate(signal.intent)
         session.add(signal)
         session.flush()
-        settings_for_job = execution_settings(strategy, signal.id or 0)
-        deadline = gates.deadline(strategy, intent, now)
+        spec = JobSpec(
+            strategy_id=strategy.id or 0, intent=intent, settings=execution_settings(strategy, signal.id or 0)
+        )
         session.add(
             Job(
                 signal_id=signal.id,
-                agent_id=strategy.broker_connection,
+                agent_id=strategy.agent_id,
                 job_type="trade",
-                payload={
-                    "source": "tv_signal",
-                    "signal_id": signal.id,
-                    "strategy_id": strategy.id,
-                    "symbol": intent.symbol,
-                    "side": signal.action,
-                    "volume": signal.volume,
-                    "intent": signal.intent,
-                    "settings": settings_for_job.model_dump(mode="json"),
-                    "deadline": deadline.isoformat(),
-                },
-                expires_at=deadline,
+                payload=spec.model_dump(mode="json"),
+                expires_at=gates.deadline(strategy, intent, now),
             )
         )
         signal.acked_at = utcnow()
         session.commit()
-        logger.info("signal #%s queued for agent %s: %s", signal.id, strategy.broker_connection, intent.summary())
-        return IntakeResult(signal.id, SignalStatus.PENDING, wake_agent=strategy.broker_connection)
+        logger.info("signal #%s queued for agent %s: %s", signal.id, strategy.agent_id, intent.summary())
+        return IntakeResult(signal.id, SignalStatus.PENDING, wake_agent=strategy.agent_id)
 
     def _gate(  # noqa: C901 - one flat list of gates, in the documented order
         self, session: Session, strategy: Strategy, settings: AppSettings, signal: Signal, body: bytes, now: datetime

@@ -2,7 +2,7 @@
 
 Times are stored as aware UTC datetimes. JSON columns hold lists/dicts that are only ever read whole.
 Column names follow the seed schema (``tv_strategies``, ``tv_signals``); fields mirrored from MT5 carry
-MT5's names (``broker_order_id`` is the MT5 order ticket, ``fill_price`` the deal price).
+MT5's names (``order_ticket`` is the MT5 order ticket, ``fill_price`` the deal price).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -71,7 +71,7 @@ class Strategy(SQLModel, table=True):
     """One TradingView strategy with its own webhook URL (the secret is the URL's last path segment).
 
     Volumes are in lots; ``max_signal_age_seconds`` bounds both the alert's own timestamp (staleness gate)
-    and how long its job may wait for an agent (expiry). ``broker_connection`` names the agent
+    and how long its job may wait for an agent (expiry). ``agent_id`` names the agent
     (MT5 terminal) that executes it. ``volume_type``/``target_type``/``entry_type`` give PineConnector's
     legacy ``risk=``/``sl=``/``tp=``/``price=`` their units.
     """
@@ -80,7 +80,7 @@ class Strategy(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
-    broker_connection: str = Field(default="default", max_length=64)
+    agent_id: str = Field(default="default", max_length=64)
     webhook_secret: str = Field(sa_column=Column(String(64), unique=True, index=True, nullable=False))
     is_enabled: bool = True
     risk_override_pct: float | None = None
@@ -110,9 +110,11 @@ class Strategy(SQLModel, table=True):
 class Signal(SQLModel, table=True):
     """One received alert and its single outcome.
 
-    ``intent`` is the normalized :class:`agent.intent.TradeIntent` as JSON; ``orders`` the requests sent to
-    the terminal with their tickets and retcodes. Timings: ``received_at`` (request read), ``acked_at``
-    (stored, answer sent), ``sent_at`` (first ``order_send``), ``filled_at`` (last fill), ``resolved_at``.
+    ``intent`` is the normalized :class:`contract.intent.TradeIntent` as JSON; ``orders`` the requests sent to
+    the terminal with their tickets and retcodes (:class:`contract.jobs.SentOrder`); ``order_ticket`` the MT5
+    ticket of the last order; ``positions_after`` the strategy's positions as its agent read them right after
+    the signal's last order (:class:`contract.account.PositionState`). Timings: ``received_at`` (request read),
+    ``acked_at`` (stored, answer sent), ``sent_at`` (first ``order_send``), ``filled_at`` (last fill), ``resolved_at``.
     """
 
     __tablename__ = "tv_signals"
@@ -133,9 +135,10 @@ class Signal(SQLModel, table=True):
     alert_time: datetime | None = _ts(nullable=True)
     error_message: str | None = None
     fill_price: float | None = None
-    broker_order_id: str | None = None
+    order_ticket: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     orders: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    positions_after: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     received_at: datetime = _ts(nullable=False, default=utcnow)
     acked_at: datetime | None = _ts(nullable=True)
     sent_at: datetime | None = _ts(nullable=True)
@@ -145,8 +148,8 @@ class Signal(SQLModel, table=True):
 
 
 class Job(SQLModel, table=True):
-    """Work for one agent. ``payload`` for ``job_type="trade"`` is ``{symbol, side, volume, source,
-    signal_id, intent, settings, deadline}`` (see ``server.service.build_trade_payload``)."""
+    """Work for one agent. ``payload`` is a :class:`contract.jobs.JobSpec` as JSON (the parsed alert and the
+    strategy's execution settings at intake); ``expires_at`` is its deadline."""
 
     __tablename__ = "jobs"
 
@@ -187,7 +190,8 @@ class AccountSnapshot(SQLModel, table=True):
     Money is in ``currency`` (the account currency). ``realized_pnl_today`` is the profit + swap + commission
     of today's closing deals of all tvbridge strategies' magic numbers; ``pnl_by_magic`` splits it by magic
     number; ``day_start_balance`` is the balance before today's realised P&L. ``positions`` are the open
-    positions (``ticket, symbol, type, volume, price_open, sl, tp, magic, profit, comment``).
+    positions (:class:`contract.account.PositionState`). ``boot_id``/``seq`` order the posts of one agent
+    process; ``as_of_signal`` is the newest signal whose job the agent had finished when it read the terminal.
     """
 
     __tablename__ = "account_snapshots"
@@ -205,6 +209,9 @@ class AccountSnapshot(SQLModel, table=True):
     pnl_by_magic: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     positions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     taken_at: datetime = _ts(nullable=False, default=utcnow)
+    boot_id: str = Field(default="", max_length=64)
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    as_of_signal: int | None = None
 
 
 class AppSettings(SQLModel, table=True):

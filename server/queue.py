@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
 
 from server.db import write_lock
@@ -84,6 +84,12 @@ class JobQueue:
         with Session(self._engine) as session:
             stmt = select(Job).where(Job.agent_id == agent_id, Job.status == JobStatus.CLAIMED).order_by(col(Job.id))
             return list(session.exec(stmt).all())
+
+    def last_finished_signal(self, agent_id: str) -> int | None:
+        """The newest signal whose job for ``agent_id`` is done (``None`` when there is none)."""
+        with Session(self._engine) as session:
+            stmt = select(func.max(Job.signal_id)).where(Job.agent_id == agent_id, Job.status == JobStatus.DONE)
+            return session.exec(stmt).one()
 
     def expire_overdue(self, now: datetime | None = None) -> list[int]:
         """Expire queued jobs past their deadline and their signals; return the expired signal ids.

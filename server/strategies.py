@@ -25,7 +25,7 @@ DEFAULT_VOLUME_LOTS = 0.01
 EDITABLE_FIELDS = frozenset(
     {
         "name",
-        "broker_connection",
+        "agent_id",
         "is_enabled",
         "risk_override_pct",
         "allowed_pairs",

@@ -121,7 +121,8 @@ def send(
         )
         for order in final.get("orders", []):
             typer.echo(
-                f"  {order['type']} {order['volume']} {order['symbol']} @ {order['price']} ticket {order['ticket']}"
+                f"  {order['type']} {order['volume']} {order['symbol']} @ {order['price']} "
+                f"ticket {order['order_ticket']}"
             )
 
 

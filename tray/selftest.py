@@ -155,7 +155,7 @@ def run_selftest(*, timeout: float = 60.0, keep: bool = False, streams_shimmed: 
             result.problem(f"signal #{signal_id} was not resolved within {timeout:g} s (is the agent starting?)")
             return result
         result.status, result.error_message = str(final.status), final.error_message
-        result.details.update(fill_price=final.fill_price, broker_order_id=final.broker_order_id)
+        result.details.update(fill_price=final.fill_price, order_ticket=final.order_ticket)
         result.step(f"signal #{signal_id} {final.status}" + (f": {final.error_message}" if final.error_message else ""))
         if final.status != "executed":
             result.problem(f"the alert was not executed: {final.status} {final.error_message or ''}".strip())

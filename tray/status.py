@@ -100,7 +100,7 @@ def _tunnel_reasons(runtime: Runtime) -> list[str]:
 
 def _expected_agents(runtime: Runtime, session: Session) -> set[str]:
     expected = {runtime.settings.agent_id} if runtime.spawn_agent else set()
-    enabled = session.exec(select(Strategy.broker_connection).where(col(Strategy.is_enabled))).all()
+    enabled = session.exec(select(Strategy.agent_id).where(col(Strategy.is_enabled))).all()
     return expected | set(enabled)
 
 

@@ -26,16 +26,7 @@ anything. Any refusal refuses the whole alert: nothing of it is sent.
 
 from __future__ import annotations
 
-from agent.intent import (
-    CancelAction,
-    CloseAction,
-    ControlAction,
-    ModifyAction,
-    OpenAction,
-    SyncAction,
-    TradeIntent,
-)
-from agent.market import ExecutionSettings, MarketView
+from agent.market import MarketView
 from agent.planner.book import Book
 from agent.planner.context import Context
 from agent.planner.entries import plan_open
@@ -46,6 +37,16 @@ from agent.planner.positions import plan_close
 from agent.planner.symbols import resolve_symbol
 from agent.planner.sync import plan_sync
 from agent.planner.types import Plan, PlannedRequest, PlanRejected
+from contract.intent import (
+    CancelAction,
+    CloseAction,
+    ControlAction,
+    ModifyAction,
+    OpenAction,
+    SyncAction,
+    TradeIntent,
+)
+from contract.settings import ExecutionSettings
 
 __all__ = ["Plan", "PlanRejected", "PlannedRequest", "plan", "resolve_symbol"]
 
@@ -59,12 +60,12 @@ def plan(intent: TradeIntent, settings: ExecutionSettings, market: MarketView) -
     :return: the requests to send in order, with notes for the signal log.
     :raises PlanRejected: the alert cannot or must not be executed; ``str(exc)`` says why.
     """
-    ctx = Context(intent=intent, settings=settings, market=market, book=Book(market, settings.magic))
+    ctx = Context(intent=intent, settings=settings, market=market, book=Book(market, settings.magic_number))
     if ctx.book.ignored:
         n = ctx.book.ignored
         ctx.notes.append(
             f"Ignored {n} position{'s' if n != 1 else ''}/order{'s' if n != 1 else ''} without this strategy's "
-            f"magic number {settings.magic}."
+            f"magic number {settings.magic_number}."
         )
     if not intent.actions:
         raise PlanRejected("The alert contains no trading instruction.")

@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from agent.intent import OrderKind, PositionSide
 from agent.market import MarginMode, MarketView, OrderView
 from agent.planner import constants as c
 from agent.planner.text import dec
+from contract.intent import OrderKind, PositionSide
 
 LONG, SHORT = PositionSide.LONG.value, PositionSide.SHORT.value
 

@@ -67,7 +67,3 @@ SYMBOL_ORDER_LIMIT: Final = 2
 SYMBOL_ORDER_STOP: Final = 4
 SYMBOL_ORDER_SL: Final = 16
 SYMBOL_ORDER_TP: Final = 32
-
-# The Python module accepts at most 29 UTF-16 code units in ``comment``; the bridge keeps 27 ASCII
-# characters as a safety margin (mt5-api §1.7 and §2.3).
-MAX_COMMENT_CHARS: Final = 27

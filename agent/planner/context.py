@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from agent.intent import TradeIntent
-from agent.market import ExecutionSettings, MarketView, OrderView, Quote, SymbolSpec
+from agent.market import MarketView, OrderView, Quote, SymbolSpec
 from agent.planner import constants as c
 from agent.planner.book import Book
 from agent.planner.pips import pip_size
 from agent.planner.text import order_comment
 from agent.planner.types import PlanRejected
+from contract.intent import TradeIntent
+from contract.settings import ExecutionSettings
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Context:
     # -- request builders -------------------------------------------------------------------------------
 
     def _tags(self) -> dict[str, Any]:
-        return {"magic": int(self.settings.magic), "comment": order_comment(self.settings.comment)}
+        return {"magic": int(self.settings.magic_number), "comment": order_comment(self.settings.comment)}
 
     def deal(
         self,

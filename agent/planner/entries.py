@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent.intent import OpenAction, OrderKind, Side
 from agent.market import SymbolSpec
 from agent.planner import constants as c
 from agent.planner.book import LONG, SHORT
@@ -38,6 +37,7 @@ from agent.planner.positions import close_holding
 from agent.planner.text import fmt_lots, fmt_price, plain
 from agent.planner.types import PlannedRequest, RequestKind
 from agent.planner.volume import finalize, size_entry
+from contract.intent import OpenAction, OrderKind, Side
 
 
 def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:

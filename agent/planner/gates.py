@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent.intent import OpenAction, OrderKind, SyncAction, TradeIntent
 from agent.market import SymbolSpec
 from agent.planner import constants as c
 from agent.planner.context import Context
 from agent.planner.text import dec, fmt_lots, fmt_money, plain
 from agent.planner.types import PlanRejected
+from contract.intent import OpenAction, OrderKind, SyncAction, TradeIntent
 
 _MODE_NAMES = {
     c.SYMBOL_TRADE_MODE_LONGONLY: "long-only",

@@ -35,11 +35,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from agent.intent import Distance, DistanceUnit
 from agent.market import Quote, SymbolSpec
 from agent.planner import constants as c
 from agent.planner.text import dec, fmt_price, plain
 from agent.planner.types import PlanRejected
+from contract.intent import Distance, DistanceUnit
 
 PipFn = Callable[[], Decimal]
 

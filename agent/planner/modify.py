@@ -16,7 +16,6 @@ A position or order already at the requested levels is skipped (the server would
 
 from __future__ import annotations
 
-from agent.intent import ModifyAction
 from agent.planner import constants as c
 from agent.planner.book import LONG
 from agent.planner.context import Context
@@ -25,6 +24,7 @@ from agent.planner.levels import check_pending_levels, check_position_levels, st
 from agent.planner.positions import sides_label
 from agent.planner.text import fmt_price
 from agent.planner.types import PlannedRequest, PlanRejected
+from contract.intent import ModifyAction
 
 
 def plan_modify(ctx: Context, action: ModifyAction) -> list[PlannedRequest]:

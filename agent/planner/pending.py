@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.intent import OpenAction, OrderKind, PositionSide, Side
 from agent.planner import constants as c
 from agent.planner.context import Context
 from agent.planner.gates import (
@@ -29,6 +28,7 @@ from agent.planner.levels import check_pending_levels, entry_price, stops_for
 from agent.planner.text import fmt_price, plain
 from agent.planner.types import PlannedRequest, PlanRejected
 from agent.planner.volume import finalize, size_entry
+from contract.intent import OpenAction, OrderKind, PositionSide, Side
 
 _TYPES = {
     (True, OrderKind.LIMIT): c.ORDER_TYPE_BUY_LIMIT,

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent.market import ExecutionSettings, SymbolSpec
+from agent.market import SymbolSpec
 from agent.planner.constants import SYMBOL_CALC_MODE_CFDINDEX
 from agent.planner.symbols import split_broker_name
 from agent.planner.text import dec, plain
 from agent.planner.types import PlanRejected
+from contract.settings import ExecutionSettings
 
 #: Default gold pip (mt5-api §4.3: 0.10 "by the most common convention").
 GOLD_PIP = Decimal("0.1")

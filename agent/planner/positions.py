@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from agent.intent import CloseAction, PositionSide
 from agent.planner import constants as c
 from agent.planner.book import LONG, Holding
 from agent.planner.context import Context
@@ -30,6 +29,7 @@ from agent.planner.pending import cancel_orders
 from agent.planner.text import dec, fmt_lots, plain
 from agent.planner.types import PlannedRequest, PlanRejected
 from agent.planner.volume import round_down
+from contract.intent import CloseAction, PositionSide
 
 
 def plan_close(ctx: Context, action: CloseAction) -> list[PlannedRequest]:

@@ -27,8 +27,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.market import ExecutionSettings
 from agent.planner.types import PlanRejected
+from contract.settings import ExecutionSettings
 
 #: A broker suffix after the base name (mt5-api §4.4 step 3).
 SUFFIX_RE = re.compile(r"^[._\-+]?[a-z0-9]{0,4}$", re.IGNORECASE)

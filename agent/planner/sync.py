@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from agent.intent import Side, SyncAction, VolumeUnit
 from agent.planner.book import LONG, Holding
 from agent.planner.context import Context
 from agent.planner.entries import market_entry
@@ -39,6 +38,7 @@ from agent.planner.positions import close_holding
 from agent.planner.text import dec, fmt_lots, plain
 from agent.planner.types import PlannedRequest, PlanRejected
 from agent.planner.volume import round_down, units_to_lots
+from contract.intent import Side, SyncAction, VolumeUnit
 
 
 def plan_sync(ctx: Context, action: SyncAction) -> list[PlannedRequest]:

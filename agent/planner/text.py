@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent.planner.constants import MAX_COMMENT_CHARS
+from contract.settings import MAX_COMMENT_CHARS
 
 
 def dec(value: float | int | str | Decimal) -> Decimal:

@@ -1,4 +1,4 @@
-"""Position sizing: from the alert's volume (any :class:`~agent.intent.VolumeUnit`) to valid MT5 lots.
+"""Position sizing: from the alert's volume (any :class:`~contract.intent.VolumeUnit`) to valid MT5 lots.
 
 Rules and sources:
 
@@ -34,11 +34,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from agent.intent import Volume, VolumeUnit
-from agent.market import AccountView, ExecutionSettings, SymbolSpec
+from agent.market import AccountView, SymbolSpec
 from agent.planner import constants as c
 from agent.planner.text import dec, fmt_lots, fmt_money, fmt_price, plain
 from agent.planner.types import PlanRejected
+from contract.intent import Volume, VolumeUnit
+from contract.settings import ExecutionSettings
 
 _MARGIN_MODES = (
     c.SYMBOL_CALC_MODE_FOREX,

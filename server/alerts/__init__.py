@@ -1,4 +1,4 @@
-"""Alert language: raw TradingView webhook bodies to :class:`agent.intent.TradeIntent`.
+"""Alert language: raw TradingView webhook bodies to :class:`contract.intent.TradeIntent`.
 
 :func:`parse_alert` is called on the webhook's hot path for every body. It detects the format from the
 body (never the Content-Type; :mod:`server.alerts.detect`), parses it (:mod:`~server.alerts.json_format`,
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from agent.intent import TradeIntent
-from server.alerts.context import AlertRejected, ParseContext
+from contract.intent import TradeIntent
+from server.alerts.context import AlertRejected, EaDistanceType, EaVolumeType, ParseContext
 from server.alerts.detect import MAX_BODY_BYTES, body_text, looks_like_pineconnector
 from server.alerts.json_format import parse_json
 from server.alerts.keyvalue import leading_command, parse_key_value, parse_plain_text, tokenize
@@ -22,7 +22,16 @@ from server.alerts.pineconnector import parse_pineconnector
 from server.alerts.routing import Routing, extract_routing
 from server.alerts.tvdefault import looks_like_default_message, parse_default_message
 
-__all__ = ["MAX_BODY_BYTES", "AlertRejected", "ParseContext", "Routing", "extract_routing", "parse_alert"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "AlertRejected",
+    "EaDistanceType",
+    "EaVolumeType",
+    "ParseContext",
+    "Routing",
+    "extract_routing",
+    "parse_alert",
+]
 
 logger = logging.getLogger(__name__)
 _DEFAULT_CONTEXT = ParseContext()

@@ -1,7 +1,7 @@
 """The command vocabulary: every PineConnector command, alias and macro, plus the words other formats use.
 
 A :class:`Command` is a recipe of steps; :mod:`server.alerts.orders` turns the steps plus the alert's
-parameters into :data:`agent.intent.Action` objects. Sources:
+parameters into :data:`contract.intent.Action` objects. Sources:
 
 - PineConnector syntax page (docs.pineconnector.com/syntax, pineconnector.com/pages/syntax): market
   ``buy``/``sell`` and aliases ``long``/``bull``/``bullish``, ``short``/``bear``/``bearish``; pending
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.intent import OrderKind, PositionSide, Side
+from contract.intent import OrderKind, PositionSide, Side
 
 LONG = (PositionSide.LONG,)
 SHORT = (PositionSide.SHORT,)

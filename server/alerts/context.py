@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from enum import StrEnum
 
-#: PineConnector EA "Volume Type": how a legacy ``risk=`` value is read (docs.pineconnector.com/ea).
-LegacyVolumeType = Literal["lots", "money_loss", "pct_balance_lots", "pct_balance_margin", "pct_balance_loss"]
-#: PineConnector EA "Target Type" / "Pending Order Entry": how legacy ``sl=``/``tp=``/``price=`` are read.
-LegacyDistanceType = Literal["pips", "price", "pct"]
+from contract.intent import DistanceUnit, VolumeUnit
+
+
+class EaVolumeType(StrEnum):
+    """PineConnector EA "Volume Type": how a legacy ``risk=`` value is read (docs.pineconnector.com/ea).
+
+    A strategy setting (``Strategy.volume_type``); each value names the :class:`VolumeUnit` it means.
+    """
+
+    LOTS = "lots"
+    MONEY_LOSS = "money_loss"
+    PCT_BALANCE_LOTS = "pct_balance_lots"
+    PCT_BALANCE_MARGIN = "pct_balance_margin"
+    PCT_BALANCE_LOSS = "pct_balance_loss"
+
+    @property
+    def unit(self) -> VolumeUnit:
+        """The volume unit a legacy ``risk=`` has under this setting."""
+        return VolumeUnit(self.value)
+
+
+class EaDistanceType(StrEnum):
+    """PineConnector EA "Target Type" / "Pending Order Entry": how legacy ``sl=``/``tp=`` (target type) and
+    ``price=`` (entry type) are read. Strategy settings ``target_type``/``entry_type``."""
+
+    PIPS = "pips"
+    PRICE = "price"
+    PCT = "pct"
+
+    @property
+    def unit(self) -> DistanceUnit:
+        """The distance unit a legacy level has under this setting."""
+        return DistanceUnit(self.value)
 
 
 @dataclass(frozen=True)
@@ -28,13 +57,19 @@ class ParseContext:
       ``60123456789,buy,EURUSD``).
     """
 
-    volume_type: LegacyVolumeType = "lots"
-    target_type: LegacyDistanceType = "pips"
-    entry_type: LegacyDistanceType = "pips"
+    volume_type: EaVolumeType = EaVolumeType.LOTS
+    target_type: EaDistanceType = EaDistanceType.PIPS
+    entry_type: EaDistanceType = EaDistanceType.PIPS
     license_id: str | None = None
     default_symbol: str | None = None
     dialects: frozenset[str] = field(default_factory=frozenset)
     default_volume_configured: bool = False
+
+    def __post_init__(self) -> None:
+        # Accept the settings' plain strings as stored in the database; a value outside the enums raises here.
+        object.__setattr__(self, "volume_type", EaVolumeType(self.volume_type))
+        object.__setattr__(self, "target_type", EaDistanceType(self.target_type))
+        object.__setattr__(self, "entry_type", EaDistanceType(self.entry_type))
 
 
 class AlertRejected(ValueError):

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from agent.intent import DistanceUnit, VolumeUnit
+from contract.intent import DistanceUnit, VolumeUnit
 
 
 class Slot(Enum):

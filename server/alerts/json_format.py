@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agent.intent import AlertFormat, TradeIntent, VolumeUnit
+from contract.intent import AlertFormat, TradeIntent, VolumeUnit
 from server.alerts.actions import resolve_command
 from server.alerts.context import AlertRejected, ParseContext
 from server.alerts.fields import KEYS, FieldSpec, Slot, compact

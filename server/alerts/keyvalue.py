@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from agent.intent import AlertFormat, TradeIntent
+from contract.intent import AlertFormat, TradeIntent
 from server.alerts.actions import resolve_command
 from server.alerts.commands import Command, any_command
 from server.alerts.context import AlertRejected, ParseContext

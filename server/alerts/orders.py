@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from agent.intent import (
+from contract.intent import (
     Action,
     AlertFormat,
     Breakeven,
@@ -38,36 +38,20 @@ from agent.intent import (
     VolumeUnit,
 )
 from server.alerts.commands import CancelStep, CloseStep, Command, ControlStep, ModifyStep, OpenStep
-from server.alerts.context import AlertRejected, ParseContext
+from server.alerts.context import AlertRejected, EaDistanceType, ParseContext
 from server.alerts.detect import MAX_BODY_BYTES
 from server.alerts.fields import LEGACY, Slot
-from server.alerts.numbers import parse_number, parse_time, positive, show, whole_seconds
+from server.alerts.numbers import parse_number, parse_time, positive, whole_seconds
 from server.alerts.params import Mode, Params, Value, clean_symbol, strip_quotes, text_of
 
 _MAX_COMMENT = 200
-_LEGACY_VOLUME = {
-    "lots": VolumeUnit.LOTS,
-    "money_loss": VolumeUnit.MONEY_LOSS,
-    "pct_balance_lots": VolumeUnit.PCT_BALANCE_LOTS,
-    "pct_balance_margin": VolumeUnit.PCT_BALANCE_MARGIN,
-    "pct_balance_loss": VolumeUnit.PCT_BALANCE_LOSS,
-}
-_LEGACY_DISTANCE = {"pips": DistanceUnit.PIPS, "price": DistanceUnit.PRICE, "pct": DistanceUnit.PCT}
 
 
 def volume_of(value: Value, mode: Mode, ctx: ParseContext) -> Volume:
     """The volume ``value`` asks for, with its unit resolved (legacy ``risk`` per format and settings)."""
     unit = value.spec.unit
     if unit == LEGACY:
-        if mode == "json":
-            unit = VolumeUnit.PCT_BALANCE_LOSS
-        else:
-            unit = _LEGACY_VOLUME.get(ctx.volume_type)
-            if unit is None:
-                raise AlertRejected(
-                    f"The strategy's Volume Type setting {show(ctx.volume_type)} is unknown, so risk= cannot be "
-                    "read. Pick a Volume Type in the strategy settings."
-                )
+        unit = VolumeUnit.PCT_BALANCE_LOSS if mode == "json" else ctx.volume_type.unit
     amount = positive(value.raw, value.key, "a volume", f"Send the size to trade, such as {value.key}=0.1.")
     return Volume(unit=VolumeUnit(unit or VolumeUnit.LOTS), value=amount)
 
@@ -77,13 +61,7 @@ def distance_of(value: Value, mode: Mode, ctx: ParseContext) -> Distance:
     unit = value.spec.unit
     if unit == LEGACY:
         setting = ctx.entry_type if value.spec.slot is Slot.ENTRY else ctx.target_type
-        resolved = DistanceUnit.PRICE if mode == "json" else _LEGACY_DISTANCE.get(setting)
-        if resolved is None:
-            raise AlertRejected(
-                f"The strategy's Target Type / Pending Order Entry setting {show(setting)} is unknown, so "
-                f"{value.key} cannot be read. Pick pips, price or percent in the strategy settings."
-            )
-        unit = resolved
+        unit = DistanceUnit.PRICE if mode == "json" else setting.unit
     what = {Slot.SL: "a stop-loss", Slot.TP: "a take-profit"}.get(value.spec.slot, "an entry")
     amount = positive(value.raw, value.key, what)
     if unit == DistanceUnit.PCT and value.spec.slot is Slot.SL and amount >= 100:
@@ -96,7 +74,7 @@ def distance_of(value: Value, mode: Mode, ctx: ParseContext) -> Distance:
 
 def _is_price(value: Value, mode: Mode, ctx: ParseContext) -> bool:
     if value.spec.unit == LEGACY:
-        return mode == "json" or ctx.entry_type == "price"
+        return mode == "json" or ctx.entry_type is EaDistanceType.PRICE
     return value.spec.unit == DistanceUnit.PRICE
 
 

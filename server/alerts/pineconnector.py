@@ -20,7 +20,7 @@ Specific rules:
 
 from __future__ import annotations
 
-from agent.intent import AlertFormat, TradeIntent
+from contract.intent import AlertFormat, TradeIntent
 from server.alerts.commands import Command, pineconnector_command
 from server.alerts.context import AlertRejected, ParseContext
 from server.alerts.fields import KEYS, PINECONNECTOR_KEYS, TRADESGNL_ALIASES, FieldSpec, Slot, compact

@@ -1,4 +1,4 @@
-"""TradingView strategy order-fill alerts as a :class:`agent.intent.SyncAction`: reach the strategy's position.
+"""TradingView strategy order-fill alerts as a :class:`contract.intent.SyncAction`: reach the strategy's position.
 
 A JSON alert is a sync when it carries ``market_position`` (``{{strategy.market_position}}``) or
 ``position_size`` (``{{strategy.position_size}}``, signed). The fields (TradingView placeholder docs, support
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from agent.intent import Side, SyncAction, VolumeUnit
+from contract.intent import Side, SyncAction, VolumeUnit
 from server.alerts.commands import CloseStep, any_command
 from server.alerts.context import AlertRejected, ParseContext
 from server.alerts.fields import Slot

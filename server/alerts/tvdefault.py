@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from agent.intent import AlertFormat, Side, SyncAction, TradeIntent, VolumeUnit
+from contract.intent import AlertFormat, Side, SyncAction, TradeIntent, VolumeUnit
 from server.alerts.fields import FieldSpec, Slot
 from server.alerts.params import Value, clean_symbol
 

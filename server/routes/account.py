@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from contract import PositionState
 from server.context import ServerContext
 from server.models import AccountSnapshot, Agent, Strategy
 
@@ -29,26 +32,63 @@ async def read_account(request: Request, agent_id: str | None = None) -> list[di
     return await run_in_threadpool(query)
 
 
-@router.get("/positions")
-async def read_positions(request: Request, strategy_id: int | None = None) -> list[dict[str, Any]]:
-    """Open positions from the agents' latest snapshots; with ``strategy_id``, only that strategy's
-    (by its magic number): ``symbol, type, volume, price_open, sl, tp, ticket, magic, profit``."""
+class PositionOut(PositionState):
+    """An open position with the agent that reported it and, when its magic number is a strategy's, that
+    strategy (``strategy_id``/``strategy_name`` are ``None`` for manual trades and other EAs)."""
+
+    agent_id: str
+    strategy_id: int | None = None
+    strategy_name: str | None = None
+
+
+class PositionsOut(BaseModel):
+    """Open positions from the agents' latest snapshots, with the version they are as of.
+
+    ``as_of_signal``: every signal up to this id whose job these agents finished is reflected (the lowest over
+    the agents included; ``None`` when no agent has finished a job since it started). ``taken_at``: when the
+    oldest of the snapshots was read from the terminal. Wait for ``as_of_signal >= N`` to see signal N's effect.
+    """
+
+    as_of_signal: int | None
+    taken_at: datetime | None
+    positions: list[PositionOut]
+
+
+@router.get("/positions", responses={404: {"description": "No such strategy."}})
+async def read_positions(request: Request, strategy_id: int | None = None) -> PositionsOut:
+    """Open positions from the agents' latest snapshots; with ``strategy_id``, only that strategy's (by its
+    magic number, on its agent)."""
     ctx: ServerContext = request.app.state.ctx
 
-    def query() -> list[dict[str, Any]] | None:
+    def query() -> PositionsOut | None:
         with Session(ctx.engine) as session:
-            snaps = session.exec(select(AccountSnapshot)).all()
-            positions = [dict(p, agent_id=s.agent_id) for s in snaps for p in s.positions]
-            if strategy_id is None:
-                return positions
-            strategy = session.get(Strategy, strategy_id)
-            if strategy is None:
-                return None
-            return [
-                p
-                for p in positions
-                if p.get("magic") == strategy.magic_number and p["agent_id"] == strategy.broker_connection
-            ]
+            owners = {s.magic_number: s for s in session.exec(select(Strategy)).all()}
+            snaps = list(session.exec(select(AccountSnapshot)).all())
+            if strategy_id is not None:
+                strategy = session.get(Strategy, strategy_id)
+                if strategy is None:
+                    return None
+                snaps = [s for s in snaps if s.agent_id == strategy.agent_id]
+            positions: list[PositionOut] = []
+            for snap in snaps:
+                for raw in snap.positions:
+                    owner = owners.get(int(raw.get("magic", 0)))
+                    if strategy_id is not None and (owner is None or owner.id != strategy_id):
+                        continue
+                    positions.append(
+                        PositionOut(
+                            **raw,
+                            agent_id=snap.agent_id,
+                            strategy_id=owner.id if owner else None,
+                            strategy_name=owner.name if owner else None,
+                        )
+                    )
+            versions = [s.as_of_signal for s in snaps]
+            return PositionsOut(
+                as_of_signal=None if not versions or None in versions else min(v for v in versions if v is not None),
+                taken_at=min((s.taken_at for s in snaps), default=None),
+                positions=positions,
+            )
 
     found = await run_in_threadpool(query)
     if found is None:

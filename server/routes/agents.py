@@ -1,38 +1,65 @@
-"""Agent API (admin listener, agent token): long-poll jobs, post results and account snapshots."""
+"""Agent API (admin listener, agent token): long-poll jobs, post results and account snapshots.
+
+Every request must carry the agent's contract version (:data:`contract.CONTRACT_HEADER`); an agent that speaks
+another version is refused with 409 and a sentence before it can take a job (:mod:`contract.version`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
-from server.agents import JobNotFound, JobResult, SnapshotIn
+import contract
+from contract import CONTRACT_HEADER, JobResult, TradeJob, version_mismatch
+from contract.jobs import JobSpec
+from server.agents import JobNotFound
 from server.context import ServerContext
 from server.models import Job
-
-router = APIRouter(prefix="/api/v1/agents/{agent_id}", tags=["agents"])
 
 #: Longest long-poll a client may ask for, in seconds (kept below common proxy idle time-outs).
 MAX_WAIT_SECONDS = 60.0
 
 
-def job_out(job: Job) -> dict[str, Any]:
-    """The API shape of a job."""
-    return {
-        "id": job.id,
-        "job_type": job.job_type,
-        "payload": job.payload,
-        "attempts": job.attempts,
-        "claimed_at": job.claimed_at.isoformat() if job.claimed_at else None,
-    }
+async def check_contract(
+    agent_id: str,
+    request: Request,
+    version: int | None = Header(default=None, alias=CONTRACT_HEADER),
+) -> None:
+    """Refuse an agent whose contract version differs from the server's (409, with the sentence recorded as the
+    agent's last error so the tray and the dashboard show it)."""
+    refusal = version_mismatch(version)
+    if refusal is not None:
+        ctx: ServerContext = request.app.state.ctx
+        await run_in_threadpool(ctx.agents.record_refusal, agent_id, refusal)
+        raise HTTPException(409, refusal)
 
 
-@router.get("/jobs/next", response_model=None)
+router = APIRouter(prefix="/api/v1/agents/{agent_id}", tags=["agents"], dependencies=[Depends(check_contract)])
+
+
+def job_out(job: Job) -> TradeJob:
+    """The wire shape of a stored job (:class:`contract.TradeJob`)."""
+    spec = JobSpec.model_validate(job.payload)
+    assert job.id is not None and job.signal_id is not None and job.expires_at is not None
+    return TradeJob(
+        id=job.id,
+        signal_id=job.signal_id,
+        strategy_id=spec.strategy_id,
+        attempts=job.attempts,
+        claimed_at=job.claimed_at,
+        deadline=job.expires_at,
+        intent=spec.intent,
+        settings=spec.settings,
+    )
+
+
+@router.get("/jobs/next", response_model=TradeJob, responses={204: {"description": "No job came in time."}})
 async def next_job(
     agent_id: str, request: Request, wait: float = Query(0.0, ge=0.0, le=MAX_WAIT_SECONDS)
-) -> dict[str, Any] | Response:
+) -> TradeJob | Response:
     """Claim the agent's oldest queued job, waiting up to ``wait`` seconds for one; 204 when none came.
 
     The wait ends the moment a job is queued (no polling interval on an alert's path).
@@ -56,25 +83,47 @@ async def next_job(
 
 
 @router.get("/jobs/unfinished")
-async def unfinished_jobs(agent_id: str, request: Request) -> list[dict[str, Any]]:
+async def unfinished_jobs(agent_id: str, request: Request) -> list[TradeJob]:
     """Jobs this agent claimed but never finished: to reconcile against the terminal after a restart."""
     ctx: ServerContext = request.app.state.ctx
     return [job_out(j) for j in await run_in_threadpool(ctx.queue.unfinished, agent_id)]
 
 
-@router.post("/jobs/{job_id}/result")
-async def post_result(agent_id: str, job_id: int, body: JobResult, request: Request) -> dict[str, Any]:
-    """Record a job's outcome and propagate it to its signal."""
+class AgentProgress(BaseModel):
+    """Where an agent stands: ``last_finished_signal`` is the newest signal whose job for this agent is done
+    (``None``: none yet). A starting agent versions its snapshots from it (:mod:`contract.account`)."""
+
+    last_finished_signal: int | None
+
+
+@router.get("/progress")
+async def read_progress(agent_id: str, request: Request) -> AgentProgress:
+    """The newest signal whose job for this agent is done."""
+    ctx: ServerContext = request.app.state.ctx
+    return AgentProgress(last_finished_signal=await run_in_threadpool(ctx.queue.last_finished_signal, agent_id))
+
+
+class ResultAck(BaseModel):
+    """The server's answer to a job result: the signal it finished and that signal's status now."""
+
+    job_id: int
+    signal_id: int | None
+    status: str | None
+
+
+@router.post("/jobs/{job_id}/result", responses={404: {"description": "No such job for this agent."}})
+async def post_result(agent_id: str, job_id: int, body: JobResult, request: Request) -> ResultAck:
+    """Record a job's outcome and propagate it to its signal (a repeated post of a finished job is ignored)."""
     ctx: ServerContext = request.app.state.ctx
     try:
         signal = await run_in_threadpool(ctx.agents.record_result, agent_id, job_id, body)
     except JobNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    return {"job_id": job_id, "signal_id": signal.id if signal else None, "status": signal.status if signal else None}
+    return ResultAck(job_id=job_id, signal_id=signal.id if signal else None, status=signal.status if signal else None)
 
 
 @router.post("/snapshot", status_code=204)
-async def post_snapshot(agent_id: str, body: SnapshotIn, request: Request) -> None:
-    """Replace the agent's latest account snapshot."""
+async def post_snapshot(agent_id: str, body: contract.AccountSnapshot, request: Request) -> None:
+    """Replace the agent's latest account snapshot (an older post of the same agent process is ignored)."""
     ctx: ServerContext = request.app.state.ctx
     await run_in_threadpool(ctx.agents.record_snapshot, agent_id, body)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.alerts import EaDistanceType, EaVolumeType
 from server.context import ServerContext
 from server.models import Strategy
 from server.strategies import StrategyNotFound
@@ -21,7 +22,7 @@ class StrategySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    broker_connection: str | None = Field(default=None, min_length=1, max_length=64)
+    agent_id: str | None = Field(default=None, min_length=1, max_length=64)
     is_enabled: bool | None = None
     risk_override_pct: float | None = Field(default=None, gt=0, le=100)
     allowed_pairs: list[str] | None = None
@@ -34,11 +35,9 @@ class StrategySettings(BaseModel):
     symbol_map: dict[str, str] | None = None
     symbol_suffix: str | None = None
     pip_sizes: dict[str, float] | None = None
-    volume_type: str | None = Field(
-        default=None, pattern="^(lots|money_loss|pct_balance_lots|pct_balance_margin|pct_balance_loss)$"
-    )
-    target_type: str | None = Field(default=None, pattern="^(pips|price|pct)$")
-    entry_type: str | None = Field(default=None, pattern="^(pips|price|pct)$")
+    volume_type: EaVolumeType | None = None
+    target_type: EaDistanceType | None = None
+    entry_type: EaDistanceType | None = None
     license_id: str | None = None
     alert_secret: str | None = None
     default_symbol: str | None = None

@@ -11,10 +11,11 @@ import pytest
 
 import agent.mt5sim as mt5
 from agent.executor import JobExecutor, build_snapshot
-from agent.intent import AlertFormat, CloseAction, OpenAction, PositionSide, Side, TradeIntent, Volume, VolumeUnit
-from agent.market import ExecutionSettings
 from agent.mt5.adapter import Mt5Terminal
 from agent.mt5sim import control
+from contract import TradeJob
+from contract.intent import AlertFormat, CloseAction, OpenAction, PositionSide, Side, TradeIntent, Volume, VolumeUnit
+from contract.settings import ExecutionSettings
 
 MAGIC = 27_700_001
 
@@ -38,31 +39,31 @@ def job(
     close: bool = False,
     price: float | None = None,
     deadline: datetime | None = None,
-) -> dict[str, Any]:
+) -> TradeJob:
     actions: list[Any] = []
     if close:
         actions.append(CloseAction(sides=(PositionSide.LONG, PositionSide.SHORT)))
     if side is not None:
         actions.append(OpenAction(side=side, volume=Volume(unit=VolumeUnit.LOTS, value=lots)))
     intent = TradeIntent(format=AlertFormat.JSON, symbol=symbol, actions=actions, alert_price=price)
-    settings = ExecutionSettings(magic=MAGIC, comment=f"tvb:{signal_id}")
-    return {
-        "id": signal_id,
-        "payload": {
-            "signal_id": signal_id,
-            "intent": intent.model_dump(mode="json"),
-            "settings": settings.model_dump(mode="json"),
-            "deadline": (deadline or datetime.now(UTC) + timedelta(minutes=5)).isoformat(),
-        },
-    }
+    settings = ExecutionSettings(magic_number=MAGIC, comment=f"tvb:{signal_id}")
+    return TradeJob(
+        id=signal_id,
+        signal_id=signal_id,
+        strategy_id=1,
+        intent=intent,
+        settings=settings,
+        deadline=deadline or datetime.now(UTC) + timedelta(minutes=5),
+        claimed_at=datetime.now(UTC),
+    )
 
 
 def test_market_buy_fills_at_the_ask_with_magic_and_signal_comment(terminal: Mt5Terminal) -> None:
     result = JobExecutor(terminal).execute(job("EURUSD", price=1.08500, signal_id=7))
-    assert result["status"] == "executed", result
-    [order] = result["orders"]
+    assert result.status == "executed", result
+    [order] = result.orders
     tick = mt5.symbol_info_tick("EURUSD")
-    assert result["fill_price"] == order["price"] == tick.ask
+    assert result.fill_price == order.price == tick.ask
     [pos] = mt5.positions_get(symbol="EURUSD")
     assert (pos.magic, pos.comment, pos.volume) == (MAGIC, "tvb:7", 0.1)
 
@@ -71,37 +72,37 @@ def test_market_buy_fills_at_the_ask_with_magic_and_signal_comment(terminal: Mt5
 def test_filling_mode_is_chosen_from_the_symbol(terminal: Mt5Terminal, symbol: str) -> None:
     # FOK-only, IOC-only and both: the adapter never gets retcode 10030 back as a failure.
     result = JobExecutor(terminal).execute(job(symbol, lots=0.1 if symbol != "US30" else 1.0))
-    assert result["status"] == "executed", result
+    assert result.status == "executed", result
 
 
 def test_requotes_are_retried_at_a_fresh_price(terminal: Mt5Terminal) -> None:
     control.inject_fault("requote", count=2)
     result = JobExecutor(terminal).execute(job("EURUSD"))
-    assert result["status"] == "executed"
+    assert result.status == "executed"
     assert len(mt5.positions_get()) == 1
 
 
 def test_a_refusal_is_a_sentence_the_trader_can_act_on(terminal: Mt5Terminal) -> None:
     control.set_terminal(trade_allowed=False)
     result = JobExecutor(terminal).execute(job("EURUSD"))
-    assert result["status"] == "failed"
-    assert "Algo Trading button" in result["error_message"]
-    assert "10027" in result["error_message"]
+    assert result.status == "failed"
+    assert "Algo Trading button" in result.error_message
+    assert "10027" in result.error_message
     assert mt5.positions_get() == ()
 
 
 def test_market_closed_fails_without_retrying(terminal: Mt5Terminal) -> None:
     control.inject_fault("market_closed")
     result = JobExecutor(terminal).execute(job("EURUSD"))
-    assert result["status"] == "failed" and "market for this symbol is closed" in result["error_message"]
+    assert result.status == "failed" and "market for this symbol is closed" in result.error_message
 
 
 @pytest.mark.parametrize("kind", ["timeout", "ipc_recv"])
 def test_an_ambiguous_outcome_that_did_execute_is_found_not_resent(terminal: Mt5Terminal, kind: str) -> None:
     control.inject_fault(kind, executed=True)
     result = JobExecutor(terminal).execute(job("EURUSD", signal_id=11))
-    assert result["status"] == "executed", result
-    assert "not re-sent" in result["notes"][-1]
+    assert result.status == "executed", result
+    assert "not re-sent" in result.notes[-1]
     assert len(mt5.positions_get()) == 1  # exactly one order, never two
 
 
@@ -109,8 +110,8 @@ def test_an_ambiguous_outcome_that_did_execute_is_found_not_resent(terminal: Mt5
 def test_an_ambiguous_outcome_that_did_not_execute_fails_and_is_not_resent(terminal: Mt5Terminal, kind: str) -> None:
     control.inject_fault(kind, executed=False)
     result = JobExecutor(terminal).execute(job("EURUSD", signal_id=12))
-    assert result["status"] == "failed"
-    assert "was not re-sent" in result["error_message"] and "tvb:12" in result["error_message"]
+    assert result.status == "failed"
+    assert "was not re-sent" in result.error_message and "tvb:12" in result.error_message
     assert mt5.positions_get() == ()
 
 
@@ -118,39 +119,39 @@ def test_reconcile_after_a_crash_reports_what_was_sent_and_sends_nothing(termina
     executor = JobExecutor(terminal)
     the_job = job("EURUSD", signal_id=21)
     first = executor.execute(the_job)  # the agent "crashed" before posting this result
-    found = executor.reconcile(the_job, claimed_at=datetime.now(UTC))
-    assert found is not None and found["reconciled"] is True
-    assert found["status"] == "executed"
-    assert found["orders"][0]["deal"] == first["orders"][0]["deal"]
+    found = executor.reconcile(the_job)
+    assert found is not None and found.reconciled is True
+    assert found.status == "executed"
+    assert found.orders[0].deal_ticket == first.orders[0].deal_ticket
     assert len(mt5.positions_get()) == 1
 
 
 def test_reconcile_of_a_job_that_sent_nothing_lets_it_run(terminal: Mt5Terminal) -> None:
-    assert JobExecutor(terminal).reconcile(job("EURUSD", signal_id=22), claimed_at=datetime.now(UTC)) is None
+    assert JobExecutor(terminal).reconcile(job("EURUSD", signal_id=22)) is None
 
 
 def test_a_job_past_its_deadline_expires_without_sending(terminal: Mt5Terminal) -> None:
     late = job("EURUSD", deadline=datetime.now(UTC) - timedelta(seconds=1))
     result = JobExecutor(terminal).execute(late)
-    assert result["status"] == "expired"
+    assert result.status == "expired"
     assert mt5.positions_get() == ()
 
 
 def test_unknown_symbol_is_rejected_naming_close_matches(terminal: Mt5Terminal) -> None:
     result = JobExecutor(terminal).execute(job("EURUSX"))
-    assert result["status"] == "rejected"
-    assert "EURUSD" in result["error_message"]
+    assert result.status == "rejected"
+    assert "EURUSD" in result.error_message
 
 
 def test_a_failed_second_step_reports_the_executed_first_step(terminal: Mt5Terminal) -> None:
     executor = JobExecutor(terminal)
-    assert executor.execute(job("EURGBP", lots=0.2, signal_id=30))["status"] == "executed"
+    assert executor.execute(job("EURGBP", lots=0.2, signal_id=30)).status == "executed"
     # close the long, then open 90 lots short: the close fills, the broker refuses the open (margin)
     result = executor.execute(job("EURGBP", Side.SELL, 90.0, signal_id=31, close=True))
-    assert result["status"] == "failed"
-    assert "Step 2 of 2" in result["error_message"] and "margin" in result["error_message"]
-    assert "Steps already executed" in result["error_message"]
-    assert [o["type"] for o in result["orders"]] == ["close sell"]
+    assert result.status == "failed"
+    assert "Step 2 of 2" in result.error_message and "margin" in result.error_message
+    assert "Steps already executed" in result.error_message
+    assert [o.type for o in result.orders] == ["close sell"]
     assert mt5.positions_get(symbol="EURGBP") == ()
 
 
@@ -159,9 +160,9 @@ def test_snapshot_reports_realised_pnl_by_magic_and_day_start_balance(terminal: 
     executor.execute(job("EURUSD", lots=1.0, price=1.10000, signal_id=41))
     executor.execute(job("EURUSD", Side.SELL, 1.0, price=1.09000, signal_id=42))  # closes the long at a loss
     snap = build_snapshot(terminal)
-    pnl = snap["pnl_by_magic"][str(MAGIC)]
-    assert pnl == snap["realized_pnl_today"]
+    pnl = snap.pnl_by_magic[str(MAGIC)]
+    assert pnl == snap.realized_pnl_today
     assert -1100 < pnl < -1000  # 100 pips + the spread on 1 lot of EURUSD
-    assert snap["day_start_balance"] == pytest.approx(10_000.0)
-    assert snap["balance"] == pytest.approx(10_000.0 + pnl)
-    assert snap["positions"] == []
+    assert snap.day_start_balance == pytest.approx(10_000.0)
+    assert snap.balance == pytest.approx(10_000.0 + pnl)
+    assert snap.positions == []

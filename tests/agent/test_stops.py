@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import agent.mt5sim as mt5
 from agent.executor import JobExecutor
-from agent.market import ExecutionSettings
 from agent.mt5.adapter import Mt5Terminal
 from agent.mt5sim import control
 from agent.stops import StopManager
+from contract import JobResult, TradeJob
+from contract.settings import ExecutionSettings
 from server.alerts import ParseContext, parse_alert
 
 MAGIC = 42
@@ -31,14 +31,15 @@ def terminal() -> Iterator[Mt5Terminal]:
     control.reset()
 
 
-def trade(executor: JobExecutor, body: str, signal_id: int = 1) -> dict[str, Any]:
+def trade(executor: JobExecutor, body: str, signal_id: int = 1) -> JobResult:
     intent = parse_alert(body.encode(), ParseContext())
-    settings = ExecutionSettings(magic=MAGIC, comment=f"tvb:{signal_id}")
-    job = {"id": signal_id, "payload": {
-        "intent": intent.model_dump(mode="json"), "settings": settings.model_dump(mode="json"),
-        "deadline": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}}
+    settings = ExecutionSettings(magic_number=MAGIC, comment=f"tvb:{signal_id}")
+    job = TradeJob(
+        id=signal_id, signal_id=signal_id, strategy_id=1, intent=intent, settings=settings,
+        deadline=datetime.now(UTC) + timedelta(minutes=1),
+    )
     result = executor.execute(job)
-    assert result["status"] == "executed", result
+    assert result.status == "executed", result
     return result
 
 

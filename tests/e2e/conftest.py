@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ class Live:
     data_dir: Path
     admin: httpx.Client
     public: httpx.Client
+    #: The newest signal of each strategy (by id) that sent orders: positions are read as of it.
+    sent: dict[int, int] = field(default_factory=dict)
 
     @property
     def db(self) -> Path:
@@ -57,16 +59,28 @@ class Live:
     def trade(self, strategy: dict[str, Any], body: str, content_type: str = "text/plain") -> dict[str, Any]:
         resp = self.post_alert(strategy, body, content_type)
         assert resp.status_code == 200, resp.text
-        return self.wait_final(resp.json()["signal_id"])
+        return self.settled(strategy, resp.json()["signal_id"])
 
-    def positions(self, strategy: dict[str, Any], expect: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """The strategy's open positions, once the agent's snapshot shows ``expect`` of them (the agent posts its
-        snapshot just after a job's result, so a signal can be final a moment before its position shows)."""
+    def settled(self, strategy: dict[str, Any], signal_id: int, timeout: float = 15.0) -> dict[str, Any]:
+        """The signal once final; remembered as the strategy's newest if it sent orders."""
+        sig = self.wait_final(signal_id, timeout)
+        if sig["orders"]:
+            sid = strategy["strategy_id"]
+            self.sent[sid] = max(self.sent.get(sid, 0), signal_id)
+        return sig
+
+    def positions(self, strategy: dict[str, Any], timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The strategy's open positions as of its newest signal that sent orders: the admin API's positions are
+        versioned (``as_of_signal``), so this waits for the snapshot that reflects that signal, never for a
+        count that an older snapshot might also match."""
+        after = self.sent.get(strategy["strategy_id"], 0)
         deadline = time.monotonic() + timeout
         while True:
             found = self.admin.get("/api/v1/positions", params={"strategy_id": strategy["strategy_id"]}).json()
-            if len(found) == expect or time.monotonic() > deadline:
-                return list(found)
+            if (found["as_of_signal"] or 0) >= after:
+                return list(found["positions"])
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no snapshot as of signal {after} within {timeout}s: {found}")
             time.sleep(0.02)
 
     def wait_snapshot(self, predicate: Any, timeout: float = 15.0) -> dict[str, Any]:

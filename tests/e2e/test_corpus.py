@@ -1,5 +1,5 @@
-"""Every line of ``shared/alerts/corpus.jsonl`` through the real server and agent, asserting its ``expect``:
-the orders on the simulator, or the refusal and its message.
+"""Every line of the alert corpus (``tests/data/alerts/corpus.jsonl``) through the real server and agent,
+asserting its ``expect``: the orders on the simulator, or the refusal and its message.
 
 One hedging account for the module, one strategy per case: positions are told apart by magic number, so
 cases cannot disturb each other. ``expect`` assumes PineConnector's default EA settings (lots, pips, pips).
@@ -18,7 +18,8 @@ import pytest
 
 from tests.e2e.conftest import Live, start_live, stop_live
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "alerts" / "corpus.jsonl"
+#: The corpus, carried by the repository (tests/data/README.md says where it comes from).
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "alerts" / "corpus.jsonl"
 LINES = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
 
 #: Corpus bodies carry fixed timestamps from 2025; the staleness gate is tested on its own line (28).
@@ -52,9 +53,9 @@ class Case:
     id: str = ""
 
 
-def positions(live: Live, strategy: dict[str, Any], expected: int) -> list[dict[str, Any]]:
-    """This strategy's open positions once the agent's snapshot shows ``expected`` of them."""
-    return live.positions(strategy, expected)
+def positions(live: Live, strategy: dict[str, Any]) -> list[dict[str, Any]]:
+    """This strategy's open positions as of its newest signal that sent orders."""
+    return live.positions(strategy)
 
 
 def orders(sig: dict[str, Any]) -> list[tuple[str, str, float]]:
@@ -117,20 +118,20 @@ def _cancelled(_live: Live, _strategy: dict[str, Any], sig: dict[str, Any]) -> N
 
 def _flat_both(live: Live, strategy: dict[str, Any], sig: dict[str, Any]) -> None:
     assert sorted(o["type"] for o in sig["orders"]) == ["close buy", "close sell"]
-    assert positions(live, strategy, 0) == []
+    assert positions(live, strategy) == []
 
 
 def _close_all(live: Live, strategy: dict[str, Any], sig: dict[str, Any]) -> None:
     kinds = sorted(o["type"] for o in sig["orders"])
     assert kinds == ["close sell", "close sell", "remove"], kinds
-    assert positions(live, strategy, 0) == []
+    assert positions(live, strategy) == []
     bystander = next(s for s in live.admin.get("/api/v1/strategies").json() if s["name"] == "bystander")
-    assert len(positions(live, bystander, 1)) == 1  # another strategy's position is never touched
+    assert len(positions(live, bystander)) == 1  # another strategy's position is never touched
 
 
 def _close_then_buy(live: Live, strategy: dict[str, Any], sig: dict[str, Any]) -> None:
     assert orders(sig) == [("close sell", "EURUSD", 0.1), ("buy", "EURUSD", 1.0)]
-    assert [(p["type"], p["volume"]) for p in positions(live, strategy, 1)] == [("buy", 1.0)]
+    assert [(p["type"], p["volume"]) for p in positions(live, strategy)] == [("buy", 1.0)]
 
 
 def _stop_moves(  # type: ignore[no-untyped-def]
@@ -142,7 +143,7 @@ def _stop_moves(  # type: ignore[no-untyped-def]
     def check(live: Live, strategy: dict[str, Any], sig: dict[str, Any]) -> None:
         assert orders(sig) == [("buy", "EURUSD", 1.0)]
         assert any(word in n.lower() for n in sig["notes"]), sig["notes"]
-        [pos] = positions(live, strategy, 1)
+        [pos] = positions(live, strategy)
         entry, first_sl = pos["price_open"], pos["sl"]
         bid = round(entry + profit_pips * 0.0001, 5)
         mover = live.create_strategy(f"quote mover {word}", **OLD_OK)
@@ -153,7 +154,7 @@ def _stop_moves(  # type: ignore[no-untyped-def]
             want = bid - (sl_from_bid_pips or 0) * 0.0001
         deadline = time.monotonic() + 10
         while True:
-            [pos] = positions(live, strategy, 1)
+            [pos] = positions(live, strategy)
             if abs(pos["sl"] - want) < 1e-6 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -164,7 +165,7 @@ def _stop_moves(  # type: ignore[no-untyped-def]
 
 def _flat_exit(live: Live, strategy: dict[str, Any], sig: dict[str, Any]) -> None:
     assert orders(sig) == [("close sell", "GBPUSD", 0.5)]
-    assert positions(live, strategy, 0) == []  # closed, and no short opened
+    assert positions(live, strategy) == []  # closed, and no short opened
 
 
 def _gold_absolute(_live: Live, _strategy: dict[str, Any], sig: dict[str, Any]) -> None:

@@ -52,14 +52,14 @@ def test_an_agent_killed_mid_order_leads_to_exactly_one_order(
         assert agent is not None and agent.proc is not None
         time.sleep(max(0.0, claimed + kill_after - time.monotonic()))
         os.kill(agent.proc.pid, signal.SIGKILL)
-        sig = live.wait_final(signal_id, timeout=60)
+        sig = live.settled(strategy, signal_id, timeout=60)
         assert sig["status"] == "executed", sig
         assert agent.restarts >= 1
         if reconciled:
             assert any("not sent again" in n for n in sig["notes"]), sig["notes"]
         else:
             assert not sig["notes"]
-        positions = live.positions(strategy, 1)
+        positions = live.positions(strategy)
         assert [(p["symbol"], p["volume"]) for p in positions] == [("EURUSD", 0.3)]  # one order, not two
     finally:
         stop_live(live)

@@ -34,12 +34,12 @@ def test_executed_signal_has_fill_price_ticket_and_order(shared_live: Live) -> N
     signal = shared_live.trade(strategy, '{"ticker": "USDCAD", "action": "SELL", "volume": 0.3}')
     assert signal["status"] == "executed", signal
     assert signal["fill_price"] > 0
-    assert signal["broker_order_id"]
+    assert signal["order_ticket"]
     assert signal["error_message"] is None
     [order] = signal["orders"]
     assert (order["symbol"], order["type"], order["volume"]) == ("USDCAD", "sell", 0.3)
     assert order["retcode"] == 10009
-    positions = shared_live.positions(strategy, 1)
+    positions = shared_live.positions(strategy)
     assert [(p["symbol"], p["type"], p["volume"]) for p in positions] == [("USDCAD", "sell", 0.3)]
 
 
@@ -131,7 +131,7 @@ def test_sell_after_buy_on_netting_closes_and_realised_pnl_reaches_the_snapshot(
     assert buy["status"] == "executed"
     sell = live.trade(strategy, '{"symbol": "EURUSD", "action": "sell", "volume": 1, "price": 1.10500}')
     assert sell["status"] == "executed"
-    assert live.positions(strategy, 0) == []
+    assert live.positions(strategy) == []
     # Bought at the ask (1.10000 + spread), sold at the bid 1.10500: about +50 pips on 1 lot = ~ +480 USD.
     snap = live.wait_snapshot(lambda s: s["realized_pnl_today"] > 0)
     assert 400 < snap["realized_pnl_today"] < 500
@@ -167,7 +167,7 @@ def test_signals_and_positions_survive_a_restart(tmp_path: Path) -> None:
         assert second.admin.get("/api/v1/strategies").json()[-1]["webhook_url"] == strategy["webhook_url"].replace(
             str(first.public.base_url).rstrip("/"), str(second.public.base_url).rstrip("/")
         )
-        positions = second.positions(strategy, 1)
+        positions = second.positions(strategy)
         assert [(p["symbol"], p["volume"]) for p in positions] == [("GBPUSD", 0.2)]
     finally:
         stop_live(second)

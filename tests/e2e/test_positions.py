@@ -19,9 +19,9 @@ def account(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     stop_live(live)
 
 
-def held(live: Live, strategy: dict[str, Any], expect_count: int) -> list[tuple[str, float]]:
-    """(type, lots) of the strategy's positions, once the snapshot shows ``expect_count`` of them."""
-    return sorted((p["type"], p["volume"]) for p in live.positions(strategy, expect_count))
+def held(live: Live, strategy: dict[str, Any]) -> list[tuple[str, float]]:
+    """(type, lots) of the strategy's positions, as of its newest signal that sent orders."""
+    return sorted((p["type"], p["volume"]) for p in live.positions(strategy))
 
 
 def tv_fill(action: str, contracts: int, position: str, size: int, prev: str, prev_size: int, n: int) -> str:
@@ -39,26 +39,26 @@ def test_partial_close_by_percent(account: Live) -> None:
     sig = account.trade(strategy, "1,closelongpct,GBPUSD,risk=25")
     assert sig["status"] == "executed", sig["error_message"]
     assert [(o["type"], o["volume"]) for o in sig["orders"]] == [("close sell", 0.2)]
-    assert held(account, strategy, 1) == [("buy", 0.6)]
+    assert held(account, strategy) == [("buy", 0.6)]
 
 
 def test_tradingview_reversal_reaches_the_target_position_and_refuses_a_replay(account: Live) -> None:
     strategy = account.create_strategy("reversal")
     opened = account.trade(strategy, tv_fill("buy", 50_000, "long", 50_000, "flat", 0, 1))
     assert opened["status"] == "executed", opened["error_message"]
-    assert held(account, strategy, 1) == [("buy", 0.5)]
+    assert held(account, strategy) == [("buy", 0.5)]
     # the reversal fill: 150,000 contracts = 50,000 to close the long + 100,000 to open the short
     reversed_ = account.trade(strategy, tv_fill("sell", 150_000, "short", 100_000, "long", 50_000, 2))
     assert reversed_["status"] == "executed", reversed_["error_message"]
-    assert held(account, strategy, 1) == [("sell", 1.0)]
+    assert held(account, strategy) == [("sell", 1.0)]
     # the same fill delivered again under a new id (out of order / replayed): the position no longer matches
     replay = account.trade(strategy, tv_fill("sell", 150_000, "short", 100_000, "long", 50_000, 3))
     assert replay["status"] in ("rejected", "discarded")
     assert "out of order" in replay["error_message"] or "duplicate" in replay["error_message"]
-    assert held(account, strategy, 1) == [("sell", 1.0)]
+    assert held(account, strategy) == [("sell", 1.0)]
     flat = account.trade(strategy, tv_fill("buy", 100_000, "flat", 0, "short", 100_000, 4))
     assert flat["status"] == "executed"
-    assert held(account, strategy, 0) == []  # flat: closed, and nothing opened the other way
+    assert held(account, strategy) == []  # flat: closed, and nothing opened the other way
 
 
 def test_close_then_reverse_macro(account: Live) -> None:
@@ -66,7 +66,7 @@ def test_close_then_reverse_macro(account: Live) -> None:
     assert account.trade(strategy, "1,buy,AUDUSD,vol_lots=0.3")["status"] == "executed"
     sig = account.trade(strategy, "1,closelongopenshort,AUDUSD,vol_lots=0.2")
     assert sig["status"] == "executed", sig["error_message"]
-    assert held(account, strategy, 1) == [("sell", 0.2)]
+    assert held(account, strategy) == [("sell", 0.2)]
 
 
 def test_hedging_keeps_each_ticket_and_closes_each_by_ticket(tmp_path: Path) -> None:
@@ -75,10 +75,10 @@ def test_hedging_keeps_each_ticket_and_closes_each_by_ticket(tmp_path: Path) -> 
         strategy = live.create_strategy("tickets")
         for i in range(3):
             assert live.trade(strategy, f"1,buy,USDCHF,vol_lots=0.1,comment=leg{i}")["status"] == "executed"
-        assert held(live, strategy, 3) == [("buy", 0.1)] * 3
+        assert held(live, strategy) == [("buy", 0.1)] * 3
         sig = live.trade(strategy, "1,closelong,USDCHF")
-        tickets = {o["position"] for o in sig["orders"]}
+        tickets = {o["position_ticket"] for o in sig["orders"]}
         assert len(tickets) == 3 and all(o["type"] == "close sell" for o in sig["orders"])
-        assert held(live, strategy, 0) == []
+        assert held(live, strategy) == []
     finally:
         stop_live(live)

@@ -122,7 +122,7 @@ def test_a_killed_agent_is_restarted_and_trading_resumes(live: Live) -> None:
     assert agent.restarts == 1
     sig = live.trade(strategy, '{"symbol":"EURUSD","action":"sell","lots":0.1}')
     assert sig["status"] == "executed"  # the position opened before the crash was closed by the new agent
-    assert live.positions(strategy, 0) == []
+    assert live.positions(strategy) == []
 
 
 def test_concurrent_copies_of_one_alert_are_queued_once(serverless: Live) -> None:

@@ -2,7 +2,7 @@
 """A fake ``ngrok`` agent (v3.30 protocol) for offline end-to-end tests of the tunnel supervisor.
 
 It is a real process that pyngrok launches exactly like the real agent, and it speaks the same contract
-(``docs: /work/shared/reference/desktop-shell.md`` §1.5):
+(reference notes on pyngrok, desktop-shell §1.5):
 
 * ``ngrok --version`` prints ``ngrok version 3.30.0``.
 * ``ngrok config add-authtoken T [--config P]`` prints ``Authtoken saved to configuration file: P``.

@@ -12,7 +12,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from agent.intent import (
+from agent.market import (
+    AccountView,
+    MarginMode,
+    MarketView,
+    OrderView,
+    PositionView,
+    Quote,
+    SymbolSpec,
+)
+from contract.intent import (
     AlertFormat,
     Distance,
     DistanceUnit,
@@ -23,16 +32,7 @@ from agent.intent import (
     Volume,
     VolumeUnit,
 )
-from agent.market import (
-    AccountView,
-    ExecutionSettings,
-    MarginMode,
-    MarketView,
-    OrderView,
-    PositionView,
-    Quote,
-    SymbolSpec,
-)
+from contract.settings import ExecutionSettings
 
 MAGIC = 424242
 
@@ -236,7 +236,7 @@ def market(
 
 def settings(**kw: Any) -> ExecutionSettings:
     """The strategy's settings with this suite's magic number and comment."""
-    return ExecutionSettings(**{"magic": MAGIC, "comment": "tv:sig-1", **kw})
+    return ExecutionSettings(**{"magic_number": MAGIC, "comment": "tv:sig-1", **kw})
 
 
 def intent(*actions: Any, symbol: str = "EURUSD", **kw: Any) -> TradeIntent:

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from agent.intent import CloseAction, OrderKind, PositionSide
 from agent.market import Quote
 from agent.planner import PlanRejected, plan
+from contract.intent import CloseAction, OrderKind, PositionSide
 from tests.agent.planner import (
     BTCUSD,
     EURUSD,

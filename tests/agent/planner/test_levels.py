@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from agent.intent import Distance
 from agent.market import Quote, SymbolSpec
 from agent.planner import Plan, PlanRejected, plan
 from agent.planner.levels import normalize_price
+from contract.intent import Distance
 from tests.agent.planner import (
     BTCUSD,
     EURUSD,

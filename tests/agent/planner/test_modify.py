@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from agent.intent import ModifyAction, PositionSide
 from agent.market import MarginMode
 from agent.planner import PlanRejected, plan
+from contract.intent import ModifyAction, PositionSide
 from tests.agent.planner import EURUSD, HEDGING, MAGIC, NETTING, intent, market, pips, pos, price, settings
 
 LONG, SHORT = (PositionSide.LONG,), (PositionSide.SHORT,)

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from agent.intent import CancelAction, ModifyAction, OrderKind, PositionSide, VolumeUnit
 from agent.planner import PlanRejected, plan
+from contract.intent import CancelAction, ModifyAction, OrderKind, PositionSide, VolumeUnit
 from tests.agent.planner import (
     EURUSD,
     MAGIC,

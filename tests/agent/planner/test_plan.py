@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.intent import (
+from agent.market import MarginMode
+from agent.planner import PlanRejected, plan
+from contract.intent import (
     Breakeven,
     CloseAction,
     ControlAction,
@@ -12,8 +14,6 @@ from agent.intent import (
     Trailing,
     VolumeUnit,
 )
-from agent.market import MarginMode
-from agent.planner import PlanRejected, plan
 from tests.agent.planner import (
     GBPJPY,
     HEDGING,

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from agent.intent import CloseAction, PositionSide
 from agent.market import MarginMode
 from agent.planner import PlanRejected, plan
+from contract.intent import CloseAction, PositionSide
 from tests.agent.planner import (
     EURUSD,
     GBPUSD,

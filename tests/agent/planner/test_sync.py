@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from agent.intent import Side, SyncAction, VolumeUnit
 from agent.market import MarginMode, PositionView
 from agent.planner import Plan, PlanRejected, plan
+from contract.intent import Side, SyncAction, VolumeUnit
 from tests.agent.planner import EURUSD, GBPUSD, HEDGING, NETTING, intent, market, pips, pos, settings
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from agent.intent import VolumeUnit
 from agent.market import SymbolSpec
 from agent.planner import Plan, PlanRejected, plan
 from agent.planner.volume import Sizing, finalize, round_down
+from contract.intent import VolumeUnit
 from tests.agent.planner import (
     BTCUSD,
     EURUSD,

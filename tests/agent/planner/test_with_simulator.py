@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from agent.intent import CloseAction, ModifyAction, OrderKind, PositionSide, Side, SyncAction, VolumeUnit
 from agent.market import AccountView, MarginMode, MarketView, OrderView, PositionView, Quote, SymbolSpec
 from agent.planner import plan, resolve_symbol
+from contract.intent import CloseAction, ModifyAction, OrderKind, PositionSide, Side, SyncAction, VolumeUnit
 from tests.agent.planner import MAGIC, intent, open_, pips, settings, vol
 
 mt5 = pytest.importorskip("agent.mt5sim")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agent.intent import Distance, DistanceUnit, TradeIntent, Volume, VolumeUnit
+from contract.intent import Distance, DistanceUnit, TradeIntent, Volume, VolumeUnit
 from server.alerts import AlertRejected, ParseContext, parse_alert
 
 

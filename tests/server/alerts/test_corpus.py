@@ -1,10 +1,10 @@
-"""Every line of the shared alert corpus (shared/alerts/corpus.jsonl) at the parser level.
+"""Every line of the alert corpus (tests/data/alerts/corpus.jsonl) at the parser level.
 
 The bodies are embedded here, exactly as in the corpus, with what the parser must produce for the context
 the line's ``expect`` assumes (PineConnector defaults: volume in lots, targets and entries in pips). Lines
 whose ``expect`` depends on what only the agent or the server knows (symbol mapping, broker suffix, spread,
 account filter, secret match, staleness, max lot) are checked for what the parser hands over to them.
-``test_embedded_table_matches_shared_corpus`` fails if the shared corpus and this table drift apart.
+``test_embedded_table_matches_the_corpus_file`` fails if the corpus file and this table drift apart.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from agent.intent import (
+from contract.intent import (
     AlertFormat,
     Breakeven,
     CancelAction,
@@ -208,19 +208,13 @@ def test_corpus_line(body: str) -> None:
         assert intent.format == expect.fmt
 
 
-def _shared_corpus() -> Path | None:
-    root = Path(__file__).resolve().parents[3]
-    for candidate in (root.parent / "shared" / "alerts" / "corpus.jsonl", Path("/work/shared/alerts/corpus.jsonl")):
-        if candidate.exists():
-            return candidate
-    return None
+#: The corpus, carried by the repository (tests/data/README.md says where it comes from).
+CORPUS_FILE = Path(__file__).resolve().parents[2] / "data" / "alerts" / "corpus.jsonl"
 
 
-def test_embedded_table_matches_shared_corpus() -> None:
-    path = _shared_corpus()
-    if path is None:
-        pytest.skip("shared/alerts/corpus.jsonl is not beside the repository")
-    bodies = [json.loads(line)["body"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def test_embedded_table_matches_the_corpus_file() -> None:
+    lines = CORPUS_FILE.read_text(encoding="utf-8").splitlines()
+    bodies = [json.loads(line)["body"] for line in lines if line.strip()]
     assert sorted(bodies) == sorted(CORPUS)
 
 

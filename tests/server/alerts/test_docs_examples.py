@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.intent import CloseAction, ControlAction, OpenAction, OrderKind, PositionSide, Side, SyncAction
+from contract.intent import CloseAction, ControlAction, OpenAction, OrderKind, PositionSide, Side, SyncAction
 from tests.server.alerts import lots, parse, pips, price
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "alerts.md"

@@ -8,7 +8,7 @@ from typing import Literal
 
 import pytest
 
-from agent.intent import (
+from contract.intent import (
     AlertFormat,
     CancelAction,
     CloseAction,

@@ -1,7 +1,9 @@
-"""The parser is on the webhook's hot path: typical bodies parse well under 1 ms, and hostile 64 KiB bodies
-(long runs of spaces, quotes, braces, brackets, keys) stay linear — no regex backtracking blow-ups.
+"""The parser is on the webhook's hot path: hostile bodies (long runs of spaces, quotes, braces, brackets,
+keys) must cost time linear in their size — no regex backtracking blow-ups.
 
-Bounds are generous (a shared 2-core CI machine) and measure the best of a few runs to ignore noise.
+Linearity is checked as a ratio, not a time: the best of several runs of a 64 KiB body against the best of a
+1/8-size body of the same shape, measured back to back. Linear work gives about 8x, quadratic about 64x; the
+bound (24x) leaves room for noise on a shared machine. How fast the parser is lives in ``bench/``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import Any
 import pytest
 
 from server.alerts import MAX_BODY_BYTES, AlertRejected, ParseContext, extract_routing, parse_alert
-from tests.server.alerts.test_corpus import CORPUS
 
 CTX = ParseContext(default_volume_configured=True, default_symbol="EURUSD",
                    dialects=frozenset({"tradesgnl", "tradingview_default"}))
@@ -35,40 +36,37 @@ def _best_seconds(run: Callable[[], Any], repeat: int = 5) -> float:
     return best
 
 
-def test_typical_bodies_parse_well_under_a_millisecond() -> None:
-    bodies = [body.encode() for body in CORPUS]
-    loops = 50
-
-    def run() -> None:
-        for _ in range(loops):
-            for body in bodies:
-                _attempt(body)
-
-    mean = _best_seconds(run) / (loops * len(bodies))
-    assert mean < 0.0005, f"mean parse time {mean * 1e6:.0f} µs"
-
-
-HOSTILE = {
-    "spaces": b"buy " + b" " * 65000 + b"x",
-    "spaces-around-equals": b"a" + b" " * 30000 + b"=" + b" " * 30000,
-    "unclosed-quote": b'buy "' + b"a" * 65000,
-    "many-quotes": b'"a' * 32000,
-    "braces": b"{{" * 32000,
-    "brackets": b"[" * 65000,
-    "nested-objects": b'{"a":' * 13000,
-    "commas": b"6012," + b"," * 65000,
-    "pineconnector-params": b"6012,buy,EURUSD," + b"x=1," * 16000,
-    "key-values": b"signal=buy " + b"x=1 " * 16000,
-    "json-keys": b'{"action":"buy","symbol":"E",' + b",".join(b'"k%d":1' % i for i in range(5000)) + b"}",
-    "default-message": b"order buy @ 1 filled on " + b"A" * 65000,
-    "repeated-prefix": b"order buy @ " * 5000,
-    "digits": b"buy EURUSD lot=" + b"1" * 60000,
-    "placeholder-like": b"{{a" * 21000,
+#: Hostile body shapes, each built at a size of about ``n`` bytes.
+HOSTILE: dict[str, Callable[[int], bytes]] = {
+    "spaces": lambda n: b"buy " + b" " * n + b"x",
+    "spaces-around-equals": lambda n: b"a" + b" " * (n // 2) + b"=" + b" " * (n // 2),
+    "unclosed-quote": lambda n: b'buy "' + b"a" * n,
+    "many-quotes": lambda n: b'"a' * (n // 2),
+    "braces": lambda n: b"{{" * (n // 2),
+    "brackets": lambda n: b"[" * n,
+    "nested-objects": lambda n: b'{"a":' * (n // 5),
+    "commas": lambda n: b"6012," + b"," * n,
+    "pineconnector-params": lambda n: b"6012,buy,EURUSD," + b"x=1," * (n // 4),
+    "key-values": lambda n: b"signal=buy " + b"x=1 " * (n // 4),
+    "json-keys": lambda n: b'{"action":"buy","symbol":"E",' + b",".join(b'"k%d":1' % i for i in range(n // 13)) + b"}",
+    "default-message": lambda n: b"order buy @ 1 filled on " + b"A" * n,
+    "repeated-prefix": lambda n: b"order buy @ " * (n // 12),
+    "digits": lambda n: b"buy EURUSD lot=" + b"1" * n,
+    "placeholder-like": lambda n: b"{{a" * (n // 3),
 }
 
 
+#: Linear work grows 8x from the small body to the full one; quadratic work 64x.
+MAX_GROWTH = 24.0
+
+
+def _growth(run: Callable[[bytes], Any], shape: Callable[[int], bytes]) -> float:
+    big, small = shape(MAX_BODY_BYTES - 100), shape((MAX_BODY_BYTES - 100) // 8)
+    assert len(big) <= MAX_BODY_BYTES
+    return _best_seconds(lambda: run(big)) / max(_best_seconds(lambda: run(small)), 1e-7)
+
+
 @pytest.mark.parametrize("name", list(HOSTILE))
-def test_hostile_bodies_stay_fast(name: str) -> None:
-    body = HOSTILE[name][:MAX_BODY_BYTES]
-    assert _best_seconds(lambda: _attempt(body), repeat=2) < 0.25
-    assert _best_seconds(lambda: extract_routing(body), repeat=2) < 0.25
+def test_hostile_bodies_cost_linear_time(name: str) -> None:
+    assert _growth(_attempt, HOSTILE[name]) < MAX_GROWTH
+    assert _growth(extract_routing, HOSTILE[name]) < MAX_GROWTH

@@ -6,7 +6,7 @@ from typing import Literal
 
 import pytest
 
-from agent.intent import (
+from contract.intent import (
     AlertFormat,
     Breakeven,
     CancelAction,

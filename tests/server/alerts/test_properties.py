@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.intent import (
+from contract.intent import (
     AlertFormat,
     Distance,
     DistanceUnit,

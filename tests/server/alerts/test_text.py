@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.intent import (
+from contract.intent import (
     AlertFormat,
     CancelAction,
     CloseAction,

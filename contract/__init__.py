@@ -1,0 +1,30 @@
+"""The server <-> agent contract: the typed models both processes exchange, and its version.
+
+Both sides import this package and nothing else of each other: the server builds :class:`TradeJob` s from
+parsed alerts and stores what agents report; the agent turns jobs into orders and reports
+:class:`JobResult` s and :class:`AccountSnapshot` s. It imports nothing from ``server``, ``agent`` or ``tray``.
+
+Modules: :mod:`contract.intent` (what an alert asked for), :mod:`contract.settings` (a strategy's execution
+settings as a job carries them), :mod:`contract.jobs` (jobs and their results), :mod:`contract.account`
+(account snapshots and positions), :mod:`contract.version` (the wire version both sides check).
+"""
+
+from contract.account import AccountSnapshot, PositionState
+from contract.intent import TradeIntent
+from contract.jobs import JobOutcome, JobResult, SentOrder, TradeJob
+from contract.settings import ExecutionSettings
+from contract.version import CONTRACT_HEADER, CONTRACT_VERSION, version_mismatch
+
+__all__ = [
+    "CONTRACT_HEADER",
+    "CONTRACT_VERSION",
+    "AccountSnapshot",
+    "ExecutionSettings",
+    "JobOutcome",
+    "JobResult",
+    "PositionState",
+    "SentOrder",
+    "TradeIntent",
+    "TradeJob",
+    "version_mismatch",
+]

@@ -1,0 +1,70 @@
+"""Account snapshots and open positions, as an agent reports them.
+
+A reader that waits for the effect of a signal compares :attr:`AccountSnapshot.as_of_signal`: a snapshot
+reflects every job its agent finished up to and including that signal's (the agent reads the number before it
+reads the terminal). ``boot_id`` + ``seq`` order snapshots of one agent process, so a late, older post never
+replaces a newer one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class PositionState(BaseModel):
+    """One open position, with MT5's ``TradePosition`` field names.
+
+    ``type`` is ``buy`` for POSITION_TYPE_BUY (a long) and ``sell`` for POSITION_TYPE_SELL; ``volume`` in
+    lots; prices in the symbol's quote; ``sl``/``tp`` 0.0 when unset; ``profit`` the floating P&L in the
+    account currency; ``identifier`` the position id that its deals carry (``DEAL_POSITION_ID``).
+    """
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    ticket: int = Field(ge=0, lt=2**63)
+    symbol: str = Field(min_length=1, max_length=64)
+    type: Literal["buy", "sell"]
+    volume: float = Field(ge=0)
+    price_open: float = 0.0
+    sl: float = 0.0
+    tp: float = 0.0
+    magic: int = Field(default=0, ge=0, lt=2**64)
+    profit: float = 0.0
+    comment: str = Field(default="", max_length=64)
+    identifier: int = Field(default=0, ge=0, lt=2**63)
+
+
+class AccountSnapshot(BaseModel):
+    """An agent's account figures, posted after trades and every few seconds.
+
+    Money is in ``currency`` (the account currency). ``realized_pnl_today`` is the profit + swap + commission
+    + fee of today's closing deals of tvbridge strategies' magic numbers; ``pnl_by_magic`` splits it by magic
+    number (keys are the magic number as a string); ``day_start_balance`` the balance before today's realised
+    P&L. ``balance is None`` marks a health-only post from an agent without a terminal.
+    ``as_of_signal`` is the newest signal whose job this agent process finished before reading the terminal.
+    """
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    boot_id: str = Field(default="", max_length=64)
+    seq: int = Field(default=0, ge=0, lt=2**63)
+    taken_at: AwareDatetime | None = None
+    as_of_signal: int | None = Field(default=None, ge=0, lt=2**63)
+    login: int | None = Field(default=None, ge=0, lt=2**63)
+    server: str | None = Field(default=None, max_length=128)
+    currency: str | None = Field(default=None, max_length=16)
+    margin_mode: Literal["netting", "hedging"] | None = None
+    balance: float | None = None
+    equity: float | None = None
+    margin_free: float = 0.0
+    day_start_balance: float = 0.0
+    realized_pnl_today: float = 0.0
+    pnl_by_magic: dict[str, float] = Field(default_factory=dict)
+    positions: list[PositionState] = Field(default_factory=list)
+    terminal_connected: bool | None = None
+    trade_allowed: bool | None = None
+    broker: str | None = Field(default=None, max_length=32)
+    version: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, max_length=2000)

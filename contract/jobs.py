@@ -1,0 +1,110 @@
+"""Jobs the server hands to agents, and what agents report back.
+
+A job is claimed by one agent, executed at most once against its terminal, and answered by exactly one
+:class:`JobResult` (the server ignores a repeated report of a finished job).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contract.account import PositionState
+from contract.intent import TradeIntent
+from contract.settings import ExecutionSettings
+from contract.version import CONTRACT_VERSION
+
+
+class JobSpec(BaseModel):
+    """What the server stores for a job at intake: the strategy, the parsed alert and the strategy's settings
+    as they were when it arrived (a later edit of the strategy never changes a queued job)."""
+
+    strategy_id: int
+    intent: TradeIntent
+    settings: ExecutionSettings
+
+
+class TradeJob(JobSpec):
+    """A job as an agent receives it from ``GET /api/v1/agents/{agent_id}/jobs/next``.
+
+    ``deadline`` (aware UTC) is the moment after which nothing of it may be sent: the strategy's max signal
+    age counted from when TradingView fired the alert. ``attempts`` counts claims (a job re-delivered after an
+    agent crash has ``attempts > 1``); ``claimed_at`` is when the latest claim happened.
+    """
+
+    contract_version: int = CONTRACT_VERSION
+    id: int
+    kind: Literal["trade"] = "trade"
+    signal_id: int
+    attempts: int = 1
+    claimed_at: AwareDatetime | None = None
+    deadline: AwareDatetime
+
+
+class JobOutcome(StrEnum):
+    """How a job ended; it becomes its signal's final status."""
+
+    EXECUTED = "executed"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    DISCARDED = "discarded"
+    EXPIRED = "expired"
+
+
+class SentOrder(BaseModel):
+    """One request the agent sent, or found in the terminal after a crash, and what the terminal answered.
+
+    ``type`` is a readable name of the request (``buy``, ``sell``, ``close sell``, ``buy limit``, ``sltp``,
+    ``remove`` ...); ``volume`` in lots (the filled volume for deals); ``price``/``sl``/``tp`` in the
+    symbol's price; ``order_ticket``/``deal_ticket``/``position_ticket`` the MT5 tickets (0 when none: a
+    pending order has no deal); ``retcode`` the trade server return code (``None`` when the order was found
+    after the fact and its answer is unknown).
+    """
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    description: str = ""
+    symbol: str
+    type: str
+    volume: float = 0.0
+    price: float = 0.0
+    sl: float = 0.0
+    tp: float = 0.0
+    order_ticket: int = 0
+    deal_ticket: int = 0
+    position_ticket: int = 0
+    retcode: int | None = None
+    comment: str = ""
+
+
+class JobResult(BaseModel):
+    """An agent's report on one job (``POST /api/v1/agents/{agent_id}/jobs/{job_id}/result``).
+
+    ``error_message`` is a sentence a trader can act on (required unless executed). ``fill_price`` is the
+    last deal's price; ``order_ticket`` the MT5 ticket of the last order. ``sent_at``/``filled_at`` are aware
+    UTC. ``positions_after`` are the strategy's open positions (all symbols, by its magic number) as the
+    agent read them after its last order: the state this signal left, so a reader never has to guess whether
+    a later snapshot already shows it (``None`` when the agent could not read them).
+    ``reconciled`` marks a result found in the terminal after an agent restart rather than sent now.
+    """
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    status: JobOutcome
+    error_message: str | None = None
+    fill_price: float | None = None
+    order_ticket: int | None = None
+    orders: list[SentOrder] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    sent_at: AwareDatetime | None = None
+    filled_at: AwareDatetime | None = None
+    reconciled: bool = False
+    positions_after: list[PositionState] | None = None
+
+    @classmethod
+    def refused(cls, status: JobOutcome, message: str, **extra: object) -> JobResult:
+        """A result that sent nothing (or stopped part-way): ``status`` with its sentence."""
+        return cls.model_validate({"status": status, "error_message": message, **extra})
+

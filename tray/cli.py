@@ -2,7 +2,8 @@
 
 ``tvbridge`` alone starts the tray app where a desktop tray exists, else behaves like ``tvbridge run``;
 ``tvbridge run`` is the whole app without the tray icon (Linux, a VPS, CI); ``tvbridge agent`` runs one agent
-alone; ``tvbridge strategy ...`` and ``tvbridge send`` talk to a running instance's admin API;
+alone; ``tvbridge strategy ...``, ``signals``, ``send``, ``pause`` and ``resume`` talk to a running instance's
+admin API;
 ``tvbridge quit`` stops a running instance; ``tvbridge doctor`` and ``tvbridge self-test`` check the
 installation; ``tvbridge config ...`` edits settings.toml and ``tvbridge secret ...`` the keyring.
 
@@ -261,4 +262,4 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 # The other command groups register themselves on ``app`` when imported.
-from tray import cli_remote, cli_setup  # noqa: E402, F401
+from tray import cli_remote, cli_setup, cli_signals, cli_strategy  # noqa: E402, F401

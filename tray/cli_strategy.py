@@ -166,7 +166,8 @@ CLEARABLE: dict[str, Any] = {
     "max_trades_per_day": None, "symbol_suffix": None, "default_symbol": None, "license_id": None,
     "alert_secret": None, "symbol_map": {}, "pip_sizes": {}, "allowed_pairs": [], "dialects": [],
 }
-Clearable = StrEnum("Clearable", {name: name for name in CLEARABLE})  # type: ignore[misc]
+#: ``--clear`` takes a setting as its option is spelled (``--clear max-lots``).
+Clearable = StrEnum("Clearable", {f.replace("_", "-"): f.replace("_", "-") for f in CLEARABLE})  # type: ignore[misc]
 
 Many = list[str] | None
 
@@ -219,7 +220,8 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
     halt: Annotated[bool | None, _opt("Like PineConnector's eaoff/eaon: discard alerts that open exposure, or "
                                       "trade them again.", LIMITS, "--halt/--unhalt")] = None,
     clear: Annotated[list[Clearable] | None, _opt(
-        "Empty a setting: no value, or an empty map or list (repeatable).", None, metavar="SETTING")] = None,
+        "Empty a setting (repeatable): " + ", ".join(m.value for m in Clearable) + ".", None,
+        metavar="SETTING")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Change any setting of a strategy; settings left out stay as they are."""
@@ -232,9 +234,10 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         "max_open_positions": max_open_positions, "max_trades_per_day": max_trades_per_day, "trading_halted": halt,
     }
     changes: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
-    for field in map(str, clear or []):
+    for option in map(str, clear or []):
+        field = option.replace("-", "_")
         if field in changes:
-            fail(f"--clear {field} and --{field.replace('_', '-')} contradict each other; give one.", 2)
+            fail(f"--clear {option} and --{option} contradict each other; give one.", 2)
         changes[field] = CLEARABLE[field]
     with Remote(data_dir) as remote:
         found = find_strategy(remote, strategy)

@@ -13,7 +13,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -130,7 +129,7 @@ def test_show_and_edit_every_kind_of_setting(live: Live) -> None:
     assert "s3cret" not in cli(live, "strategy", "show", sid).stdout  # shown as set, never printed
 
     edited = cli(live, "strategy", "edit", "edited", "--unmap", "gold", "--disallow", "usteC", "--unpip", "XAUUSD",
-                 "--no-dialect", "tradesgnl", "--unhalt", "--clear", "max_open_positions", "--clear", "alert_secret")
+                 "--no-dialect", "tradesgnl", "--unhalt", "--clear", "max-open-positions", "--clear", "alert-secret")
     assert edited.returncode == 0, edited
     now = live.admin.get(f"/api/v1/strategies/{sid}").json()
     assert now["symbol_map"] == {"NQ1!": "USTEC"} and now["allowed_pairs"] == ["EURUSD", "XAUUSD"]

@@ -185,7 +185,10 @@ class AlertIntake:
                 f"Enable it in the tray menu or the dashboard."
             )
         if settings.trading_paused:
-            return SignalStatus.DISCARDED, "Trading is paused for all strategies. Resume it from the tray menu."
+            return SignalStatus.DISCARDED, (
+                "Trading is paused for all strategies. "
+                "Resume it with `tvbridge resume`, the tray menu or the dashboard."
+            )
         if len(body) > MAX_BODY_BYTES:
             return SignalStatus.REJECTED, (
                 f"The alert message is {len(body)} bytes, larger than the 64 KiB limit. Send only the order fields."

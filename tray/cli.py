@@ -2,7 +2,8 @@
 
 ``tvbridge`` alone starts the tray app where a desktop tray exists, else behaves like ``tvbridge run``;
 ``tvbridge run`` is the whole app without the tray icon (Linux, a VPS, CI); ``tvbridge agent`` runs one agent
-alone; ``tvbridge strategy ...`` and ``tvbridge send`` talk to a running instance's admin API;
+alone; ``tvbridge strategy ...``, ``signals``, ``send``, ``pause`` and ``resume`` talk to a running instance's
+admin API;
 ``tvbridge quit`` stops a running instance; ``tvbridge doctor`` and ``tvbridge self-test`` check the
 installation; ``tvbridge config ...`` edits settings.toml and ``tvbridge secret ...`` the keyring.
 
@@ -129,14 +130,14 @@ def _print_banner(runtime: Any, paths: Any, log_file: Path) -> None:
 @app.command()
 def agent(
     admin_url: Annotated[str | None, typer.Option(help="Admin listener URL, e.g. http://127.0.0.1:8766")] = None,
-    agent_id: Annotated[str | None, typer.Option(help="This agent's id (a strategy's broker connection).")] = None,
+    agent_id: Annotated[str | None, typer.Option(help="This agent's id (strategies name it).")] = None,
     data_dir: DataDir = None,
     broker: Annotated[str | None, typer.Option(help="sim or mt5.")] = None,
     lifeline: Annotated[
         bool, typer.Option("--lifeline", hidden=True, help="Exit when stdin closes (set by the app that starts us).")
     ] = False,
 ) -> None:
-    """Run one agent: it executes the jobs of strategies whose broker connection is its id.
+    """Run one agent: it executes the jobs of strategies whose agent id is its id.
 
     The agent token is read from TVBRIDGE_AGENT_TOKEN, else from the data folder's agent-token file.
     """
@@ -261,4 +262,4 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 # The other command groups register themselves on ``app`` when imported.
-from tray import cli_remote, cli_setup  # noqa: E402, F401
+from tray import cli_remote, cli_setup, cli_signals, cli_strategy  # noqa: E402, F401

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from contract.intent import TradeIntent
-from server.alerts.context import AlertRejected, EaDistanceType, EaVolumeType, ParseContext
+from server.alerts.context import AlertRejected, Dialect, EaDistanceType, EaVolumeType, ParseContext
 from server.alerts.detect import MAX_BODY_BYTES, body_text, looks_like_pineconnector
 from server.alerts.json_format import parse_json
 from server.alerts.keyvalue import leading_command, parse_key_value, parse_plain_text, tokenize
@@ -25,6 +25,7 @@ from server.alerts.tvdefault import looks_like_default_message, parse_default_me
 __all__ = [
     "MAX_BODY_BYTES",
     "AlertRejected",
+    "Dialect",
     "EaDistanceType",
     "EaVolumeType",
     "ParseContext",
@@ -77,7 +78,7 @@ def _parse_body(text: str, ctx: ParseContext) -> TradeIntent:
     command, used = leading_command(tokens)
     if command is not None:
         return parse_plain_text(tokens, command, used, ctx)
-    if "tradingview_default" in ctx.dialects:
+    if Dialect.TRADINGVIEW_DEFAULT in ctx.dialects:
         intent = parse_default_message(text)
         if intent is not None:
             return intent

@@ -40,6 +40,13 @@ class EaDistanceType(StrEnum):
         return DistanceUnit(self.value)
 
 
+class Dialect(StrEnum):
+    """Opt-in alert formats that would otherwise be refused as ambiguous (``ParseContext.dialects``)."""
+
+    TRADESGNL = "tradesgnl"  #: ``License,SYMBOL,ACTION,...`` (TradeSgnl's order)
+    TRADINGVIEW_DEFAULT = "tradingview_default"  #: ``order sell @ 1 filled on EURUSD`` (TradingView's default)
+
+
 @dataclass(frozen=True)
 class ParseContext:
     """Strategy settings that change how a body is read.

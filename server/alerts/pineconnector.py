@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from contract.intent import AlertFormat, TradeIntent
 from server.alerts.commands import Command, pineconnector_command
-from server.alerts.context import AlertRejected, ParseContext
+from server.alerts.context import AlertRejected, Dialect, ParseContext
 from server.alerts.fields import KEYS, PINECONNECTOR_KEYS, TRADESGNL_ALIASES, FieldSpec, Slot, compact
 from server.alerts.numbers import NUMBER_RE, decimal_comma, label, show
 from server.alerts.orders import Built, build_actions, finish
@@ -47,7 +47,7 @@ def parse_pineconnector(text: str, ctx: ParseContext) -> TradeIntent:
         raise AlertRejected(
             f"The PineConnector message has no command after the License ID. Write it as {_EXAMPLE}."
         )
-    tradesgnl = "tradesgnl" in ctx.dialects
+    tradesgnl = Dialect.TRADESGNL in ctx.dialects
     command = pineconnector_command(word)
     if command is None and tradesgnl and pineconnector_command(symbol_field) is not None:
         word, symbol_field = symbol_field, word

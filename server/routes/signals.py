@@ -59,8 +59,12 @@ async def list_signals(
     offset: int = Query(0, ge=0),
     strategy_id: int | None = None,
     status: str | None = None,
+    after_id: int | None = Query(None, ge=0),
 ) -> list[dict[str, Any]]:
-    """Signals newest first; filter by ``strategy_id`` and ``status``."""
+    """Signals newest first; filter by ``strategy_id`` and ``status``.
+
+    ``after_id``: only signals with a larger id, oldest first, for following the log (ids grow in commit order:
+    intake inserts each signal inside ``BEGIN IMMEDIATE``, one writer at a time)."""
     ctx: ServerContext = request.app.state.ctx
 
     def query() -> list[dict[str, Any]]:
@@ -70,7 +74,11 @@ async def list_signals(
                 stmt = stmt.where(Signal.strategy_id == strategy_id)
             if status is not None:
                 stmt = stmt.where(Signal.status == status)
-            stmt = stmt.order_by(col(Signal.id).desc()).offset(offset).limit(limit)
+            if after_id is not None:
+                stmt = stmt.where(col(Signal.id) > after_id).order_by(col(Signal.id).asc())
+            else:
+                stmt = stmt.order_by(col(Signal.id).desc())
+            stmt = stmt.offset(offset).limit(limit)
             return [signal_out(s, name) for s, name in session.exec(stmt).all()]
 
     return await run_in_threadpool(query)

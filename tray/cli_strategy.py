@@ -1,0 +1,268 @@
+"""``tvbridge strategy list|create|show|edit|enable|disable|rotate|delete``: a running instance's strategies.
+
+Every command takes a strategy's id or its exact name (case-insensitive). Exit codes: see
+:mod:`tray.cli_remote`.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from server.alerts.context import Dialect, EaDistanceType, EaVolumeType
+from tray import strategy_edit as edits
+from tray.cli_common import DataDir, app
+from tray.cli_remote import EXIT_REFUSED, Remote, fail
+from tray.strategy_view import format_changes, format_strategy, headline
+
+strategy_app = typer.Typer(help="Show and change the strategies of a running tvbridge.", no_args_is_help=True)
+app.add_typer(strategy_app, name="strategy")
+
+StrategyRef = Annotated[str, typer.Argument(metavar="ID|NAME", help="The strategy's id or exact name.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+#: How ``edit`` spells the API fields it edits with friendly options (for refusal sentences).
+LABELS = {
+    "symbol_map": "--map/--unmap",
+    "allowed_pairs": "--allow/--disallow",
+    "pip_sizes": "--pip/--unpip",
+    "dialects": "--dialect/--no-dialect",
+    "is_enabled": "--enable/--disable",
+    "trading_halted": "--halt/--unhalt",
+}
+
+
+def find_strategy(remote: Remote, ref: str) -> dict[str, Any]:
+    """The strategy (``GET /api/v1/strategies`` shape, with ``signal_count``) whose id is ``ref`` or whose
+    name equals ``ref`` ignoring case. :raises typer.Exit: (1) none, or several with that name."""
+    strategies: list[dict[str, Any]] = remote.call("GET", "/api/v1/strategies")
+    if ref.strip().isdigit():
+        found = [s for s in strategies if s["strategy_id"] == int(ref)]
+        if not found:
+            fail(f"No strategy has id {ref.strip()}. `tvbridge strategy list` shows them.", EXIT_REFUSED)
+        return found[0]
+    named = [s for s in strategies if s["name"].casefold() == ref.strip().casefold()]
+    if not named:
+        fail(f"No strategy is named {ref!r}. `tvbridge strategy list` shows them.", EXIT_REFUSED)
+    if len(named) > 1:
+        ids = ", ".join(str(s["strategy_id"]) for s in named)
+        fail(f"{len(named)} strategies are named {ref!r}; give the id instead ({ids}).", EXIT_REFUSED)
+    return named[0]
+
+
+@strategy_app.command("list")
+def strategy_list(data_dir: DataDir = None) -> None:
+    """List strategies with their webhook URLs."""
+    with Remote(data_dir) as remote:
+        for s in remote.call("GET", "/api/v1/strategies"):
+            typer.echo(f"{headline(s)} {s['webhook_url']}")
+
+
+@strategy_app.command("create")
+def strategy_create(
+    name: str,
+    default_volume: Annotated[float | None, typer.Option(help="Lots when the alert names none.")] = None,
+    allowed_pairs: Annotated[str | None, typer.Option(help="Comma-separated symbols; empty allows all.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a strategy and print its webhook URL (change its other settings with `strategy edit`)."""
+    body: dict[str, Any] = {"name": name}
+    if default_volume is not None:
+        body["default_volume"] = default_volume
+    if allowed_pairs:
+        body["allowed_pairs"] = edits.symbols([allowed_pairs])
+    with Remote(data_dir) as remote:
+        s = remote.call("POST", "/api/v1/strategies", json=body, labels={"name": "NAME"})
+    typer.echo(f"[{s['strategy_id']}] {s['name']}: {s['webhook_url']}")
+
+
+@strategy_app.command("show")
+def strategy_show(
+    strategy: StrategyRef,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the admin API's JSON instead.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Every setting of one strategy, its webhook URL and magic number."""
+    with Remote(data_dir) as remote:
+        found = find_strategy(remote, strategy)
+    typer.echo(json.dumps(found, indent=2) if as_json else format_strategy(found))
+
+
+@strategy_app.command("enable")
+def strategy_enable(strategy: StrategyRef, data_dir: DataDir = None) -> None:
+    """Enable a strategy."""
+    _set_enabled(data_dir, strategy, True)
+
+
+@strategy_app.command("disable")
+def strategy_disable(strategy: StrategyRef, data_dir: DataDir = None) -> None:
+    """Disable a strategy (its alerts are logged as discarded)."""
+    _set_enabled(data_dir, strategy, False)
+
+
+def _set_enabled(data_dir: Any, ref: str, enabled: bool) -> None:
+    with Remote(data_dir) as remote:
+        found = find_strategy(remote, ref)
+        s = remote.call("PATCH", f"/api/v1/strategies/{found['strategy_id']}", json={"is_enabled": enabled})
+    typer.echo(f"[{s['strategy_id']}] {s['name']} {'enabled' if enabled else 'disabled'}")
+
+
+@strategy_app.command("rotate")
+def strategy_rotate(strategy: StrategyRef, yes: Yes = False, data_dir: DataDir = None) -> None:
+    """Give a strategy a new webhook URL; the old one stops working at once."""
+    with Remote(data_dir) as remote:
+        found = find_strategy(remote, strategy)
+        _confirm(yes, f"Rotate the webhook URL of {headline(found)}? The old URL stops working at once: every "
+                      "TradingView alert using it must get the new one.", "the webhook URL is unchanged")
+        s = remote.call("POST", f"/api/v1/strategies/{found['strategy_id']}/rotate-secret")
+    typer.echo(f"New webhook URL of [{s['strategy_id']}] {s['name']} (paste it into its TradingView alerts):")
+    typer.echo(f"  {s['webhook_url']}")
+
+
+@strategy_app.command("delete")
+def strategy_delete(strategy: StrategyRef, yes: Yes = False, data_dir: DataDir = None) -> None:
+    """Delete a strategy with its signal log (tvbridge refuses, saying why, when it cannot)."""
+    with Remote(data_dir) as remote:
+        found = find_strategy(remote, strategy)
+        _confirm(yes, f"Delete {headline(found)} and its signal log? This cannot be undone.", "nothing was deleted")
+        remote.call("DELETE", f"/api/v1/strategies/{found['strategy_id']}")
+    typer.echo(f"Deleted [{found['strategy_id']}] {found['name']}.")
+
+
+def _confirm(yes: bool, question: str, declined: str) -> None:
+    """Ask ``question`` unless ``yes``; a no (or no terminal to ask on) ends the command with exit 1."""
+    if yes:
+        return
+    try:
+        agreed = typer.confirm(question, default=False)
+    except typer.Abort:  # stdin closed: nobody to ask
+        agreed = False
+        typer.echo("", err=True)
+    if not agreed:
+        fail(f"Not confirmed: {declined}. (--yes skips the question.)", EXIT_REFUSED)
+
+
+# -- edit -----------------------------------------------------------------------------------------------
+
+
+
+
+#: Settings ``--clear`` empties (``null``, or an empty collection).
+CLEARABLE: dict[str, Any] = {
+    "default_volume": None, "max_lots": None, "risk_override_pct": None, "max_open_positions": None,
+    "max_trades_per_day": None, "symbol_suffix": None, "default_symbol": None, "license_id": None,
+    "alert_secret": None, "symbol_map": {}, "pip_sizes": {}, "allowed_pairs": [], "dialects": [],
+}
+#: ``--clear`` takes a setting as its option is spelled (``--clear max-lots``).
+Clearable = StrEnum("Clearable", {f.replace("_", "-"): f.replace("_", "-") for f in CLEARABLE})  # type: ignore[misc]
+
+Many = list[str] | None
+
+
+def _opt(help: str, panel: str | None = None, *names: str, **kw: Any) -> Any:
+    """A typer option for ``edit`` under the help panel ``panel`` (the dashboard's setting groups)."""
+    return typer.Option(*names, help=help, rich_help_panel=panel, show_default=False, **kw)
+
+
+ROUTE, VOLUME, UNITS, SYMBOLS = "Routing", "Volume", "SL/TP and entry units", "Symbols"
+FORMAT, LIMITS = "Alert format", "Limits and filters"
+
+
+@strategy_app.command("edit", no_args_is_help=True)
+def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
+    strategy: StrategyRef,
+    name: Annotated[str | None, _opt("New name.")] = None,
+    enable: Annotated[bool | None, _opt("Trade its alerts, or discard them.", None, "--enable/--disable")] = None,
+    agent_id: Annotated[str | None, _opt("The agent id (MT5 terminal) that executes its alerts.", ROUTE)] = None,
+    volume_type: Annotated[EaVolumeType | None, _opt("Units of PineConnector's risk=.", VOLUME)] = None,
+    default_volume: Annotated[float | None, _opt("Lots when the alert names no volume.", VOLUME)] = None,
+    max_lots: Annotated[float | None, _opt("Largest volume of one order, in lots.", VOLUME)] = None,
+    risk_override_pct: Annotated[float | None, _opt("Size entries that have an SL to lose this % of the balance "
+                                                    "at the SL.", VOLUME)] = None,
+    target_type: Annotated[EaDistanceType | None, _opt("Units of PineConnector's sl= and tp=.", UNITS)] = None,
+    entry_type: Annotated[EaDistanceType | None, _opt("Units of PineConnector's price=.", UNITS)] = None,
+    map_: Annotated[Many, _opt("Add or change a symbol map entry, e.g. --map NQ1!=USTEC (repeatable).", SYMBOLS,
+                               "--map", metavar="TV=BROKER")] = None,
+    unmap: Annotated[Many, _opt("Remove a symbol map entry (repeatable).", SYMBOLS, metavar="TV")] = None,
+    symbol_suffix: Annotated[str | None, _opt("Broker suffix added to symbols, e.g. .m", SYMBOLS)] = None,
+    default_symbol: Annotated[str | None, _opt("Symbol for alerts that name none.", SYMBOLS)] = None,
+    pip: Annotated[Many, _opt("Pip size in price units, e.g. --pip XAUUSD=0.1 (repeatable).", SYMBOLS,
+                              metavar="SYMBOL=SIZE")] = None,
+    unpip: Annotated[Many, _opt("Use the broker's pip size again (repeatable).", SYMBOLS, metavar="SYMBOL")] = None,
+    allow: Annotated[Many, _opt("Add to the allowed pairs (repeatable or comma-separated; no allowed pairs "
+                                "allows every symbol).", SYMBOLS, metavar="SYMBOL")] = None,
+    disallow: Annotated[Many, _opt("Remove from the allowed pairs (repeatable).", SYMBOLS, metavar="SYMBOL")] = None,
+    license_id: Annotated[str | None, _opt("Refuse PineConnector alerts with another License ID.", FORMAT)] = None,
+    alert_secret: Annotated[str | None, _opt("Refuse alerts whose secret= differs.", FORMAT)] = None,
+    dialect: Annotated[list[Dialect] | None, _opt("Accept this opt-in alert format (repeatable).", FORMAT)] = None,
+    no_dialect: Annotated[list[Dialect] | None, _opt("Stop accepting this alert format (repeatable).",
+                                                     FORMAT)] = None,
+    max_signal_age_seconds: Annotated[int | None, _opt("Refuse older alerts; expire alerts waiting longer for "
+                                                       "the agent.", LIMITS)] = None,
+    dedup_window_seconds: Annotated[int | None, _opt("Identical alerts within this many seconds are duplicates.",
+                                                     LIMITS)] = None,
+    max_open_positions: Annotated[int | None, _opt("Most positions this strategy may hold.", LIMITS)] = None,
+    max_trades_per_day: Annotated[int | None, _opt("Most entries per day (00:00 UTC).", LIMITS)] = None,
+    halt: Annotated[bool | None, _opt("Like PineConnector's eaoff/eaon: discard alerts that open exposure, or "
+                                      "trade them again.", LIMITS, "--halt/--unhalt")] = None,
+    clear: Annotated[list[Clearable] | None, _opt(
+        "Empty a setting (repeatable): " + ", ".join(m.value for m in Clearable) + ".", None,
+        metavar="SETTING")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Change any setting of a strategy; settings left out stay as they are."""
+    scalars = {
+        "name": name, "is_enabled": enable, "agent_id": agent_id, "volume_type": volume_type,
+        "default_volume": default_volume, "max_lots": max_lots, "risk_override_pct": risk_override_pct,
+        "target_type": target_type, "entry_type": entry_type, "symbol_suffix": symbol_suffix,
+        "default_symbol": default_symbol, "license_id": license_id, "alert_secret": alert_secret,
+        "max_signal_age_seconds": max_signal_age_seconds, "dedup_window_seconds": dedup_window_seconds,
+        "max_open_positions": max_open_positions, "max_trades_per_day": max_trades_per_day, "trading_halted": halt,
+    }
+    changes: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
+    for option in map(str, clear or []):
+        field = option.replace("-", "_")
+        if field in changes:
+            fail(f"--clear {option} and --{option} contradict each other; give one.", 2)
+        changes[field] = CLEARABLE[field]
+    with Remote(data_dir) as remote:
+        found = find_strategy(remote, strategy)
+        try:
+            changes.update(_collection_changes(found, changes, map_, unmap, pip, unpip, allow, disallow,
+                                               dialect, no_dialect))
+        except edits.EditError as exc:
+            fail(f"{exc} Nothing was changed.", 2)
+        if not changes:
+            fail("Nothing to change: give at least one setting (`tvbridge strategy edit --help` lists them).", 2)
+        after = remote.call("PATCH", f"/api/v1/strategies/{found['strategy_id']}", json=changes, labels=LABELS)
+    lines = format_changes(found, after, list(changes))
+    typer.echo(f"Saved [{after['strategy_id']}] {after['name']}" + (":" if lines else ": nothing was different."))
+    for line in lines:
+        typer.echo(line)
+
+
+def _collection_changes(found: dict[str, Any], cleared: dict[str, Any], map_: Any, unmap: Any, pip: Any,
+                        unpip: Any, allow: Any, disallow: Any, dialect: Any, no_dialect: Any) -> dict[str, Any]:
+    """The new symbol map, pip sizes, allowed pairs and dialects (only those the options touch), each built
+    from its current value, or from empty when ``--clear`` emptied it first."""
+
+    def start(field: str) -> Any:
+        return cleared[field] if field in cleared else found[field]
+
+    out: dict[str, Any] = {}
+    if map_ or unmap:
+        put = dict(edits.split_pair(p, "--map") for p in map_ or [])
+        out["symbol_map"] = edits.edit_mapping(start("symbol_map"), put, unmap or [], "symbol map", "--unmap")
+    if pip or unpip:
+        out["pip_sizes"] = edits.edit_mapping(start("pip_sizes"), edits.pip_sizes(pip or []), unpip or [],
+                                              "pip sizes", "--unpip")
+    if allow or disallow:
+        out["allowed_pairs"] = edits.edit_list(start("allowed_pairs"), edits.symbols(allow or []),
+                                               edits.symbols(disallow or []), "allowed pairs", "--disallow")
+    if dialect or no_dialect:
+        out["dialects"] = edits.edit_list(start("dialects"), [str(d) for d in dialect or []],
+                                          [str(d) for d in no_dialect or []], "enabled dialects", "--no-dialect")
+    return out

@@ -20,8 +20,8 @@ volume the ledger never saw open):
 5. **Reversal** (``DEAL_ENTRY_INOUT``): the old position closes entirely (rules 2-4 with the old volume) and
    the remaining volume opens the opposite direction as the dealer's share. Only a reversal changes a
    share's sign; every share always has the position's sign or is zero.
-6. A close of more than the known position that MT5 does not mark as a reversal closed volume opened before the
-   history starts: that part is booked to :data:`BEFORE_HISTORY`.
+6. A close of more than the known position (or of a position never seen open) that MT5 does not mark as a
+   reversal closed volume opened before the history starts: that part is booked to :data:`BEFORE_HISTORY`.
 
 Money of a closing deal, all in the account currency, split so every sum is exact to the currency's last digit:
 
@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-from contract.deals import ACCOUNT_LEVEL_REASONS, DEAL_ENTRY_INOUT, Deal
+from contract.deals import ACCOUNT_LEVEL_REASONS, DEAL_ENTRY_INOUT, DEAL_ENTRY_OUT, DEAL_ENTRY_OUT_BY, Deal
 
 #: Owner of volume closed that the history never showed open (deals older than the terminal's history).
 BEFORE_HISTORY: Final = -1
@@ -161,6 +161,9 @@ class ShareBook:
         pos = self.positions.get(deal.position_id)
         if pos is None:
             pos = self.positions[deal.position_id] = PositionBook(deal.position_id, deal.symbol)
+        if pos.volume == 0 and deal.entry in (DEAL_ENTRY_OUT, DEAL_ENTRY_OUT_BY):
+            del self.positions[deal.position_id]
+            return [self._unseen(pos, deal)]
         if pos.volume == 0 or _sign(pos.volume) == deal.sign:
             self._enter(pos, deal, deal.magic, _vol(deal.volume), self._u(deal.commission), self._u(deal.fee))
             pos.carry += self._u(deal.profit)  # an entry realises nothing in MT5; keep any figure exact
@@ -243,6 +246,16 @@ class ShareBook:
         if rest:
             self._enter(pos, deal, deal.magic, rest, commission[-1], fee[-1])
         return exits
+
+    def _unseen(self, pos: PositionBook, deal: Deal) -> Exit:
+        """A close of a position the history never showed open (rule 6): all of it is :data:`BEFORE_HISTORY`'s,
+        with MT5's figures."""
+        return Exit(
+            magic=BEFORE_HISTORY, position_id=pos.position_id, symbol=pos.symbol, side=-deal.sign,
+            volume=_vol(deal.volume), entry_price=deal.price, exit_price=deal.price, opened=None, deal=deal,
+            cause=Cause.FOREIGN, remaining=0.0, profit=deal.profit, commission=deal.commission, swap=deal.swap,
+            fee=deal.fee,
+        )
 
     def _parts(self, pos: PositionBook, deal: Deal, closed: float) -> list[_Part]:
         """Which shares the deal's ``closed`` lots come from (rules 2-4)."""

@@ -169,6 +169,11 @@ def test_volume_closed_before_the_history_is_booked_to_its_own_owner() -> None:
     assert [(e.magic, e.volume) for e in exits] == [(11, 1.0), (BEFORE_HISTORY, 0.5)]
     assert sum(units(e.profit) for e in exits) == units(12_000.0)
     assert book.positions == {}
+    # a close of a position never seen open at all (deals arriving out of order, or older than the history)
+    (unseen,) = book.apply(Deal(ticket=5, time=5, type=DEAL_TYPE_BUY, entry=DEAL_ENTRY_OUT, magic=12, position_id=4,
+                                reason=DEAL_REASON_EXPERT, volume=0.3, price=1.2, profit=-30.0, symbol="EURUSD"))
+    assert (unseen.magic, unseen.side, unseen.volume, unseen.profit) == (BEFORE_HISTORY, -1, 0.3, -30.0)
+    assert book.positions == {}
 
 
 def test_on_hedging_every_position_is_its_openers_and_profit_is_mt5s() -> None:

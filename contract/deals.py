@@ -50,6 +50,10 @@ ACCOUNT_LEVEL_REASONS: Final = frozenset({DEAL_REASON_SL, DEAL_REASON_TP, DEAL_R
 ORDER_STATE_EXPIRED: Final = 6
 
 _U64 = 2**64
+#: Bounds that keep every figure convertible (year 3000 in server-time seconds; money and prices far beyond any
+#: account): a malformed report is refused with 422, never turned into an overflow.
+_MAX_SECONDS = 32_503_680_000
+_MAX_MONEY = 1e12
 
 
 class Deal(BaseModel):
@@ -70,22 +74,22 @@ class Deal(BaseModel):
 
     ticket: int = Field(ge=0, lt=_U64)
     order: int = Field(default=0, ge=0, lt=_U64)
-    time: int = Field(ge=0)
-    time_msc: int = Field(default=0, ge=0)
+    time: int = Field(ge=0, le=_MAX_SECONDS)
+    time_msc: int = Field(default=0, ge=0, le=_MAX_SECONDS * 1000)
     type: int = Field(ge=0, lt=2**32)
     entry: int = Field(default=DEAL_ENTRY_IN, ge=0, lt=2**32)
     magic: int = Field(default=0, ge=0, lt=_U64)
     position_id: int = Field(default=0, ge=0, lt=_U64)
     reason: int = Field(default=DEAL_REASON_CLIENT, ge=0, lt=2**32)
-    volume: float = Field(default=0.0, ge=0)
-    price: float = 0.0
-    commission: float = 0.0
-    swap: float = 0.0
-    profit: float = 0.0
-    fee: float = 0.0
+    volume: float = Field(default=0.0, ge=0, le=_MAX_MONEY)
+    price: float = Field(default=0.0, ge=0, le=_MAX_MONEY)
+    commission: float = Field(default=0.0, ge=-_MAX_MONEY, le=_MAX_MONEY)
+    swap: float = Field(default=0.0, ge=-_MAX_MONEY, le=_MAX_MONEY)
+    profit: float = Field(default=0.0, ge=-_MAX_MONEY, le=_MAX_MONEY)
+    fee: float = Field(default=0.0, ge=-_MAX_MONEY, le=_MAX_MONEY)
     symbol: str = Field(default="", max_length=64)
     comment: str = Field(default="", max_length=64)
-    external_id: str = Field(default="", max_length=64)
+    external_id: str = Field(default="", max_length=128)
     server_offset_seconds: int = Field(default=0, ge=-14 * 3600, le=14 * 3600)
 
     @property
@@ -116,13 +120,13 @@ class ExpiredOrder(BaseModel):
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     ticket: int = Field(ge=0, lt=_U64)
-    time_setup_msc: int = Field(ge=0)
-    time_done_msc: int = Field(ge=0)
+    time_setup_msc: int = Field(ge=0, le=_MAX_SECONDS * 1000)
+    time_done_msc: int = Field(ge=0, le=_MAX_SECONDS * 1000)
     type: int = Field(ge=0, lt=2**32)
     magic: int = Field(default=0, ge=0, lt=_U64)
-    volume_initial: float = Field(ge=0)
-    volume_current: float = Field(ge=0)
-    price_open: float = 0.0
+    volume_initial: float = Field(ge=0, le=_MAX_MONEY)
+    volume_current: float = Field(ge=0, le=_MAX_MONEY)
+    price_open: float = Field(default=0.0, ge=0, le=_MAX_MONEY)
     symbol: str = Field(min_length=1, max_length=64)
     comment: str = Field(default="", max_length=64)
     server_offset_seconds: int = Field(default=0, ge=-14 * 3600, le=14 * 3600)
@@ -139,7 +143,7 @@ class SyncCursor(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    through_msc: int = Field(ge=0)
+    through_msc: int = Field(ge=0, le=_MAX_SECONDS * 1000)
 
 
 class DealBatch(BaseModel):

@@ -87,7 +87,7 @@ class LedgerDeal(SQLModel, table=True):
     fee: float = 0.0
     symbol: str = Field(default="", max_length=64)
     comment: str = Field(default="", max_length=64)
-    external_id: str = Field(default="", max_length=64)
+    external_id: str = Field(default="", max_length=128)
     currency: str = Field(max_length=16)
     strategy_id: int | None = _fk("tv_strategies")
     signal_id: int | None = _fk("tv_signals")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -39,6 +39,9 @@ from server.ledger.stats import compute_stats
 from server.models import Signal, Strategy
 from server.routes.agents import check_contract
 from server.security import TokenGuard
+
+#: Ids and logins are SQLite integers (signed 64-bit): larger numbers are refused with 422.
+_I64 = 2**63
 
 
 def require_admin(request: Request, ctx: ServerCtx) -> None:
@@ -73,14 +76,14 @@ def _trade_out(row: LedgerTrade, strategy_name: str | None) -> TradeOut:
 @admin.get("/trades")
 async def list_trades(
     ctx: ServerCtx,
-    strategy_id: int | None = None,
-    symbol: str | None = None,
-    agent_id: str | None = None,
+    strategy_id: int | None = Query(None, ge=0, lt=_I64),
+    symbol: str | None = Query(None, max_length=64),
+    agent_id: str | None = Query(None, max_length=64),
     exit_reason: ExitReason | None = None,
     since: datetime | None = Query(None, description="exit time from (UTC when no zone is given)"),
     until: datetime | None = Query(None, description="exit time before (UTC when no zone is given)"),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, lt=_I64),
 ) -> TradePage:
     """Trades newest exit first, with the owning strategy's name (``None``: manual / other EA)."""
     conditions = []
@@ -119,11 +122,11 @@ async def list_trades(
     responses={404: {"description": "No such strategy."}, 409: {"description": "Trades in several currencies."}},
 )
 async def strategy_stats(
-    strategy_id: int,
     ctx: ServerCtx,
+    strategy_id: int = Path(ge=0, lt=_I64),
     since: datetime | None = Query(None, description="exit time from (UTC when no zone is given)"),
     until: datetime | None = Query(None, description="exit time before (UTC when no zone is given)"),
-    login: int | None = Query(None, description="only this MT5 account's trades"),
+    login: int | None = Query(None, ge=0, lt=_I64, description="only this MT5 account's trades"),
 ) -> StrategyStats:
     """The strategy's figures over its closed trades, in its account's currency, and its open shares now."""
 
@@ -170,7 +173,7 @@ async def strategy_stats(
 
 
 @admin.get("/signals/{signal_id}/deals", responses={404: {"description": "No such signal."}})
-async def signal_deals(signal_id: int, ctx: ServerCtx) -> SignalDeals:
+async def signal_deals(ctx: ServerCtx, signal_id: int = Path(ge=0, lt=_I64)) -> SignalDeals:
     """The deals the signal's orders produced (by comment ``tvb:<id>`` and its strategy's magic number) and
     the trades they closed, whoever's share it was."""
 
@@ -215,7 +218,7 @@ async def post_deals(agent_id: str, body: DealBatch, ctx: ServerCtx) -> DealBatc
 
 
 @agent.get("/cursor")
-async def deal_cursor(agent_id: str, ctx: ServerCtx, login: int = Query(ge=0, lt=2**63)) -> DealCursorOut:
+async def deal_cursor(agent_id: str, ctx: ServerCtx, login: int = Query(ge=0, lt=_I64)) -> DealCursorOut:
     """Where this agent's deal sync of account ``login`` resumes (minus its safety overlap)."""
 
     def query() -> DealCursorOut:

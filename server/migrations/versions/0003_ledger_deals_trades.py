@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.Column("fee", sa.Float(), nullable=False),
         sa.Column("symbol", sa.String(length=64), nullable=False),
         sa.Column("comment", sa.String(length=64), nullable=False),
-        sa.Column("external_id", sa.String(length=64), nullable=False),
+        sa.Column("external_id", sa.String(length=128), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("strategy_id", sa.Integer(), nullable=True),
         sa.Column("signal_id", sa.Integer(), nullable=True),

@@ -102,8 +102,9 @@ class LedgerTrade(SQLModel, table=True):
     ``strategy_id`` its strategy (``None``: manual / other EA). ``side`` ``long``/``short``; ``volume`` lots
     closed; ``remaining_volume`` the share's signed lots left after it. Money in ``currency``: ``profit`` the
     owner's own entry -> exit P&L (:mod:`contract.netting`), ``net_pnl`` = profit + commission + swap + fee.
-    ``exit_reason``: :class:`server.ledger.attribution.ExitReason`. ``closed_by_magic`` is the closing deal's
-    magic number; ``exit_signal_id`` the signal that deal belongs to (whichever strategy's it is).
+    ``exit_reason``: :class:`server.ledger.attribution.ExitReason`. ``closed_by_magic`` is the magic number of
+    the deal that closed it (``None`` when the trade server did: SL, TP, stop-out); ``exit_signal_id`` the signal
+    that deal belongs to (whichever strategy's it is).
     """
 
     __tablename__ = "ledger_trades"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contract.deals import Deal, ExpiredOrder
-from contract.netting import BEFORE_HISTORY, Exit, ShareBook
+from contract.netting import BEFORE_HISTORY, Cause, Exit, ShareBook
 from server.ledger.attribution import ExitReason, Owners, exit_reason
 
 
@@ -167,7 +167,7 @@ def _trade(part: Exit, owners: Owners, digits: int) -> TradeFigures:
         fee=part.fee,
         net_pnl=round(part.net, digits),
         exit_reason=exit_reason(part, owners),
-        closed_by_magic=part.deal.magic,
+        closed_by_magic=None if part.cause is Cause.ACCOUNT else part.deal.magic,  # SL/TP: the server's
         entry_deal_ticket=opened.ticket if opened else None,
         exit_deal_ticket=part.deal.ticket,
         entry_signal_id=owners.signal_of(opened.magic, opened.comment) if opened else None,

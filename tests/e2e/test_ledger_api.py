@@ -121,3 +121,30 @@ def test_the_routes_are_guarded(serverless: Live) -> None:
     assert anonymous.status_code == 401
     assert serverless.admin.get("/api/v1/strategies/999999/stats").status_code == 404
     assert serverless.admin.get("/api/v1/signals/999999/deals").status_code == 404
+
+
+def test_odd_reports_are_stored_or_refused_never_a_server_error(serverless: Live) -> None:
+    odd = [
+        {"ticket": 1, "time": 1_772_442_000, "type": 2, "profit": 10_000.0, "comment": "Initial deposit"},
+        {"ticket": 2, "time": 1_772_442_001, "type": 0, "volume": 0.0, "price": 1.1, "symbol": "EURUSD",
+         "position_id": 9},
+        {"ticket": 3, "time": 1_772_442_002, "type": 1, "entry": 1, "volume": 0.2, "price": 1.1, "profit": -3.0,
+         "symbol": "EURUSD", "position_id": 10},  # a close of a position opened before the history
+        {"ticket": 4, "time": 1_772_442_003, "type": 0, "entry": 2, "volume": 0.5, "price": 1.1,
+         "symbol": "XAUUSD", "position_id": 11, "magic": 2**64 - 1},  # a reversal of nothing known
+        {"ticket": 4, "time": 1_772_442_003, "type": 0, "entry": 2, "volume": 0.5, "price": 1.1,
+         "symbol": "XAUUSD", "position_id": 11, "magic": 2**64 - 1},  # the same deal twice in one batch
+    ]
+    body = {"login": 8_001, "currency": "EUR", "margin_mode": "hedging", "deals": odd}
+    with agent_http(serverless, "odd") as agent:
+        stored = agent.post("/deals", json=body)
+        assert stored.status_code == 200, stored.text
+        assert stored.json()["stored"] == 4 and stored.json()["duplicates"] == 1
+        for bad in ({"time": -1}, {"time": 10**15}, {"profit": float("1e300")}, {"ticket": 2**64}, {"price": -1}):
+            refused = agent.post("/deals", json={**body, "deals": [{**odd[1], **bad}]})
+            assert refused.status_code == 422, (bad, refused.text)
+    (before,) = serverless.admin.get("/api/v1/trades", params={"agent_id": "odd"}).json()["trades"]
+    assert (before["magic"], before["strategy_id"], before["net_pnl"], before["currency"]) == (None, None, -3.0, "EUR")
+    for path in ("/api/v1/strategies/99999999999999999999/stats", "/api/v1/signals/-5/deals"):
+        assert serverless.admin.get(path).status_code == 422
+    assert serverless.admin.get("/api/v1/trades", params={"offset": 2**70}).status_code == 422

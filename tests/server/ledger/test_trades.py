@@ -33,7 +33,7 @@ def test_netting_trades_show_each_strategys_own_entry_and_sum_to_the_account() -
     assert a.entry_time == at(9, 0) and a.exit_time == at(10, 0) and a.duration_seconds == 3600  # UTC, not UTC+3
     assert (b.strategy_id, b.exit_reason, b.profit, b.commission, b.swap, b.net_pnl) == (2, "sl", -50.0, -3.5, -0.5,
                                                                                           -54.0)
-    assert (b.entry_signal_id, b.exit_signal_id, b.closed_by_magic) == (12, None, A)
+    assert (b.entry_signal_id, b.exit_signal_id, b.closed_by_magic) == (12, None, None)  # the server closed it
     assert (manual.strategy_id, manual.exit_reason, manual.net_pnl) == (None, "sl", 46.0)
     assert round(sum(t.net_pnl for t in built.trades), 2) == ACCOUNT_NET
     assert built.holdings == []

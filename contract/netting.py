@@ -296,16 +296,13 @@ class ShareBook:
         enough, else the most precise one seen on the symbol (``None`` when none could be read)."""
         units = abs(self._u(deal.profit))
         moved = side * (deal.price - pos.price) * closed
+        found = deal.profit / moved if units and moved else 0.0
         best = self._value.get(pos.symbol)
-        if units and moved:
-            found = deal.profit / moved
-            if found > 0 and math.isfinite(found):
-                if units >= _PRECISE_UNITS:
-                    if best is None or units > best[1]:
-                        self._value[pos.symbol] = (found, units)
-                    return found
-                if best is None or units > best[1]:
-                    self._value[pos.symbol] = best = (found, units)
+        if found > 0 and math.isfinite(found):
+            if best is None or units > best[1]:
+                self._value[pos.symbol] = best = (found, units)
+            if units >= _PRECISE_UNITS:
+                return found  # precise enough, and at this deal's own conversion rate
         return best[0] if best else None
 
     def _u(self, money: float) -> int:

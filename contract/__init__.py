@@ -6,12 +6,16 @@ parsed alerts and stores what agents report; the agent turns jobs into orders an
 
 Modules: :mod:`contract.intent` (what an alert asked for), :mod:`contract.settings` (a strategy's execution
 settings as a job carries them), :mod:`contract.jobs` (jobs and their results), :mod:`contract.account`
-(account snapshots and positions), :mod:`contract.version` (the wire version both sides check).
+(account snapshots and positions), :mod:`contract.deals` (deals from the terminal's history, posted in
+batches), :mod:`contract.netting` (the share model: how one account position is split between strategies),
+:mod:`contract.version` (the wire version both sides check).
 """
 
 from contract.account import AccountSnapshot, PositionState
+from contract.deals import Deal, DealBatch, ExpiredOrder, SyncCursor
 from contract.intent import TradeIntent
 from contract.jobs import JobOutcome, JobResult, SentOrder, TradeJob
+from contract.netting import OwnerShare, PositionSplit, ShareBook, split_position
 from contract.settings import ExecutionSettings
 from contract.version import CONTRACT_HEADER, CONTRACT_VERSION, version_mismatch
 
@@ -19,12 +23,20 @@ __all__ = [
     "CONTRACT_HEADER",
     "CONTRACT_VERSION",
     "AccountSnapshot",
+    "Deal",
+    "DealBatch",
     "ExecutionSettings",
+    "ExpiredOrder",
     "JobOutcome",
     "JobResult",
+    "OwnerShare",
+    "PositionSplit",
     "PositionState",
     "SentOrder",
+    "ShareBook",
+    "SyncCursor",
     "TradeIntent",
     "TradeJob",
+    "split_position",
     "version_mismatch",
 ]

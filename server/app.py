@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
 from server.context import ServerContext
-from server.routes import account, agents, health, settings, signals, strategies, webhooks
+from server.routes import account, agents, health, ledger, settings, signals, strategies, webhooks
 from server.security import TokenGuard, host_is_loopback
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
     for router in (strategies.router, signals.router, settings.router, account.router):
         app.include_router(router, dependencies=admin_only)
     app.include_router(agents.router, dependencies=[Depends(TokenGuard(ctx.agent_token, ctx.admin_token))])
+    app.include_router(ledger.router)  # guards its own routes: admin token; agent token for deal batches
     return app
 
 

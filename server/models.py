@@ -228,3 +228,4 @@ class AppSettings(SQLModel, table=True):
     daily_loss_limit_pct: float | None = None
     trading_paused: bool = False
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+import server.ledger.models  # noqa: E402, F401  (the ledger tables, so migrations see them)

@@ -1,0 +1,85 @@
+"""Who a deal belongs to, and why a share was closed.
+
+- **Strategy**: by the deal's magic number (``DEAL_MAGIC``, mt5-api §2.3). A strategy's magic number is never
+  reused, so it names one strategy forever, archived ones included.
+- **Signal**: by the order comment ``tvb:<signal id>`` that every tvbridge request carries (the deal inherits
+  its order's comment), and only when that signal belongs to the strategy the magic number names: a comment can
+  be rewritten by the broker or copied by someone else, a magic number + comment pair cannot be mistaken.
+  Brokers replace the comment of server-side closes (``[sl 1.0950]``, ``[tp ...]``): those name no signal.
+- Everything else (magic 0: the trader's own trades; any other magic: another EA) is **manual / other EA**.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from contract.deals import DEAL_REASON_SL, DEAL_REASON_SO, DEAL_REASON_TP
+from contract.netting import Cause, Exit
+
+_COMMENT = re.compile(r"tvb:(\d{1,18})(?!\d)")
+
+
+class ExitReason(StrEnum):
+    """Why a trade ended.
+
+    ``signal``: the owner's own deal closed its whole share; ``partial``: its own deal closed part of it;
+    ``sl``/``tp``/``stop_out``: the trade server closed the position (DEAL_REASON_SL/TP/SO);
+    ``manual``: the trader (in a terminal) or another EA closed it; ``other_strategy``: another strategy's deal
+    netted against it (allowed by that strategy's setting); ``expired_pending``: a pending order expired
+    unfilled (no money moved).
+    """
+
+    SIGNAL = "signal"
+    PARTIAL = "partial"
+    SL = "sl"
+    TP = "tp"
+    STOP_OUT = "stop_out"
+    MANUAL = "manual"
+    OTHER_STRATEGY = "other_strategy"
+    EXPIRED_PENDING = "expired_pending"
+
+
+_SERVER_REASONS = {DEAL_REASON_SL: ExitReason.SL, DEAL_REASON_TP: ExitReason.TP, DEAL_REASON_SO: ExitReason.STOP_OUT}
+
+
+def comment_signal_id(comment: str) -> int | None:
+    """The signal id a ``tvb:<id>`` order comment names (``None`` for any other comment)."""
+    found = _COMMENT.match(comment.strip())
+    return int(found.group(1)) if found else None
+
+
+@dataclass(frozen=True)
+class Owners:
+    """What the database knows for attribution: ``strategies`` magic number -> strategy id, ``signals``
+    signal id -> the strategy id it belongs to (for the signal ids the deals' comments name)."""
+
+    strategies: dict[int, int] = field(default_factory=dict)
+    signals: dict[int, int] = field(default_factory=dict)
+
+    def strategy_of(self, magic: int | None) -> int | None:
+        """The strategy whose magic number this is (``None``: manual / other EA)."""
+        return None if magic is None else self.strategies.get(magic)
+
+    def signal_of(self, magic: int, comment: str) -> int | None:
+        """The signal a deal or order of ``magic`` with ``comment`` belongs to, or ``None``."""
+        signal_id = comment_signal_id(comment)
+        strategy = self.strategy_of(magic)
+        if signal_id is None or strategy is None or self.signals.get(signal_id) != strategy:
+            return None
+        return signal_id
+
+
+def exit_reason(part: Exit, owners: Owners) -> ExitReason:
+    """Why ``part`` of a share closed: the server's own reason for SL/TP/stop-out, the owner's signal (whole
+    or partial), or whoever else's deal netted against it."""
+    if part.cause is Cause.ACCOUNT:
+        return _SERVER_REASONS[part.deal.reason]
+    if part.cause is Cause.OWN:
+        if owners.strategy_of(part.magic) is None:
+            return ExitReason.MANUAL
+        return ExitReason.PARTIAL if part.remaining else ExitReason.SIGNAL
+    if owners.strategy_of(part.deal.magic) is not None:
+        return ExitReason.OTHER_STRATEGY
+    return ExitReason.MANUAL

@@ -49,9 +49,33 @@ def _call(data_dir: Path | None, method: str, url: str, **kwargs: Any) -> Any:
         typer.echo(f"tvbridge is not running (or not on this admin port): {exc}", err=True)
         raise typer.Exit(1) from exc
     if resp.status_code >= 400:
-        typer.echo(f"Error {resp.status_code}: {resp.text}", err=True)
+        typer.echo(f"Error {resp.status_code}: {_detail(resp)}", err=True)
         raise typer.Exit(1)
     return resp.json() if resp.content else None
+
+
+def _detail(resp: httpx.Response) -> str:
+    """The sentence in an error answer's ``detail`` (the raw body when there is none)."""
+    try:
+        detail = resp.json().get("detail")
+    except (ValueError, AttributeError):
+        return resp.text
+    return detail if isinstance(detail, str) else resp.text
+
+
+@app.command()
+def dashboard(
+    data_dir: DataDir = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the link (e.g. on a VPS).")] = False,
+) -> None:
+    """Open the dashboard in your browser, signed in: asks the running tvbridge for a one-time sign-in link."""
+    import webbrowser
+
+    link = _call(data_dir, "POST", "/api/v1/auth/sign-in-links")
+    typer.echo(f"Dashboard sign-in link (works once, within {link['expires_in_seconds']:.0f} s):")
+    typer.echo(f"  {link['url']}")
+    if not no_browser and not webbrowser.open(link["url"]):
+        typer.echo("No browser could be opened here: open the link above in a browser on this computer.")
 
 
 @strategy_app.command("list")

@@ -60,8 +60,9 @@ def test_bundle_carries_the_migrations_where_server_db_looks(frozen: Path) -> No
     assert sorted(p.name for p in (migrations / "versions").glob("*.py")) == sorted(
         p.name for p in (ROOT / "server" / "migrations" / "versions").glob("*.py"))
     static = internal / "server" / "static"
-    for shipped in ("index.html", "docs.html", "app/main.js", "app/pages/home.js", "vendor/preact-htm/standalone.module.js",
-                    "vendor/uplot/uPlot.esm.js", "vendor/swagger-ui/swagger-ui-bundle.js"):
+    for shipped in ("index.html", "docs.html", "app/main.js", "app/pages/home.js",
+                    "vendor/preact-htm/standalone.module.js", "vendor/uplot/uPlot.esm.js",
+                    "vendor/swagger-ui/swagger-ui-bundle.js"):
         assert (static / shipped).is_file(), shipped
 
 

@@ -139,7 +139,7 @@ export function TimingBar({ timings }) {
     prev = v;
     return seg;
   });
-  return html`<div class="timing">
+  return html`<div class="timing" data-testid="timings">
     <div class="timing-bar" role="img" aria-label=${"Timings: " + known.map(([l, v]) => `${l} at ${ms(v)}`).join(", ")}>
       ${segments.map((s) => html`<span class=${"timing-seg timing-" + s.cls} style=${{ width: s.width + "%" }}
         title=${`${s.label}: +${ms(s.delta)}`}></span>`)}

@@ -33,17 +33,22 @@ def num(value: float) -> str:
     return f"{value:.10f}".rstrip("0").rstrip(".") or "0"
 
 
+#: Volumes given as an amount ("0.1 lots of EURUSD"); the others are a sizing rule ("sized to lose 1% ...").
+_AMOUNTS = (VolumeUnit.LOTS, VolumeUnit.UNITS, VolumeUnit.DEFAULT)
+
+
 def volume_words(volume: Volume) -> str:
-    """``"0.1 lots"``, ``"1% of balance at risk at the stop-loss"``, ``"the strategy's default volume"``."""
+    """``"0.1 lots"``, ``"the strategy's default volume"``, or a sizing rule: ``"sized to lose 1% of the
+    balance at the stop-loss"``."""
     v = num(volume.value)
     return {
         VolumeUnit.LOTS: f"{v} lots",
         VolumeUnit.UNITS: f"{v} units (TradingView contracts, converted to lots with the symbol's contract size)",
-        VolumeUnit.PCT_BALANCE_LOSS: f"a size that loses {v}% of the balance at the stop-loss",
-        VolumeUnit.PCT_EQUITY_LOSS: f"a size that loses {v}% of the equity at the stop-loss",
-        VolumeUnit.MONEY_LOSS: f"a size that loses {v} in the account currency at the stop-loss",
-        VolumeUnit.PCT_BALANCE_LOTS: f"{v}% of the balance in lots (1% = 0.1 lot per 1,000)",
-        VolumeUnit.PCT_BALANCE_MARGIN: f"a size that uses {v}% of the balance as margin",
+        VolumeUnit.PCT_BALANCE_LOSS: f"sized to lose {v}% of the balance at the stop-loss",
+        VolumeUnit.PCT_EQUITY_LOSS: f"sized to lose {v}% of the equity at the stop-loss",
+        VolumeUnit.MONEY_LOSS: f"sized to lose {v} in the account currency at the stop-loss",
+        VolumeUnit.PCT_BALANCE_LOTS: f"sized at {v}% of the balance in lots (1% = 0.1 lot per 1,000)",
+        VolumeUnit.PCT_BALANCE_MARGIN: f"sized to use {v}% of the balance as margin",
         VolumeUnit.DEFAULT: "the strategy's default volume",
     }[volume.unit]
 
@@ -63,12 +68,17 @@ def _sides(sides: tuple[str, ...], long_word: str, short_word: str) -> str:
 
 
 def _open(a: OpenAction, symbol: str) -> list[str]:
+    size = volume_words(a.volume)
+    amount = a.volume.unit in _AMOUNTS
     if a.kind == "market":
-        head = f"{a.side.value.capitalize()} {volume_words(a.volume)} of {symbol} at the market price."
+        what = f"{size} of {symbol}" if amount else symbol
+        rule = "" if amount else f", {size}"
+        head = f"{a.side.value.capitalize()} {what} at the market price{rule}."
         ref = "the fill price"
     else:
         entry = level_words(a.entry, "the current price") if a.entry else "at an entry the alert does not give"
-        head = f"Place a {a.side.value} {a.kind.value} order for {volume_words(a.volume)} of {symbol}, entry {entry}."
+        what = f"for {size} of {symbol}" if amount else f"on {symbol} ({size})"
+        head = f"Place a {a.side.value} {a.kind.value} order {what}, entry {entry}."
         ref = "the entry price"
     out = [head]
     out.append(f"Stop-loss {level_words(a.sl, ref)}." if a.sl else "No stop-loss.")

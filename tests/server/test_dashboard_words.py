@@ -19,7 +19,8 @@ def words(message: str) -> list[str]:
     ('{"symbol": "XAUUSD", "action": "sell", "risk": 1, "sl": 2400}', [
         "Sell XAUUSD at the market price, sized to lose 1% of the balance at the stop-loss.",
         "Stop-loss at 2400.", "No take-profit."]),
-    ("60123456789,closelongpct,EURUSD,risk=50", ["Close 50% of each of this strategy's long (buy) positions on EURUSD."]),
+    ("60123456789,closelongpct,EURUSD,risk=50",
+     ["Close 50% of each of this strategy's long (buy) positions on EURUSD."]),
     ("60123456789,closeall,EURUSD", ["Close this strategy's long (buy) and short (sell) positions on every symbol "
                                      "and delete its pending orders."]),
     ("60123456789,eaoff,eaoff", ["Halt new entries for this strategy until an eaon alert (eaoff)."]),

@@ -73,7 +73,7 @@ function Agents({ agents }) {
       seconds. If it does not, see the log folder (tray menu) or run <code>tvbridge doctor</code>.<//>`;
   }
   return html`<div class="table-wrap"><table class="table" data-testid="agents">
-    <thead><tr><th>Agent</th><th>Account</th><th class="num">Balance</th><th class="num">Equity</th>
+    <thead><tr><th>Agent</th><th>Account</th><th class="num hide-narrow">Balance</th><th class="num hide-narrow">Equity</th>
       <th>AutoTrading</th><th>Last contact</th></tr></thead>
     <tbody>${agents.map((a) => {
       const acc = a.account;
@@ -81,8 +81,8 @@ function Agents({ agents }) {
       return html`<tr>
         <td><strong>${a.id}</strong><div class="muted small">${a.broker === "sim" ? "simulator (paper)" : a.broker || ""}</div></td>
         <td>${acc ? html`${acc.login ?? "—"}<div class="muted small">${acc.server || ""}</div>` : "—"}</td>
-        <td class="num">${acc ? money(acc.balance, acc.currency) : "—"}</td>
-        <td class="num">${acc ? money(acc.equity, acc.currency) : "—"}</td>
+        <td class="num hide-narrow">${acc ? money(acc.balance, acc.currency) : "—"}</td>
+        <td class="num hide-narrow">${acc ? money(acc.equity, acc.currency) : "—"}</td>
         <td>${!connected ? html`<${Badge} status="failed" label="terminal offline" />`
           : a.autoTrading === false ? html`<${Badge} status="expired" label="off" />`
           : html`<${Badge} status="executed" label="on" />`}
@@ -111,7 +111,7 @@ export function SignalRows({ signals, showStrategy = true }) {
       <td class="nowrap" title=${s.createdAt}>${time(s.createdAt)}</td>
       ${showStrategy && html`<td class="ellipsis">${s.strategyName || "—"}</td>`}
       <td>${s.symbol || "—"}</td>
-      <td>${words(s.action)}</td>
+      <td class="nowrap">${words(s.action)}</td>
       <td class="num">${lots(s.volume)}</td>
       <td><${Badge} status=${s.status} /></td>
       <td class="col-reason"><span class="reason">${s.reason || s.notes.join(" ") || ""}</span></td>

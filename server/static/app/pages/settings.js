@@ -20,8 +20,9 @@ function LossLimit({ settings, onSaved }) {
   return html`<form onSubmit=${save} novalidate class="inline-form">
     <${Field} id="loss-limit" label="Daily loss limit (% of the day's starting balance)" error=${fieldError}
       help="Once today's closed loss reaches it, new alerts are discarded until 00:00 UTC. Empty: no limit.">
-      <input id="loss-limit" type="text" inputmode="decimal" value=${value} onInput=${(e) => setValue(e.currentTarget.value)} placeholder="no limit" /><//>
-    <button type="submit" class="btn btn-primary">Save</button>
+      <div class="inline"><input id="loss-limit" type="text" inputmode="decimal" value=${value}
+        onInput=${(e) => setValue(e.currentTarget.value)} placeholder="no limit" />
+      <button type="submit" class="btn btn-primary">Save</button></div><//>
     ${saved && html`<span class="note-inline" role="status">Saved.</span>`}
     ${error && !fieldError && html`<${ErrorNote} error=${error} />`}
   </form>`;

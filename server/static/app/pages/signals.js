@@ -37,12 +37,14 @@ function LatencyChart({ signals }) {
   useEffect(() => {
     if (!ref.current || points.length < 2) return undefined;
     const width = Math.max(ref.current.clientWidth, 200);
-    const data = [points.map((_, i) => i + 1), points.map((s) => s.timings.fillMs), points.map((s) => s.timings.ackMs)];
+    const data = [points.map((s) => s.id), points.map((s) => s.timings.fillMs), points.map((s) => s.timings.ackMs)];
     const chart = new uPlot({
-      width, height: 160, legend: { show: true },
+      width, height: 170, legend: { show: true },
       scales: { x: { time: false } },
-      axes: [{ label: "executed signals on this page, oldest first", size: 40 }, { label: "ms", size: 50 }],
-      series: [{ label: "#" }, { label: "received → filled (ms)", stroke: "#2563eb", width: 2, points: { show: true } },
+      axes: [{ label: "signal", size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+        values: (u, ticks) => ticks.map((t) => "#" + t) }, { label: "ms", size: 50 }],
+      series: [{ label: "signal", value: (u, v) => (v === null ? "—" : "#" + v) },
+        { label: "received → filled (ms)", stroke: "#2563eb", width: 2, points: { show: true } },
         { label: "received → acknowledged (ms)", stroke: "#16a34a", width: 1.5 }],
     }, data, ref.current);
     return () => chart.destroy();

@@ -12,9 +12,9 @@ alert is stored, gated, queued and traded exactly as if TradingView had posted i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,9 @@ from server.models import Strategy, utcnow
 from server.strategies import StrategyNotFound
 
 router = APIRouter(prefix="/api/v1/strategies/{strategy_id}", tags=["alert builder"])
+
+#: A strategy id as SQLite stores it (a signed 64-bit integer).
+StrategyId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class AlertMessage(BaseModel):
@@ -99,7 +102,7 @@ def _parse(ctx: ServerContext, strategy: Strategy, message: str) -> ParsedAlert:
 
 
 @router.post("/parse", response_model=ParsedAlert, responses={404: {"description": "No such strategy."}})
-async def parse_message(strategy_id: int, body: AlertMessage, request: Request) -> ParsedAlert:
+async def parse_message(strategy_id: StrategyId, body: AlertMessage, request: Request) -> ParsedAlert:
     """What this strategy would understand from a message, in words. Stores and trades nothing."""
     ctx: ServerContext = request.app.state.ctx
 
@@ -114,7 +117,7 @@ async def parse_message(strategy_id: int, body: AlertMessage, request: Request) 
     response_model=TestAlertResult,
     responses={404: {"description": "No such strategy."}, 503: {"description": "The alert could not be stored."}},
 )
-async def send_test_alert(strategy_id: int, body: AlertMessage, request: Request) -> TestAlertResult:
+async def send_test_alert(strategy_id: StrategyId, body: AlertMessage, request: Request) -> TestAlertResult:
     """Send a message through this strategy's webhook path, as TradingView would: it is stored, gated, queued
     and **traded** like any alert."""
     ctx: ServerContext = request.app.state.ctx

@@ -6,7 +6,9 @@ its retcode's name and sentence (MQL5 ENUM_TRADE_RETURN_CODES, ``agent/mt5/error
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
@@ -136,7 +138,7 @@ def explain(signal: Signal, job: Job | None) -> SignalExplanation:
 
 @router.get("/{signal_id}/explanation", response_model=SignalExplanation,
             responses={404: {"description": "No such signal."}})
-async def read_explanation(signal_id: int, request: Request) -> SignalExplanation:
+async def read_explanation(signal_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request) -> SignalExplanation:
     """One signal in words: what it asked for, which stage decided, and each order's retcode in a sentence."""
     ctx: ServerContext = request.app.state.ctx
 

@@ -193,6 +193,8 @@ def test_explanations_name_the_stage_the_gate_and_the_retcode(live: Live) -> Non
     a = live.admin.get(f"/api/v1/signals/{unknown['id']}/explanation").json()
     assert a["stage"] == "agent" and "before sending" in a["decided_by"]
     assert live.admin.get("/api/v1/signals/999999/explanation").status_code == 404
+    assert live.admin.get(f"/api/v1/signals/{2**63}/explanation").status_code == 422  # not a 500
+    assert live.admin.post(f"/api/v1/strategies/{2**64}/parse", json={"message": "buy"}).status_code == 422
 
 
 def test_signals_filter_by_symbol_text_and_time(live: Live) -> None:

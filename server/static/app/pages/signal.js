@@ -7,7 +7,7 @@ import { Badge, Card, CopyButton, Empty, ErrorNote, Loading, PageHead, TimingBar
 function Orders({ orders }) {
   if (!orders.length) return html`<${Empty} title="No order was sent to MetaTrader 5." />`;
   return html`<div class="table-wrap"><table class="table" data-testid="orders">
-    <thead><tr><th>Request</th><th>Type</th><th>Symbol</th><th class="num">Lots</th><th class="num">Price</th>
+    <thead><tr><th class="col-request">Request</th><th>Type</th><th>Symbol</th><th class="num">Lots</th><th class="num">Price</th>
       <th class="num">SL</th><th class="num">TP</th><th>Ticket / deal</th><th class="col-answer">Answer</th></tr></thead>
     <tbody>${orders.map((o) => html`<tr>
       <td>${o.description || "—"}</td><td>${words(o.type)}</td><td>${o.symbol}</td>

@@ -16,7 +16,7 @@ from typing import Any
 from agent import planner
 from agent.market import MarginMode, MarketView, OrderView, PositionView, Quote, SymbolSpec
 from agent.mt5.adapter import TRADE_ACTION_DEAL, Mt5Terminal, SendReport
-from agent.mt5.errors import OrderOutcomeUnknown, OrderRefused, TerminalUnavailable
+from agent.mt5.errors import OrderOutcomeUnknown, OrderRefused, TerminalUnavailable, retcode_info
 from agent.planner.pips import pip_size
 from agent.stops import StopManager, StopRule
 from contract import AccountSnapshot, JobOutcome, JobResult, PositionState, SentOrder, TradeJob
@@ -66,6 +66,8 @@ def _sent(description: str, rep: SendReport) -> SentOrder:
         deal_ticket=rep.deal,
         position_ticket=req.get("position", 0),
         retcode=rep.retcode,
+        retcode_name=retcode_info(rep.retcode).name,
+        message=retcode_info(rep.retcode).sentence,
         comment=rep.comment,
     )
 

@@ -65,6 +65,6 @@ class AccountSnapshot(BaseModel):
     positions: list[PositionState] = Field(default_factory=list)
     terminal_connected: bool | None = None
     trade_allowed: bool | None = None
-    broker: str | None = Field(default=None, max_length=32)
+    broker: str | None = Field(default=None, max_length=64)
     version: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, max_length=2000)

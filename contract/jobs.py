@@ -60,7 +60,8 @@ class SentOrder(BaseModel):
     ``remove`` ...); ``volume`` in lots (the filled volume for deals); ``price``/``sl``/``tp`` in the
     symbol's price; ``order_ticket``/``deal_ticket``/``position_ticket`` the MT5 tickets (0 when none: a
     pending order has no deal); ``retcode`` the trade server return code (``None`` when the order was found
-    after the fact and its answer is unknown).
+    after the fact and its answer is unknown), ``retcode_name`` its MQL5 name (``TRADE_RETCODE_DONE``) and
+    ``message`` the terminal's answer as a sentence for the trader.
     """
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
@@ -76,6 +77,8 @@ class SentOrder(BaseModel):
     deal_ticket: int = 0
     position_ticket: int = 0
     retcode: int | None = None
+    retcode_name: str = ""
+    message: str = ""
     comment: str = ""
 
 

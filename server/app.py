@@ -2,8 +2,9 @@
 
 - public app: ``POST /api/v1/webhooks/tv/...`` and ``GET /healthz`` only. This port is what the tunnel
   exposes to the internet, so nothing else may answer there.
-- admin app: everything else under ``/api/v1`` (admin token, or the agent token for the agent routes),
-  ``GET /healthz``, and the dashboard. Requests whose Host header is not a loopback name are refused.
+- admin app: everything else under ``/api/v1`` (admin token or a dashboard session; the agent token for the agent
+  routes), ``GET /healthz``, the dashboard and ``/docs`` (``server/dashboard``). Requests whose Host header is not
+  a loopback name are refused.
 """
 
 from __future__ import annotations
@@ -12,19 +13,31 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from server.context import ServerContext
-from server.routes import account, agents, health, ledger, settings, signals, strategies, webhooks
+from server.dashboard.access import AdminAccess
+from server.dashboard.pages import install_dashboard
+from server.routes import (
+    account,
+    agents,
+    alert_tools,
+    auth,
+    explain,
+    health,
+    ledger,
+    settings,
+    signals,
+    status,
+    strategies,
+    webhooks,
+)
 from server.security import TokenGuard, host_is_loopback
 
 logger = logging.getLogger(__name__)
-
-DASHBOARD = Path(__file__).with_name("static") / "dashboard.html"
 
 #: How often queued jobs are checked against their deadline, in seconds.
 EXPIRY_SWEEP_SECONDS = 1.0
@@ -52,7 +65,8 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
 
-    app = FastAPI(title="tvbridge admin", lifespan=lifespan)
+    # docs_url=None: server/dashboard serves its own offline /docs (FastAPI's has an inline script the CSP forbids).
+    app = FastAPI(title="tvbridge admin", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.ctx = ctx
 
     @app.middleware("http")
@@ -61,14 +75,12 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
             return JSONResponse({"detail": "The admin API answers only to loopback host names."}, status_code=403)
         return await call_next(request)
 
-    @app.get("/", include_in_schema=False)
-    def dashboard() -> FileResponse:
-        """The dashboard page; it holds no data itself and reads the API with the token the tray hands it."""
-        return FileResponse(DASHBOARD, media_type="text/html")
-
-    admin_only = [Depends(TokenGuard(ctx.admin_token))]
+    install_dashboard(app)  # after the Host check: its security headers wrap every answer, refusals included
+    admin_only = [Depends(AdminAccess(ctx.admin_token, ctx.sessions))]
     app.include_router(health.router)
-    for router in (strategies.router, signals.router, settings.router, account.router):
+    app.include_router(auth.public_router)
+    for router in (strategies.router, alert_tools.router, explain.router, signals.router, settings.router,
+                   account.router, status.router, auth.router):
         app.include_router(router, dependencies=admin_only)
     app.include_router(agents.router, dependencies=[Depends(TokenGuard(ctx.agent_token, ctx.admin_token))])
     app.include_router(ledger.router)  # guards its own routes: admin token; agent token for deal batches

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from server.agents import AgentService
+from server.dashboard.sessions import DashboardSessions
 from server.intake import AlertIntake
 from server.models import AppSettings, Strategy, utcnow
 from server.queue import JobNotifier, JobQueue
@@ -18,6 +19,10 @@ from server.strategies import StrategyService
 
 def _no_tunnel() -> dict[str, Any]:
     return {"state": "disabled", "public_url": None, "reason": "No tunnel in this process."}
+
+
+def _no_app_status() -> dict[str, Any]:
+    return {"state": "unknown", "reasons": ["This server runs without the tvbridge app around it."]}
 
 
 @dataclass
@@ -35,6 +40,10 @@ class ServerContext:
     queue: JobQueue
     notifier: JobNotifier = field(default_factory=JobNotifier)
     tunnel_status: Callable[[], dict[str, Any]] = _no_tunnel
+    #: ``{"state": "running"|"degraded"|"stopped", "reasons": [...]}``: the tray icon's state (tray/status.py).
+    app_status: Callable[[], dict[str, Any]] = _no_app_status
+    #: Dashboard sign-in codes and sessions (in memory).
+    sessions: DashboardSessions = field(default_factory=DashboardSessions)
 
     def read_settings(self) -> AppSettings:
         """The account-wide settings row (defaults when never written)."""

@@ -56,8 +56,9 @@ def _bearer(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value:
         return value.strip()
-    # The dashboard link opened from the tray carries the token once in the query string.
-    return request.query_params.get("token")
+    # Never from the query string: URLs end up in logs, browser history and Referer headers. The dashboard
+    # signs in with a single-use code instead (server/dashboard/sessions.py).
+    return None
 
 
 class TokenGuard:

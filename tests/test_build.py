@@ -59,7 +59,11 @@ def test_bundle_carries_the_migrations_where_server_db_looks(frozen: Path) -> No
     assert (migrations / "env.py").is_file() and (migrations / "script.py.mako").is_file()
     assert sorted(p.name for p in (migrations / "versions").glob("*.py")) == sorted(
         p.name for p in (ROOT / "server" / "migrations" / "versions").glob("*.py"))
-    assert (internal / "server" / "static" / "dashboard.html").is_file()
+    static = internal / "server" / "static"
+    for shipped in ("index.html", "docs.html", "app/main.js", "app/pages/home.js",
+                    "vendor/preact-htm/standalone.module.js", "vendor/uplot/uPlot.esm.js",
+                    "vendor/swagger-ui/swagger-ui-bundle.js"):
+        assert (static / shipped).is_file(), shipped
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="closing fds 1 and 2 through a POSIX shell")

@@ -124,6 +124,8 @@ def _print_banner(runtime: Any, paths: Any, log_file: Path) -> None:
     for strategy, _count in runtime.ctx.strategies.list():
         state = "" if strategy.is_enabled else " (disabled)"
         typer.echo(f"    [{strategy.id}] {strategy.name}{state}: {runtime.ctx.strategies.webhook_url(strategy)}")
+    typer.echo(f"  dashboard:   {runtime.sign_in_url()}")
+    typer.echo("               (a sign-in link: it works once, within a minute; `tvbridge dashboard` opens a new one)")
     typer.echo("Press Ctrl+C to stop.")
 
 

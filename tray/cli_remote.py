@@ -112,6 +112,25 @@ def _running_admin_url(data_dir: Path) -> str | None:
     return str(url) if url else None
 
 
+# -- dashboard ------------------------------------------------------------------------------------------
+
+
+@app.command()
+def dashboard(
+    data_dir: DataDir = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the link (e.g. on a VPS).")] = False,
+) -> None:
+    """Open the dashboard in your browser, signed in: asks the running tvbridge for a one-time sign-in link."""
+    import webbrowser
+
+    with Remote(data_dir) as remote:
+        link = remote.call("POST", "/api/v1/auth/sign-in-links")
+    typer.echo(f"Dashboard sign-in link (works once, within {link['expires_in_seconds']:.0f} s):")
+    typer.echo(f"  {link['url']}")
+    if not no_browser and not webbrowser.open(link["url"]):
+        typer.echo("No browser could be opened here: open the link above in a browser on this computer.")
+
+
 # -- pause and resume -----------------------------------------------------------------------------------
 
 

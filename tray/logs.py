@@ -13,12 +13,15 @@ from pathlib import Path
 _SECRETS = (
     (re.compile(r"(/webhooks/tv/)[^\s/?\"']+"), r"\1***"),
     (re.compile(r"(?i)(bearer\s+)[\w\-.~+/=]+"), r"\1***"),
-    (re.compile(r"(?i)(token=)[^\s&\"']+"), r"\1***"),
+    # ``token=`` (``authtoken=`` too) and dashboard sign-in ``code=`` values, also URL-encoded (``token%3D``);
+    # ``retcode=`` stays readable.
+    (re.compile(r"(?i)((?:token|(?<![a-z])code)(?:=|%3D))[^\s&\"']+"), r"\1***"),
 )
 
 
 def redact(text: str) -> str:
-    """``text`` with webhook secrets (the URL's last segment), bearer tokens and ``token=`` values masked."""
+    """``text`` with webhook secrets (the URL's last segment), bearer tokens, ``token=`` values and sign-in
+    ``code=`` values masked."""
     for pattern, repl in _SECRETS:
         text = pattern.sub(repl, text)
     return text

@@ -39,8 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
-
 from tray.status import StatusReport
 
 if TYPE_CHECKING:
@@ -104,26 +102,6 @@ def open_folder(path: Path) -> None:
         subprocess.Popen(["open", str(path)])
     else:
         subprocess.Popen(["xdg-open", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def dashboard_url(admin_url: str, admin_token: str, *, probe: Callable[[str], bool] | None = None) -> str:
-    """The page "Open dashboard" opens, already authenticated with ``?token=`` (the admin API accepts it).
-
-    ``<admin>/?token=…`` when the admin listener serves an HTML page at ``/`` (a dashboard), else the
-    interactive API docs ``<admin>/docs?token=…``.
-    """
-    probe = probe or _serves_html
-    base = admin_url.rstrip("/")
-    page = "/" if probe(f"{base}/") else "/docs"
-    return f"{base}{page}?token={admin_token}"
-
-
-def _serves_html(url: str) -> bool:
-    try:
-        resp = httpx.get(url, timeout=1.0)
-    except httpx.HTTPError:
-        return False
-    return resp.status_code == 200 and resp.headers.get("content-type", "").startswith("text/html")
 
 
 # -- start at login ------------------------------------------------------------------------------------
@@ -286,7 +264,6 @@ class TrayActions:
     open_url: Callable[[str], Any] = webbrowser.open
     open_folder: Callable[[Path], None] = open_folder
     autostart: Autostart | None = None
-    dashboard_probe: Callable[[str], bool] | None = None
 
     @property
     def running(self) -> bool:
@@ -393,7 +370,8 @@ def build_menu(actions: TrayActions) -> Menu:
 
     def open_dashboard() -> None:
         assert runtime.ctx is not None
-        actions.open_url(dashboard_url(runtime.admin_url, runtime.ctx.admin_token, probe=actions.dashboard_probe))
+        # A single-use sign-in link (valid for a minute): the admin token never travels in a URL.
+        actions.open_url(runtime.sign_in_url())
 
     def toggle_autostart() -> None:
         assert actions.autostart is not None

@@ -187,6 +187,7 @@ class Runtime:
             agents=AgentService(self.engine, self._emit),
             queue=JobQueue(self.engine),
             tunnel_status=self.tunnel_status,
+            app_status=self.app_status,
         )
         self.server = ServerThread(
             create_public_app(self.ctx),
@@ -216,6 +217,19 @@ class Runtime:
         tmp = self.runtime_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(info), encoding="utf-8")
         os.replace(tmp, self.runtime_file)
+
+    def app_status(self) -> dict[str, Any]:
+        """The tray icon's state for ``GET /api/v1/status``: ``{"state", "reasons"}`` (see tray/status.py)."""
+        from tray.status import compute_status  # status reads the runtime: imported late, no import cycle
+
+        report = compute_status(self)
+        return {"state": str(report.state), "reasons": list(report.reasons)}
+
+    def sign_in_url(self) -> str:
+        """A single-use dashboard sign-in link (valid for a minute). :raises RuntimeError: not started."""
+        if self.ctx is None:
+            raise RuntimeError("tvbridge is not running.")
+        return self.ctx.sessions.sign_in_url(self.admin_url)
 
     def tunnel_status(self) -> dict[str, Any]:
         """The tunnel state for ``GET /api/v1/tunnel``."""

@@ -81,9 +81,11 @@ def check_bundle(platform: str = sys.platform) -> list[str]:
             missing.append(f"migration file {MIGRATIONS_DIR / name}")
     if not list((MIGRATIONS_DIR / "versions").glob("*.py")):
         missing.append(f"migration scripts in {MIGRATIONS_DIR / 'versions'}")
-    dashboard = MIGRATIONS_DIR.with_name("static") / "dashboard.html"  # served by the admin app at /
-    if not dashboard.is_file():
-        missing.append(f"dashboard page {dashboard}")
+    static = MIGRATIONS_DIR.with_name("static")  # the dashboard (served by the admin app at /) and /docs
+    for page in ("index.html", "docs.html", "app/main.js", "vendor/preact-htm/standalone.module.js",
+                 "vendor/swagger-ui/swagger-ui-bundle.js"):
+        if not (static / page).is_file():
+            missing.append(f"dashboard file {static / page}")
     key = "win32" if platform == "win32" else "linux" if platform.startswith("linux") else ""
     for module in BUNDLE_MODULES["all"] + BUNDLE_MODULES.get(key, []):
         if not module_present(module):

@@ -79,7 +79,7 @@ def compute_status(runtime: Runtime, *, start_error: str | None = None, now: dat
     try:
         reasons.extend(_agent_reasons(runtime, now))
         if runtime.ctx.read_settings().trading_paused:
-            reasons.append("All trading is paused (tray menu: Pause all trading).")
+            reasons.append("All trading is paused: resume it on the dashboard or in the tray menu.")
     except Exception as exc:  # e.g. the database is locked past its timeout
         reasons.append(f"Could not read the database: {exc}")
     return StatusReport(AppState.DEGRADED if reasons else AppState.RUNNING, reasons)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -10,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from server.context import ServerContext
 from server.models import Signal, Strategy
+from server.signal_filters import filter_signals
 
 router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
 
@@ -59,9 +61,13 @@ async def list_signals(
     offset: int = Query(0, ge=0),
     strategy_id: int | None = None,
     status: str | None = None,
+    symbol: str | None = Query(None, max_length=100, description="The alert's symbol, any case."),
+    q: str | None = Query(None, max_length=200, description="Text in the message, the reason or the symbol."),
+    since: datetime | None = Query(None, description="Received at or after this time (ISO 8601)."),
+    until: datetime | None = Query(None, description="Received before this time (ISO 8601)."),
     after_id: int | None = Query(None, ge=0),
 ) -> list[dict[str, Any]]:
-    """Signals newest first; filter by ``strategy_id`` and ``status``.
+    """Signals newest first; filter by ``strategy_id``, ``status``, ``symbol``, text ``q`` and time window.
 
     ``after_id``: only signals with a larger id, oldest first, for following the log (ids grow in commit order:
     intake inserts each signal inside ``BEGIN IMMEDIATE``, one writer at a time)."""
@@ -74,6 +80,7 @@ async def list_signals(
                 stmt = stmt.where(Signal.strategy_id == strategy_id)
             if status is not None:
                 stmt = stmt.where(Signal.status == status)
+            stmt = filter_signals(stmt, symbol=symbol, search=q, since=since, until=until)
             if after_id is not None:
                 stmt = stmt.where(col(Signal.id) > after_id).order_by(col(Signal.id).asc())
             else:

@@ -15,6 +15,14 @@ def test_redact_masks_webhook_secrets_and_tokens() -> None:
     assert "/api/v1/webhooks/tv/***" in out
 
 
+def test_redact_masks_sign_in_codes_and_url_encoded_tokens_but_keeps_retcodes() -> None:
+    line = ("GET /sign-in?code=Zx9_abc-DEF HTTP/1.1 /?token%3Dq1w2e3 http://127.0.0.1:8766/sign-in#code=Q-77 "
+            "retcode=10009 authtoken=n9")
+    out = redact(line)
+    assert "Zx9_abc-DEF" not in out and "q1w2e3" not in out and "Q-77" not in out and "n9" not in out
+    assert "retcode=10009" in out
+
+
 def test_uvicorn_style_access_log_arguments_are_redacted(tmp_path: Path) -> None:
     path = setup_logging(tmp_path, "t")
     access = logging.getLogger("uvicorn.access")

@@ -32,7 +32,7 @@ from server.models import Signal, SignalStatus  # noqa: E402
 from tests.fakes.keyring import MemoryKeyring  # noqa: E402
 from tray.app import TrayApp, run_tray  # noqa: E402
 from tray.compose import build_runtime  # noqa: E402
-from tray.menu import RUN_VALUE, RunKeyAutostart, XdgAutostart, autostart_command, dashboard_url  # noqa: E402
+from tray.menu import RUN_VALUE, RunKeyAutostart, XdgAutostart, autostart_command  # noqa: E402
 from tray.notify import Notifier  # noqa: E402
 from tray.paths import resolve_paths  # noqa: E402
 from tray.runtime import Runtime  # noqa: E402
@@ -275,19 +275,26 @@ def test_copy_webhook_url_puts_the_exact_url_on_the_clipboard(tray: Tray) -> Non
     assert tray.desktop.clipboard[-1] == tray.runtime.public_base_url()
 
 
-def test_open_dashboard_opens_an_authenticated_admin_page(tray: Tray) -> None:
+def test_open_dashboard_opens_a_single_use_sign_in_link(tray: Tray) -> None:
     assert tray.runtime.ctx is not None
     token = tray.runtime.ctx.admin_token
     tray.click("Open dashboard")
     [url] = tray.desktop.opened_urls
-    assert url == f"{tray.runtime.admin_url}/?token={token}"  # the admin app's HTML dashboard
-    page = httpx.get(url, timeout=10)
+    base, _, code = url.partition("/sign-in#code=")
+    assert base == tray.runtime.admin_url and len(code) >= 40
+    assert token not in url  # the admin token never travels in a URL
+    page = httpx.get(url.split("#")[0], timeout=10)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    # the token in the query string authenticates the admin API itself
-    assert httpx.get(f"{tray.runtime.admin_url}/api/v1/strategies?token={token}", timeout=10).status_code == 200
-    assert httpx.get(f"{tray.runtime.admin_url}/api/v1/strategies", timeout=10).status_code == 401
-    # an admin app without an HTML page at / gets its interactive API docs opened instead
-    assert dashboard_url("http://127.0.0.1:1", "t", probe=lambda url: False) == "http://127.0.0.1:1/docs?token=t"
+    # the code signs a browser in once; the session reads the API with its CSRF token
+    first = httpx.post(f"{base}/api/v1/auth/session", json={"code": code}, timeout=10)
+    assert first.status_code == 200 and "tvbridge_session" in first.cookies
+    csrf = first.json()["csrf_token"]
+    listed = httpx.get(f"{base}/api/v1/strategies", cookies=first.cookies, headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert listed.status_code == 200
+    again = httpx.post(f"{base}/api/v1/auth/session", json={"code": code}, timeout=10)
+    assert again.status_code == 401 and "already used or has expired" in again.json()["detail"]
+    # the token in a query string opens nothing
+    assert httpx.get(f"{base}/api/v1/strategies?token={token}", timeout=10).status_code == 401
 
 
 def test_open_log_folder(tray: Tray) -> None:

@@ -1,0 +1,82 @@
+"""Take the dashboard screenshots in this folder: every page at 1400 px and 400 px wide.
+
+    .venv/bin/python docs/screenshots/capture.py
+
+Starts a real tvbridge (both listeners and the agent on the simulator) in a temporary folder, trades a few
+demo alerts through the webhook path, signs a headless Chromium in with a one-time link and saves
+``<page>-1400.png`` and ``<page>-400.png`` here. Needs Debian's chromium and the dev extras (Playwright).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.e2e.browser import CHROMIUM_ARGS, chromium_path  # noqa: E402
+from tests.e2e.conftest import Live, start_live, stop_live  # noqa: E402
+
+WIDTHS = (1400, 400)
+
+
+def demo_data(live: Live) -> dict[str, int]:
+    """A morning of trading: three strategies, fills, refusals, a closed trade and open positions."""
+    first = live.admin.get("/api/v1/strategies").json()[0]
+    live.admin.patch(f"/api/v1/strategies/{first['strategy_id']}", json={"name": "EURUSD trend"})
+    gold = live.create_strategy("Gold breakout", allowed_pairs=["XAUUSD"], default_volume=0.05, max_lots=1)
+    nas = live.create_strategy("NAS100 scalper", symbol_map={"NAS100": "USTEC"})
+    live.trade(first, '{"symbol": "EURUSD", "action": "buy", "lots": 0.2, "sl_pips": 25, "tp_pips": 50}')
+    live.trade(gold, "60123456789,buy,XAUUSD,vol_lots=0.1,sl_pips=150,tp_pips=300")
+    live.trade(first, "sell GBPUSD lot=0.1")
+    live.trade(first, "closeshort GBPUSD")
+    live.trade(gold, '{"symbol": "XAGUSD", "action": "buy", "lots": 0.1}')
+    live.trade(nas, '{"symbol": "NAS100", "action": "buy", "lots": 0.5, "sl": 1.0950}')
+    live.trade(first, '{"symbol": "EURUSD", "action": "buy", "lots": 0.2, "sl_pips": 25, "tp_pips": 50}')
+    last = live.trade(gold, '{"symbol": "XAUUSD", "action": "buy", "lots": 0.05, "sl_pips": 120}')
+    live.admin.patch(f"/api/v1/strategies/{nas['strategy_id']}", json={"is_enabled": False})
+    live.trade(nas, "buy NAS100 lot=0.1")
+    live.positions(gold, expect=2)
+    return {"strategy": gold["strategy_id"], "signal": last["id"]}
+
+
+def main() -> None:
+    path = chromium_path()
+    if path is None:
+        raise SystemExit("No chromium on PATH: apt-get install -y chromium")
+    live = start_live(Path(tempfile.mkdtemp()) / "data")
+    try:
+        ids = demo_data(live)
+        pages = {
+            "home": "/", "strategies": "/strategies", "strategy": f"/strategies/{ids['strategy']}",
+            "alert-builder": "/alerts", "signals": "/signals", "signal": f"/signals/{ids['signal']}",
+            "trades": "/trades", "security": "/security", "settings": "/settings",
+        }
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+            for width in WIDTHS:
+                ctx = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
+                page = ctx.new_page()
+                page.goto(live.runtime.sign_in_url())
+                page.get_by_test_id("app-status").wait_for()
+                for name, url in pages.items():
+                    page.goto(live.runtime.admin_url + url)
+                    page.wait_for_load_state("networkidle")
+                    page.locator("main h1").first.wait_for()
+                    if name == "alert-builder":  # show what "Check what it means" answers
+                        page.get_by_role("button", name="Check what it means").click()
+                        page.get_by_test_id("parsed").wait_for()
+                    page.wait_for_timeout(400)  # let the first poll's numbers settle before the picture
+                    page.screenshot(path=str(HERE / f"{name}-{width}.png"), full_page=True)
+                ctx.close()
+            browser.close()
+    finally:
+        stop_live(live)
+
+
+if __name__ == "__main__":
+    main()

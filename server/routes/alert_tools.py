@@ -1,0 +1,134 @@
+"""The alert builder's tools: read a message as a strategy would (``parse``), and send one as a test alert.
+
+``POST /api/v1/strategies/{id}/parse`` runs the strategy's alert parser and the gates that need no database
+state (strategy disabled, trading paused, alert secret, allowed pairs) and answers what the alert asks for in
+sentences. Nothing is stored or traded. What the planner would send against the live account needs the agent
+(a dry-run job) and is not part of this answer.
+
+``POST /api/v1/strategies/{id}/test-alert`` hands the message to the same intake as the strategy's webhook
+URL (``server.intake.AlertIntake.receive`` with the strategy's webhook secret, then the agent is woken): the
+alert is stored, gated, queued and traded exactly as if TradingView had posted it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from server import gates
+from server.alerts import MAX_BODY_BYTES, AlertRejected, parse_alert
+from server.context import ServerContext
+from server.dashboard.words import intent_words
+from server.intake import StorageUnavailable, parse_context
+from server.models import Strategy, utcnow
+from server.strategies import StrategyNotFound
+
+router = APIRouter(prefix="/api/v1/strategies/{strategy_id}", tags=["alert builder"])
+
+#: A strategy id as SQLite stores it (a signed 64-bit integer).
+StrategyId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+class AlertMessage(BaseModel):
+    """An alert message exactly as TradingView would post it (any format, at most 64 KiB)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=MAX_BODY_BYTES)
+
+
+class ParsedAlert(BaseModel):
+    """How the strategy reads a message, without storing or trading it.
+
+    ``accepted``: the parser understood it and no settings-only gate refuses it. ``refusal``: the sentence the
+    signal log would show when it is refused. ``words``: what it asks for, one sentence per step or detail.
+    ``warnings``: reasons it would be refused or discarded right now (strategy disabled, trading paused, ...).
+    ``format``: ``json``, ``pineconnector``, ``key_value`` or ``plain_text``. ``intent``: the parsed
+    intent as stored with a signal (``agent.intent.TradeIntent``)."""
+
+    accepted: bool
+    format: str | None = None
+    symbol: str | None = None
+    words: list[str] = Field(default_factory=list)
+    refusal: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    intent: dict[str, Any] | None = None
+
+
+class TestAlertResult(BaseModel):
+    """What the webhook answered: the new signal's id and its status right away (``pending`` while the agent
+    trades it; a final status when a gate decided at once). Follow it at ``GET /api/v1/signals/{signal_id}``."""
+
+    signal_id: int | None
+    status: str
+
+
+def _strategy(ctx: ServerContext, strategy_id: int) -> Strategy:
+    try:
+        return ctx.strategies.get(strategy_id)
+    except StrategyNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+def _parse(ctx: ServerContext, strategy: Strategy, message: str) -> ParsedAlert:
+    body = message.encode("utf-8")
+    try:
+        intent = parse_alert(body, parse_context(strategy))
+    except AlertRejected as exc:
+        return ParsedAlert(accepted=False, refusal=str(exc))
+    warnings: list[str] = []
+    refusal = None
+    if strategy.alert_secret and intent.secret != strategy.alert_secret:
+        refusal = "The alert's secret= does not match this strategy's alert secret, so it would not be traded."
+    refusal = refusal or gates.symbol_not_allowed(strategy, intent)
+    if not strategy.is_enabled:
+        warnings.append(f"Strategy '{strategy.name}' is disabled: its alerts are discarded until you enable it.")
+    if ctx.read_settings().trading_paused:
+        warnings.append("Trading is paused for all strategies: every alert is discarded until you resume.")
+    if strategy.trading_halted and intent.opens_exposure:
+        warnings.append(f"Strategy '{strategy.name}' is halted by an eaoff alert: entries are refused until eaon.")
+    return ParsedAlert(
+        accepted=refusal is None,
+        format=str(intent.format),
+        symbol=intent.symbol,
+        words=intent_words(intent),
+        refusal=refusal,
+        warnings=warnings,
+        intent=intent.model_dump(mode="json"),
+    )
+
+
+@router.post("/parse", response_model=ParsedAlert, responses={404: {"description": "No such strategy."}})
+async def parse_message(strategy_id: StrategyId, body: AlertMessage, request: Request) -> ParsedAlert:
+    """What this strategy would understand from a message, in words. Stores and trades nothing."""
+    ctx: ServerContext = request.app.state.ctx
+
+    def work() -> ParsedAlert:
+        return _parse(ctx, _strategy(ctx, strategy_id), body.message)
+
+    return await run_in_threadpool(work)
+
+
+@router.post(
+    "/test-alert",
+    response_model=TestAlertResult,
+    responses={404: {"description": "No such strategy."}, 503: {"description": "The alert could not be stored."}},
+)
+async def send_test_alert(strategy_id: StrategyId, body: AlertMessage, request: Request) -> TestAlertResult:
+    """Send a message through this strategy's webhook path, as TradingView would: it is stored, gated, queued
+    and **traded** like any alert."""
+    ctx: ServerContext = request.app.state.ctx
+    received_at = utcnow()
+    strategy = await run_in_threadpool(_strategy, ctx, strategy_id)
+    try:
+        result = await run_in_threadpool(
+            ctx.intake.receive, strategy.webhook_secret, body.message.encode("utf-8"), "text/plain", received_at
+        )
+    except StorageUnavailable as exc:
+        raise HTTPException(503, "The alert could not be stored; try again.") from exc
+    if result.wake_agent:
+        ctx.notifier.notify(result.wake_agent)
+    return TestAlertResult(signal_id=result.signal_id, status=str(result.status))

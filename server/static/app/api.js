@@ -1,0 +1,255 @@
+// The dashboard's only door to tvbridge: every request to the admin API (/api/v1) and every API field name
+// lives in this file. Pages see plain view objects (camelCase) built here, so a renamed API field is a
+// change in this one file.
+
+import { csrfToken, forgetSession } from "./session.js";
+
+export class ApiError extends Error {
+  // status: HTTP status; fields: {fieldName: sentence} for validation errors; message: a sentence.
+  constructor(status, message, fields = {}) {
+    super(message);
+    this.status = status;
+    this.fields = fields;
+  }
+}
+
+let onSignedOut = () => {};
+// The shell registers what to show when the session is gone (401).
+export function whenSignedOut(callback) { onSignedOut = callback; }
+
+function sentence(text) {
+  // Pydantic's "Input should be greater than 0" -> "Must be greater than 0."
+  let s = String(text || "").replace(/^Value error, /, "").replace(/^Input should be /, "Must be ");
+  s = s.replace(/^String should have at most (\d+) characters?/, "Use at most $1 characters")
+    .replace(/^String should have at least 1 character/, "Required")
+    .replace(/^Field required$/, "Required")
+    .replace(/^Extra inputs are not permitted$/, "Not a setting tvbridge knows");
+  s = s.charAt(0).toUpperCase() + s.slice(1);
+  return /[.!?]$/.test(s) ? s : s + ".";
+}
+
+// FastAPI error bodies -> ApiError with a sentence, and per-field sentences for 422s.
+function errorFrom(status, body) {
+  const detail = body && body.detail;
+  if (typeof detail === "string") return new ApiError(status, detail);
+  if (Array.isArray(detail)) {
+    const fields = {};
+    const general = [];
+    for (const d of detail) {
+      const loc = Array.isArray(d.loc) ? d.loc.filter((p) => p !== "body") : [];
+      const field = loc.length ? String(loc[0]) : null;
+      if (field && !fields[field]) fields[field] = sentence(d.msg);
+      else if (!field) general.push(sentence(d.msg));
+    }
+    const n = Object.keys(fields).length;
+    const msg = general[0] || (n ? `Please correct ${n === 1 ? "the field" : `the ${n} fields`} marked below.` : "The request was refused.");
+    return new ApiError(status, msg, fields);
+  }
+  return new ApiError(status, `tvbridge answered with an error (HTTP ${status}).`);
+}
+
+async function request(method, path, body) {
+  const headers = { Accept: "application/json" };
+  const csrf = csrfToken();
+  if (csrf) headers["X-CSRF-Token"] = csrf;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let resp;
+  try {
+    resp = await fetch("/api/v1" + path, {
+      method, headers, credentials: "same-origin", cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, "tvbridge is not reachable: it may be stopped. Start it, then reload this page.");
+  }
+  const text = await resp.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+  if (resp.status === 401 && path !== "/auth/session") {
+    forgetSession();
+    onSignedOut();
+  }
+  if (!resp.ok) throw errorFrom(resp.status, data);
+  return data;
+}
+
+const get = (path) => request("GET", path);
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
+
+// -- sign-in ---------------------------------------------------------------------------------------------
+export async function exchangeSignInCode(code) {
+  const s = await request("POST", "/auth/session", { code });
+  return { csrfToken: s.csrf_token, idleTimeoutSeconds: s.idle_timeout_seconds };
+}
+export const signOut = () => request("DELETE", "/auth/session");
+
+// -- status, agents, accounts, tunnel, settings -----------------------------------------------------------
+export async function getStatus() {
+  const s = await get("/status");
+  return { state: s.state, reasons: s.reasons || [], version: s.version };
+}
+
+function account(a) {
+  return {
+    agentId: a.agent_id, login: a.login, server: a.server, currency: a.currency || "", marginMode: a.margin_mode,
+    balance: a.balance, equity: a.equity, marginFree: a.margin_free, dayStartBalance: a.day_start_balance,
+    realizedToday: a.realized_pnl_today, pnlByMagic: a.pnl_by_magic || {}, takenAt: a.taken_at,
+  };
+}
+
+// Agents joined with their latest account snapshot.
+export async function getAgents() {
+  const [agents, accounts] = await Promise.all([get("/agents"), get("/account")]);
+  const byAgent = Object.fromEntries(accounts.map((a) => [a.agent_id, account(a)]));
+  return agents.map((a) => ({
+    id: a.id, broker: a.broker, version: a.version, terminalConnected: a.terminal_connected,
+    autoTrading: a.trade_allowed, lastError: a.last_error, lastSeen: a.last_seen_at, account: byAgent[a.id] || null,
+  }));
+}
+
+export async function getTunnel() {
+  const t = await get("/tunnel");
+  return { state: t.state, publicUrl: t.public_url, reason: t.reason, since: t.since || null };
+}
+
+export async function getSettings() {
+  const s = await get("/settings");
+  return { dailyLossLimitPct: s.daily_loss_limit_pct, paused: !!s.trading_paused, updatedAt: s.updated_at };
+}
+export const setPaused = (paused) => request("PATCH", "/settings", { trading_paused: paused });
+export const setDailyLossLimit = (pct) => request("PATCH", "/settings", { daily_loss_limit_pct: pct });
+
+// -- strategies ------------------------------------------------------------------------------------------
+// Every editable strategy setting: API key, label, group, input kind, help. The form is built from this list.
+export const STRATEGY_GROUPS = [
+  { id: "general", title: "General" },
+  { id: "routing", title: "Routing and agent" },
+  { id: "volume", title: "Volume" },
+  { id: "levels", title: "SL/TP and entry units" },
+  { id: "symbols", title: "Symbols" },
+  { id: "limits", title: "Limits and filters" },
+  { id: "exits", title: "Halt and exits" },
+];
+const UNIT_OPTIONS = [["pips", "pips"], ["price", "price"], ["pct", "percent"]];
+export const STRATEGY_FIELDS = [
+  { key: "name", label: "Name", group: "general", kind: "text", required: true },
+  { key: "is_enabled", label: "Enabled", group: "general", kind: "bool", help: "Off: its alerts are logged as discarded." },
+  { key: "agent_id", label: "Agent (MT5 terminal)", group: "routing", kind: "text",
+    help: "The id of the agent that trades this strategy (\"default\" is the one tvbridge starts)." },
+  { key: "license_id", label: "PineConnector License ID", group: "routing", kind: "text", nullable: true,
+    help: "When set, PineConnector alerts with another License ID are refused." },
+  { key: "alert_secret", label: "Alert secret", group: "routing", kind: "text", nullable: true,
+    help: "When set, alerts must carry secret=<this>." },
+  { key: "dialects", label: "Extra alert formats", group: "routing", kind: "list",
+    help: "Comma-separated: tradesgnl, tradingview_default." },
+  { key: "volume_type", label: "Volume type (risk=)", group: "volume", kind: "select",
+    options: [["lots", "lots"], ["money_loss", "money lost at the SL"], ["pct_balance_lots", "% of balance (lots)"],
+      ["pct_balance_margin", "% of balance as margin"], ["pct_balance_loss", "% of balance lost at the SL"]],
+    help: "How PineConnector's risk= is read." },
+  { key: "default_volume", label: "Default volume (lots)", group: "volume", kind: "number", nullable: true,
+    help: "Used when an alert names no volume. Empty: alerts must name one." },
+  { key: "max_lots", label: "Lot cap", group: "volume", kind: "number", nullable: true,
+    help: "An order above this is refused, never reduced." },
+  { key: "risk_override_pct", label: "Risk override (%)", group: "volume", kind: "number", nullable: true },
+  { key: "target_type", label: "SL/TP unit (sl=, tp=)", group: "levels", kind: "select", options: UNIT_OPTIONS },
+  { key: "entry_type", label: "Pending entry unit (price=)", group: "levels", kind: "select", options: UNIT_OPTIONS },
+  { key: "pip_sizes", label: "Pip sizes", group: "levels", kind: "numbermap",
+    help: "One per line: SYMBOL=pip size, e.g. XAUUSD=0.1. Empty: from the symbol's digits." },
+  { key: "symbol_map", label: "Symbol map", group: "symbols", kind: "map",
+    help: "One per line: TradingView symbol=broker symbol, e.g. NAS100=USTEC." },
+  { key: "symbol_suffix", label: "Symbol suffix", group: "symbols", kind: "text", nullable: true,
+    help: "Added to every symbol, e.g. .m or -ECN." },
+  { key: "default_symbol", label: "Default symbol", group: "symbols", kind: "text", nullable: true,
+    help: "For alerts that name no symbol." },
+  { key: "allowed_pairs", label: "Allowed symbols", group: "symbols", kind: "list",
+    help: "Comma-separated. Empty: every symbol is allowed." },
+  { key: "max_signal_age_seconds", label: "Max signal age (s)", group: "limits", kind: "int",
+    help: "Older alerts are refused; jobs not taken in time expire." },
+  { key: "dedup_window_seconds", label: "Duplicate window (s)", group: "limits", kind: "int",
+    help: "An identical message within this window is a duplicate. 0: off." },
+  { key: "max_open_positions", label: "Max open positions", group: "limits", kind: "int", nullable: true },
+  { key: "max_trades_per_day", label: "Max trades per day", group: "limits", kind: "int", nullable: true },
+  { key: "trading_halted", label: "Entries halted (eaoff)", group: "exits", kind: "bool",
+    help: "Set by an eaoff alert, cleared by eaon. While on, new entries are discarded; closes still run." },
+];
+
+function strategy(s) {
+  const settings = {};
+  for (const f of STRATEGY_FIELDS) settings[f.key] = s[f.key];
+  return {
+    id: s.strategy_id ?? s.id, name: s.name, enabled: !!s.is_enabled, signalCount: s.signal_count ?? null,
+    webhookUrl: s.webhook_url, magic: s.magic_number, agentId: s.agent_id, licenseId: s.license_id,
+    halted: !!s.trading_halted, createdAt: s.created_at, settings,
+  };
+}
+
+export const listStrategies = async () => (await get("/strategies")).map(strategy);
+export const getStrategy = async (id) => strategy(await get(`/strategies/${id}`));
+export const createStrategy = async (settings) => strategy(await request("POST", "/strategies", settings));
+export const updateStrategy = async (id, settings) => strategy(await request("PATCH", `/strategies/${id}`, settings));
+export const setStrategyEnabled = (id, enabled) => updateStrategy(id, { is_enabled: enabled });
+export const deleteStrategy = (id) => request("DELETE", `/strategies/${id}`);
+export const rotateSecret = async (id) => strategy(await request("POST", `/strategies/${id}/rotate-secret`));
+
+// -- alerts: parse and test ----------------------------------------------------------------------------
+export async function parseAlert(strategyId, message) {
+  const p = await request("POST", `/strategies/${strategyId}/parse`, { message });
+  return { accepted: p.accepted, format: p.format, symbol: p.symbol, words: p.words || [], refusal: p.refusal,
+    warnings: p.warnings || [] };
+}
+export async function sendTestAlert(strategyId, message) {
+  const r = await request("POST", `/strategies/${strategyId}/test-alert`, { message });
+  return { signalId: r.signal_id, status: r.status };
+}
+
+// -- signals ------------------------------------------------------------------------------------------
+function signal(s) {
+  const t = s.timings || {};
+  return {
+    id: s.id, strategyId: s.strategy_id, strategyName: s.strategy_name, symbol: s.symbol, action: s.action,
+    volume: s.volume, status: s.status, fillPrice: s.fill_price, orderTicket: s.order_ticket,
+    reason: s.error_message, notes: s.notes || [], raw: s.raw_payload, contentType: s.content_type,
+    createdAt: s.created_at, resolvedAt: s.resolved_at, orders: s.orders || [],
+    timings: { receivedAt: t.received_at, ackedAt: t.acked_at, sentAt: t.sent_at, filledAt: t.filled_at,
+      ackMs: t.ack_ms, sendMs: t.send_ms, fillMs: t.fill_ms },
+  };
+}
+
+// filters: {strategyId, status, symbol, search, since, until (ISO strings)}; answers one page and whether an
+// older page exists (asks for one more row than it shows).
+export async function listSignals(filters = {}, limit = 50, offset = 0) {
+  const rows = await get("/signals" + query({
+    strategy_id: filters.strategyId, status: filters.status, symbol: filters.symbol, q: filters.search,
+    since: filters.since, until: filters.until, limit: limit + 1, offset,
+  }));
+  return { items: rows.slice(0, limit).map(signal), hasMore: rows.length > limit };
+}
+export const getSignal = async (id) => signal(await get(`/signals/${id}`));
+export async function explainSignal(id) {
+  const e = await get(`/signals/${id}/explanation`);
+  return {
+    stage: e.stage, gate: e.gate, decidedBy: e.decided_by, intentWords: e.intent_words || [],
+    orders: (e.orders || []).map((o) => ({
+      description: o.description, symbol: o.symbol, type: o.type, volume: o.volume, price: o.price, sl: o.sl,
+      tp: o.tp, ticket: o.order_ticket, deal: o.deal_ticket, retcode: o.retcode, retcodeName: o.retcode_name,
+      retcodeSentence: o.retcode_sentence,
+    })),
+  };
+}
+
+// -- positions --------------------------------------------------------------------------------------------
+// Open positions with the strategy that owns each (the server names it by magic number), null for manual
+// trades. The answer is versioned: ``asOfSignal`` is the newest signal whose effect it shows.
+export async function listPositions(strategies) {
+  const held = await get("/positions");
+  const owner = (p) => strategies.find((s) => s.id === p.strategy_id) || null;
+  return held.positions.map((p) => ({
+    ticket: p.ticket, symbol: p.symbol, type: p.type, volume: p.volume, priceOpen: p.price_open, sl: p.sl, tp: p.tp,
+    profit: p.profit, magic: p.magic, comment: p.comment, agentId: p.agent_id, strategy: owner(p),
+  }));
+}

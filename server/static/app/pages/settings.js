@@ -1,0 +1,61 @@
+// Settings: daily loss limit, pause, and the tunnel.
+import { html, useEffect, useState } from "../lib.js";
+import { getSettings, getStatus, getTunnel, setDailyLossLimit, setPaused } from "../api.js";
+import { Badge, Card, CopyField, ErrorNote, Field, Loading, PageHead, Toggle, usePoll } from "../ui.js";
+
+function LossLimit({ settings, onSaved }) {
+  const [value, setValue] = useState(settings.dailyLossLimitPct === null ? "" : String(settings.dailyLossLimitPct));
+  const [error, setError] = useState(null);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setValue(settings.dailyLossLimitPct === null ? "" : String(settings.dailyLossLimitPct)), [settings.dailyLossLimitPct]);
+  const save = async (e) => {
+    e.preventDefault();
+    setError(null); setSaved(false);
+    const text = value.trim();
+    const pct = text === "" ? null : Number(text.replace(",", "."));
+    if (pct !== null && !Number.isFinite(pct)) { setError({ fields: { daily_loss_limit_pct: "Enter a number, or leave it empty for no limit." } }); return; }
+    try { await setDailyLossLimit(pct); setSaved(true); await onSaved(); } catch (err) { setError(err); }
+  };
+  const fieldError = error && error.fields ? error.fields.daily_loss_limit_pct : null;
+  return html`<form onSubmit=${save} novalidate class="inline-form">
+    <${Field} id="loss-limit" label="Daily loss limit (% of the day's starting balance)" error=${fieldError}
+      help="Once today's closed loss reaches it, new alerts are discarded until 00:00 UTC. Empty: no limit.">
+      <div class="inline"><input id="loss-limit" type="text" inputmode="decimal" value=${value}
+        onInput=${(e) => setValue(e.currentTarget.value)} placeholder="no limit" />
+      <button type="submit" class="btn btn-primary">Save</button></div><//>
+    ${saved && html`<span class="note-inline" role="status">Saved.</span>`}
+    ${error && !fieldError && html`<${ErrorNote} error=${error} />`}
+  </form>`;
+}
+
+export function SettingsPage() {
+  const settings = usePoll(getSettings, 5000);
+  const tunnel = usePoll(getTunnel, 5000);
+  const status = usePoll(getStatus, 10000);
+  const [error, setError] = useState(null);
+  if (!settings.data) return html`<div class="page"><${ErrorNote} error=${settings.error} /><${Loading} /></div>`;
+  const pause = async (on) => { setError(null); try { await setPaused(on); await settings.reload(); } catch (e) { setError(e); } };
+  const t = tunnel.data;
+  return html`<div class="page">
+    <${PageHead} title="Settings" sub=${status.data ? `tvbridge ${status.data.version}` : ""} />
+    <${Card} title="Risk">
+      <div class="setting-row"><div><strong>Pause all trading</strong>
+        <p class="muted small">While paused every alert is logged as discarded. The same as the tray's "Pause all trading".</p></div>
+        <${Toggle} checked=${settings.data.paused} onChange=${pause} label="Pause all trading" /></div>
+      <${ErrorNote} error=${error} />
+      <${LossLimit} settings=${settings.data} onSaved=${settings.reload} />
+    <//>
+    <${Card} title="Tunnel (how TradingView reaches this PC)">
+      ${!t ? html`<${Loading} />` : html`<div class="tunnel">
+        <div class="tunnel-state"><${Badge} status=${t.state} /> <span>${t.reason || ""}</span></div>
+        ${t.publicUrl && html`<${CopyField} value=${t.publicUrl} />`}
+        <p class="muted small">Set up once in a terminal: <code>tvbridge secret set ngrok-authtoken</code>, and for a
+          URL that never changes <code>tvbridge config set ngrok_domain your-name.ngrok-free.app</code>; then restart
+          tvbridge.</p></div>`}
+    <//>
+    <${Card} title="Notifications" className="card-placeholder">
+      <div class="placeholder"><strong>Tray notifications only, for now.</strong>
+        <p>Sending outcomes to Telegram, Discord, e-mail or ntfy is planned.</p></div>
+    <//>
+  </div>`;
+}

@@ -54,6 +54,17 @@ class CrashJournal:
             self._save()
             return self._starts[job_id]
 
+    def left(self, job_id: int) -> None:
+        """Undo the latest :meth:`started` of ``job_id``: the agent put the job aside unexecuted on purpose (it is
+        stopping while the broker is unreachable), which is not a death while executing it."""
+        with self._lock:
+            count = self._starts.get(job_id, 0) - 1
+            if count > 0:
+                self._starts[job_id] = count
+            else:
+                self._starts.pop(job_id, None)
+            self._save()
+
     def finished(self, job_id: int) -> None:
         """Forget ``job_id``: its result was reported."""
         with self._lock:

@@ -175,6 +175,7 @@ class AgentWorker:
             result = retrying(attempt)
         except BrokerUnavailable as exc:
             logger.warning("stopping with job %s unexecuted (%s): it is reconciled at the next start", job.id, exc)
+            self.journal.left(job.id)  # set aside on purpose: not a death to count towards quarantine
             return
         except Exception as exc:  # never lose a job to a bug: it fails with a sentence, the loop goes on
             logger.exception("job %s could not be executed", job.id)

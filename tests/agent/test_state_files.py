@@ -155,6 +155,8 @@ def test_the_crash_journal_counts_starts_and_survives_damage(tmp_path: Path) -> 
     assert journal.started(12) == 1
     assert CrashJournal(path).started(12) == 2  # a new process reads the count back
     assert CrashJournal(path).quarantined(12)
+    CrashJournal(path).left(12)  # put aside unexecuted on purpose (stopping while the broker is down)
+    assert CrashJournal(path).starts(12) == 1 and not CrashJournal(path).quarantined(12)
     CrashJournal(path).finished(12)
     assert CrashJournal(path).starts(12) == 0
     path.write_text("not json")

@@ -72,8 +72,12 @@ class CrashJournal:
                 self._save()
 
     def _save(self) -> None:
-        if self._path is not None:
+        if self._path is None:
+            return
+        try:
             write_atomic(self._path, json.dumps({str(k): v for k, v in self._starts.items()}), durable=False)
+        except OSError as exc:  # a full or read-only disk must not stop trading: quarantine is then best-effort
+            logger.warning("the crash journal %s could not be written: %s", self._path, exc)
 
     def _load(self) -> dict[int, int]:
         assert self._path is not None

@@ -202,7 +202,11 @@ class JobExecutor:
             sent.append(sent_order(step.description, step.request, receipt))
             if step.kind in ("open", "reverse") and isinstance(step.request, MarketOrder):
                 spec = market.specs.get(step.request.symbol, market.symbol)
-                self._manage_stops(intent, settings, spec, market, receipt, notes)
+                try:
+                    self._manage_stops(intent, settings, spec, market, receipt, notes)
+                except Exception as exc:  # the order is placed: a stop rule that cannot be kept is only a note
+                    logger.exception("breakeven/trailing rule not registered")
+                    notes.append(f"Breakeven/trailing not applied: the rule could not be kept ({exc}).")
         return self._executed(sent, progress.sent_at, notes)
 
     def _manage_stops(

@@ -3,30 +3,31 @@ moves the stop loss itself (PineConnector's ``betrigger``/``beoffset`` and ``tra
 ``trailstep``, all in pips; Milvetti PineConnector library, tradingview-and-bridges.md §1.4).
 
 Rules are kept per position ticket in a JSON file in the agent's data folder, so they survive an agent
-restart. :meth:`StopManager.check` runs every half second on the agent: it reads each position and its quote
-(a long position is valued at the bid, a short one at the ask, mt5-api §4.2), and sends ``TRADE_ACTION_SLTP``
-with the position's TP unchanged when a rule calls for a better stop. A stop only ever moves in the trade's
-favour, never inside the symbol's stops level. Rules stop with their position. They act only while tvbridge
-runs: unlike a broker-side stop, a breakeven cannot fire while the PC is off.
+restart (written atomically; a damaged file is set aside and the rules start empty). :meth:`StopManager.check`
+runs every half second on the agent: it reads each position and its quote through the broker interface (a long
+position is valued at the bid, a short one at the ask, mt5-api §4.2), and moves the stop loss with the
+position's TP unchanged when a rule calls for a better stop. A stop only ever moves in the trade's favour,
+never inside the symbol's stops level, and is not touched while the position is inside the freeze level (the
+broker would refuse). Rules stop with their position. They act only while tvbridge runs: unlike a broker-side
+stop, a breakeven cannot fire while the PC is off.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agent.market import SymbolSpec
-from agent.mt5.adapter import Mt5Terminal
-from agent.mt5.errors import OrderRefused, TerminalUnavailable
+from agent.atomic import remove_leftovers, set_aside, write_atomic
+from agent.broker.errors import BrokerUnavailable, OrderRefused
+from agent.broker.interface import Broker
+from agent.broker.models import ModifyPosition, Quote, SymbolSpec
+from agent.planner.levels import normalize_price, position_frozen
+from agent.planner.types import PlanRejected
 
 logger = logging.getLogger(__name__)
-
-TRADE_ACTION_SLTP = 6
 
 
 @dataclass
@@ -77,9 +78,8 @@ class StopManager:
         self._file = state_file
         self._lock = threading.Lock()
         self._rules: dict[int, StopRule] = {}
-        if state_file is not None and state_file.exists():
-            data = json.loads(state_file.read_text(encoding="utf-8"))
-            self._rules = {r["ticket"]: StopRule(**r) for r in data}
+        if state_file is not None:
+            self._rules = _load(state_file)
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -96,13 +96,13 @@ class StopManager:
             self._save()
         logger.info("managing the stop loss of position #%s (%s)", rule.ticket, rule)
 
-    def check(self, terminal: Mt5Terminal) -> int:
+    def check(self, broker: Broker) -> int:
         """Move every stop loss a rule calls for; drop rules whose position is gone. Returns the SLs moved.
 
-        :raises TerminalUnavailable: the terminal cannot be reached (try again later).
+        :raises BrokerUnavailable: the broker cannot be reached (try again later).
         """
         moved = 0
-        open_positions = {p.ticket: p for p in terminal.positions()}
+        open_positions = {p.ticket: p for p in broker.positions()}
         specs: dict[str, SymbolSpec] = {}
         for rule in self.rules():
             pos = open_positions.get(rule.ticket)
@@ -110,27 +110,37 @@ class StopManager:
                 self._drop(rule.ticket)
                 continue
             try:
-                spec = specs.get(rule.symbol) or specs.setdefault(rule.symbol, terminal.prepare_symbol(rule.symbol))
-                quote = terminal.quote(rule.symbol)
+                spec = specs.get(rule.symbol) or specs.setdefault(rule.symbol, broker.symbol_spec(rule.symbol))
+                quote = broker.quote(rule.symbol)
             except OrderRefused:
                 continue
-            price = quote.bid if rule.long else quote.ask
-            sl = rule.wanted_sl(price, pos.sl)
-            if sl is None:
-                continue
-            sl = _normalize(sl, spec)
-            if abs(price - sl) < spec.trade_stops_level * spec.point or (price - sl) * (1 if rule.long else -1) <= 0:
-                continue  # too close to the market for the broker: try again as the price moves on
-            if self._send(terminal, rule, spec, sl, pos.tp):
+            sl = self._wanted(rule, spec, quote, pos.sl, pos.tp)
+            if sl is not None and self._send(broker, rule, sl, pos.tp):
                 moved += 1
         return moved
 
-    def _send(self, terminal: Mt5Terminal, rule: StopRule, spec: SymbolSpec, sl: float, tp: float) -> bool:
-        request = {"action": TRADE_ACTION_SLTP, "symbol": rule.symbol, "position": rule.ticket, "sl": sl,
-                   "tp": float(tp), "magic": rule.magic}
+    @staticmethod
+    def _wanted(rule: StopRule, spec: SymbolSpec, quote: Quote, sl_now: float, tp_now: float) -> float | None:
+        """The stop loss to send now, or ``None`` (no better stop yet, too close to the market, or frozen)."""
+        price = quote.bid if rule.long else quote.ask
+        wanted = rule.wanted_sl(price, sl_now)
+        if wanted is None:
+            return None
         try:
-            terminal.send(request, spec)
-        except TerminalUnavailable:
+            sl = normalize_price(wanted, spec)
+        except PlanRejected:
+            return None
+        if abs(price - sl) < spec.trade_stops_level * spec.point or (price - sl) * (1 if rule.long else -1) <= 0:
+            return None  # too close to the market for the broker: try again as the price moves on
+        if position_frozen(spec, quote, long=rule.long, sl=sl_now, tp=tp_now):
+            return None  # inside the freeze level the broker refuses any change: try again as the price moves on
+        return sl
+
+    def _send(self, broker: Broker, rule: StopRule, sl: float, tp: float) -> bool:
+        request = ModifyPosition(symbol=rule.symbol, position=rule.ticket, sl=sl, tp=float(tp), magic=rule.magic)
+        try:
+            broker.modify(request)
+        except BrokerUnavailable:
             raise
         except Exception as exc:  # a refused or uncertain modification is retried at the next check
             logger.warning("could not move the stop loss of position #%s to %s: %s", rule.ticket, sl, exc)
@@ -155,14 +165,18 @@ class StopManager:
     def _save(self) -> None:
         if self._file is None:
             return
-        self._file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self._file.name, suffix=".tmp", dir=self._file.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump([asdict(r) for r in self._rules.values()], fh)
-        os.replace(tmp, self._file)
+        write_atomic(self._file, json.dumps([asdict(r) for r in self._rules.values()]))
 
 
-def _normalize(price: float, spec: SymbolSpec) -> float:
-    """Round to the tick size, then to the symbol's digits (mt5-api §4.2)."""
-    ticks = round(price / spec.trade_tick_size)
-    return round(ticks * spec.trade_tick_size, spec.digits)
+def _load(path: Path) -> dict[int, StopRule]:
+    """The rules saved at ``path``; none when there is no file, and none (the file set aside) when it is damaged."""
+    remove_leftovers(path)
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rules = [StopRule(**r) for r in data]
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        set_aside(path, f"{type(exc).__name__}: {exc}; the breakeven/trailing rules it held no longer act")
+        return {}
+    return {r.ticket: r for r in rules}

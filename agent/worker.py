@@ -1,8 +1,10 @@
-"""The agent's main loop: connect to the terminal, reconcile unfinished jobs, long-poll, execute, report.
+"""The agent's main loop: connect to the broker, reconcile unfinished jobs, long-poll, execute, report.
 
-It runs in its own process (``tvbridge agent``) because the ``MetaTrader5`` extension never releases the GIL
-and its calls block with no time-out (mt5-api §5.1): in the server process one broker round trip would
-freeze webhook intake.
+It runs in its own process (``python -m agent`` / ``tvbridge agent``) because the ``MetaTrader5`` extension
+never releases the GIL and its calls block with no time-out (mt5-api §5.1): in the server process one broker
+round trip would freeze webhook intake. It talks to the broker only through
+:class:`~agent.broker.interface.Broker`. Reconnecting and waiting out an unreachable broker are retried with
+``tenacity``; a job the agent died on twice is quarantined (:mod:`agent.crashes`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import uuid
 from typing import Any
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential, wait_fixed
 
+from agent.broker.errors import BrokerUnavailable, OrderRefused
+from agent.broker.interface import Broker
 from agent.client import ContractMismatch, ServerClient
+from agent.crashes import CrashJournal, quarantine_sentence
 from agent.executor import JobExecutor, build_snapshot
-from agent.mt5.adapter import Mt5Terminal
-from agent.mt5.errors import OrderRefused, TerminalUnavailable
 from agent.stops import StopManager
-from contract import AccountSnapshot, JobResult, TradeJob
+from contract import AccountSnapshot, JobOutcome, JobResult, TradeJob
 
 logger = logging.getLogger(__name__)
 
@@ -36,19 +40,20 @@ class AgentWorker:
     def __init__(
         self,
         client: ServerClient,
-        terminal: Mt5Terminal,
+        broker: Broker,
         *,
         snapshot_interval: float = 10.0,
-        broker_name: str = "sim",
         stops: StopManager | None = None,
+        journal: CrashJournal | None = None,
         stop_check_interval: float = 0.5,
     ) -> None:
         self.client = client
-        self.terminal = terminal
-        self.executor = JobExecutor(terminal, stops=stops)
+        self.broker = broker
+        self.executor = JobExecutor(broker, stops=stops)
+        #: Jobs started and not yet reported, to quarantine one the agent keeps dying on.
+        self.journal = journal if journal is not None else CrashJournal()
         self.stop_check_interval = stop_check_interval
         self.snapshot_interval = snapshot_interval
-        self.broker_name = broker_name
         self._stop = threading.Event()
         self._snapshot_due = threading.Event()
         self._connected = False
@@ -81,6 +86,10 @@ class AgentWorker:
                 logger.info("stopping while idle: exiting now")
                 logging.shutdown()
                 os._exit(0)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep between retries, cut short by a stop request."""
+        self._stop.wait(seconds)
 
     @property
     def stopping(self) -> bool:
@@ -118,7 +127,7 @@ class AgentWorker:
                 self.idle = False
             if job is not None:
                 self.handle(job)
-        self.terminal.shutdown()
+        self.broker.shutdown()
 
     def _learn_progress(self) -> None:
         # Jobs finished by earlier runs of this agent are in the terminal already: snapshots say so from the start.
@@ -138,18 +147,43 @@ class AgentWorker:
         self._stop.wait(CONTRACT_RETRY_SECONDS)
 
     def handle(self, job: TradeJob) -> None:
-        """Execute one job and report it; a terminal outage is retried until the job's deadline."""
+        """Execute one job and report it. An unreachable broker (nothing sent) is retried every second until it
+        answers (past the job's deadline the job expires without sending); when the agent is stopping meanwhile,
+        the job is left claimed and reconciled at the next start."""
         logger.info("job %s for signal #%s", job.id, job.signal_id)
-        while True:
+        self.journal.started(job.id)
+
+        def unavailable(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            self._connected = False
+            self._last_error = str(exc)
+            logger.warning("broker unavailable while executing job %s: %s", job.id, exc)
+
+        def attempt() -> JobResult:
             self._ensure_connected()
-            try:
-                result = self.executor.execute(job)
-                break
-            except TerminalUnavailable as exc:
-                self._connected = False
-                self._last_error = str(exc)
-                logger.warning("terminal unavailable while executing job %s: %s", job.id, exc)
-                self._stop.wait(1.0)
+            return self.executor.execute(job)
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(BrokerUnavailable),
+            wait=wait_fixed(1.0),
+            stop=lambda _state: self._stop.is_set(),
+            sleep=self._pause,
+            before_sleep=unavailable,
+            reraise=True,
+        )
+        try:
+            result = retrying(attempt)
+        except BrokerUnavailable as exc:
+            logger.warning("stopping with job %s unexecuted (%s): it is reconciled at the next start", job.id, exc)
+            self.journal.left(job.id)  # set aside on purpose: not a death to count towards quarantine
+            return
+        except Exception as exc:  # never lose a job to a bug: it fails with a sentence, the loop goes on
+            logger.exception("job %s could not be executed", job.id)
+            result = JobResult.refused(
+                JobOutcome.FAILED,
+                f"tvbridge could not execute this alert because of an internal error ({type(exc).__name__}); "
+                f"the agent's log has the details.",
+            )
         self._finished(job, result)
 
     def _finished(self, job: TradeJob, result: JobResult) -> None:
@@ -159,6 +193,7 @@ class AgentWorker:
         # Stopping (the app is going away): try briefly; an unreported job is reconciled at the next start.
         self.client.post_result(job.id, result, give_up_after=10.0 if self._stop.is_set() else 600.0)
         self._snapshot_due.set()  # posted by the snapshot thread: a burst of trades costs one snapshot
+        self.journal.finished(job.id)
 
     def _reconcile_unfinished(self) -> None:
         try:
@@ -167,27 +202,55 @@ class AgentWorker:
             logger.warning("could not list unfinished jobs: %s", exc)
             return
         for job in jobs:
+            self._reconcile(job)
+
+    def _reconcile(self, job: TradeJob) -> None:
+        """A job claimed before this process started: report what the broker shows of it, quarantine it if the
+        agent died on it twice, or run it (nothing of it was sent)."""
+        try:
             found = self.executor.reconcile(job)
-            if found is not None:
-                logger.warning("job %s was executed before a restart; reporting it without re-sending", job.id)
-                self._finished(job, found)
-            else:
-                self.handle(job)
+        except BrokerUnavailable as exc:
+            logger.warning("cannot search the broker for job %s now (%s): it stays claimed", job.id, exc)
+            return
+        except Exception:  # an unreadable job must not stop the agent from starting
+            logger.exception("job %s could not be reconciled", job.id)
+            found = None
+        if found is not None:
+            logger.warning("job %s was executed before a restart; reporting it without re-sending", job.id)
+            self._finished(job, found)
+        elif self.journal.quarantined(job.id):
+            starts = self.journal.starts(job.id)
+            logger.error("job %s: the agent stopped %s times while executing it; quarantined", job.id, starts)
+            self._finished(job, JobResult.refused(JobOutcome.FAILED, quarantine_sentence(starts)))
+        else:
+            self.handle(job)
 
     def _ensure_connected(self) -> None:
-        delay = 1.0
-        while not self._connected and not self._stop.is_set():
-            try:
-                self.terminal.connect()
-                self._connected = True
-                self._last_error = None
-                logger.info("connected to the terminal")
-            except TerminalUnavailable as exc:
-                self._last_error = str(exc)
-                logger.error("%s Retrying in %.0f s.", exc, delay)
-                self._post_snapshot()
-                self._stop.wait(delay)
-                delay = min(delay * 2, 30.0)
+        """Connect, retrying with back-off (1 s doubling to 30 s) until connected or stopping."""
+        if self._connected:
+            return
+
+        def failed(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            self._last_error = str(exc)
+            logger.error("%s Retrying in %.0f s.", exc, state.upcoming_sleep)
+            self._post_snapshot()
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(BrokerUnavailable),
+            wait=wait_exponential(multiplier=1.0, min=1.0, max=30.0),
+            stop=lambda _state: self._stop.is_set(),
+            sleep=self._pause,
+            before_sleep=failed,
+            reraise=True,
+        )
+        try:
+            retrying(self.broker.connect)
+        except BrokerUnavailable:
+            return  # stopping
+        self._connected = True
+        self._last_error = None
+        logger.info("connected to the broker")
 
     def _post_snapshot(self) -> None:
         with self._snapshot_lock:
@@ -195,12 +258,12 @@ class AgentWorker:
             self._seq += 1
             version = {"boot_id": self.boot_id, "seq": self._seq, "as_of_signal": self._as_of_signal}
         try:
-            snap = build_snapshot(self.terminal) if self._connected else AccountSnapshot()
-        except (TerminalUnavailable, OrderRefused) as exc:
+            snap = build_snapshot(self.broker) if self._connected else AccountSnapshot()
+        except (BrokerUnavailable, OrderRefused) as exc:
             self._connected = isinstance(exc, OrderRefused)
             snap = AccountSnapshot()
             self._last_error = str(exc)
-        health: dict[str, Any] = {"broker": self.broker_name, "last_error": self._last_error}
+        health: dict[str, Any] = {"broker": self.broker.kind, "last_error": self._last_error}
         if not self._connected:
             health["terminal_connected"] = False
         snap = snap.model_copy(update={**version, **health})
@@ -216,9 +279,9 @@ class AgentWorker:
             if not self._connected or not len(stops):
                 continue
             try:
-                if stops.check(self.terminal):
+                if stops.check(self.broker):
                     self._snapshot_due.set()
-            except TerminalUnavailable as exc:
+            except BrokerUnavailable as exc:
                 self._connected = False
                 self._last_error = str(exc)
             except Exception:  # the loop must survive anything one check throws

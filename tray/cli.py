@@ -14,16 +14,14 @@ installation; ``tvbridge config ...`` edits settings.toml and ``tvbridge secret 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tray.cli_common import DataDir, app, cli_settings, read_token, version
+from tray.cli_common import DataDir, app, cli_settings, version
 from tray.streams import ensure_std_streams
 
 
@@ -129,92 +127,15 @@ def _print_banner(runtime: Any, paths: Any, log_file: Path) -> None:
     typer.echo("Press Ctrl+C to stop.")
 
 
-@app.command()
-def agent(
-    admin_url: Annotated[str | None, typer.Option(help="Admin listener URL, e.g. http://127.0.0.1:8766")] = None,
-    agent_id: Annotated[str | None, typer.Option(help="This agent's id (strategies name it).")] = None,
-    data_dir: DataDir = None,
-    broker: Annotated[str | None, typer.Option(help="sim or mt5.")] = None,
-    lifeline: Annotated[
-        bool, typer.Option("--lifeline", hidden=True, help="Exit when stdin closes (set by the app that starts us).")
-    ] = False,
-) -> None:
-    """Run one agent: it executes the jobs of strategies whose agent id is its id.
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+)
+def agent(ctx: typer.Context) -> None:
+    """Run one agent (the same as ``python -m agent``; ``tvbridge agent --help`` lists its options)."""
+    from agent.main import main as agent_main
+    from tray.agent_setup import resolve
 
-    The agent token is read from TVBRIDGE_AGENT_TOKEN, else from the data folder's agent-token file.
-    """
-    from agent.broker import BrokerConfig, BrokerUnavailable, open_terminal
-    from agent.client import ServerClient
-    from agent.mt5.adapter import TerminalConfig
-    from agent.stops import StopManager
-    from agent.worker import AgentWorker
-    from tray.logs import setup_logging
-
-    settings, paths = cli_settings(data_dir, broker=broker, agent_id=agent_id)
-    paths.ensure()
-    setup_logging(paths.log_dir, f"agent-{settings.agent_id}", settings.log_level)
-    token = os.environ.get("TVBRIDGE_AGENT_TOKEN") or read_token(paths.data_dir / "agent-token")
-    config = BrokerConfig(
-        kind=settings.broker,
-        state_dir=paths.data_dir / "simulator" / settings.agent_id,
-        sim_margin_mode=settings.sim_margin_mode,
-        sim_balance=settings.sim_balance,
-        sim_symbol_suffix=settings.sim_symbol_suffix,
-        sim_latency_ms=settings.sim_latency_ms,
-        terminal=TerminalConfig(
-            path=settings.mt5_path,
-            login=settings.mt5_login,
-            server=settings.mt5_server,
-            password=_mt5_password(settings.mt5_login),
-        ),
-    )
-    try:
-        terminal = open_terminal(config)
-    except BrokerUnavailable as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    client = ServerClient(admin_url or settings.admin_url, token, settings.agent_id)
-    stops = StopManager(paths.data_dir / "agents" / settings.agent_id / "stops.json")
-    worker = AgentWorker(client, terminal, broker_name=settings.broker, stops=stops)
-    _install_agent_signals(worker)
-    if lifeline:
-        threading.Thread(target=_watch_lifeline, args=(worker,), name="lifeline", daemon=True).start()
-    try:
-        worker.run()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        client.close()
-
-
-def _install_agent_signals(worker: Any) -> None:
-    """SIGTERM/SIGINT: finish a trade in flight, but leave an idle long-poll at once."""
-
-    def handler(*_: Any) -> None:
-        worker.stop()
-        with worker.idle_lock:
-            if worker.idle:
-                raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
-
-
-def _watch_lifeline(worker: Any) -> None:
-    """Block on stdin until EOF: the parent closed it (a stop request) or died (the OS closed it). Then stop: a
-    job in flight is finished, an idle long-poll is cut at once (on every platform, unlike a signal)."""
-    while sys.stdin is not None and sys.stdin.buffer.read(65536):
-        pass
-    logging.getLogger("agent").info("lifeline closed: the app is stopping or gone; finishing")
-    worker.interrupt()
-
-
-def _mt5_password(login: int | None) -> str | None:
-    from tray.secrets import get_mt5_password
-
-    return get_mt5_password(login)  # None without a keyring: the terminal's saved login is used instead
-
-
+    raise typer.Exit(agent_main(list(ctx.args), resolve=resolve))
 
 
 # -- talking to a running instance -----------------------------------------------------------------------

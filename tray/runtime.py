@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,17 +70,32 @@ def agent_environment(settings: Settings, agent_token: str) -> dict[str, str]:
 
 
 class AgentProcess:
-    """Runs the agent as a child process and restarts it when it dies (with back-off).
+    """Runs the agent as a child process and restarts it when it dies, with back-off: ``restart_delay`` seconds,
+    doubling up to 30 s while it keeps dying, and back to ``restart_delay`` once a run lasted ``healthy_after``
+    seconds (a crash after a day of trading is not the sixth crash in a row).
 
     The agent token goes through the environment, never the command line (visible to other processes).
+    ``clock`` (monotonic seconds) is injectable for tests; ``delays`` records each back-off waited.
     """
 
-    def __init__(self, command: list[str], env: dict[str, str], *, restart_delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        *,
+        restart_delay: float = 1.0,
+        healthy_after: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.command = command
         self.env = env
         self.restart_delay = restart_delay
+        self.healthy_after = healthy_after
+        self._clock = clock
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
+        self.delays: list[float] = []
+        self._started_at = 0.0
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._supervise, name="agent-supervisor", daemon=True)
 
@@ -93,6 +109,7 @@ class AgentProcess:
         # stdin is the agent's lifeline: we never write to it; EOF (our close in stop(), or the OS closing it
         # when this process dies, on every platform) tells the agent to finish its current job and exit.
         self.proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.PIPE, stdout=stdio, stderr=stdio)
+        self._started_at = self._clock()
         logger.info("agent process started (pid %s)", self.proc.pid)
 
     def _supervise(self) -> None:
@@ -102,7 +119,10 @@ class AgentProcess:
             code = self.proc.wait()
             if self._stopping.is_set():
                 return
+            if self._clock() - self._started_at >= self.healthy_after:
+                delay = self.restart_delay  # it ran well for a while: this is a new failure, not the same one
             logger.error("agent process exited with code %s; restarting in %.0f s", code, delay)
+            self.delays.append(delay)
             if self._stopping.wait(delay):
                 return
             self.restarts += 1

@@ -1,9 +1,12 @@
-"""The MT5 adapter: the only code that calls the ``MetaTrader5`` module API.
+"""The MT5 adapter: the :class:`~agent.broker.interface.Broker` over the ``MetaTrader5`` module API, and the only
+code that calls it.
 
 It is given the module object (the real ``MetaTrader5`` package on Windows, ``agent.mt5sim`` elsewhere), so
-the same code runs in live and paper mode. It turns module results into :mod:`agent.market` views, sends
-planned requests with the right filling mode, retries only what MetaQuotes' own helpers retry (requotes and
-missing prices, mt5-api §1.9/§3.2), and never re-sends a request whose outcome is unknown.
+the same code runs in live and paper mode. It turns module results into broker-neutral models
+(:mod:`agent.mt5.convert`), turns neutral requests into ``order_send`` dicts (:mod:`agent.mt5.requests`), sends
+them with the filling mode the symbol allows (:mod:`agent.mt5.filling`), retries only what MetaQuotes' own
+helpers retry (requotes and missing prices, mt5-api §1.9/§3.2) and never re-sends a request whose outcome is
+unknown.
 
 Every module call holds one lock together with its ``last_error()`` read: the error state is one process-wide
 value (mt5-api §1.2, §5.1).
@@ -14,57 +17,55 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agent.market import AccountView, MarginMode, OrderView, PositionView, Quote, SymbolSpec
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_delay, wait_fixed
+
+from agent.broker.errors import BrokerUnavailable, OrderOutcomeUnknown, OrderRefused
+from agent.broker.models import (
+    AccountView,
+    BrokerHealth,
+    CancelOrder,
+    ClosePosition,
+    Deal,
+    MarketOrder,
+    ModifyOrder,
+    ModifyPosition,
+    OrderReceipt,
+    OrderRequest,
+    OrderView,
+    PendingOrder,
+    PositionView,
+    Quote,
+    SymbolSpec,
+)
+from agent.mt5 import convert, requests
 from agent.mt5.errors import (
     AMBIGUOUS_IPC,
     DISCONNECTED_IPC,
-    OrderOutcomeUnknown,
-    OrderRefused,
     RetcodeClass,
-    TerminalUnavailable,
+    initialize_sentence,
     ipc_sentence,
     retcode_info,
+    retcode_name,
 )
 from agent.mt5.filling import filling_candidates
 
 logger = logging.getLogger(__name__)
 
-TRADE_ACTION_DEAL = 1
-TRADE_ACTION_PENDING = 5
 #: Attempts for requotes / changed prices / no prices (MetaQuotes' Buy/Sell use up to 10).
 PRICE_RETRIES = 5
 #: Attempts for "too many requests" / "locked" / "no connection", with back-off.
 LATER_RETRIES = 3
-
-_SPEC_FIELDS = (
-    "digits",
-    "point",
-    "trade_tick_size",
-    "trade_tick_value",
-    "trade_contract_size",
-    "volume_min",
-    "volume_max",
-    "volume_step",
-    "trade_tick_value_loss",
-    "trade_tick_value_profit",
-    "volume_limit",
-    "trade_stops_level",
-    "trade_freeze_level",
-    "trade_mode",
-    "trade_exemode",
-    "filling_mode",
-    "order_mode",
-    "trade_calc_mode",
-    "currency_base",
-    "currency_profit",
-    "currency_margin",
-    "path",
-)
+#: Seconds to wait for the first tick of a symbol just added to Market Watch (mt5-api §1.5: "then wait until a
+#: non-zero tick arrives"; field reports of ``symbol_info_tick`` returning ``None`` right after selecting).
+FIRST_TICK_TIMEOUT = 3.0
+#: Seconds between looks for that first tick.
+FIRST_TICK_POLL = 0.02
 
 
 @dataclass(frozen=True)
@@ -79,37 +80,42 @@ class TerminalConfig:
     timeout_ms: int = 60_000
 
 
-@dataclass
-class SendReport:
-    """What one planned request did: the final result's fields and the filling mode that worked."""
+class _Retryable(Exception):
+    """An answer MetaQuotes' helpers retry (a requote, no prices, too many requests ...)."""
 
-    retcode: int
-    order: int
-    deal: int
-    volume: float
-    price: float
-    comment: str
-    request: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, kind: RetcodeClass, retcode: int, sentence: str) -> None:
+        super().__init__(sentence)
+        self.kind = kind
+        self.retcode = retcode
 
 
-class Mt5Terminal:
-    """One terminal connection. ``price_feed(symbol, price)``, when given, sets the quote before an order:
-    the simulator's paper mode takes its quote from the alert's price; live mode passes none."""
+class Mt5Broker:
+    """One terminal connection, as a :class:`~agent.broker.interface.Broker`.
+
+    ``price_feed(symbol, price)``, when given, sets the quote before an order: the simulator's paper mode takes
+    its quote from the alert's price; live mode passes none. ``sleep`` waits between retries (injectable).
+    """
 
     def __init__(
         self,
         module: Any,
         config: TerminalConfig | None = None,
         *,
+        kind: str = "mt5",
         price_feed: Callable[[str, float], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        first_tick_timeout: float = FIRST_TICK_TIMEOUT,
     ) -> None:
         self.mt5 = module
         self.config = config or TerminalConfig()
+        self.kind = kind
         self.price_feed = price_feed
+        self.first_tick_timeout = first_tick_timeout
         self._sleep = sleep
         self._lock = threading.RLock()
         self._symbol_names: list[str] | None = None
+        #: symbol -> (SymbolInfo.filling_mode, SymbolInfo.trade_exemode), read with its spec.
+        self._filling: dict[str, tuple[int, int]] = {}
 
     # -- low level -------------------------------------------------------------------------------------
 
@@ -123,36 +129,46 @@ class Mt5Terminal:
         result, (code, message) = self.call(name, *args, **kwargs)
         if result is None or result is False:
             if code in DISCONNECTED_IPC:
-                raise TerminalUnavailable(ipc_sentence(code, message))
+                raise BrokerUnavailable(ipc_sentence(code, message))
             raise OrderRefused(ipc_sentence(code, message))
         return result
 
     # -- connection -----------------------------------------------------------------------------------
 
     def connect(self) -> None:
-        """``initialize()`` (with path/credentials when configured). :raises TerminalUnavailable:"""
+        """``initialize()``, with the path and only the credentials that are configured.
+
+        An empty ``password=""``/``server=""`` is not "none" to the terminal: it is sent and checked. So each is
+        passed only when set, and without a login none is (the terminal's saved login is used).
+
+        :raises BrokerUnavailable: with the reason (an invalid-parameter answer is explained, not blamed on a bug).
+        """
         c = self.config
-        kwargs: dict[str, Any] = {"timeout": c.timeout_ms}
+        kwargs: dict[str, Any] = {"timeout": int(c.timeout_ms)}
         if c.login is not None:
-            kwargs.update(login=int(c.login), password=c.password or "", server=c.server or "")
+            kwargs["login"] = int(c.login)
+            if c.password:
+                kwargs["password"] = c.password
+            if c.server:
+                kwargs["server"] = c.server
         args = (c.path,) if c.path else ()
         ok, (code, message) = self.call("initialize", *args, **kwargs)
         if not ok:
-            raise TerminalUnavailable(ipc_sentence(code, message))
+            raise BrokerUnavailable(initialize_sentence(code, message))
         self._symbol_names = None
 
     def shutdown(self) -> None:
         """Close the connection (the terminal keeps running)."""
         self.call("shutdown")
 
-    def health(self) -> dict[str, Any]:
-        """``connected``/``trade_allowed``/``tradeapi_disabled`` from ``terminal_info()``; raises when unreachable."""
+    def health(self) -> BrokerHealth:
+        """From ``terminal_info()``: ``connected``, ``trade_allowed`` (Algo Trading) and ``tradeapi_disabled``."""
         info = self._checked("terminal_info")
-        return {
-            "connected": bool(info.connected),
-            "trade_allowed": bool(info.trade_allowed),
-            "tradeapi_disabled": bool(info.tradeapi_disabled),
-        }
+        return BrokerHealth(
+            connected=bool(info.connected),
+            trade_allowed=bool(info.trade_allowed),
+            api_disabled=bool(info.tradeapi_disabled),
+        )
 
     # -- reading state --------------------------------------------------------------------------------
 
@@ -162,140 +178,168 @@ class Mt5Terminal:
             self._symbol_names = [s.name for s in self._checked("symbols_get")]
         return self._symbol_names
 
-    def prepare_symbol(self, name: str) -> SymbolSpec:
-        """``symbol_select(name, True)`` (data calls are unreliable outside Market Watch, mt5-api §1.5) and
-        return its spec. :raises OrderRefused: unknown symbol."""
+    def symbol_spec(self, name: str) -> SymbolSpec:
+        """``symbol_select(name, True)`` (data calls are unreliable outside Market Watch, mt5-api §1.5), wait
+        for its first tick, and return its spec.
+
+        :raises OrderRefused: unknown symbol, or no price within ``first_tick_timeout`` seconds.
+        """
         self._checked("symbol_select", name, True)
+        self._wait_first_tick(name)
         info = self._checked("symbol_info", name)
-        return SymbolSpec(name=info.name, **{f: getattr(info, f) for f in _SPEC_FIELDS})
+        self._filling[info.name] = (int(info.filling_mode), int(info.trade_exemode))
+        return convert.symbol_spec(info)
+
+    def _wait_first_tick(self, name: str) -> None:
+        """A symbol just added to Market Watch has no tick until the terminal receives one: wait, with a bound."""
+
+        def no_price(tick: Any) -> bool:
+            return tick is None or not (tick.bid > 0 and tick.ask > 0)
+
+        retrying = Retrying(
+            retry=retry_if_result(no_price),
+            wait=wait_fixed(FIRST_TICK_POLL),
+            stop=stop_after_delay(self.first_tick_timeout),
+            sleep=self._sleep,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        tick = retrying(lambda: self.call("symbol_info_tick", name)[0])
+        if no_price(tick):
+            raise OrderRefused(
+                f"MetaTrader 5 has no price for {name}: none arrived within {self.first_tick_timeout:g} s of adding "
+                f"it to Market Watch. The market may be closed, or the broker sends no quotes for it right now."
+            )
 
     def quote(self, name: str) -> Quote:
         """The latest tick. :raises OrderRefused: no tick (retcode 10021's cause)."""
-        tick = self._checked("symbol_info_tick", name)
-        return Quote(bid=float(tick.bid), ask=float(tick.ask), time=int(tick.time))
+        return convert.quote(self._checked("symbol_info_tick", name))
 
     def account(self) -> AccountView:
-        """Account figures and the netting/hedging mode (``margin_mode`` 2 = hedging)."""
-        a = self._checked("account_info")
-        mode = MarginMode.HEDGING if a.margin_mode == 2 else MarginMode.NETTING
-        return AccountView(
-            login=int(a.login),
-            currency=a.currency,
-            balance=float(a.balance),
-            equity=float(a.equity),
-            margin_free=float(a.margin_free),
-            margin_mode=mode,
-            leverage=int(a.leverage),
-        )
-
-    def account_raw(self) -> Any:
-        """The module's ``AccountInfo`` as is."""
-        return self._checked("account_info")
+        """Account figures and the netting/hedging mode."""
+        return convert.account(self._checked("account_info"))
 
     def positions(self, *, magic: int | None = None, symbol: str | None = None) -> tuple[PositionView, ...]:
         """Open positions, optionally of one symbol and/or one magic number."""
         raw = self._checked("positions_get", symbol=symbol) if symbol else self._checked("positions_get")
-        return tuple(
-            PositionView(
-                ticket=p.ticket,
-                symbol=p.symbol,
-                side="long" if p.type == 0 else "short",
-                volume=p.volume,
-                price_open=p.price_open,
-                sl=p.sl,
-                tp=p.tp,
-                magic=p.magic,
-                comment=p.comment,
-                identifier=p.identifier,
-                profit=p.profit,
-                time=p.time,
-            )
-            for p in raw
-            if magic is None or p.magic == magic
-        )
+        return tuple(convert.position(p) for p in raw if magic is None or p.magic == magic)
 
     def orders(self, *, magic: int | None = None, symbol: str | None = None) -> tuple[OrderView, ...]:
         """Active pending orders, optionally of one symbol and/or one magic number."""
         raw = self._checked("orders_get", symbol=symbol) if symbol else self._checked("orders_get")
-        return tuple(
-            OrderView(
-                ticket=o.ticket,
-                symbol=o.symbol,
-                type=o.type,
-                volume=o.volume_current,
-                price_open=o.price_open,
-                sl=o.sl,
-                tp=o.tp,
-                magic=o.magic,
-                comment=o.comment,
-            )
-            for o in raw
-            if magic is None or o.magic == magic
-        )
+        views = (convert.order(o) for o in raw if magic is None or o.magic == magic)
+        return tuple(v for v in views if v is not None)
 
-    def deals_since(self, since: datetime) -> tuple[Any, ...]:
+    def deals_since(self, since: datetime) -> tuple[Deal, ...]:
         """History deals from ``since`` to tomorrow (server clocks often run ahead of UTC, mt5-api §1.6)."""
         until = datetime.now(UTC) + timedelta(days=1)
-        return tuple(self._checked("history_deals_get", since, until))
+        return tuple(convert.deal(d) for d in self._checked("history_deals_get", since, until))
 
-    def find_by_comment(self, comment: str, magic: int, since: datetime) -> dict[str, list[Any]]:
-        """Orders, deals and positions carrying exactly ``comment`` and ``magic``: what a request sent before
-        a crash or a timeout left behind (exactly-once reconciliation)."""
-        pos = [p for p in self._checked("positions_get") if p.comment == comment and p.magic == magic]
-        orders = [o for o in self._checked("orders_get") if o.comment == comment and o.magic == magic]
-        until = datetime.now(UTC) + timedelta(days=1)
-        deals = [
-            d for d in self._checked("history_deals_get", since, until) if d.comment == comment and d.magic == magic
-        ]
-        return {"positions": pos, "orders": orders, "deals": deals}
+    # -- paper trading --------------------------------------------------------------------------------
+
+    def follow_alert_price(self, symbol: str, price: float) -> None:
+        """Paper mode: set the simulator's quote of ``symbol`` from the alert's ``price``; live: nothing.
+
+        :raises OrderRefused: the simulator cannot quote that price (not positive at the symbol's digits).
+        """
+        if self.price_feed is None:
+            return
+        try:
+            self.price_feed(symbol, price)
+        except (ValueError, ArithmeticError) as exc:
+            raise OrderRefused(
+                f"The alert's price {price:g} is not a usable price for {symbol} (it is not above 0 at the "
+                f"symbol's digits), so the paper account cannot trade at it. Check the price in the alert."
+            ) from exc
 
     # -- sending --------------------------------------------------------------------------------------
 
-    def send(self, request: dict[str, Any], spec: SymbolSpec) -> SendReport:
+    def place_order(self, request: MarketOrder | PendingOrder) -> OrderReceipt:
+        """A market deal or a pending order (TRADE_ACTION_DEAL / TRADE_ACTION_PENDING)."""
+        return self._send(request)
+
+    def close_position(self, request: ClosePosition) -> OrderReceipt:
+        """An opposite deal with ``position=ticket`` (mt5-api §2.2)."""
+        return self._send(request)
+
+    def modify(self, request: ModifyPosition | ModifyOrder) -> OrderReceipt:
+        """TRADE_ACTION_SLTP for a position, TRADE_ACTION_MODIFY for a pending order."""
+        return self._send(request)
+
+    def cancel_order(self, request: CancelOrder) -> OrderReceipt:
+        """TRADE_ACTION_REMOVE."""
+        return self._send(request)
+
+    def _send(self, request: OrderRequest) -> OrderReceipt:
         """Send one request, choosing ``type_filling`` and refreshing the price on requotes.
 
         :raises OrderRefused: final refusal (with the retcode and a sentence).
         :raises OrderOutcomeUnknown: timeout or a broken connection mid-call: the order may exist.
-        :raises TerminalUnavailable: not connected (nothing was sent).
+        :raises BrokerUnavailable: not connected (nothing was sent).
         """
-        req = dict(request)
-        action = req.get("action")
-        is_trade = action in (TRADE_ACTION_DEAL, TRADE_ACTION_PENDING)
-        fillings = filling_candidates(spec, pending=action == TRADE_ACTION_PENDING) if is_trade else [None]
-        price_tries = later_tries = 0
-        while True:
-            result = None
-            for filling in fillings:
-                if filling is not None:
-                    req["type_filling"] = filling
-                result = self._send_once(req)
-                if retcode_info(result.retcode).kind is not RetcodeClass.NEXT_FILLING:
-                    break
-            assert result is not None
-            info = retcode_info(result.retcode)
-            if info.kind is RetcodeClass.DONE:
-                return SendReport(
-                    retcode=result.retcode,
-                    order=result.order,
-                    deal=result.deal,
-                    volume=result.volume,
-                    price=result.price,
-                    comment=result.comment,
-                    request=req,
-                )
-            if info.kind is RetcodeClass.RETRY_PRICE and price_tries < PRICE_RETRIES:
-                price_tries += 1
-                self._sleep(0.05 * price_tries)
-                self._refresh_price(req, spec)
-                continue
-            if info.kind is RetcodeClass.RETRY_LATER and later_tries < LATER_RETRIES:
-                later_tries += 1
-                self._sleep(0.25 * 2**later_tries)
-                self._refresh_price(req, spec)
-                continue
-            if info.kind is RetcodeClass.AMBIGUOUS:
-                raise OrderOutcomeUnknown(f"{info.sentence} (retcode {result.retcode})")
-            raise OrderRefused(f"{info.sentence} (retcode {result.retcode} {info.name})", retcode=result.retcode)
+        req = requests.build(request)
+        fillings: list[int | None] = [None]
+        if requests.is_trade(req):
+            fillings = list(self._filling_candidates(request.symbol, pending=requests.is_pending(req)))
+        budgets = {RetcodeClass.RETRY_PRICE: PRICE_RETRIES, RetcodeClass.RETRY_LATER: LATER_RETRIES}
+        used: Counter[RetcodeClass] = Counter()
+
+        def again(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if not isinstance(exc, _Retryable):
+                return False
+            used[exc.kind] += 1
+            return used[exc.kind] <= budgets[exc.kind]
+
+        def pause(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            kind = exc.kind if isinstance(exc, _Retryable) else RetcodeClass.RETRY_PRICE
+            n = used[kind]
+            return 0.05 * n if kind is RetcodeClass.RETRY_PRICE else 0.25 * 2**n
+
+        retrying = Retrying(
+            retry=again,
+            wait=pause,
+            sleep=self._sleep,
+            before_sleep=lambda _state: self._refresh_price(req, request.symbol),
+            reraise=True,
+        )
+        try:
+            result = retrying(self._send_fillings, req, fillings)
+        except _Retryable as exc:
+            raise OrderRefused(
+                f"{exc} (retcode {exc.retcode} {retcode_name(exc.retcode)}, still after retries)", code=exc.retcode
+            ) from exc
+        return OrderReceipt(
+            order=int(result.order),
+            deal=int(result.deal),
+            volume=float(result.volume),
+            price=float(result.price),
+            code=int(result.retcode),
+            message=str(result.comment),
+            code_name=retcode_name(int(result.retcode)),
+            sentence=retcode_info(int(result.retcode)).sentence,
+        )
+
+    def _send_fillings(self, req: dict[str, Any], fillings: list[int | None]) -> Any:
+        """One attempt: each filling mode in turn while the server answers 10030; then classify the answer."""
+        result = None
+        for filling in fillings:
+            if filling is not None:
+                req["type_filling"] = filling
+            result = self._send_once(req)
+            if retcode_info(result.retcode).kind is not RetcodeClass.NEXT_FILLING:
+                break
+        assert result is not None
+        retcode = int(result.retcode)
+        info = retcode_info(retcode)
+        logger.info("order_send %s -> %s %s", req, retcode, retcode_name(retcode))
+        if info.kind is RetcodeClass.DONE:
+            return result
+        if info.kind in (RetcodeClass.RETRY_PRICE, RetcodeClass.RETRY_LATER):
+            raise _Retryable(info.kind, retcode, info.sentence)
+        if info.kind is RetcodeClass.AMBIGUOUS:
+            raise OrderOutcomeUnknown(f"{info.sentence} (retcode {retcode})")
+        raise OrderRefused(f"{info.sentence} (retcode {retcode} {retcode_name(retcode)})", code=retcode)
 
     def _send_once(self, req: dict[str, Any]) -> Any:
         result, (code, message) = self.call("order_send", req)
@@ -303,16 +347,24 @@ class Mt5Terminal:
             if code in AMBIGUOUS_IPC:
                 raise OrderOutcomeUnknown(ipc_sentence(code, message))
             if code in DISCONNECTED_IPC:
-                raise TerminalUnavailable(ipc_sentence(code, message))
+                raise BrokerUnavailable(ipc_sentence(code, message))
             raise OrderRefused(ipc_sentence(code, message))
         return result
 
-    def _refresh_price(self, req: dict[str, Any], spec: SymbolSpec) -> None:
+    def _filling_candidates(self, symbol: str, *, pending: bool) -> list[int]:
+        if symbol not in self._filling:
+            info = self._checked("symbol_info", symbol)
+            self._filling[symbol] = (int(info.filling_mode), int(info.trade_exemode))
+        filling_mode, exemode = self._filling[symbol]
+        return filling_candidates(filling_mode, exemode, pending=pending)
+
+    def _refresh_price(self, req: dict[str, Any], symbol: str) -> None:
         # Market deals go at the current price: ask to buy, bid to sell (mt5-api §4.2).
-        if req.get("action") != TRADE_ACTION_DEAL:
+        key = requests.market_price_key(req)
+        if key is None:
             return
         try:
-            q = self.quote(spec.name)
+            q = self.quote(symbol)
         except OrderRefused:
             return
-        req["price"] = q.ask if req.get("type") == 0 else q.bid
+        req["price"] = q.ask if key == "ask" else q.bid

@@ -8,32 +8,27 @@ wrong policy (mt5-api §2.4, mt5-constants §2). The order of preference follows
 
 from __future__ import annotations
 
-from agent.market import SymbolSpec
-
-# Bits of SymbolInfo.filling_mode: MQL5-only names the MetaTrader5 package does not export.
-SYMBOL_FILLING_FOK = 1
-SYMBOL_FILLING_IOC = 2
-
-ORDER_FILLING_FOK = 0
-ORDER_FILLING_IOC = 1
-ORDER_FILLING_RETURN = 2
-
-SYMBOL_TRADE_EXECUTION_EXCHANGE = 3
+from agent.mt5 import constants as c
+from agent.mt5.flags import SymbolFilling
 
 
-def filling_candidates(spec: SymbolSpec, *, pending: bool) -> list[int]:
-    """ORDER_FILLING_* values to try in order for ``spec`` (move to the next on retcode 10030).
+def filling_candidates(filling_mode: int, trade_exemode: int, *, pending: bool) -> list[int]:
+    """ORDER_FILLING_* values to try in order (move to the next on retcode 10030).
 
-    Pending orders: RETURN first. Market deals: FOK if its bit is set, IOC if its bit is set, and RETURN
-    for Exchange execution or when no bit is set.
+    :param filling_mode: the symbol's ``SymbolInfo.filling_mode`` bit mask.
+    :param trade_exemode: its ``SymbolInfo.trade_exemode`` (SYMBOL_TRADE_EXECUTION_*).
+    :param pending: a pending order (RETURN first) rather than a market deal.
+
+    Market deals: FOK if its bit is set, IOC if its bit is set, and RETURN for Exchange execution or when no
+    bit is set.
     """
     if pending:
-        return [ORDER_FILLING_RETURN, ORDER_FILLING_FOK, ORDER_FILLING_IOC]
+        return [c.ORDER_FILLING_RETURN, c.ORDER_FILLING_FOK, c.ORDER_FILLING_IOC]
     candidates: list[int] = []
-    if spec.filling_mode & SYMBOL_FILLING_FOK:
-        candidates.append(ORDER_FILLING_FOK)
-    if spec.filling_mode & SYMBOL_FILLING_IOC:
-        candidates.append(ORDER_FILLING_IOC)
-    if spec.trade_exemode == SYMBOL_TRADE_EXECUTION_EXCHANGE or not candidates:
-        candidates.append(ORDER_FILLING_RETURN)
+    if filling_mode & SymbolFilling.FOK:
+        candidates.append(c.ORDER_FILLING_FOK)
+    if filling_mode & SymbolFilling.IOC:
+        candidates.append(c.ORDER_FILLING_IOC)
+    if trade_exemode == c.SYMBOL_TRADE_EXECUTION_EXCHANGE or not candidates:
+        candidates.append(c.ORDER_FILLING_RETURN)
     return candidates

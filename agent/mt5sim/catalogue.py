@@ -17,15 +17,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from agent.mt5.flags import ORDER_MODE_ALL, SymbolExpiration, SymbolFilling
 from agent.mt5sim import constants as c
-
-# SYMBOL_FILLING_* / SYMBOL_EXPIRATION_* / SYMBOL_ORDER_* bits. The package does NOT export these
-# (mt5-constants §2), so they are private here and never reach the module surface.
-FILL_FOK = 1
-FILL_IOC = 2
-FILL_BOC = 4
-EXPIRATION_GTC, EXPIRATION_DAY, EXPIRATION_SPECIFIED, EXPIRATION_SPECIFIED_DAY = 1, 2, 4, 8
-ORDER_MODE_ALL = 127  # market, limit, stop, stop-limit, SL, TP, close-by
 
 _CURRENCY_NAMES = {
     "EUR": "Euro",
@@ -68,12 +61,12 @@ class SimSymbol:
     volume_limit: float = 0.0
     trade_stops_level: int = 0
     trade_freeze_level: int = 0
-    filling_mode: int = FILL_FOK | FILL_IOC
+    filling_mode: int = int(SymbolFilling.FOK | SymbolFilling.IOC)
     trade_exemode: int = c.SYMBOL_TRADE_EXECUTION_MARKET
     trade_calc_mode: int = c.SYMBOL_CALC_MODE_FOREX
     trade_mode: int = c.SYMBOL_TRADE_MODE_FULL
-    order_mode: int = ORDER_MODE_ALL
-    expiration_mode: int = EXPIRATION_GTC | EXPIRATION_DAY | EXPIRATION_SPECIFIED | EXPIRATION_SPECIFIED_DAY
+    order_mode: int = int(ORDER_MODE_ALL)
+    expiration_mode: int = int(SymbolExpiration(15))  # GTC, DAY, SPECIFIED, SPECIFIED_DAY
     order_gtc_mode: int = c.SYMBOL_ORDERS_GTC
     margin_rate: float = 1.0
     swap_long: float = 0.0
@@ -133,7 +126,8 @@ def _cfd(name: str, description: str, path: str, profit: str, digits: int, bid: 
     )
 
 
-_FOK, _IOC, _BOTH = FILL_FOK, FILL_IOC, FILL_FOK | FILL_IOC
+_FOK, _IOC = int(SymbolFilling.FOK), int(SymbolFilling.IOC)
+_BOTH = _FOK | _IOC
 _INDEX = {"trade_calc_mode": c.SYMBOL_CALC_MODE_CFDINDEX, "margin_rate": 0.01, "volume_max": 100.0}
 _METAL = {"trade_calc_mode": c.SYMBOL_CALC_MODE_CFD, "margin_rate": 0.01}
 _CRYPTO = {"trade_calc_mode": c.SYMBOL_CALC_MODE_CFD, "margin_rate": 0.1, "volume_max": 10.0}

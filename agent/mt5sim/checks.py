@@ -8,8 +8,9 @@ price units with a tenth of a point of tolerance so float noise never decides a 
 
 from __future__ import annotations
 
+from agent.mt5.flags import SymbolExpiration, SymbolFilling
 from agent.mt5sim import constants as c
-from agent.mt5sim.catalogue import FILL_BOC, FILL_FOK, FILL_IOC, SimSymbol
+from agent.mt5sim.catalogue import SimSymbol
 from agent.mt5sim.pricing import is_step_multiple, on_tick
 from agent.mt5sim.state import Order, Position
 
@@ -18,10 +19,10 @@ PENDING_TYPES = frozenset(range(c.ORDER_TYPE_BUY_LIMIT, c.ORDER_TYPE_SELL_STOP_L
 LIMIT_TYPES = frozenset({c.ORDER_TYPE_BUY_LIMIT, c.ORDER_TYPE_SELL_LIMIT})
 STOP_LIMIT_TYPES = frozenset({c.ORDER_TYPE_BUY_STOP_LIMIT, c.ORDER_TYPE_SELL_STOP_LIMIT})
 _EXPIRATION_BITS = {
-    c.ORDER_TIME_GTC: 1,
-    c.ORDER_TIME_DAY: 2,
-    c.ORDER_TIME_SPECIFIED: 4,
-    c.ORDER_TIME_SPECIFIED_DAY: 8,
+    c.ORDER_TIME_GTC: SymbolExpiration.GTC,
+    c.ORDER_TIME_DAY: SymbolExpiration.DAY,
+    c.ORDER_TIME_SPECIFIED: SymbolExpiration.SPECIFIED,
+    c.ORDER_TIME_SPECIFIED_DAY: SymbolExpiration.SPECIFIED_DAY,
 }
 _DAY = 86_400
 
@@ -56,13 +57,13 @@ def filling(spec: SimSymbol, type_filling: int, order_type: int, pending: bool) 
     if not pending and spec.trade_exemode in (c.SYMBOL_TRADE_EXECUTION_REQUEST, c.SYMBOL_TRADE_EXECUTION_INSTANT):
         allowed = type_filling == c.ORDER_FILLING_FOK
     elif type_filling == c.ORDER_FILLING_FOK:
-        allowed = bool(bits & FILL_FOK)
+        allowed = bool(bits & SymbolFilling.FOK)
     elif type_filling == c.ORDER_FILLING_IOC:
-        allowed = bool(bits & FILL_IOC)
+        allowed = bool(bits & SymbolFilling.IOC)
     elif type_filling == c.ORDER_FILLING_RETURN:
         allowed = pending or spec.trade_exemode == c.SYMBOL_TRADE_EXECUTION_EXCHANGE
     elif type_filling == c.ORDER_FILLING_BOC:
-        allowed = pending and order_type in LIMIT_TYPES and bool(bits & FILL_BOC)
+        allowed = pending and order_type in LIMIT_TYPES and bool(bits & SymbolFilling.BOC)
     else:
         allowed = False
     return 0 if allowed else c.TRADE_RETCODE_INVALID_FILL

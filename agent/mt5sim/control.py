@@ -60,7 +60,10 @@ def configure(
     counters are restored, and the corresponding arguments are ignored, just as a real account does not
     change when the terminal restarts. Delete the file to start over.
 
-    :raises ValueError: for an unknown margin mode, leverage < 1, a negative balance, or a corrupt state file.
+    A saved book that cannot be read is set aside (``<file>.damaged-<time>``, with a sentence in the log) and
+    the account starts fresh: a damaged file never stops the agent from starting.
+
+    :raises ValueError: for an unknown margin mode, leverage < 1 or a negative balance.
     :raises KeyError: for an account currency no catalogue FX pair converts.
     """
     SIM.configure(
@@ -98,6 +101,7 @@ def set_quote(symbol: str, bid: float, ask: float | None = None) -> None:
         if new_bid <= 0 or new_ask < new_bid:
             raise ValueError(f"invalid quote for {symbol}: bid {bid}, ask {ask}")
         SIM.book.quotes[symbol] = [new_bid, new_ask]
+        SIM.first_tick_at.pop(symbol, None)  # a quote is a tick: a symbol waiting for its first one has it now
         pending.on_quote(SIM, symbol)
         SIM.changed()
 
@@ -136,12 +140,15 @@ def set_terminal(
     connected: bool | None = None,
     tradeapi_disabled: bool | None = None,
     latency_ms: float | None = None,
+    first_tick_ms: float | None = None,
 ) -> None:
     """Flip terminal switches (``None`` leaves one unchanged); shown by ``terminal_info()``.
 
     ``trade_allowed=False`` is the Algo Trading button off (order_send -> 10027); ``connected=False`` a lost
     broker link (order_send -> 10031, initialize -> -10005); ``tradeapi_disabled=True`` the terminal option
-    that blocks the Python API (order_send -> None, -8); ``latency_ms`` the order_send round trip.
+    that blocks the Python API (order_send -> None, -8); ``latency_ms`` the order_send round trip;
+    ``first_tick_ms`` how long a symbol just added to Market Watch has no tick (all-zero ``symbol_info_tick``,
+    order_send -> 10021).
     """
     with SIM.lock:
         terminal = SIM.terminal
@@ -153,6 +160,8 @@ def set_terminal(
             terminal.tradeapi_disabled = tradeapi_disabled
         if latency_ms is not None:
             terminal.latency_ms = float(latency_ms)
+        if first_tick_ms is not None:
+            terminal.first_tick_ms = float(first_tick_ms)
 
 
 def set_initialize_failure(kind: str | None) -> None:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.mt5.flags import TRADE_RETCODE_HEDGE_PROHIBITED
 from agent.mt5sim import checks, errors, ledger, pending
 from agent.mt5sim import constants as c
 from agent.mt5sim.catalogue import SimSymbol
@@ -41,8 +42,6 @@ FAULT_RETCODES = {
 FAULT_KINDS = frozenset(FAULT_RETCODES) | {"ipc_send", "ipc_recv"}
 _WITH_PRICES = frozenset({c.TRADE_RETCODE_REQUOTE, c.TRADE_RETCODE_PRICE_CHANGED})
 _EPS = 1e-9
-# MQL5 TRADE_RETCODE_HEDGE_PROHIBITED: servers return it, but the package does not export the name.
-_HEDGE_PROHIBITED = 10046
 
 
 @dataclass(frozen=True)
@@ -109,6 +108,8 @@ def dispatch(sim: Simulator, book: Book, request: Request) -> Outcome:
 
 def _send(sim: Simulator, request: Request) -> OrderSendResult:
     gate = _terminal_gate(sim)
+    if not gate and request.symbol in sim.symbols and sim.awaiting_first_tick(request.symbol):
+        gate = c.TRADE_RETCODE_PRICE_OFF  # no tick yet: the server has no price to execute at
     if gate:
         return _result(gate, request)
     pending.expire_orders(sim)
@@ -243,7 +244,7 @@ def _deal_rules(sim: Simulator, book: Book, spec: SimSymbol, request: Request, p
         return 0
     if account.hedging and account.hedge_prohibited and plan.target is None:
         if any(p.symbol == spec.name and p.type != plan.side for p in book.positions):
-            return _HEDGE_PROHIBITED
+            return TRADE_RETCODE_HEDGE_PROHIBITED
     return checks.position_stops(spec, plan.side, request.sl, request.tp, bid, ask)
 
 

@@ -10,38 +10,41 @@ Inside the simulator a failed call raises :class:`CallError`; the surface decora
 
 from __future__ import annotations
 
+from agent.mt5.flags import TRADE_RETCODE_HEDGE_PROHIBITED
+from agent.mt5sim import constants as c
+
 # (code, message) pairs exactly as the 5.0.6231 binary produces them (mt5-api §1.2).
-SUCCESS = (1, "Success")
-CALL_FAILED = (-1, "Terminal: Call failed")
-INVALID_PARAMS = (-2, "Terminal: Invalid params")
-INVALID_ARGUMENTS = (-2, "Invalid arguments")
-INVALID_ARG_COUNT = (-2, "Invalid number of arguments")
-UNNAMED_NOT_ALLOWED = (-2, "Unnamed arguments not allowed")
-NOT_FOUND = (-4, "Terminal: Not found")
+SUCCESS = (c.RES_S_OK, "Success")
+CALL_FAILED = (c.RES_E_FAIL, "Terminal: Call failed")
+INVALID_PARAMS = (c.RES_E_INVALID_PARAMS, "Terminal: Invalid params")
+INVALID_ARGUMENTS = (c.RES_E_INVALID_PARAMS, "Invalid arguments")
+INVALID_ARG_COUNT = (c.RES_E_INVALID_PARAMS, "Invalid number of arguments")
+UNNAMED_NOT_ALLOWED = (c.RES_E_INVALID_PARAMS, "Unnamed arguments not allowed")
+NOT_FOUND = (c.RES_E_NOT_FOUND, "Terminal: Not found")
 INVALID_VERSION = (
-    -5,
+    c.RES_E_INVALID_VERSION,
     "Terminal: Incompatible versions, please install the latest version of Terminal and Python module",
 )
-AUTH_FAILED = (-6, "Terminal: Authorization failed")
-OTP_REQUIRED = (-7, "Unsupported authorization mode, OTP or certificate password needed")
-AUTOTRADING_DISABLED = (-8, "Auto-Trading using Python API disabled in Terminal")
-IPC_SEND = (-10001, "IPC send failed")
-IPC_RECV = (-10002, "IPC recv failed")
-IPC_NOT_FOUND = (-10003, "IPC initialize failed, MetaTrader 5 x64 not found")
-IPC_PIPE_TIMEOUT = (-10003, "IPC initialize failed, Pipe server didn't answer in 60 sec")
-NO_IPC = (-10004, "No IPC connection")
-IPC_TIMEOUT = (-10005, "IPC timeout")
+AUTH_FAILED = (c.RES_E_AUTH_FAILED, "Terminal: Authorization failed")
+OTP_REQUIRED = (c.RES_E_UNSUPPORTED, "Unsupported authorization mode, OTP or certificate password needed")
+AUTOTRADING_DISABLED = (c.RES_E_AUTO_TRADING_DISABLED, "Auto-Trading using Python API disabled in Terminal")
+IPC_SEND = (c.RES_E_INTERNAL_FAIL_SEND, "IPC send failed")
+IPC_RECV = (c.RES_E_INTERNAL_FAIL_RECEIVE, "IPC recv failed")
+IPC_NOT_FOUND = (c.RES_E_INTERNAL_FAIL_INIT, "IPC initialize failed, MetaTrader 5 x64 not found")
+IPC_PIPE_TIMEOUT = (c.RES_E_INTERNAL_FAIL_INIT, "IPC initialize failed, Pipe server didn't answer in 60 sec")
+NO_IPC = (c.RES_E_INTERNAL_FAIL_CONNECT, "No IPC connection")
+IPC_TIMEOUT = (c.RES_E_INTERNAL_FAIL_TIMEOUT, "IPC timeout")
 
 
 def invalid_argument(field: str) -> tuple[int, str]:
     """The module-side message for a request/keyword field of the wrong type or size (mt5-api §1.7)."""
-    return (-2, f'Invalid "{field}" argument')
+    return (c.RES_E_INVALID_PARAMS, f'Invalid "{field}" argument')
 
 
 def invalid_unnamed(position: int) -> tuple[int, str]:
     """The message for a bad positional argument (1-based ``position``), e.g. ``Invalid 2nd unnamed argument``."""
     ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(position, f"{position}th")
-    return (-2, f"Invalid {ordinal} unnamed argument")
+    return (c.RES_E_INVALID_PARAMS, f"Invalid {ordinal} unnamed argument")
 
 
 class CallError(Exception):
@@ -72,44 +75,44 @@ class LastError:
 # the rest follow the MQL5 retcode table (§3.2) in the same short style.
 RETCODE_COMMENTS: dict[int, str] = {
     0: "Done",
-    10004: "Requote",
-    10006: "Request rejected",
-    10007: "Request canceled by trader",
-    10008: "Order placed",
-    10009: "Request executed",
-    10010: "Request executed partially",
-    10011: "Request processing error",
-    10012: "Request canceled by timeout",
-    10013: "Invalid request",
-    10014: "Invalid volume",
-    10015: "Invalid price",
-    10016: "Invalid stops",
-    10017: "Trade disabled",
-    10018: "Market closed",
-    10019: "No money",
-    10020: "Prices changed",
-    10021: "No prices",
-    10022: "Invalid expiration",
-    10023: "Order state changed",
-    10024: "Too many requests",
-    10025: "No changes",
-    10026: "AutoTrading disabled by server",
-    10027: "AutoTrading disabled by client",
-    10028: "Request locked",
-    10029: "Order or position frozen",
-    10030: "Unsupported filling mode",
-    10031: "No connection",
-    10033: "Orders limit reached",
-    10034: "Volume limit reached",
-    10035: "Invalid order type",
-    10036: "Position already closed",
-    10038: "Invalid close volume",
-    10041: "Pending order activation rejected",
-    10042: "Long positions only allowed",
-    10043: "Short positions only allowed",
-    10044: "Position closing only allowed",
-    10045: "Position closing allowed only by FIFO rule",
-    10046: "Opposite positions prohibited",
+    c.TRADE_RETCODE_REQUOTE: "Requote",
+    c.TRADE_RETCODE_REJECT: "Request rejected",
+    c.TRADE_RETCODE_CANCEL: "Request canceled by trader",
+    c.TRADE_RETCODE_PLACED: "Order placed",
+    c.TRADE_RETCODE_DONE: "Request executed",
+    c.TRADE_RETCODE_DONE_PARTIAL: "Request executed partially",
+    c.TRADE_RETCODE_ERROR: "Request processing error",
+    c.TRADE_RETCODE_TIMEOUT: "Request canceled by timeout",
+    c.TRADE_RETCODE_INVALID: "Invalid request",
+    c.TRADE_RETCODE_INVALID_VOLUME: "Invalid volume",
+    c.TRADE_RETCODE_INVALID_PRICE: "Invalid price",
+    c.TRADE_RETCODE_INVALID_STOPS: "Invalid stops",
+    c.TRADE_RETCODE_TRADE_DISABLED: "Trade disabled",
+    c.TRADE_RETCODE_MARKET_CLOSED: "Market closed",
+    c.TRADE_RETCODE_NO_MONEY: "No money",
+    c.TRADE_RETCODE_PRICE_CHANGED: "Prices changed",
+    c.TRADE_RETCODE_PRICE_OFF: "No prices",
+    c.TRADE_RETCODE_INVALID_EXPIRATION: "Invalid expiration",
+    c.TRADE_RETCODE_ORDER_CHANGED: "Order state changed",
+    c.TRADE_RETCODE_TOO_MANY_REQUESTS: "Too many requests",
+    c.TRADE_RETCODE_NO_CHANGES: "No changes",
+    c.TRADE_RETCODE_SERVER_DISABLES_AT: "AutoTrading disabled by server",
+    c.TRADE_RETCODE_CLIENT_DISABLES_AT: "AutoTrading disabled by client",
+    c.TRADE_RETCODE_LOCKED: "Request locked",
+    c.TRADE_RETCODE_FROZEN: "Order or position frozen",
+    c.TRADE_RETCODE_INVALID_FILL: "Unsupported filling mode",
+    c.TRADE_RETCODE_CONNECTION: "No connection",
+    c.TRADE_RETCODE_LIMIT_ORDERS: "Orders limit reached",
+    c.TRADE_RETCODE_LIMIT_VOLUME: "Volume limit reached",
+    c.TRADE_RETCODE_INVALID_ORDER: "Invalid order type",
+    c.TRADE_RETCODE_POSITION_CLOSED: "Position already closed",
+    c.TRADE_RETCODE_INVALID_CLOSE_VOLUME: "Invalid close volume",
+    c.TRADE_RETCODE_REJECT_CANCEL: "Pending order activation rejected",
+    c.TRADE_RETCODE_LONG_ONLY: "Long positions only allowed",
+    c.TRADE_RETCODE_SHORT_ONLY: "Short positions only allowed",
+    c.TRADE_RETCODE_CLOSE_ONLY: "Position closing only allowed",
+    c.TRADE_RETCODE_FIFO_CLOSE: "Position closing allowed only by FIFO rule",
+    TRADE_RETCODE_HEDGE_PROHIBITED: "Opposite positions prohibited",
 }
 
 

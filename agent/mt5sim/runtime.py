@@ -39,6 +39,8 @@ class Terminal:
     """Terminal-side switches: the Algo Trading button, the broker link, the Python-API option, latency.
 
     ``init_failure`` names the way ``initialize()`` fails (see ``control.set_initialize_failure``).
+    ``first_tick_ms`` is how long a symbol just added to Market Watch goes without a tick (a real terminal has
+    none until the broker sends one: mt5-api §1.5 "then wait until a non-zero tick arrives").
     """
 
     trade_allowed: bool = True
@@ -46,6 +48,7 @@ class Terminal:
     tradeapi_disabled: bool = False
     latency_ms: float = 0.0
     init_failure: str | None = None
+    first_tick_ms: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class Simulator:
         self.time_offset_s = 0
         self.request_id = 0
         self.book_subscriptions: set[str] = set()
+        #: symbol -> ``time.monotonic()`` when its first tick arrives (symbols just added to Market Watch).
+        self.first_tick_at: dict[str, float] = {}
 
     def reset(self) -> None:
         """Back to a fresh, unconfigured simulator with no IPC connection."""
@@ -104,7 +109,7 @@ class Simulator:
             self._fresh()
             self.terminal.latency_ms = float(latency_ms)
             path = state.state_file(Path(state_dir), login) if state_dir is not None else None
-            loaded = state.load(path) if path is not None else None
+            loaded = self._load(path) if path is not None else None
             if loaded is not None:
                 self.book = loaded
             else:
@@ -120,6 +125,16 @@ class Simulator:
             self.state_path = path
             self.configured = True
             self.changed()
+
+    @staticmethod
+    def _load(path: Path) -> Book | None:
+        """The saved book at ``path``; a damaged one is set aside (with a sentence in the log) for a fresh start,
+        never a failure at every start."""
+        try:
+            return state.load(path)
+        except state.DamagedState as exc:
+            state.set_aside_damaged(path, str(exc))
+            return None
 
     def ensure_configured(self) -> None:
         """Apply the default in-memory configuration if ``configure`` was never called."""
@@ -144,6 +159,23 @@ class Simulator:
             return saved[0], saved[1]
         spec = self.symbols[name]
         return spec.start_bid, round(spec.start_bid + spec.spread * spec.point, spec.digits)
+
+    def select(self, name: str) -> None:
+        """Add ``name`` to Market Watch; a symbol that was not there gets its first tick ``first_tick_ms`` later."""
+        spec = self.symbols[name]
+        if not spec.select:
+            self.first_tick_at[name] = time.monotonic() + self.terminal.first_tick_ms / 1000.0
+        spec.select = True
+
+    def awaiting_first_tick(self, name: str) -> bool:
+        """True while a symbol just added to Market Watch has no tick yet."""
+        due = self.first_tick_at.get(name)
+        if due is None:
+            return False
+        if time.monotonic() >= due:
+            del self.first_tick_at[name]
+            return False
+        return True
 
     def market(self) -> Market:
         """Conversion and money maths over the current quotes, in the account currency."""

@@ -6,10 +6,13 @@ order's ticket but keeps its identifier. Times are server epoch milliseconds (``
 
 With a state directory the book is saved after every change, one pair of files per login, so an agent
 process that restarts finds its positions. The live part (account, positions, pending orders, quotes, ticket
-counters) is rewritten atomically as JSON (temp file, ``fsync``, ``os.replace``); history (deals and finished
-orders), which never changes once written, is appended to a JSON Lines journal, so a save costs the same after
-ten thousand deals as after one. The snapshot records how many journal records belong to it: a crash between
-the two writes leaves extra journal lines, which the next load ignores and the next save overwrites.
+counters) is replaced atomically as JSON (temp file, ``fsync``, ``os.replace``: :mod:`agent.atomic`); history
+(deals and finished orders), which never changes once written, is appended to a JSON Lines journal, so a save
+costs the same after ten thousand deals as after one. The snapshot records how many journal records belong to
+it: a crash between the two writes, or in the middle of an append, leaves extra (or half-written) journal lines
+after those records, which the next load ignores. The journal is then rewritten whole, and a whole rewrite is
+atomic too: a process killed at any instant leaves a state that loads. A state that still cannot be read (a
+disk fault, a hand edit) raises :class:`DamagedState`; the simulator sets such files aside and starts fresh.
 Simulator knobs (faults, terminal flags, symbol overrides) are not part of the book and are not saved.
 """
 
@@ -17,11 +20,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from agent.atomic import remove_leftovers, set_aside, write_atomic
 from agent.mt5sim import constants as c
 
 STATE_VERSION = 2
@@ -183,39 +186,38 @@ def journal_file(path: Path) -> Path:
     return path.with_name(path.stem + ".history.jsonl")
 
 
-#: Journal records already on disk per snapshot path: (history orders, deals).
+class DamagedState(ValueError):
+    """A state file that cannot be loaded; ``str()`` says what is wrong with it."""
+
+
+#: Journal records on disk per snapshot path, when the journal holds exactly those: (history orders, deals).
+#: No entry: the journal must be rewritten whole at the next save (a new book, or extra lines after a crash).
 _written: dict[Path, tuple[int, int]] = {}
 
 
+def _lines(orders: list[Order], deals: list[Deal]) -> str:
+    records = [json.dumps({"order": asdict(o)}) for o in orders] + [json.dumps({"deal": asdict(d)}) for d in deals]
+    return "".join(line + "\n" for line in records)
+
+
 def save(book: Book, path: Path) -> None:
-    """Append new history to the journal, then write the live book atomically (a crash mid-write leaves the
-    previous snapshot intact)."""
+    """Write new history to the journal, then replace the live book atomically (a crash at any point leaves a
+    state that loads: the previous snapshot, with at most extra journal lines that it does not count)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_file(path)
-    done_orders, done_deals = _written.get(path, (0, 0))
-    if done_orders > len(book.history_orders) or done_deals > len(book.deals):
-        done_orders = done_deals = 0  # a different book: rewrite the journal from scratch
-    lines = [json.dumps({"order": asdict(o)}) for o in book.history_orders[done_orders:]]
-    lines += [json.dumps({"deal": asdict(d)}) for d in book.deals[done_deals:]]
-    if lines or not journal.exists() or (done_orders, done_deals) == (0, 0):
-        mode = "a" if (done_orders or done_deals) else "w"
-        with journal.open(mode, encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
-            handle.flush()
-            os.fsync(handle.fileno())
+    done = _written.get(path)
+    if done is not None and done[0] <= len(book.history_orders) and done[1] <= len(book.deals) and journal.exists():
+        new = _lines(book.history_orders[done[0] :], book.deals[done[1] :])
+        if new:
+            with journal.open("a", encoding="utf-8") as handle:
+                handle.write(new)
+                handle.flush()
+                os.fsync(handle.fileno())
+    else:
+        write_atomic(journal, _lines(book.history_orders, book.deals))
     live = {k: v for k, v in asdict_shallow(book).items() if k not in ("history_orders", "deals")}
     live["journal"] = {"history_orders": len(book.history_orders), "deals": len(book.deals)}
-    payload = json.dumps({"version": STATE_VERSION, **live}, indent=1)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps({"version": STATE_VERSION, **live}, indent=1))
     _written[path] = (len(book.history_orders), len(book.deals))
 
 
@@ -233,38 +235,79 @@ def asdict_shallow(book: Book) -> dict[str, Any]:
 
 
 def load(path: Path) -> Book | None:
-    """Read a book written by :func:`save`; ``None`` when the file does not exist.
+    """Read a book written by :func:`save`; ``None`` when there is none.
 
-    :raises ValueError: when the file is not a state file of this version.
+    :raises DamagedState: the snapshot or its journal cannot be read, is of another version, or the journal holds
+        fewer records than the snapshot counts.
     """
+    journal = journal_file(path)
+    remove_leftovers(path)
+    remove_leftovers(journal)
     if not path.exists():
+        _written.pop(path, None)
         return None
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if data.pop("version", None) != STATE_VERSION:
-        raise ValueError(f"{path} is not an mt5sim state file of version {STATE_VERSION}")
-    counts = data.pop("journal")
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if data.pop("version", None) != STATE_VERSION:
+            raise DamagedState(f"it is not an mt5sim state file of version {STATE_VERSION}")
+        counts = data.pop("journal")
+        history_orders, deals, exact = _read_journal(journal, counts["history_orders"], counts["deals"])
+        book = Book(
+            account=Account(**data.pop("account")),
+            positions=[Position(**p) for p in data.pop("positions")],
+            orders=[Order(**o) for o in data.pop("orders")],
+            history_orders=history_orders,
+            deals=deals,
+            **data,
+        )
+    except DamagedState:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise DamagedState(f"{type(exc).__name__}: {exc}") from exc
+    if exact:
+        _written[path] = (len(history_orders), len(deals))
+    else:
+        _written.pop(path, None)  # extra lines after a crash: the next save rewrites the journal whole
+    return book
+
+
+def _read_journal(journal: Path, want_orders: int, want_deals: int) -> tuple[list[Order], list[Deal], bool]:
+    """The first ``want_orders`` history orders and ``want_deals`` deals of ``journal``, and whether the journal
+    holds nothing else. Lines after those records (a crash mid-append) are not even parsed.
+
+    :raises DamagedState: the journal holds fewer records than wanted, or a record cannot be read.
+    """
     history_orders: list[Order] = []
     deals: list[Deal] = []
-    journal = journal_file(path)
+    exact = True
     if journal.exists():
         with journal.open(encoding="utf-8") as handle:
             for line in handle:
+                if len(history_orders) == want_orders and len(deals) == want_deals:
+                    exact = exact and not line.strip()
+                    continue
                 if not line.strip():
                     continue
                 record = json.loads(line)
-                if "order" in record and len(history_orders) < counts["history_orders"]:
+                if "order" in record and len(history_orders) < want_orders:
                     history_orders.append(Order(**record["order"]))
-                elif "deal" in record and len(deals) < counts["deals"]:
+                elif "deal" in record and len(deals) < want_deals:
                     deals.append(Deal(**record["deal"]))
-    if (len(history_orders), len(deals)) != (counts["history_orders"], counts["deals"]):
-        raise ValueError(f"{journal} is shorter than its snapshot {path} says")
-    # Extra lines (a crash between journal and snapshot writes) are dropped by rewriting on the next save.
-    _written[path] = (0, 0)
-    return Book(
-        account=Account(**data.pop("account")),
-        positions=[Position(**p) for p in data.pop("positions")],
-        orders=[Order(**o) for o in data.pop("orders")],
-        history_orders=history_orders,
-        deals=deals,
-        **data,
-    )
+                else:
+                    exact = False
+    if (len(history_orders), len(deals)) != (want_orders, want_deals):
+        raise DamagedState(
+            f"its history journal {journal.name} holds {len(history_orders)} orders and {len(deals)} deals, "
+            f"fewer than the {want_orders} and {want_deals} the snapshot counts"
+        )
+    return history_orders, deals, exact
+
+
+def set_aside_damaged(path: Path, why: str) -> None:
+    """Move a damaged snapshot and its journal out of the way (see :func:`agent.atomic.set_aside`)."""
+    _written.pop(path, None)
+    fresh = "the paper account starts again from its initial balance"
+    if path.exists():
+        set_aside(path, f"{why}; {fresh}")
+    if journal_file(path).exists():
+        set_aside(journal_file(path), f"it is the history of {path.name}, which could not be read: {why}; {fresh}")

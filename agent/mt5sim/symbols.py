@@ -57,7 +57,8 @@ def symbol_info(*args: Any) -> SymbolInfo:
 @surface(None, VARARGS)
 def symbol_info_tick(*args: Any) -> Tick:
     """``symbol_info_tick(symbol)``: the last ``Tick``. None with (-1) for unknown symbols and for symbols
-    not in Market Watch, which have no ticks until ``symbol_select(symbol, True)`` (mt5-api §1.5)."""
+    not in Market Watch, which have no ticks until ``symbol_select(symbol, True)`` (mt5-api §1.5); right after
+    that, an all-zero tick until the first one arrives (``Terminal.first_tick_ms``)."""
     spec = _one_symbol(args)
     if not spec.select:
         raise CallError(errors.CALL_FAILED)
@@ -81,7 +82,10 @@ def symbol_select(*args: Any) -> bool:
     busy = any(p.symbol == spec.name for p in book.positions) or any(o.symbol == spec.name for o in book.orders)
     if not enable and busy:
         raise CallError(errors.CALL_FAILED)
-    spec.select = enable
+    if enable:
+        SIM.select(spec.name)
+    else:
+        spec.select = False
     return True
 
 

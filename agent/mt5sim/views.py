@@ -37,7 +37,11 @@ def match_group(name: str, group: str) -> bool:
 
 
 def tick(sim: Simulator, spec: SimSymbol) -> Tick:
-    """The symbol's last tick. The simulated feed is always live: ``time`` is the current server time."""
+    """The symbol's last tick. The simulated feed is always live: ``time`` is the current server time. A symbol
+    just added to Market Watch has an all-zero tick until its first one arrives."""
+    if sim.awaiting_first_tick(spec.name):
+        empty: Tick = Tick.make(time=0, bid=0.0, ask=0.0, time_msc=0, flags=0)
+        return empty
     bid, ask = sim.quote(spec.name)
     now = sim.now_msc()
     result: Tick = Tick.make(

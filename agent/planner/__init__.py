@@ -1,10 +1,11 @@
-"""Order planner: TradeIntent + ExecutionSettings + MarketView -> the MT5 requests to send, in order.
+"""Order planner: TradeIntent + ExecutionSettings + MarketView -> the broker-neutral requests to send, in order.
 
-The planner is pure: no I/O, no MT5 calls, no clock. The MT5 adapter builds the :class:`~agent.market.MarketView`
-from the terminal, calls :func:`resolve_symbol` with the terminal's symbol names, then :func:`plan`, then sends
-each :class:`PlannedRequest` in order (adding ``type_filling`` itself and retrying requotes), stopping at the
-first failure. A :class:`PlanRejected` carries a sentence for the trader and the signal outcome
-(``rejected`` or ``discarded``).
+The planner is pure: no I/O, no broker calls, no clock, and no broker's numbers: it speaks the models of
+:mod:`agent.broker.models`. The executor builds the :class:`~agent.market.MarketView` through the broker
+interface, calls :func:`resolve_symbol` with the broker's symbol names, then :func:`plan`, then sends each
+:class:`PlannedRequest` in order through the interface (the MT5 adapter turns it into an ``order_send`` dict,
+adds ``type_filling`` and retries requotes), stopping at the first failure. A :class:`PlanRejected` carries a
+sentence for the trader and the signal outcome (``rejected`` or ``discarded``).
 
 Modules, one job each:
 
@@ -16,7 +17,7 @@ Modules, one job each:
 - :mod:`~agent.planner.entries`, :mod:`~agent.planner.pending`, :mod:`~agent.planner.positions`,
   :mod:`~agent.planner.modify`, :mod:`~agent.planner.sync`: the steps, netting- and hedging-aware.
 - :mod:`~agent.planner.book` and :mod:`~agent.planner.context`: the working state the steps share, and the
-  request builders (MetaTrader5 keys and exact Python types, mt5-api §1.7).
+  builders of the neutral requests (magic number, comment, slippage on each).
 
 Steps run in the intent's order against one working copy of the strategy's positions and orders, so a close
 followed by an open (``closelongbuy``) sees the close. A step with nothing to do (close with no positions,
@@ -52,11 +53,11 @@ __all__ = ["Plan", "PlanRejected", "PlannedRequest", "plan", "resolve_symbol"]
 
 
 def plan(intent: TradeIntent, settings: ExecutionSettings, market: MarketView) -> Plan:
-    """Plan the MT5 requests for ``intent``.
+    """Plan the broker-neutral requests for ``intent``.
 
     :param intent: what the alert asked for.
     :param settings: the strategy's execution settings (magic, comment, sizing defaults, caps, mappings).
-    :param market: the terminal's state for the alert's (already resolved) symbol and this strategy.
+    :param market: the broker's state for the alert's (already resolved) symbol and this strategy.
     :return: the requests to send in order, with notes for the signal log.
     :raises PlanRejected: the alert cannot or must not be executed; ``str(exc)`` says why.
     """
@@ -86,7 +87,9 @@ def plan(intent: TradeIntent, settings: ExecutionSettings, market: MarketView) -
             result.requests += plan_sync(ctx, action)
         else:
             state = "on" if action.trading_enabled else "off"
-            ctx.idle.append(f"Trading {state} is applied by the bridge itself, not sent to MT5: nothing to send.")
+            ctx.idle.append(
+                f"Trading {state} is applied by the bridge itself, not sent to the broker: nothing to send."
+            )
     if not result.requests:
         raise PlanRejected(" ".join(ctx.idle) or "Nothing to do for this alert.", outcome="discarded")
     ctx.notes.extend(ctx.idle)

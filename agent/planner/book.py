@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from agent.market import MarginMode, MarketView, OrderView
-from agent.planner import constants as c
+from agent.broker.models import MarginMode, OrderView
+from agent.market import MarketView
 from agent.planner.text import dec
 from contract.intent import OrderKind, PositionSide
 
@@ -110,18 +110,15 @@ class Book:
 
     def pending(self, symbol: str | None, sides: Iterable[str], kinds: Iterable[OrderKind] = ()) -> list[OrderView]:
         """Pending orders on ``symbol`` (every symbol when ``None``), buy-side for ``long``, sell-side for ``short``."""
-        types: set[int] = set()
-        for side in {str(s) for s in sides}:
-            types |= c.BUY_ORDER_TYPES if side == LONG else c.SELL_ORDER_TYPES
-        kind_set = set(kinds)
-        if kind_set:
-            allowed: set[int] = set()
-            if OrderKind.LIMIT in kind_set:
-                allowed |= c.LIMIT_ORDER_TYPES
-            if OrderKind.STOP in kind_set:
-                allowed |= c.STOP_ORDER_TYPES
-            types &= allowed
-        found = [o for o in self.orders if (symbol is None or o.symbol == symbol) and o.type in types]
+        wanted_sides = {str(s) for s in sides}
+        wanted_kinds = {str(k) for k in kinds}
+        found = [
+            o
+            for o in self.orders
+            if (symbol is None or o.symbol == symbol)
+            and o.type.position_side.value in wanted_sides
+            and (not wanted_kinds or o.type.kind in wanted_kinds)
+        ]
         return sorted(found, key=lambda o: o.ticket)
 
     def drop_order(self, order: OrderView) -> None:

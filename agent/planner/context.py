@@ -1,25 +1,35 @@
 """What every planning step needs: the inputs, the working book, the notes, and request builders.
 
-Request dicts use the MetaTrader5 module's keys with the exact Python types its C parser accepts (mt5-api §1.7:
-``float`` for volume/price/sl/tp, never ``int``; ``int`` for action/type/magic/order/position/deviation/
-type_time; ``str`` of at most 29 characters for symbol/comment). ``type_filling`` is left to the MT5 adapter,
-which picks it from the symbol's filling mode (mt5-api §2.4). Every request carries the strategy's ``magic``
-and ``comment``; deals carry ``deviation`` (mt5-api §2.3).
+The builders make broker-neutral requests (:mod:`agent.broker.models`); the broker adapter turns them into its
+own calls (for MT5: ``order_send`` dicts with exact Python types, and ``type_filling`` picked from the symbol).
+Every request carries the strategy's magic number and comment (ASCII, at most
+:data:`~contract.settings.MAX_COMMENT_CHARS` characters); market deals and closes carry the strategy's
+accepted slippage (``deviation_points``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
-from agent.market import MarketView, OrderView, Quote, SymbolSpec
-from agent.planner import constants as c
+from agent.broker.models import (
+    CancelOrder,
+    ClosePosition,
+    MarketOrder,
+    ModifyOrder,
+    ModifyPosition,
+    OrderType,
+    OrderView,
+    PendingOrder,
+    Quote,
+    SymbolSpec,
+)
+from agent.market import MarketView
 from agent.planner.book import Book
 from agent.planner.pips import pip_size
 from agent.planner.text import order_comment
 from agent.planner.types import PlanRejected
-from contract.intent import TradeIntent
+from contract.intent import PositionSide, Side, TradeIntent
 from contract.settings import ExecutionSettings
 
 
@@ -72,77 +82,56 @@ class Context:
 
     # -- request builders -------------------------------------------------------------------------------
 
-    def _tags(self) -> dict[str, Any]:
-        return {"magic": int(self.settings.magic_number), "comment": order_comment(self.settings.comment)}
+    @property
+    def magic(self) -> int:
+        """The strategy's magic number."""
+        return int(self.settings.magic_number)
 
-    def deal(
-        self,
-        spec: SymbolSpec,
-        order_type: int,
-        volume: Decimal,
-        price: float,
-        *,
-        sl: float | None = None,
-        tp: float | None = None,
-        position: int = 0,
-    ) -> dict[str, Any]:
-        """A TRADE_ACTION_DEAL request; ``sl``/``tp`` only for opening deals, ``position`` for closes."""
-        req: dict[str, Any] = {
-            "action": c.TRADE_ACTION_DEAL,
-            "symbol": spec.name,
-            "volume": float(volume),
-            "type": int(order_type),
-            "price": float(price),
-        }
-        if sl is not None or tp is not None:
-            req["sl"] = float(sl or 0.0)
-            req["tp"] = float(tp or 0.0)
-        if position:
-            req["position"] = int(position)
-        req["deviation"] = int(self.settings.deviation_points)
-        req.update(self._tags())
-        return req
+    @property
+    def comment(self) -> str:
+        """The signal's order comment, made safe for every broker (ASCII, at most 27 characters)."""
+        return order_comment(self.settings.comment)
+
+    def market_order(
+        self, spec: SymbolSpec, side: Side, volume: Decimal, price: float, *, sl: float = 0.0, tp: float = 0.0
+    ) -> MarketOrder:
+        """A market deal of ``volume`` lots at the expected fill ``price``, with the resulting position's SL/TP."""
+        return MarketOrder(
+            symbol=spec.name, side=side, volume=float(volume), price=float(price), sl=float(sl), tp=float(tp),
+            deviation_points=int(self.settings.deviation_points), magic=self.magic, comment=self.comment,
+        )
+
+    def close(
+        self, spec: SymbolSpec, position: int, side: PositionSide, volume: Decimal, price: float
+    ) -> ClosePosition:
+        """Close ``volume`` lots of the ``side`` position ``position`` (0: the netting position) at ``price``."""
+        return ClosePosition(
+            symbol=spec.name, position=int(position), position_side=side, volume=float(volume), price=float(price),
+            deviation_points=int(self.settings.deviation_points), magic=self.magic, comment=self.comment,
+        )
 
     def pending(
-        self, spec: SymbolSpec, order_type: int, volume: Decimal, price: float, sl: float, tp: float
-    ) -> dict[str, Any]:
-        """A TRADE_ACTION_PENDING request, good till cancelled (mt5-api §2.2)."""
-        return {
-            "action": c.TRADE_ACTION_PENDING,
-            "symbol": spec.name,
-            "volume": float(volume),
-            "type": int(order_type),
-            "price": float(price),
-            "sl": float(sl),
-            "tp": float(tp),
-            "type_time": c.ORDER_TIME_GTC,
-            **self._tags(),
-        }
+        self, spec: SymbolSpec, order_type: OrderType, volume: Decimal, price: float, sl: float, tp: float
+    ) -> PendingOrder:
+        """A pending order, good till cancelled."""
+        return PendingOrder(
+            symbol=spec.name, type=order_type, volume=float(volume), price=float(price), sl=float(sl), tp=float(tp),
+            magic=self.magic, comment=self.comment,
+        )
 
-    def sltp(self, symbol: str, position: int, sl: float, tp: float) -> dict[str, Any]:
-        """A TRADE_ACTION_SLTP request: both levels, since a 0 removes the missing one (mt5-api §2.2)."""
-        return {
-            "action": c.TRADE_ACTION_SLTP,
-            "symbol": symbol,
-            "position": int(position),
-            "sl": float(sl),
-            "tp": float(tp),
-            **self._tags(),
-        }
+    def sltp(self, symbol: str, position: int, sl: float, tp: float) -> ModifyPosition:
+        """New SL/TP of a position: both levels, since a 0 removes the missing one (mt5-api §2.2)."""
+        return ModifyPosition(
+            symbol=symbol, position=int(position), sl=float(sl), tp=float(tp), magic=self.magic, comment=self.comment
+        )
 
-    def modify(self, order: OrderView, sl: float, tp: float) -> dict[str, Any]:
-        """A TRADE_ACTION_MODIFY request keeping the order's price; GTC, the only lifetime the planner places."""
-        return {
-            "action": c.TRADE_ACTION_MODIFY,
-            "order": int(order.ticket),
-            "symbol": order.symbol,
-            "price": float(order.price_open),
-            "sl": float(sl),
-            "tp": float(tp),
-            "type_time": c.ORDER_TIME_GTC,
-            **self._tags(),
-        }
+    def modify(self, order: OrderView, sl: float, tp: float) -> ModifyOrder:
+        """New SL/TP of a pending order, keeping its price."""
+        return ModifyOrder(
+            symbol=order.symbol, order=int(order.ticket), price=float(order.price_open), sl=float(sl), tp=float(tp),
+            magic=self.magic, comment=self.comment,
+        )
 
-    def remove(self, order: OrderView) -> dict[str, Any]:
-        """A TRADE_ACTION_REMOVE request for ``order``."""
-        return {"action": c.TRADE_ACTION_REMOVE, "order": int(order.ticket), **self._tags()}
+    def remove(self, order: OrderView) -> CancelOrder:
+        """Delete ``order``."""
+        return CancelOrder(symbol=order.symbol, order=int(order.ticket), magic=self.magic, comment=self.comment)

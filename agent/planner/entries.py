@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent.market import SymbolSpec
-from agent.planner import constants as c
+from agent.broker.models import SymbolSpec
 from agent.planner.book import LONG, SHORT
 from agent.planner.context import Context
 from agent.planner.gates import (
@@ -101,7 +100,7 @@ def market_entry(
     check_can_open(spec, buy)
     check_position_levels(spec, quote, long=buy, sl=sl, tp=tp)
     price = quote.ask if buy else quote.bid
-    request = ctx.deal(spec, c.ORDER_TYPE_BUY if buy else c.ORDER_TYPE_SELL, lots, price, sl=sl or 0.0, tp=tp or 0.0)
+    request = ctx.market_order(spec, Side.BUY if buy else Side.SELL, lots, price, sl=sl or 0.0, tp=tp or 0.0)
     levels = ", ".join(f"{n} {fmt_price(v, spec.digits)}" for n, v in (("SL", sl), ("TP", tp)) if v)
     ctx.book.add(spec.name, side, lots, sl or 0.0, tp or 0.0)
     verb = "reverse to" if kind == "reverse" else ("add" if held is not None else "")

@@ -22,17 +22,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent.market import SymbolSpec
-from agent.planner import constants as c
+from agent.broker.models import SymbolSpec, TradeMode
 from agent.planner.context import Context
 from agent.planner.text import dec, fmt_lots, fmt_money, plain
 from agent.planner.types import PlanRejected
 from contract.intent import OpenAction, OrderKind, SyncAction, TradeIntent
 
 _MODE_NAMES = {
-    c.SYMBOL_TRADE_MODE_LONGONLY: "long-only",
-    c.SYMBOL_TRADE_MODE_SHORTONLY: "short-only",
-    c.SYMBOL_TRADE_MODE_CLOSEONLY: "close-only",
+    TradeMode.LONG_ONLY: "long-only",
+    TradeMode.SHORT_ONLY: "short-only",
+    TradeMode.CLOSE_ONLY: "close-only",
 }
 
 
@@ -86,7 +85,7 @@ def _account_filter(ctx: Context, minimum: Decimal) -> None:
 
 def check_tradable(spec: SymbolSpec) -> None:
     """Refuse any request on a symbol whose trade mode is disabled (10017)."""
-    if spec.trade_mode == c.SYMBOL_TRADE_MODE_DISABLED:
+    if spec.trade_mode == TradeMode.DISABLED:
         raise PlanRejected(
             f"Trading is disabled on {spec.name} at this broker (symbol trade mode): nothing can be sent for it."
         )
@@ -98,9 +97,9 @@ def check_can_open(spec: SymbolSpec, buy: bool) -> None:
     mode = spec.trade_mode
     side = "buy" if buy else "sell"
     if (
-        mode == c.SYMBOL_TRADE_MODE_CLOSEONLY
-        or (mode == c.SYMBOL_TRADE_MODE_LONGONLY and not buy)
-        or (mode == c.SYMBOL_TRADE_MODE_SHORTONLY and buy)
+        mode == TradeMode.CLOSE_ONLY
+        or (mode == TradeMode.LONG_ONLY and not buy)
+        or (mode == TradeMode.SHORT_ONLY and buy)
     ):
         raise PlanRejected(
             f"{spec.name} is {_MODE_NAMES[mode]} at this broker (symbol trade mode), so a {side} that opens "
@@ -109,21 +108,17 @@ def check_can_open(spec: SymbolSpec, buy: bool) -> None:
 
 
 def check_order_mode(spec: SymbolSpec, kind: OrderKind, has_sl: bool, has_tp: bool) -> None:
-    """Refuse an order type, SL or TP that the symbol's ``order_mode`` bits do not allow (10035)."""
-    bit, label = {
-        OrderKind.MARKET: (c.SYMBOL_ORDER_MARKET, "market orders"),
-        OrderKind.LIMIT: (c.SYMBOL_ORDER_LIMIT, "limit orders"),
-        OrderKind.STOP: (c.SYMBOL_ORDER_STOP, "stop orders"),
-    }[kind]
-    if not spec.order_mode & bit:
+    """Refuse an order kind, SL or TP that the symbol does not accept (MT5 order mode, 10035)."""
+    label = {OrderKind.MARKET: "market orders", OrderKind.LIMIT: "limit orders", OrderKind.STOP: "stop orders"}[kind]
+    if not spec.accepts(kind):
         raise PlanRejected(f"{spec.name} does not accept {label} at this broker (symbol order mode).")
     check_level_modes(spec, has_sl, has_tp)
 
 
 def check_level_modes(spec: SymbolSpec, has_sl: bool, has_tp: bool) -> None:
-    """Refuse an SL or TP that the symbol's ``order_mode`` bits (SYMBOL_ORDER_SL/TP) do not allow."""
-    for flag, given, what in ((c.SYMBOL_ORDER_SL, has_sl, "stop losses"), (c.SYMBOL_ORDER_TP, has_tp, "take profits")):
-        if given and not spec.order_mode & flag:
+    """Refuse an SL or TP that the symbol does not accept (MT5 order mode bits SYMBOL_ORDER_SL/TP)."""
+    for allowed, given, what in ((spec.stop_loss, has_sl, "stop losses"), (spec.take_profit, has_tp, "take profits")):
+        if given and not allowed:
             raise PlanRejected(f"{spec.name} does not accept {what} at this broker (symbol order mode).")
 
 

@@ -28,29 +28,42 @@ SellStop   Bid - Open >= StopsLevel     SL - Open >= StopsLevel Open - TP >= Sto
 
 Every gap must also be above zero: a level on or through its reference price is on the wrong side, which MT5
 rejects with 10016 even when the stops level is 0 (mt5-api §4.2).
+
+Freeze level (``trade_freeze_level`` points; MQL5 article 2555, mt5-api §4.2): inside that zone around a
+trigger the broker refuses to close or modify a position or to modify or delete a pending order (10029). A
+position is frozen while its close price (bid for a long, ask for a short) is that close to its SL or TP; a
+pending order while the market (ask for buy orders, bid for sell orders) is that close to its price. The
+planner checks it before it sends, and says so when a close is blocked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from agent.market import Quote, SymbolSpec
-from agent.planner import constants as c
+from agent.broker.models import OrderType, Quote, SymbolSpec
 from agent.planner.text import dec, fmt_price, plain
 from agent.planner.types import PlanRejected
-from contract.intent import Distance, DistanceUnit
+from contract.intent import Distance, DistanceUnit, Side
 
 PipFn = Callable[[], Decimal]
 
 
 def normalize_price(price: float | Decimal, spec: SymbolSpec) -> float:
-    """``price`` rounded to the symbol's tick size, then to its digits (mt5-api §4.2)."""
-    p = dec(price)
-    tick = dec(spec.trade_tick_size) if spec.trade_tick_size > 0 else dec(spec.point)
-    if tick > 0:
-        p = (p / tick).to_integral_value(ROUND_HALF_EVEN) * tick
-    return float(p.quantize(Decimal(1).scaleb(-max(spec.digits, 0)), ROUND_HALF_EVEN))
+    """``price`` rounded to the symbol's tick size, then to its digits (mt5-api §4.2).
+
+    :raises PlanRejected: a number no price can be (not finite, or too large to round to the symbol's digits).
+    """
+    try:
+        p = dec(price)
+        tick = dec(spec.trade_tick_size) if spec.trade_tick_size > 0 else dec(spec.point)
+        if tick > 0:
+            p = (p / tick).to_integral_value(ROUND_HALF_EVEN) * tick
+        return float(p.quantize(Decimal(1).scaleb(-max(spec.digits, 0)), ROUND_HALF_EVEN))
+    except (InvalidOperation, OverflowError, ValueError) as exc:
+        raise PlanRejected(
+            f"The price {price} cannot be used on {spec.name}: it is far outside any price the symbol can have."
+        ) from exc
 
 
 def distance_in_price(d: Distance, ref: float, spec: SymbolSpec, pip: PipFn) -> Decimal:
@@ -79,12 +92,18 @@ def level_price(
     else:
         gap = distance_in_price(d, ref, spec, pip)
         raw = dec(ref) + gap if above else dec(ref) - gap
-    if raw <= 0:
+    if not raw.is_finite() or raw <= 0:
         raise PlanRejected(
             f"The {what} of {plain(d.value)} {d.unit.value} gives the price {plain(raw)} on {spec.name}, "
             f"which is not a valid price."
         )
-    return normalize_price(raw, spec)
+    price = normalize_price(raw, spec)
+    if price <= 0:
+        raise PlanRejected(
+            f"The {what} of {plain(d.value)} {d.unit.value} gives the price {plain(raw)} on {spec.name}, which "
+            f"rounds to 0 at the symbol's tick size: not a valid price."
+        )
+    return price
 
 
 def stops_for(
@@ -97,10 +116,10 @@ def stops_for(
     )
 
 
-def entry_price(d: Distance, order_type: int, quote: Quote, spec: SymbolSpec, pip: PipFn) -> float:
+def entry_price(d: Distance, order_type: OrderType, quote: Quote, spec: SymbolSpec, pip: PipFn) -> float:
     """A pending order's price: absolute, or a distance from the ask (buy orders) or the bid (sell orders)."""
-    buy = order_type in c.BUY_ORDER_TYPES
-    above = order_type in (c.ORDER_TYPE_BUY_STOP, c.ORDER_TYPE_SELL_LIMIT)
+    buy = order_type.side == Side.BUY
+    above = order_type in (OrderType.BUY_STOP, OrderType.SELL_LIMIT)
     price = level_price(d, above=above, ref=quote.ask if buy else quote.bid, spec=spec, pip=pip, what="entry")
     assert price is not None  # d is not None
     return price
@@ -124,22 +143,22 @@ def check_position_levels(spec: SymbolSpec, quote: Quote, *, long: bool, sl: flo
 
 
 def check_pending_levels(
-    spec: SymbolSpec, quote: Quote, order_type: int, entry: float, sl: float | None, tp: float | None
+    spec: SymbolSpec, quote: Quote, order_type: OrderType, entry: float, sl: float | None, tp: float | None
 ) -> None:
     """Refuse a pending order whose price, SL or TP the server would reject (10015/10016; table rows 3-6).
 
     :raises PlanRejected: the entry on the wrong side of the market, or a level too close.
     """
-    name = c.ORDER_TYPE_NAMES[order_type]
+    name = order_type.label
     rules = {
-        c.ORDER_TYPE_BUY_LIMIT: ("below", "ask", quote.ask, "buy stop"),
-        c.ORDER_TYPE_SELL_LIMIT: ("above", "bid", quote.bid, "sell stop"),
-        c.ORDER_TYPE_BUY_STOP: ("above", "ask", quote.ask, "buy limit"),
-        c.ORDER_TYPE_SELL_STOP: ("below", "bid", quote.bid, "sell limit"),
+        OrderType.BUY_LIMIT: ("below", "ask", quote.ask, "buy stop"),
+        OrderType.SELL_LIMIT: ("above", "bid", quote.bid, "sell stop"),
+        OrderType.BUY_STOP: ("above", "ask", quote.ask, "buy limit"),
+        OrderType.SELL_STOP: ("below", "bid", quote.bid, "sell limit"),
     }
     side, ref_name, ref, other = rules[order_type]
     _check_gap(spec, "price", f"a {name}", entry, side, ref_name, ref, hint=f" (a {other} goes on the other side)")
-    buy = order_type in c.BUY_ORDER_TYPES
+    buy = order_type.side == Side.BUY
     owner = f"a {name} at {fmt_price(entry, spec.digits)}"
     _opt_gap(spec, "stop loss", owner, sl, "below" if buy else "above", "entry price", entry)
     _opt_gap(spec, "take profit", owner, tp, "above" if buy else "below", "entry price", entry)
@@ -179,3 +198,36 @@ def _check_gap(
             f"the broker's minimum stop distance (stops level) is {spec.trade_stops_level} points "
             f"({fmt_price(minimum, digits)})."
         )
+
+
+def position_frozen(spec: SymbolSpec, quote: Quote, *, long: bool, sl: float, tp: float) -> str | None:
+    """Why a position cannot be closed or modified right now (its close price inside the freeze level of its SL
+    or TP), as a clause for a sentence; ``None`` when it can."""
+    zone = dec(spec.trade_freeze_level) * dec(spec.point)
+    if zone <= 0:
+        return None
+    ref, ref_name = (quote.bid, "bid") if long else (quote.ask, "ask")
+    for what, level in (("stop loss", sl), ("take profit", tp)):
+        if level > 0 and abs(dec(ref) - dec(level)) < zone:
+            return (
+                f"the {ref_name} {fmt_price(ref, spec.digits)} is within the broker's freeze level of "
+                f"{spec.trade_freeze_level} points ({fmt_price(zone, spec.digits)}) of its {what} "
+                f"{fmt_price(level, spec.digits)}, where the broker refuses to close or change a position"
+            )
+    return None
+
+
+def order_frozen(spec: SymbolSpec, quote: Quote, order_type: OrderType, price: float) -> str | None:
+    """Why a pending order cannot be modified or deleted right now (the market inside the freeze level of its
+    price), as a clause for a sentence; ``None`` when it can."""
+    zone = dec(spec.trade_freeze_level) * dec(spec.point)
+    if zone <= 0:
+        return None
+    ref, ref_name = (quote.ask, "ask") if order_type.side == Side.BUY else (quote.bid, "bid")
+    if abs(dec(ref) - dec(price)) < zone:
+        return (
+            f"the {ref_name} {fmt_price(ref, spec.digits)} is within the broker's freeze level of "
+            f"{spec.trade_freeze_level} points ({fmt_price(zone, spec.digits)}) of its price "
+            f"{fmt_price(price, spec.digits)}, where the broker refuses to change or delete a pending order"
+        )
+    return None

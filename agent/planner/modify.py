@@ -1,30 +1,35 @@
 """Moving SL/TP of open positions (``newsltplong``/``newsltpshort``) and of pending orders (``newsltpbuystop`` ...).
 
-Positions: TRADE_ACTION_SLTP with ``symbol``, ``position=ticket`` and BOTH ``sl`` and ``tp``, the one the alert
-leaves out re-sent unchanged, because a 0 removes it (mt5-api §1.7 and §2.2 "ALWAYS send both values").
-Distances are measured from the current price the position closes at, the bid for a long and the ask for a
-short (PineConnector: "from the current price for newsltp*"), and the new levels are checked against the same
-price (mt5-api §4.2 Buy/Sell rows).
+Positions: a :class:`~agent.broker.models.ModifyPosition` with the ticket and BOTH levels, the one the alert
+leaves out re-sent unchanged, because a 0 removes it (MT5 TRADE_ACTION_SLTP, mt5-api §1.7 and §2.2 "ALWAYS send
+both values"). Distances are measured from the current price the position closes at, the bid for a long and the
+ask for a short (PineConnector: "from the current price for newsltp*"), and the new levels are checked against
+the same price (mt5-api §4.2 Buy/Sell rows).
 
-Pending orders: TRADE_ACTION_MODIFY with ``order``, the order's own ``price``, both ``sl`` and ``tp`` and
-``type_time``; distances are measured from the order's entry price and checked against it (§4.2 rows 3-6).
-:class:`~agent.market.OrderView` carries no lifetime, so ``type_time`` is GTC, the only lifetime the planner
-places; stop-limit orders (which would also need ``stoplimit``) are left alone with a note.
+Pending orders: a :class:`~agent.broker.models.ModifyOrder` keeping the order's own price, with both levels;
+distances are measured from the order's entry price and checked against it (§4.2 rows 3-6). Orders are good till
+cancelled, the only lifetime the planner places; stop-limit orders (which would also need a limit price) are
+left alone with a note.
 
-A position or order already at the requested levels is skipped (the server would answer 10025 "no changes").
-"""
+A position or order already at the requested levels is skipped (the server would answer 10025 "no changes"),
+and one inside the symbol's freeze level is refused with a sentence (the broker would answer 10029)."""
 
 from __future__ import annotations
 
-from agent.planner import constants as c
 from agent.planner.book import LONG
 from agent.planner.context import Context
 from agent.planner.gates import check_level_modes, check_tradable
-from agent.planner.levels import check_pending_levels, check_position_levels, stops_for
+from agent.planner.levels import (
+    check_pending_levels,
+    check_position_levels,
+    order_frozen,
+    position_frozen,
+    stops_for,
+)
 from agent.planner.positions import sides_label
 from agent.planner.text import fmt_price
 from agent.planner.types import PlannedRequest, PlanRejected
-from contract.intent import ModifyAction
+from contract.intent import ModifyAction, Side
 
 
 def plan_modify(ctx: Context, action: ModifyAction) -> list[PlannedRequest]:
@@ -60,6 +65,12 @@ def _positions(ctx: Context, action: ModifyAction) -> list[PlannedRequest]:
                 f"the order is filled: send the new levels as a separate alert."
             )
         long = h.side == LONG
+        frozen = position_frozen(spec, quote, long=long, sl=h.sl, tp=h.tp)
+        if frozen:
+            raise PlanRejected(
+                f"The SL/TP of {h.side} position #{h.ticket} on {spec.name} cannot be changed now: {frozen}. "
+                f"Nothing was sent: send the alert again once the price has moved away."
+            )
         new_sl, new_tp = stops_for(
             action.sl,
             action.tp,
@@ -100,10 +111,15 @@ def _orders(ctx: Context, action: ModifyAction) -> list[PlannedRequest]:
     requests = []
     unchanged = []
     for o in orders:
-        if o.type not in c.LIMIT_ORDER_TYPES | c.STOP_ORDER_TYPES:
+        if o.type.kind == "stop_limit":
             ctx.notes.append(f"Stop-limit order #{o.ticket} on {spec.name} was left unchanged (not supported).")
             continue
-        buy = o.type in c.BUY_ORDER_TYPES
+        buy = o.type.side == Side.BUY
+        frozen = order_frozen(spec, quote, o.type, o.price_open)
+        if frozen:
+            raise PlanRejected(
+                f"The {o.type.label} #{o.ticket} on {spec.name} cannot be changed now: {frozen}. Nothing was sent."
+            )
         new_sl, new_tp = stops_for(
             action.sl, action.tp, long=buy, ref=o.price_open, spec=spec, pip=lambda: ctx.pip(spec)
         )
@@ -116,7 +132,7 @@ def _orders(ctx: Context, action: ModifyAction) -> list[PlannedRequest]:
         requests.append(
             PlannedRequest(
                 request=ctx.modify(o, sl, tp),
-                description=f"modify {c.ORDER_TYPE_NAMES[o.type]} #{o.ticket} {spec.name}: "
+                description=f"modify {o.type.label} #{o.ticket} {spec.name}: "
                 f"{_change(o.sl, sl, o.tp, tp, spec.digits)}",
                 kind="modify",
             )

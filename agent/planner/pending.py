@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.planner import constants as c
+from agent.broker.models import OrderType, TradeMode
 from agent.planner.context import Context
 from agent.planner.gates import (
     check_can_open,
@@ -24,30 +24,23 @@ from agent.planner.gates import (
     check_volume_limit,
     creates_position,
 )
-from agent.planner.levels import check_pending_levels, entry_price, stops_for
+from agent.planner.levels import check_pending_levels, entry_price, order_frozen, stops_for
 from agent.planner.text import fmt_price, plain
 from agent.planner.types import PlannedRequest, PlanRejected
 from agent.planner.volume import finalize, size_entry
 from contract.intent import OpenAction, OrderKind, PositionSide, Side
 
-_TYPES = {
-    (True, OrderKind.LIMIT): c.ORDER_TYPE_BUY_LIMIT,
-    (True, OrderKind.STOP): c.ORDER_TYPE_BUY_STOP,
-    (False, OrderKind.LIMIT): c.ORDER_TYPE_SELL_LIMIT,
-    (False, OrderKind.STOP): c.ORDER_TYPE_SELL_STOP,
-}
-
 
 def place(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
-    """The TRADE_ACTION_PENDING request of a limit or stop entry.
+    """The pending order of a limit or stop entry.
 
     :raises PlanRejected: no entry, a price on the wrong side or too close, a size that cannot be placed, or a
         symbol that does not allow the order type.
     """
     spec = ctx.spec
     buy = action.side == Side.BUY
-    order_type = _TYPES[(buy, action.kind)]
-    name = c.ORDER_TYPE_NAMES[order_type]
+    order_type = OrderType.of(action.side, action.kind)
+    name = order_type.label
     if action.entry is None:
         raise PlanRejected(f"A {name} order needs an entry price (price=, entry_price, entry_pips or entry_pct).")
     check_order_mode(spec, action.kind, action.sl is not None, action.tp is not None)
@@ -89,7 +82,7 @@ def cancel_orders(
     *,
     verb: str = "cancel",
 ) -> list[PlannedRequest]:
-    """TRADE_ACTION_REMOVE requests for this strategy's pending orders; a note when there are none.
+    """Deletions of this strategy's pending orders; a note when there are none.
 
     :param symbol: one symbol, or ``None`` for every symbol (``closeall``).
     :param verb: ``"cancel"`` for a cancel step (no orders is then "nothing to do"), ``"close"`` when a close step
@@ -109,15 +102,22 @@ def cancel_orders(
     for order in orders:
         spec = ctx.market.specs.get(order.symbol) or (ctx.spec if order.symbol == ctx.spec.name else None)
         digits = spec.digits if spec is not None else 5
-        if spec is not None and spec.trade_mode == c.SYMBOL_TRADE_MODE_DISABLED:
+        if spec is not None and spec.trade_mode == TradeMode.DISABLED:
             raise PlanRejected(
                 f"Trading is disabled on {order.symbol} at this broker (symbol trade mode), so its "
                 f"pending order #{order.ticket} cannot be deleted now."
             )
+        quote = ctx.market.quote if order.symbol == ctx.spec.name else ctx.market.quotes.get(order.symbol)
+        frozen = order_frozen(spec, quote, order.type, order.price_open) if spec and quote else None
+        if frozen:
+            raise PlanRejected(
+                f"The {order.type.label} #{order.ticket} on {order.symbol} cannot be deleted now: {frozen}. "
+                f"Nothing was sent: send the alert again once the price has moved away."
+            )
         requests.append(
             PlannedRequest(
                 request=ctx.remove(order),
-                description=f"cancel {c.ORDER_TYPE_NAMES.get(order.type, 'order')} #{order.ticket} "
+                description=f"cancel {order.type.label} #{order.ticket} "
                 f"{plain(order.volume)} lots {order.symbol} at {fmt_price(order.price_open, digits)}",
                 kind="cancel",
             )

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent.market import SymbolSpec
-from agent.planner.constants import SYMBOL_CALC_MODE_CFDINDEX
+from agent.broker.models import CalcMode, SymbolSpec
 from agent.planner.symbols import split_broker_name
 from agent.planner.text import dec, plain
 from agent.planner.types import PlanRejected
@@ -152,7 +151,7 @@ def instrument_kind(spec: SymbolSpec) -> str:
     if spec.is_forex:
         return "forex"
     path = spec.path.lower()
-    if spec.trade_calc_mode == SYMBOL_CALC_MODE_CFDINDEX or "indic" in path or "index" in path:
+    if spec.calc_mode == CalcMode.CFD_INDEX or "indic" in path or "index" in path:
         return "index"
     if base.startswith(_INDICES):
         return "index"

@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from agent.planner import constants as c
 from agent.planner.book import LONG, Holding
 from agent.planner.context import Context
 from agent.planner.gates import check_tradable
+from agent.planner.levels import position_frozen
 from agent.planner.pending import cancel_orders
 from agent.planner.text import dec, fmt_lots, plain
 from agent.planner.types import PlannedRequest, PlanRejected
@@ -61,8 +61,9 @@ def plan_close(ctx: Context, action: CloseAction) -> list[PlannedRequest]:
 def close_holding(ctx: Context, holding: Holding, volume: Decimal | None = None) -> list[PlannedRequest]:
     """Deal(s) closing ``volume`` lots (all when ``None``) of ``holding``; the book is updated.
 
-    :raises PlanRejected: the symbol is disabled, has no quote, or the position was opened by this same plan on
-        a hedging account (its ticket is not known yet).
+    :raises PlanRejected: the symbol is disabled, has no quote, the position is inside the freeze level of its
+        SL/TP (the broker would refuse the close), or it was opened by this same plan on a hedging account (its
+        ticket is not known yet).
     """
     spec = ctx.spec_for(holding.symbol)
     check_tradable(spec)
@@ -75,7 +76,14 @@ def close_holding(ctx: Context, holding: Holding, volume: Decimal | None = None)
     total = holding.volume
     volume = total if volume is None else volume
     long = holding.side == LONG
-    order_type, price = (c.ORDER_TYPE_SELL, quote.bid) if long else (c.ORDER_TYPE_BUY, quote.ask)
+    frozen = position_frozen(spec, quote, long=long, sl=holding.sl, tp=holding.tp) if holding.ticket else None
+    if frozen:
+        raise PlanRejected(
+            f"The {holding.side} position #{holding.ticket} on {holding.symbol} cannot be closed now: {frozen}. "
+            f"Nothing was sent: send the close again once the price has moved away, or let its stop act."
+        )
+    price = quote.bid if long else quote.ask
+    side = PositionSide.LONG if long else PositionSide.SHORT
     who = f"{holding.side} #{holding.ticket}" if holding.ticket else f"{holding.side} (opened by this alert)"
     chunks = _chunks(volume, dec(spec.volume_min), dec(spec.volume_max), holding.symbol)
     requests = []
@@ -84,7 +92,7 @@ def close_holding(ctx: Context, holding: Holding, volume: Decimal | None = None)
         part = f" (deal {i} of {len(chunks)})" if len(chunks) > 1 else ""
         requests.append(
             PlannedRequest(
-                request=ctx.deal(spec, order_type, chunk, price, position=holding.ticket),
+                request=ctx.close(spec, holding.ticket, side, chunk, price),
                 description=f"close {who} {what} {holding.symbol}{part}",
                 kind="close",
             )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from agent.broker.models import OrderRequest
 
 #: What a planned request does, so the sender can treat outcomes per kind (e.g. retcode 10036 "position
 #: already closed" is benign for a ``close``): ``open`` a market entry or an add, ``close`` a full or partial
@@ -14,15 +16,14 @@ RequestKind = Literal["open", "close", "reverse", "pending", "cancel", "modify"]
 
 @dataclass(frozen=True)
 class PlannedRequest:
-    """One ``order_send`` request, ready but for ``type_filling`` (the MT5 adapter picks it from the symbol).
+    """One broker-neutral request (:mod:`agent.broker.models`), to be sent through the broker interface.
 
-    ``request`` uses the MetaTrader5 module's keys and types exactly (floats for prices and volumes, ints for
-    enums and tickets; mt5-api §1.7). ``description`` is the line shown on the signal, e.g.
+    ``description`` is the line shown on the signal, e.g.
     ``"close long #1234 0.5 lots EURUSD"``. ``opens`` is True for steps that add exposure.
     ``kind`` says what the request does (see :data:`RequestKind`); ``None`` only for hand-built requests.
     """
 
-    request: dict[str, Any]
+    request: OrderRequest
     description: str
     opens: bool = False
     kind: RequestKind | None = None

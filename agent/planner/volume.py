@@ -34,19 +34,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from agent.market import AccountView, SymbolSpec
-from agent.planner import constants as c
+from agent.broker.models import AccountView, CalcMode, SymbolSpec
 from agent.planner.text import dec, fmt_lots, fmt_money, fmt_price, plain
 from agent.planner.types import PlanRejected
 from contract.intent import Volume, VolumeUnit
 from contract.settings import ExecutionSettings
 
 _MARGIN_MODES = (
-    c.SYMBOL_CALC_MODE_FOREX,
-    c.SYMBOL_CALC_MODE_FOREX_NO_LEVERAGE,
-    c.SYMBOL_CALC_MODE_CFD,
-    c.SYMBOL_CALC_MODE_CFDINDEX,
-    c.SYMBOL_CALC_MODE_CFDLEVERAGE,
+    CalcMode.FOREX,
+    CalcMode.FOREX_NO_LEVERAGE,
+    CalcMode.CFD,
+    CalcMode.CFD_INDEX,
+    CalcMode.CFD_LEVERAGE,
 )
 
 
@@ -223,18 +222,23 @@ def _loss_sized(money: Decimal, spec: SymbolSpec, price: float, sl: float, curre
 
 
 def _margin_sized(pct: Decimal, spec: SymbolSpec, account: AccountView, price: float, notes: list[str]) -> Sizing:
-    if spec.trade_calc_mode not in _MARGIN_MODES:
+    if spec.calc_mode not in _MARGIN_MODES:
         raise PlanRejected(
             f"Sizing by % of balance as margin is only supported for FX and CFD symbols; {spec.name} uses "
             f"exchange or futures margin rules: size the order in lots."
         )
-    leverage = 1 if spec.trade_calc_mode == c.SYMBOL_CALC_MODE_FOREX_NO_LEVERAGE else account.leverage
+    leverage = 1 if spec.calc_mode == CalcMode.FOREX_NO_LEVERAGE else account.leverage
     if leverage <= 0 or spec.trade_tick_value <= 0 or spec.trade_tick_size <= 0:
         raise PlanRejected(
             f"The margin of one {spec.name} lot cannot be estimated (leverage {leverage}, tick value "
             f"{plain(spec.trade_tick_value)}): size the order in lots."
         )
     per_lot = dec(price) * dec(spec.trade_tick_value) / dec(spec.trade_tick_size) / leverage
+    if per_lot <= 0:
+        raise PlanRejected(
+            f"At the price {plain(price)} one {spec.name} lot needs no margin by the estimate, so no margin-based size "
+            f"exists: check the alert's price, or size the order in lots."
+        )
     money = dec(account.balance) * pct / 100
     notes.append(
         f"Margin sizing estimates one {spec.name} lot at {fmt_money(per_lot, account.currency)} of margin "

@@ -25,6 +25,11 @@ _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+(?:,[0-9]+)+")
 _NOT_A_NUMBER = {"nan", "-nan", "+nan", "na", "n/a"}
 _INFINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _MAX_NUMBER_TEXT = 40
+#: The largest and (but for 0) the smallest magnitude a number in an alert may have. No price, volume, distance or
+#: amount of money is beyond them, and refusing such numbers here keeps them from the agent's arithmetic
+#: (issue 9: a price of 1e23 or an entry of 1e-300 used to crash the agent's planner).
+MAX_MAGNITUDE = 1e15
+MIN_MAGNITUDE = 1e-12
 #: Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 _EPOCH_MS_THRESHOLD = 1e11
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -72,7 +77,7 @@ def parse_number(raw: object, key: str) -> float:
     if isinstance(raw, float):
         if not math.isfinite(raw):
             raise _not_finite(key, str(raw))
-        return raw
+        return in_limits(raw, key)
     if not isinstance(raw, str):
         raise AlertRejected(f"The alert's {key} must be a number, not a list or an object. Write a number such as 0.1.")
     text = raw.strip()
@@ -81,7 +86,7 @@ def parse_number(raw: object, key: str) -> float:
     if len(text) <= _MAX_NUMBER_TEXT and NUMBER_RE.fullmatch(text):
         value = float(text)
         if math.isfinite(value):
-            return value
+            return in_limits(value, key)
     folded = text.lower()
     if folded in _NOT_A_NUMBER or folded in _INFINITE:
         raise _not_finite(key, text)
@@ -91,6 +96,20 @@ def parse_number(raw: object, key: str) -> float:
         f"The alert's {key} is {show(text)}, which is not a number. Write a plain number with a dot for "
         f"decimals, such as {key}=0.1."
     )
+
+
+def in_limits(value: float, key: str) -> float:
+    """``value`` when its magnitude is within :data:`MIN_MAGNITUDE` .. :data:`MAX_MAGNITUDE` (or it is 0)."""
+    if abs(value) > MAX_MAGNITUDE:
+        raise AlertRejected(
+            f"The alert's {key} is {value:g}, too large to be a real value. Check the number in the alert."
+        )
+    if value != 0 and abs(value) < MIN_MAGNITUDE:
+        raise AlertRejected(
+            f"The alert's {key} is {value:g}, too close to 0 to be a real price, size or distance. Check the number "
+            "in the alert."
+        )
+    return value
 
 
 def _not_finite(key: str, text: str) -> AlertRejected:

@@ -10,21 +10,34 @@ from typing import Any
 import pytest
 
 import agent.mt5sim as mt5
+from agent.broker.models import MarketOrder
 from agent.executor import JobExecutor, build_snapshot
-from agent.mt5.adapter import Mt5Terminal
+from agent.mt5.adapter import Mt5Broker
 from agent.mt5sim import control
 from contract import TradeJob
-from contract.intent import AlertFormat, CloseAction, OpenAction, PositionSide, Side, TradeIntent, Volume, VolumeUnit
+from contract.intent import (
+    AlertFormat,
+    CloseAction,
+    Distance,
+    DistanceUnit,
+    OpenAction,
+    OrderKind,
+    PositionSide,
+    Side,
+    TradeIntent,
+    Volume,
+    VolumeUnit,
+)
 from contract.settings import ExecutionSettings
 
 MAGIC = 27_700_001
 
 
 @pytest.fixture
-def terminal() -> Iterator[Mt5Terminal]:
+def terminal() -> Iterator[Mt5Broker]:
     control.reset()
     control.configure(None, margin_mode="netting", balance=10_000.0)
-    t = Mt5Terminal(mt5, price_feed=control.set_quote, sleep=lambda _s: None)
+    t = Mt5Broker(mt5, kind="sim", price_feed=control.set_quote, sleep=lambda _s: None)
     t.connect()
     yield t
     control.reset()
@@ -58,7 +71,7 @@ def job(
     )
 
 
-def test_market_buy_fills_at_the_ask_with_magic_and_signal_comment(terminal: Mt5Terminal) -> None:
+def test_market_buy_fills_at_the_ask_with_magic_and_signal_comment(terminal: Mt5Broker) -> None:
     result = JobExecutor(terminal).execute(job("EURUSD", price=1.08500, signal_id=7))
     assert result.status == "executed", result
     [order] = result.orders
@@ -68,21 +81,57 @@ def test_market_buy_fills_at_the_ask_with_magic_and_signal_comment(terminal: Mt5
     assert (pos.magic, pos.comment, pos.volume) == (MAGIC, "tvb:7", 0.1)
 
 
-@pytest.mark.parametrize("symbol", ["EURUSD", "GBPUSD", "USDCAD", "XAUUSD", "US30"])
-def test_filling_mode_is_chosen_from_the_symbol(terminal: Mt5Terminal, symbol: str) -> None:
-    # FOK-only, IOC-only and both: the adapter never gets retcode 10030 back as a failure.
+@pytest.mark.parametrize(
+    ("symbol", "filling"),
+    [
+        ("EURUSD", mt5.ORDER_FILLING_FOK),  # FOK and IOC bits: FOK first, as MetaQuotes' CTrade prefers
+        ("GBPUSD", mt5.ORDER_FILLING_FOK),  # FOK only
+        ("USDCAD", mt5.ORDER_FILLING_IOC),  # IOC only: sending FOK would be retcode 10030
+        ("XAUUSD", mt5.ORDER_FILLING_IOC),
+        ("US30", mt5.ORDER_FILLING_FOK),
+    ],
+)
+def test_filling_mode_is_chosen_from_the_symbol(terminal: Mt5Broker, symbol: str, filling: int) -> None:
     result = JobExecutor(terminal).execute(job(symbol, lots=0.1 if symbol != "US30" else 1.0))
     assert result.status == "executed", result
+    # The order the terminal recorded carries the filling mode the adapter sent (mt5-api §2.4).
+    [order] = mt5.history_orders_get(ticket=result.orders[0].order_ticket)
+    assert order.type_filling == filling
 
 
-def test_requotes_are_retried_at_a_fresh_price(terminal: Mt5Terminal) -> None:
+def test_an_unsupported_filling_mode_falls_back_to_the_next_one(terminal: Mt5Broker) -> None:
+    # The broker's bits said FOK and IOC when the spec was read; its server now takes IOC only (the symbol's
+    # settings changed): FOK is answered 10030, and the adapter sends IOC next instead of failing.
+    tick = mt5.symbol_info_tick("EURUSD")
+    assert terminal.symbol_spec("EURUSD").name == "EURUSD"
+    control.set_symbol("EURUSD", filling_mode=2)
+    receipt = terminal.place_order(MarketOrder(symbol="EURUSD", side=Side.BUY, volume=0.1, price=tick.ask, magic=MAGIC))
+    assert receipt.code == mt5.TRADE_RETCODE_DONE
+    [order] = mt5.history_orders_get(ticket=receipt.order)
+    assert order.type_filling == mt5.ORDER_FILLING_IOC
+
+
+def test_pending_orders_are_sent_with_return_filling(terminal: Mt5Broker) -> None:
+    intent = TradeIntent(
+        format=AlertFormat.JSON, symbol="EURUSD",
+        actions=[OpenAction(side=Side.BUY, kind=OrderKind.LIMIT, volume=Volume(unit=VolumeUnit.LOTS, value=0.1),
+                            entry=Distance(unit=DistanceUnit.PIPS, value=20))],
+    )
+    the_job = job("EURUSD").model_copy(update={"intent": intent})
+    result = JobExecutor(terminal).execute(the_job)
+    assert result.status == "executed", result
+    [order] = mt5.orders_get(ticket=result.orders[0].order_ticket)
+    assert (order.type, order.type_filling) == (mt5.ORDER_TYPE_BUY_LIMIT, mt5.ORDER_FILLING_RETURN)
+
+
+def test_requotes_are_retried_at_a_fresh_price(terminal: Mt5Broker) -> None:
     control.inject_fault("requote", count=2)
     result = JobExecutor(terminal).execute(job("EURUSD"))
     assert result.status == "executed"
     assert len(mt5.positions_get()) == 1
 
 
-def test_a_refusal_is_a_sentence_the_trader_can_act_on(terminal: Mt5Terminal) -> None:
+def test_a_refusal_is_a_sentence_the_trader_can_act_on(terminal: Mt5Broker) -> None:
     control.set_terminal(trade_allowed=False)
     result = JobExecutor(terminal).execute(job("EURUSD"))
     assert result.status == "failed"
@@ -91,14 +140,14 @@ def test_a_refusal_is_a_sentence_the_trader_can_act_on(terminal: Mt5Terminal) ->
     assert mt5.positions_get() == ()
 
 
-def test_market_closed_fails_without_retrying(terminal: Mt5Terminal) -> None:
+def test_market_closed_fails_without_retrying(terminal: Mt5Broker) -> None:
     control.inject_fault("market_closed")
     result = JobExecutor(terminal).execute(job("EURUSD"))
     assert result.status == "failed" and "market for this symbol is closed" in result.error_message
 
 
 @pytest.mark.parametrize("kind", ["timeout", "ipc_recv"])
-def test_an_ambiguous_outcome_that_did_execute_is_found_not_resent(terminal: Mt5Terminal, kind: str) -> None:
+def test_an_ambiguous_outcome_that_did_execute_is_found_not_resent(terminal: Mt5Broker, kind: str) -> None:
     control.inject_fault(kind, executed=True)
     result = JobExecutor(terminal).execute(job("EURUSD", signal_id=11))
     assert result.status == "executed", result
@@ -107,7 +156,7 @@ def test_an_ambiguous_outcome_that_did_execute_is_found_not_resent(terminal: Mt5
 
 
 @pytest.mark.parametrize("kind", ["timeout", "ipc_recv"])
-def test_an_ambiguous_outcome_that_did_not_execute_fails_and_is_not_resent(terminal: Mt5Terminal, kind: str) -> None:
+def test_an_ambiguous_outcome_that_did_not_execute_fails_and_is_not_resent(terminal: Mt5Broker, kind: str) -> None:
     control.inject_fault(kind, executed=False)
     result = JobExecutor(terminal).execute(job("EURUSD", signal_id=12))
     assert result.status == "failed"
@@ -115,7 +164,7 @@ def test_an_ambiguous_outcome_that_did_not_execute_fails_and_is_not_resent(termi
     assert mt5.positions_get() == ()
 
 
-def test_reconcile_after_a_crash_reports_what_was_sent_and_sends_nothing(terminal: Mt5Terminal) -> None:
+def test_reconcile_after_a_crash_reports_what_was_sent_and_sends_nothing(terminal: Mt5Broker) -> None:
     executor = JobExecutor(terminal)
     the_job = job("EURUSD", signal_id=21)
     first = executor.execute(the_job)  # the agent "crashed" before posting this result
@@ -126,24 +175,24 @@ def test_reconcile_after_a_crash_reports_what_was_sent_and_sends_nothing(termina
     assert len(mt5.positions_get()) == 1
 
 
-def test_reconcile_of_a_job_that_sent_nothing_lets_it_run(terminal: Mt5Terminal) -> None:
+def test_reconcile_of_a_job_that_sent_nothing_lets_it_run(terminal: Mt5Broker) -> None:
     assert JobExecutor(terminal).reconcile(job("EURUSD", signal_id=22)) is None
 
 
-def test_a_job_past_its_deadline_expires_without_sending(terminal: Mt5Terminal) -> None:
+def test_a_job_past_its_deadline_expires_without_sending(terminal: Mt5Broker) -> None:
     late = job("EURUSD", deadline=datetime.now(UTC) - timedelta(seconds=1))
     result = JobExecutor(terminal).execute(late)
     assert result.status == "expired"
     assert mt5.positions_get() == ()
 
 
-def test_unknown_symbol_is_rejected_naming_close_matches(terminal: Mt5Terminal) -> None:
+def test_unknown_symbol_is_rejected_naming_close_matches(terminal: Mt5Broker) -> None:
     result = JobExecutor(terminal).execute(job("EURUSX"))
     assert result.status == "rejected"
     assert "EURUSD" in result.error_message
 
 
-def test_a_failed_second_step_reports_the_executed_first_step(terminal: Mt5Terminal) -> None:
+def test_a_failed_second_step_reports_the_executed_first_step(terminal: Mt5Broker) -> None:
     executor = JobExecutor(terminal)
     assert executor.execute(job("EURGBP", lots=0.2, signal_id=30)).status == "executed"
     # close the long, then open 90 lots short: the close fills, the broker refuses the open (margin)
@@ -155,7 +204,7 @@ def test_a_failed_second_step_reports_the_executed_first_step(terminal: Mt5Termi
     assert mt5.positions_get(symbol="EURGBP") == ()
 
 
-def test_snapshot_reports_realised_pnl_by_magic_and_day_start_balance(terminal: Mt5Terminal) -> None:
+def test_snapshot_reports_realised_pnl_by_magic_and_day_start_balance(terminal: Mt5Broker) -> None:
     executor = JobExecutor(terminal)
     executor.execute(job("EURUSD", lots=1.0, price=1.10000, signal_id=41))
     executor.execute(job("EURUSD", Side.SELL, 1.0, price=1.09000, signal_id=42))  # closes the long at a loss

@@ -11,7 +11,7 @@ import pytest
 
 import agent.mt5sim as mt5
 from agent.executor import JobExecutor
-from agent.mt5.adapter import Mt5Terminal
+from agent.mt5.adapter import Mt5Broker
 from agent.mt5sim import control
 from agent.stops import StopManager
 from contract import JobResult, TradeJob
@@ -22,10 +22,10 @@ MAGIC = 42
 
 
 @pytest.fixture
-def terminal() -> Iterator[Mt5Terminal]:
+def terminal() -> Iterator[Mt5Broker]:
     control.reset()
     control.configure(None, balance=100_000.0)
-    t = Mt5Terminal(mt5, price_feed=control.set_quote, sleep=lambda _s: None)
+    t = Mt5Broker(mt5, kind="sim", price_feed=control.set_quote, sleep=lambda _s: None)
     t.connect()
     yield t
     control.reset()
@@ -48,7 +48,7 @@ def sl_of(symbol: str) -> float:
     return float(pos.sl)
 
 
-def test_breakeven_moves_the_stop_to_entry_plus_offset_once_in_profit(terminal: Mt5Terminal) -> None:
+def test_breakeven_moves_the_stop_to_entry_plus_offset_once_in_profit(terminal: Mt5Broker) -> None:
     executor = JobExecutor(terminal, stops=StopManager())
     trade(executor, "1,buy,EURUSD,vol_lots=1,sl_pips=20,tp_pips=40,betrigger=15,beoffset=2")
     [pos] = mt5.positions_get(symbol="EURUSD")
@@ -65,7 +65,7 @@ def test_breakeven_moves_the_stop_to_entry_plus_offset_once_in_profit(terminal: 
     assert executor.stops.check(terminal) == 0  # breakeven happens once; no trailing was asked for
 
 
-def test_trailing_follows_the_price_in_steps_and_never_moves_back(terminal: Mt5Terminal) -> None:
+def test_trailing_follows_the_price_in_steps_and_never_moves_back(terminal: Mt5Broker) -> None:
     executor = JobExecutor(terminal, stops=StopManager())
     trade(executor, "1,buy,EURUSD,vol_lots=1,sl_pips=10,tp_pips=40,trailtrig=15,traildist=10,trailstep=3")
     entry = mt5.positions_get(symbol="EURUSD")[0].price_open
@@ -83,7 +83,7 @@ def test_trailing_follows_the_price_in_steps_and_never_moves_back(terminal: Mt5T
     assert sl_of("EURUSD") == pytest.approx(entry + 0.0010)
 
 
-def test_short_positions_are_managed_at_the_ask(terminal: Mt5Terminal) -> None:
+def test_short_positions_are_managed_at_the_ask(terminal: Mt5Broker) -> None:
     executor = JobExecutor(terminal, stops=StopManager())
     trade(executor, "1,sell,GBPUSD,vol_lots=0.5,sl_pips=20,betrigger=10,beoffset=1")
     pos = mt5.positions_get(symbol="GBPUSD")[0]
@@ -93,7 +93,7 @@ def test_short_positions_are_managed_at_the_ask(terminal: Mt5Terminal) -> None:
     assert sl_of("GBPUSD") == pytest.approx(pos.price_open - 0.0001)
 
 
-def test_rules_survive_a_restart_and_end_with_their_position(terminal: Mt5Terminal, tmp_path: Path) -> None:
+def test_rules_survive_a_restart_and_end_with_their_position(terminal: Mt5Broker, tmp_path: Path) -> None:
     state = tmp_path / "stops.json"
     executor = JobExecutor(terminal, stops=StopManager(state))
     trade(executor, "1,buy,USDJPY,vol_lots=0.2,sl_pips=30,betrigger=20", signal_id=1)
@@ -104,7 +104,7 @@ def test_rules_survive_a_restart_and_end_with_their_position(terminal: Mt5Termin
     assert len(restarted) == 0 and StopManager(state).rules() == []
 
 
-def test_a_trail_inside_the_stops_level_waits_for_the_price(terminal: Mt5Terminal) -> None:
+def test_a_trail_inside_the_stops_level_waits_for_the_price(terminal: Mt5Broker) -> None:
     executor = JobExecutor(terminal, stops=StopManager())
     trade(executor, "1,buy,GBPJPY,vol_lots=0.1,sl_pips=30,traildist=1")  # 1 pip = 10 points < stops level 20
     first = sl_of("GBPJPY")

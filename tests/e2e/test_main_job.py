@@ -160,6 +160,7 @@ def test_signals_and_positions_survive_a_restart(tmp_path: Path) -> None:
     executed = first.trade(strategy, '{"symbol": "GBPUSD", "action": "buy", "volume": 0.2}')
     stop_live(first)
     second = start_live(data)
+    second.sent.update(first.sent)  # read positions as of the executed signal, not an older snapshot
     try:
         again = second.admin.get(f"/api/v1/signals/{executed['id']}").json()
         assert again["status"] == "executed"

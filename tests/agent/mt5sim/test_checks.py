@@ -17,6 +17,7 @@ SYMBOL_FILLING_FOK, SYMBOL_FILLING_IOC = 1, 2  # MQL5 bits; the package does not
 def connected() -> Iterator[None]:
     control.reset()
     control.configure()
+    control.set_terminal(first_tick_ms=0)  # trade rules here; the first-tick wait is tested in test_surface.py
     assert mt5.initialize()
     yield
     control.reset()

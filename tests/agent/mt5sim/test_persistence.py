@@ -24,6 +24,7 @@ OPEN_IN_CHILD = textwrap.dedent(
     from agent.mt5sim import control
 
     control.configure(Path(sys.argv[1]), margin_mode="hedging", balance=7_500.0, symbol_suffix=".a")
+    control.set_terminal(first_tick_ms=0)
     assert mt5.initialize()
     control.set_quote("EURUSD.a", 1.20000, 1.20010)
     buy = mt5.order_send({"action": 1, "symbol": "EURUSD.a", "volume": 0.2, "type": 0, "sl": 1.19000,
@@ -139,9 +140,17 @@ def test_configure_validates_its_arguments(tmp_path: Path) -> None:
         control.configure(margin_mode="fifo")
     with pytest.raises(KeyError):
         control.configure(currency="XYZ")
+
+
+
+def test_a_damaged_state_file_is_set_aside_and_the_account_starts_fresh(tmp_path: Path) -> None:
     (tmp_path / "mt5sim-9.json").write_text('{"version": 99}')
-    with pytest.raises(ValueError):
-        control.configure(tmp_path, login=9)
+    control.configure(tmp_path, login=9, balance=2_000.0)  # no exception: a crash loop is worse than a reset
+    assert mt5.initialize()
+    assert mt5.account_info().balance == 2_000.0
+    [aside] = tmp_path.glob("mt5sim-9.json.damaged-*")
+    assert aside.read_text() == '{"version": 99}'  # what it held is kept for the trader
+    assert (tmp_path / "mt5sim-9.json").exists()  # and a fresh, readable book replaced it
 
 
 def test_deposit_is_a_balance_deal() -> None:

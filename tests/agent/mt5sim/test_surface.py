@@ -298,9 +298,14 @@ def test_symbols_get_group_filters() -> None:
 
 def test_symbol_select_and_ticks_of_hidden_symbols() -> None:
     connect()
+    control.set_terminal(first_tick_ms=600_000)  # the first tick comes with the broker's first quote below
     assert mt5.symbol_info("US30").select is False
     assert mt5.symbol_info_tick("US30") is None
     assert mt5.symbol_select("US30", True) is True
+    empty = mt5.symbol_info_tick("US30")  # just added to Market Watch: no tick has arrived yet (mt5-api §1.5)
+    assert (empty.bid, empty.ask, empty.time) == (0.0, 0.0, 0)
+    assert mt5.order_send({"action": 1, "symbol": "US30", "volume": 1.0, "type": 0}).retcode == 10021
+    control.set_quote("US30", 39000.0)  # the broker's first quote arrives
     tick = mt5.symbol_info_tick("US30")
     assert tick.bid == 39000.0 and tick.ask > tick.bid
     assert mt5.symbol_select("NOPE", True) is False

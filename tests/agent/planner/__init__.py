@@ -12,15 +12,19 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from agent.market import (
+from agent.broker.models import (
     AccountView,
+    CalcMode,
     MarginMode,
-    MarketView,
+    OrderType,
     OrderView,
     PositionView,
     Quote,
     SymbolSpec,
 )
+from agent.market import MarketView
+from agent.mt5 import requests as mt5_requests
+from agent.planner import PlannedRequest
 from contract.intent import (
     AlertFormat,
     Distance,
@@ -46,7 +50,7 @@ EURUSD = SymbolSpec(
     volume_min=0.01,
     volume_max=100.0,
     volume_step=0.01,
-    trade_calc_mode=0,
+    calc_mode=CalcMode.FOREX,
     currency_base="EUR",
     currency_profit="USD",
     currency_margin="EUR",
@@ -63,7 +67,7 @@ USDJPY = SymbolSpec(
     volume_min=0.01,
     volume_max=100.0,
     volume_step=0.01,
-    trade_calc_mode=0,
+    calc_mode=CalcMode.FOREX,
     currency_base="USD",
     currency_profit="JPY",
     currency_margin="USD",
@@ -80,7 +84,7 @@ XAUUSD = SymbolSpec(
     volume_min=0.01,
     volume_max=50.0,
     volume_step=0.01,
-    trade_calc_mode=2,
+    calc_mode=CalcMode.CFD,
     currency_base="XAU",
     currency_profit="USD",
     currency_margin="XAU",
@@ -109,7 +113,7 @@ US30 = SymbolSpec(
     volume_max=50.0,
     volume_step=0.1,
     trade_stops_level=50,
-    trade_calc_mode=2,
+    calc_mode=CalcMode.CFD,
     currency_base="USD",
     currency_profit="USD",
     currency_margin="USD",
@@ -125,7 +129,7 @@ BTCUSD = SymbolSpec(
     volume_min=0.01,
     volume_max=10.0,
     volume_step=0.01,
-    trade_calc_mode=2,
+    calc_mode=CalcMode.CFD,
     currency_base="BTC",
     currency_profit="USD",
     currency_margin="BTC",
@@ -191,7 +195,7 @@ def pos(
 
 def order(
     ticket: int,
-    type_: int,
+    type_: OrderType | str,
     price: float,
     volume: float = 0.2,
     symbol: str = "EURUSD",
@@ -200,9 +204,9 @@ def order(
     tp: float = 0.0,
     magic: int = MAGIC,
 ) -> OrderView:
-    """A pending order of this strategy (``type_`` is ORDER_TYPE_*: 2 buy limit ... 5 sell stop)."""
+    """A pending order of this strategy (``type_``: ``buy_limit``, ``sell_stop`` ...)."""
     return OrderView(
-        ticket=ticket, symbol=symbol, type=type_, volume=volume, price_open=price, sl=sl, tp=tp, magic=magic
+        ticket=ticket, symbol=symbol, type=OrderType(type_), volume=volume, price_open=price, sl=sl, tp=tp, magic=magic
     )
 
 
@@ -268,3 +272,8 @@ def open_(side: str = "buy", volume: Volume | float = 0.1, kind: OrderKind = Ord
     """An open step; a float volume is lots."""
     v = volume if isinstance(volume, Volume) else vol(volume)
     return OpenAction(side=Side(side), kind=kind, volume=v, **kw)
+
+
+def sent(planned: PlannedRequest) -> dict[str, Any]:
+    """The ``order_send`` dict the MT5 adapter builds for a planned request (``type_filling`` aside)."""
+    return mt5_requests.build(planned.request)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from agent.market import Quote
+from agent.broker.models import Quote, TradeMode
 from agent.planner import PlanRejected, plan
 from contract.intent import CloseAction, OrderKind, PositionSide
 from tests.agent.planner import (
@@ -21,6 +21,7 @@ from tests.agent.planner import (
     open_,
     pips,
     pos,
+    sent,
     settings,
 )
 
@@ -30,7 +31,7 @@ from tests.agent.planner import (
 def test_spread_within_the_maximum_passes() -> None:
     # corpus: "buy,EURUSD,risk=1,sl=20,spread=2" with a 1-pip spread -> BUY 1 lot SL 20 pips
     p = plan(intent(open_("buy", 1, sl=pips(20)), max_spread_pips=2), settings(), market())
-    assert p.requests[0].request["volume"] == 1.0
+    assert sent(p.requests[0])["volume"] == 1.0
 
 
 def test_spread_above_the_maximum_skips_the_alert() -> None:
@@ -121,13 +122,13 @@ def test_max_open_positions_does_not_block_exits() -> None:
 
 def test_disabled_symbol_refuses_everything() -> None:
     with pytest.raises(PlanRejected, match="Trading is disabled on EURUSD") as exc:
-        plan(intent(open_("buy", 0.1)), settings(), market(replace(EURUSD, trade_mode=0)))
+        plan(intent(open_("buy", 0.1)), settings(), market(replace(EURUSD, trade_mode=TradeMode.DISABLED)))
     assert exc.value.outcome == "rejected"
 
 
 def test_close_only_symbol_refuses_entries() -> None:
     with pytest.raises(PlanRejected) as exc:
-        plan(intent(open_("buy", 0.1)), settings(), market(replace(EURUSD, trade_mode=3)))
+        plan(intent(open_("buy", 0.1)), settings(), market(replace(EURUSD, trade_mode=TradeMode.CLOSE_ONLY)))
     assert str(exc.value) == (
         "EURUSD is close-only at this broker (symbol trade mode), so a buy that opens a position or order cannot "
         "be placed."
@@ -135,7 +136,7 @@ def test_close_only_symbol_refuses_entries() -> None:
 
 
 def test_long_only_symbol_refuses_sells_that_open() -> None:
-    spec = replace(EURUSD, trade_mode=1)
+    spec = replace(EURUSD, trade_mode=TradeMode.LONG_ONLY)
     assert plan(intent(open_("buy", 0.1)), settings(), market(spec)).requests
     with pytest.raises(PlanRejected, match="long-only"):
         plan(intent(open_("sell", 0.1)), settings(), market(spec))
@@ -144,24 +145,24 @@ def test_long_only_symbol_refuses_sells_that_open() -> None:
 
 
 def test_long_only_symbol_allows_a_netting_sell_that_only_reduces() -> None:
-    m = market(replace(EURUSD, trade_mode=1), mode=NETTING, positions=[pos(1, "long", 0.5)])
+    m = market(replace(EURUSD, trade_mode=TradeMode.LONG_ONLY), mode=NETTING, positions=[pos(1, "long", 0.5)])
     p = plan(intent(open_("sell", 0.2)), settings(), m)
-    assert [(r.kind, r.request["position"]) for r in p.requests] == [("close", 1)]
+    assert [(r.kind, sent(r)["position"]) for r in p.requests] == [("close", 1)]
 
 
 def test_short_only_symbol_refuses_buys() -> None:
     with pytest.raises(PlanRejected, match="short-only"):
-        plan(intent(open_("buy", 0.1)), settings(), market(replace(EURUSD, trade_mode=2)))
+        plan(intent(open_("buy", 0.1)), settings(), market(replace(EURUSD, trade_mode=TradeMode.SHORT_ONLY)))
 
 
 def test_order_mode_without_market_orders() -> None:
     with pytest.raises(PlanRejected, match="does not accept market orders"):
-        plan(intent(open_("buy", 0.1)), settings(), market(replace(EURUSD, order_mode=2 | 4)))
+        plan(intent(open_("buy", 0.1)), settings(), market(replace(EURUSD, market_orders=False)))
 
 
 def test_order_mode_without_stop_losses() -> None:
     with pytest.raises(PlanRejected, match="does not accept stop losses"):
-        plan(intent(open_("buy", 0.1, sl=pips(20))), settings(), market(replace(EURUSD, order_mode=1 | 2 | 4 | 32)))
+        plan(intent(open_("buy", 0.1, sl=pips(20))), settings(), market(replace(EURUSD, stop_loss=False)))
 
 
 def test_no_usable_quote_is_refused() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.market import Quote, SymbolSpec
+from agent.broker.models import Quote, SymbolSpec
 from agent.planner import Plan, PlanRejected, plan
 from agent.planner.levels import normalize_price
 from contract.intent import Distance
@@ -24,6 +24,7 @@ from tests.agent.planner import (
     pips,
     points,
     price,
+    sent,
     settings,
 )
 
@@ -33,7 +34,7 @@ def _open(spec: SymbolSpec, side: str, quote: Quote | None = None, **kw: Any) ->
 
 
 def _levels(p: Plan) -> tuple[float, float]:
-    req = p.requests[0].request
+    req = sent(p.requests[0])
     return req["sl"], req["tp"]
 
 
@@ -107,7 +108,7 @@ def test_stops_level_names_the_level_and_the_minimum_distance() -> None:
 def test_stops_level_met_exactly_is_accepted() -> None:
     spec = replace(EURUSD, trade_stops_level=30)
     p = plan(intent(open_("buy", 0.1, sl=price(1.0996))), settings(), market(spec))
-    assert p.requests[0].request["sl"] == 1.0996
+    assert sent(p.requests[0])["sl"] == 1.0996
 
 
 def test_index_stops_level() -> None:

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from agent.market import MarginMode
+from agent.broker.models import MarginMode
 from agent.planner import PlanRejected, plan
 from contract.intent import ModifyAction, PositionSide
-from tests.agent.planner import EURUSD, HEDGING, MAGIC, NETTING, intent, market, pips, pos, price, settings
+from tests.agent.planner import EURUSD, HEDGING, MAGIC, NETTING, intent, market, pips, pos, price, sent, settings
 
 LONG, SHORT = (PositionSide.LONG,), (PositionSide.SHORT,)
 
@@ -18,7 +18,7 @@ def test_newsltplong_measures_from_the_current_bid() -> None:
     # corpus: "newsltplong,EURUSD,sl=15,tp=30" -> 15/30 pips from the CURRENT price (bid 1.09990 for longs)
     m = market(positions=[pos(1, "long", 0.5, sl=1.09, tp=1.12), pos(2, "short", 0.5)])
     p = plan(intent(ModifyAction(sides=LONG, sl=pips(15), tp=pips(30))), settings(), m)
-    assert [r.request for r in p.requests] == [
+    assert [sent(r) for r in p.requests] == [
         {
             "action": 6,
             "symbol": "EURUSD",
@@ -34,14 +34,14 @@ def test_newsltplong_measures_from_the_current_bid() -> None:
 
 def test_newsltpshort_measures_from_the_current_ask() -> None:
     p = plan(intent(ModifyAction(sides=SHORT, sl=pips(15))), settings(), market(positions=[pos(2, "short", 0.5)]))
-    assert p.requests[0].request["sl"] == 1.10150
+    assert sent(p.requests[0])["sl"] == 1.10150
 
 
 @pytest.mark.parametrize("mode", [NETTING, HEDGING])
 def test_the_level_left_out_is_resent_unchanged(mode: MarginMode) -> None:
     m = market(mode=mode, positions=[pos(1, "long", 0.5, sl=1.09, tp=1.12)])
     p = plan(intent(ModifyAction(sides=LONG, sl=price(1.095))), settings(), m)
-    req = p.requests[0].request
+    req = sent(p.requests[0])
     assert (req["sl"], req["tp"], req["position"]) == (1.095, 1.12, 1)
     assert "TP unchanged 1.12000" in p.requests[0].description
 
@@ -49,8 +49,8 @@ def test_the_level_left_out_is_resent_unchanged(mode: MarginMode) -> None:
 def test_every_position_on_the_side_is_modified() -> None:
     m = market(positions=[pos(1, "long", 0.5), pos(2, "long", 0.2)])
     p = plan(intent(ModifyAction(sides=LONG, tp=pips(50))), settings(), m)
-    assert [r.request["position"] for r in p.requests] == [1, 2]
-    assert all(r.request["sl"] == 0.0 and r.request["tp"] == 1.10490 for r in p.requests)
+    assert [sent(r)["position"] for r in p.requests] == [1, 2]
+    assert all(sent(r)["sl"] == 0.0 and sent(r)["tp"] == 1.10490 for r in p.requests)
 
 
 def test_new_level_on_the_wrong_side_is_refused() -> None:

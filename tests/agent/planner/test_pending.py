@@ -19,6 +19,7 @@ from tests.agent.planner import (
     pips,
     pos,
     price,
+    sent,
     settings,
     vol,
 )
@@ -29,7 +30,7 @@ LIMIT, STOP = OrderKind.LIMIT, OrderKind.STOP
 def test_buy_limit_ten_pips_below_the_ask_with_levels_from_the_entry() -> None:
     # corpus: "buylimit,EURUSD,risk=0.2,price=10,sl=15,tp=30" -> 10 pips below Ask, SL/TP from the entry price
     p = plan(intent(open_("buy", 0.2, LIMIT, entry=pips(10), sl=pips(15), tp=pips(30))), settings(), market())
-    assert [r.request for r in p.requests] == [
+    assert [sent(r) for r in p.requests] == [
         {
             "action": 5,
             "symbol": "EURUSD",
@@ -57,7 +58,7 @@ def test_buy_limit_ten_pips_below_the_ask_with_levels_from_the_entry() -> None:
 )
 def test_pending_entry_in_pips_from_the_market(side: str, kind: OrderKind, type_: int, entry: float) -> None:
     p = plan(intent(open_(side, 0.1, kind, entry=pips(10))), settings(), market())
-    assert (p.requests[0].request["type"], p.requests[0].request["price"]) == (type_, entry)
+    assert (sent(p.requests[0])["type"], sent(p.requests[0])["price"]) == (type_, entry)
 
 
 def test_sell_stop_xauusd_at_an_absolute_price_above_the_bid_is_refused() -> None:
@@ -80,7 +81,7 @@ def test_sell_stop_xauusd_below_the_bid_uses_the_gold_pip_for_its_levels() -> No
         settings(),
         market(XAUUSD),
     )
-    req = p.requests[0].request
+    req = sent(p.requests[0])
     assert (req["price"], req["sl"], req["tp"], req["volume"]) == (1990.40, 1995.40, 1980.40, 0.05)
 
 
@@ -118,11 +119,11 @@ def test_pending_risk_sizing_uses_the_entry_to_sl_distance() -> None:
     # entry 1.09900, SL 20 pips below: 200 USD per lot; 1 % of 10,000 -> 0.50
     a = open_("buy", vol(1, VolumeUnit.PCT_BALANCE_LOSS), LIMIT, entry=pips(10), sl=pips(20))
     p = plan(intent(a), settings(), market())
-    assert p.requests[0].request["volume"] == 0.5
+    assert sent(p.requests[0])["volume"] == 0.5
 
 
 def test_symbol_without_stop_orders_is_refused() -> None:
-    spec = replace(EURUSD, order_mode=1 | 2 | 16 | 32)
+    spec = replace(EURUSD, stop_orders=False)
     with pytest.raises(PlanRejected, match="does not accept stop orders"):
         plan(intent(open_("buy", 0.1, STOP, entry=pips(10))), settings(), market(spec))
 
@@ -131,9 +132,14 @@ def test_symbol_without_stop_orders_is_refused() -> None:
 
 
 def test_cancellong_deletes_buy_orders_only() -> None:
-    orders = [order(1, 2, 1.09), order(2, 4, 1.11), order(3, 3, 1.11), order(4, 2, 1.08, magic=7)]
+    orders = [
+        order(1, "buy_limit", 1.09),
+        order(2, "buy_stop", 1.11),
+        order(3, "sell_limit", 1.11),
+        order(4, "buy_limit", 1.08, magic=7),
+    ]
     p = plan(intent(CancelAction(sides=(PositionSide.LONG,))), settings(), market(orders=orders))
-    assert [r.request for r in p.requests] == [
+    assert [sent(r) for r in p.requests] == [
         {"action": 8, "order": 1, "magic": MAGIC, "comment": "tv:sig-1"},
         {"action": 8, "order": 2, "magic": MAGIC, "comment": "tv:sig-1"},
     ]
@@ -141,14 +147,16 @@ def test_cancellong_deletes_buy_orders_only() -> None:
 
 
 def test_cancel_by_kind() -> None:
-    orders = [order(1, 2, 1.09), order(2, 4, 1.11), order(3, 5, 1.09)]
+    orders = [order(1, "buy_limit", 1.09), order(2, "buy_stop", 1.11), order(3, "sell_stop", 1.09)]
     p = plan(intent(CancelAction(kinds=(STOP,))), settings(), market(orders=orders))
-    assert [r.request["order"] for r in p.requests] == [2, 3]
+    assert [sent(r)["order"] for r in p.requests] == [2, 3]
 
 
 def test_cancel_with_no_orders_is_discarded() -> None:
     with pytest.raises(PlanRejected) as exc:
-        plan(intent(CancelAction(sides=(PositionSide.SHORT,))), settings(), market(orders=[order(1, 2, 1.09)]))
+        plan(
+            intent(CancelAction(sides=(PositionSide.SHORT,))), settings(), market(orders=[order(1, "buy_limit", 1.09)])
+        )
     assert str(exc.value) == "No pending sell orders on EURUSD for this strategy: nothing to cancel."
     assert exc.value.outcome == "discarded"
 
@@ -158,7 +166,7 @@ def test_cancel_then_replace_macro() -> None:
     p = plan(
         intent(CancelAction(sides=(PositionSide.LONG,)), open_("buy", 0.1, STOP, entry=pips(5))),
         settings(),
-        market(orders=[order(1, 4, 1.102)]),
+        market(orders=[order(1, "buy_stop", 1.102)]),
     )
     assert [r.kind for r in p.requests] == ["cancel", "pending"]
 
@@ -167,10 +175,10 @@ def test_cancel_then_replace_macro() -> None:
 
 
 def test_modify_pending_orders_measures_from_their_entry_and_keeps_the_other_level() -> None:
-    orders = [order(5, 4, 1.10200, sl=1.1, tp=1.105), order(6, 3, 1.102)]
+    orders = [order(5, "buy_stop", 1.10200, sl=1.1, tp=1.105), order(6, "sell_limit", 1.102)]
     action = ModifyAction(target="orders", sides=(PositionSide.LONG,), kinds=(STOP,), sl=pips(15))
     p = plan(intent(action), settings(), market(orders=orders))
-    assert [r.request for r in p.requests] == [
+    assert [sent(r) for r in p.requests] == [
         {
             "action": 7,
             "order": 5,

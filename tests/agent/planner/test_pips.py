@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from agent.market import SymbolSpec
+from agent.broker.models import CalcMode, SymbolSpec
 from agent.planner import PlanRejected
 from agent.planner.pips import pip_size
 from tests.agent.planner import BTCUSD, EURUSD, GBPJPY, US30, USDJPY, XAGUSD, XAUUSD, settings
@@ -22,12 +22,12 @@ from tests.agent.planner import BTCUSD, EURUSD, GBPJPY, US30, USDJPY, XAGUSD, XA
         (GBPJPY, "0.01"),
         (replace(USDJPY, digits=2, point=0.01, trade_tick_size=0.01), "0.01"),  # 2 digits: 1 point
         (XAUUSD, "0.1"),  # gold: most common convention
-        (replace(XAUUSD, digits=3, point=0.001, trade_calc_mode=0), "0.1"),  # gold with FOREX calc mode
+        (replace(XAUUSD, digits=3, point=0.001, calc_mode=CalcMode.FOREX), "0.1"),  # gold with FOREX calc mode
         (replace(XAUUSD, name="GOLD", currency_base=""), "0.1"),
         (XAGUSD, "0.01"),
         (US30, "1"),  # index: 1 index point, although the point is 0.1
-        (replace(US30, name="GER40", path="", trade_calc_mode=2), "1"),  # by name
-        (replace(US30, name="DAX", path="", trade_calc_mode=3), "1"),  # CFDINDEX calc mode
+        (replace(US30, name="GER40", path="", calc_mode=CalcMode.CFD), "1"),  # by name
+        (replace(US30, name="DAX", path="", calc_mode=CalcMode.CFD_INDEX), "1"),  # CFDINDEX calc mode
     ],
 )
 def test_default_pip_sizes(spec: SymbolSpec, pip: str) -> None:
@@ -49,7 +49,7 @@ def test_crypto_has_no_pips_unless_configured() -> None:
 
 
 def test_unknown_cfd_has_no_pips() -> None:
-    oil = replace(US30, name="USOIL", path="Energies\\USOIL", trade_calc_mode=2)
+    oil = replace(US30, name="USOIL", path="Energies\\USOIL", calc_mode=CalcMode.CFD)
     with pytest.raises(PlanRejected, match="neither an FX pair, gold, silver nor an index"):
         pip_size(oil, settings())
 

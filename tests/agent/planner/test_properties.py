@@ -1,23 +1,34 @@
 """Properties over generated specs, sizes, books and intents (hypothesis).
 
-- Planned volumes are multiples of ``volume_step`` within ``[volume_min, volume_max]`` and never exceed the size
-  asked for; risk-sized entries never risk more than the budget.
-- Every request uses the MetaTrader5 module's keys with the exact Python types its parser accepts (mt5-api §1.7),
-  carries the strategy's magic number and comment, and a flat target never opens anything.
+Each property says both halves: an input that must be accepted produces a plan (a planner that refused
+everything fails here), and an input that must be refused is refused with a sentence.
+
+- Lot and unit entries are planned exactly when their size, rounded DOWN to ``volume_step``, lies within
+  ``[volume_min, volume_max]``; the planned volume is that rounded size, never more than asked.
+- Risk-sized entries are planned exactly when the budget buys a valid volume, and never risk more than the budget.
+- Partial closes are planned exactly when some position's share reaches ``volume_min``; no close exceeds its share.
+- Every request of any intent the planner accepts becomes an MT5 request with the exact Python types the module's
+  parser accepts (mt5-api §1.7), the strategy's magic number and comment; a flat target never opens anything; and
+  the plain steps every alert language produces (an entry in range, a close of a held position) are always planned.
+
+Inputs are random on every run (each CI run explores new cases); a failure prints a ``@reproduce_failure`` blob
+and is saved in the local ``.hypothesis`` database, so it replays (tests/agent/conftest.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from agent.market import SymbolSpec
+from agent.broker.models import SymbolSpec
 from agent.planner import Plan, PlanRejected, plan
+from agent.planner.levels import normalize_price
+from agent.planner.pips import pip_size
 from agent.planner.volume import loss_per_lot
 from contract.intent import (
     CancelAction,
@@ -35,6 +46,7 @@ from tests.agent.planner import (
     HEDGING,
     MAGIC,
     NETTING,
+    QUOTES,
     US30,
     USDJPY,
     XAUUSD,
@@ -44,6 +56,7 @@ from tests.agent.planner import (
     open_,
     pips,
     pos,
+    sent,
     settings,
     vol,
 )
@@ -54,28 +67,34 @@ STR_KEYS = {"symbol", "comment"}
 FAST = hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def D(x: float) -> Decimal:  # noqa: N802 - reads like the Decimal constructor it stands for
+    return Decimal(str(x))
+
+
 @st.composite
 def specs(draw: st.DrawFn) -> SymbolSpec:
     base = draw(st.sampled_from([EURUSD, USDJPY, XAUUSD, US30]))
     step = draw(st.sampled_from([0.001, 0.01, 0.1, 1.0]))
-    minimum = float(Decimal(str(step)) * draw(st.integers(1, 10)))
-    maximum = float(Decimal(str(minimum)) * draw(st.integers(1, 2000)))
+    minimum = float(D(step) * draw(st.integers(1, 10)))
+    maximum = float(D(minimum) * draw(st.integers(1, 2000)))
     return replace(base, volume_step=step, volume_min=minimum, volume_max=maximum)
 
 
-def _is_valid_volume(volume: float, spec: SymbolSpec) -> bool:
-    v = Decimal(str(volume))
-    return v % Decimal(str(spec.volume_step)) == 0 and Decimal(str(spec.volume_min)) <= v <= Decimal(
-        str(spec.volume_max)
-    )
+def _rounded(lots: Decimal, spec: SymbolSpec) -> Decimal:
+    step = D(spec.volume_step)
+    return (lots / step).to_integral_value(ROUND_DOWN) * step
 
 
-def _try(i: TradeIntent, s: Any, m: Any) -> Plan | None:
+def _valid(lots: Decimal, spec: SymbolSpec) -> bool:
+    return lots > 0 and D(spec.volume_min) <= lots <= D(spec.volume_max)
+
+
+def _outcome(i: TradeIntent, s: Any, m: Any) -> Plan | PlanRejected:
     try:
         return plan(i, s, m)
     except PlanRejected as exc:
         assert str(exc) and exc.outcome in ("rejected", "discarded")
-        return None
+        return exc
 
 
 @st.composite
@@ -88,27 +107,32 @@ def sized(draw: st.DrawFn) -> tuple[SymbolSpec, float]:
 
 @FAST
 @given(case=sized(), side=st.sampled_from(["buy", "sell"]))
-def test_lot_entries_are_valid_and_never_larger_than_asked(case: tuple[SymbolSpec, float], side: str) -> None:
+def test_lot_entries_are_planned_exactly_when_valid(case: tuple[SymbolSpec, float], side: str) -> None:
     spec, lots = case
-    p = _try(intent(open_(side, lots), symbol=spec.name), settings(), market(spec))
-    if p is None:
+    expected = _rounded(D(lots), spec)
+    p = _outcome(intent(open_(side, lots), symbol=spec.name), settings(), market(spec))
+    if not _valid(expected, spec):
+        assert isinstance(p, PlanRejected) and ("minimum volume" in str(p) or "maximum volume" in str(p))
         return
-    (req,) = [r.request for r in p.requests]
-    assert _is_valid_volume(req["volume"], spec)
-    assert Decimal(str(req["volume"])) <= Decimal(str(lots))
+    assert isinstance(p, Plan), f"{lots} lots ({expected} rounded) is a valid {spec.name} volume but was refused: {p}"
+    (req,) = [sent(r) for r in p.requests]
+    assert D(req["volume"]) == expected <= D(lots)
 
 
 @FAST
 @given(case=sized())
-def test_unit_entries_are_valid_and_never_larger_than_asked(case: tuple[SymbolSpec, float]) -> None:
+def test_unit_entries_are_planned_exactly_when_valid(case: tuple[SymbolSpec, float]) -> None:
     spec, lots = case
     units = lots * spec.trade_contract_size
-    p = _try(intent(open_("buy", vol(units, VolumeUnit.UNITS)), symbol=spec.name), settings(), market(spec))
-    if p is None:
+    expected = _rounded(D(units) / D(spec.trade_contract_size), spec)
+    p = _outcome(intent(open_("buy", vol(units, VolumeUnit.UNITS)), symbol=spec.name), settings(), market(spec))
+    if not _valid(expected, spec):
+        assert isinstance(p, PlanRejected)
         return
-    volume = p.requests[0].request["volume"]
-    assert _is_valid_volume(volume, spec)
-    assert Decimal(str(volume)) * Decimal(str(spec.trade_contract_size)) <= Decimal(str(units))
+    assert isinstance(p, Plan), f"{units} units = {expected} lots is valid on {spec.name} but was refused: {p}"
+    volume = D(sent(p.requests[0])["volume"])
+    assert volume == expected
+    assert volume * D(spec.trade_contract_size) <= D(units)
 
 
 @FAST
@@ -119,17 +143,30 @@ def test_unit_entries_are_valid_and_never_larger_than_asked(case: tuple[SymbolSp
     balance=st.floats(100, 1e6, allow_nan=False),
     side=st.sampled_from(["buy", "sell"]),
 )
-def test_risk_sized_entries_never_risk_more_than_the_budget(
+def test_risk_sized_entries_are_planned_when_the_budget_buys_a_valid_volume(
     spec: SymbolSpec, risk: float, stop: int, balance: float, side: str
 ) -> None:
     a = open_(side, vol(risk, VolumeUnit.PCT_BALANCE_LOSS), sl=pips(stop))
-    p = _try(intent(a, symbol=spec.name), settings(), market(spec, acct=account(balance=balance)))
-    if p is None:
+    p = _outcome(intent(a, symbol=spec.name), settings(), market(spec, acct=account(balance=balance)))
+    quote = QUOTES[spec.name]
+    fill = quote.ask if side == "buy" else quote.bid
+    gap = D(stop) * pip_size(spec, settings())
+    sl = normalize_price(D(fill) - gap if side == "buy" else D(fill) + gap, spec)
+    budget = D(balance) * D(risk) / 100
+    expected = _rounded(budget / loss_per_lot(spec, fill, sl), spec)
+    close = quote.bid if side == "buy" else quote.ask  # the SL is measured from the closing price (mt5-api §4.2)
+    stop_gap = D(close) - D(sl) if side == "buy" else D(sl) - D(close)
+    if stop_gap < D(spec.trade_stops_level) * D(spec.point):
+        assert isinstance(p, PlanRejected)  # by its size or by its stop, whichever the planner checks first
         return
-    req = p.requests[0].request
-    assert _is_valid_volume(req["volume"], spec)
-    lost = Decimal(str(req["volume"])) * loss_per_lot(spec, req["price"], req["sl"])
-    assert lost <= Decimal(str(balance)) * Decimal(str(risk)) / 100
+    if not _valid(expected, spec):
+        assert isinstance(p, PlanRejected)
+        return
+    assert isinstance(p, Plan), f"risking {budget} buys {expected} lots of {spec.name}, yet it was refused: {p}"
+    req = sent(p.requests[0])
+    assert D(req["volume"]) == expected
+    lost = D(req["volume"]) * loss_per_lot(spec, req["price"], req["sl"])
+    assert lost <= budget
 
 
 @FAST
@@ -139,23 +176,30 @@ def test_risk_sized_entries_never_risk_more_than_the_budget(
     share=st.floats(0.5, 100, allow_nan=False),
     mode=st.sampled_from([NETTING, HEDGING]),
 )
-def test_partial_closes_are_valid_and_never_larger_than_the_position(
+def test_partial_closes_are_planned_when_a_share_is_a_valid_volume(
     spec: SymbolSpec, volumes: list[int], share: float, mode: Any
 ) -> None:
-    step = Decimal(str(spec.volume_step))
-    held = [float(Decimal(n) * step) for n in volumes[: 1 if mode == NETTING else 4]]
-    positions = [pos(i + 1, "long", v, spec.name) for i, v in enumerate(held)]
+    step = D(spec.volume_step)
+    # Positions no larger than one deal may be (larger ones are split into several deals, tested elsewhere).
+    held = [min(Decimal(n) * step, D(spec.volume_max)) for n in volumes[: 1 if mode == NETTING else 4]]
+    positions = [pos(i + 1, "long", float(v), spec.name) for i, v in enumerate(held)]
     m = market(spec, mode=mode, positions=positions)
-    p = _try(intent(CloseAction(sides=(PositionSide.LONG,), portion_pct=share), symbol=spec.name), settings(), m)
-    if p is None:
+    p = _outcome(intent(CloseAction(sides=(PositionSide.LONG,), portion_pct=share), symbol=spec.name), settings(), m)
+    shares = {i + 1: v * D(share) / 100 for i, v in enumerate(held)}
+    closable = {t: _rounded(x, spec) for t, x in shares.items() if _rounded(x, spec) >= D(spec.volume_min)}
+    if share >= 100:
+        closable = {i + 1: v for i, v in enumerate(held)}  # a full close, whatever the minimum
+    if not closable:
+        assert isinstance(p, PlanRejected) and "minimum volume" in str(p)
         return
-    by_ticket = {i + 1: Decimal(str(v)) for i, v in enumerate(held)}
-    for r in p.requests:
-        v = Decimal(str(r.request["volume"]))
-        assert v <= by_ticket[r.request["position"]] * Decimal(str(share)) / 100
+    assert isinstance(p, Plan), f"{share}% of {held} on {spec.name} can be closed, yet it was refused: {p}"
+    by_ticket = {i + 1: v for i, v in enumerate(held)}
+    closed = {sent(r)["position"]: D(sent(r)["volume"]) for r in p.requests}
+    assert closed == closable
+    for ticket, v in closed.items():
         # Closing a whole position is always allowed, even one smaller than volume_min (a remainder left by
         # earlier partial closes or a broker's changed minimum); a part of it must be a valid volume.
-        assert v == by_ticket[r.request["position"]] or _is_valid_volume(r.request["volume"], spec)
+        assert v <= by_ticket[ticket] and (v == by_ticket[ticket] or _valid(v, spec))
 
 
 # -- request types over arbitrary intents ------------------------------------------------------------------
@@ -195,18 +239,10 @@ books = st.lists(
 )
 
 
-@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(actions, min_size=1, max_size=3), held=books, mode=st.sampled_from([NETTING, HEDGING]))
-def test_every_request_has_the_mt5_types(steps: list[Any], held: list[tuple[str, int, str]], mode: Any) -> None:
-    if mode == NETTING:  # one position per symbol on netting accounts
-        held = list({symbol: (side, n, symbol) for side, n, symbol in held}.values())
-    positions = [pos(i + 1, side, n / 100, symbol) for i, (side, n, symbol) in enumerate(held)]
-    p = _try(intent(*steps), settings(comment="tv:" + "x" * 40), market(mode=mode, positions=positions))
-    if p is None:
-        return
+def _check_mt5_types(p: Plan) -> None:
     assert p.requests
     for planned in p.requests:
-        req = planned.request
+        req = sent(planned)
         assert set(req) <= FLOAT_KEYS | INT_KEYS | STR_KEYS
         for key, value in req.items():
             if key in FLOAT_KEYS:
@@ -220,6 +256,53 @@ def test_every_request_has_the_mt5_types(steps: list[Any], held: list[tuple[str,
             assert "deviation" in req and "volume" in req and "price" in req
         if req["action"] in (1, 5):
             assert req["volume"] > 0
+
+
+def _positions(held: list[tuple[str, int, str]], mode: Any) -> list[Any]:
+    if mode == NETTING:  # one position per symbol on netting accounts
+        held = list({symbol: (side, n, symbol) for side, n, symbol in held}.values())
+    return [pos(i + 1, side, n / 100, symbol) for i, (side, n, symbol) in enumerate(held)]
+
+
+@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(actions, min_size=1, max_size=3), held=books, mode=st.sampled_from([NETTING, HEDGING]))
+def test_every_request_has_the_mt5_types(steps: list[Any], held: list[tuple[str, int, str]], mode: Any) -> None:
+    m = market(mode=mode, positions=_positions(held, mode))
+    p = _outcome(intent(*steps), settings(comment="tv:" + "x" * 40), m)
+    if isinstance(p, PlanRejected):
+        return  # refusals are sentences (checked in _outcome); the properties below prove what must be planned
+    _check_mt5_types(p)
     flat_only = all(isinstance(a, SyncAction) and a.target == "flat" for a in steps)
     if flat_only:
         assert not any(r.opens for r in p.requests)
+
+
+@FAST
+@given(
+    side=st.sampled_from(["buy", "sell"]),
+    steps=st.integers(1, 500),
+    sl=st.none() | st.integers(5, 300),
+    tp=st.none() | st.integers(5, 300),
+    held=books,
+    mode=st.sampled_from([NETTING, HEDGING]),
+)
+def test_a_valid_market_entry_is_always_planned(
+    side: str, steps: int, sl: int | None, tp: int | None, held: list[tuple[str, int, str]], mode: Any
+) -> None:
+    lots = steps / 100  # 0.01 .. 5.00 EURUSD lots: within its volume range
+    a = open_(side, lots, sl=pips(sl) if sl else None, tp=pips(tp) if tp else None)
+    p = _outcome(intent(a), settings(), market(mode=mode, positions=_positions(held, mode)))
+    assert isinstance(p, Plan), f"a {lots}-lot {side} on EURUSD must be planned: {p}"
+    _check_mt5_types(p)
+    assert sum(D(sent(r)["volume"]) for r in p.requests) == D(lots)
+
+
+@FAST
+@given(held=books.filter(lambda b: any(s == "EURUSD" for _, _, s in b)), mode=st.sampled_from([NETTING, HEDGING]))
+def test_closing_held_positions_is_always_planned(held: list[tuple[str, int, str]], mode: Any) -> None:
+    positions = _positions(held, mode)
+    p = _outcome(intent(CloseAction()), settings(), market(mode=mode, positions=positions))
+    assert isinstance(p, Plan), f"closing {held} must be planned: {p}"
+    _check_mt5_types(p)
+    mine = {x.ticket: D(x.volume) for x in positions if x.symbol == "EURUSD"}
+    assert {sent(r)["position"]: D(sent(r)["volume"]) for r in p.requests} == mine

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from agent.market import MarginMode, PositionView
+from agent.broker.models import MarginMode, PositionView
 from agent.planner import Plan, PlanRejected, plan
 from contract.intent import Side, SyncAction, VolumeUnit
-from tests.agent.planner import EURUSD, GBPUSD, HEDGING, NETTING, intent, market, pips, pos, settings
+from tests.agent.planner import EURUSD, GBPUSD, HEDGING, NETTING, intent, market, pips, pos, sent, settings
 
 
 def _sync(
@@ -22,7 +22,7 @@ def _sync(
 
 def _deals(p: Plan) -> list[tuple[int, float, int | None]]:
     """(type, volume, position) of each request."""
-    return [(r.request["type"], r.request["volume"], r.request.get("position")) for r in p.requests]
+    return [(sent(r)["type"], sent(r)["volume"], sent(r).get("position")) for r in p.requests]
 
 
 # -- exits -------------------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def test_netting_add_resends_the_position_levels() -> None:
     p = _sync(
         [pos(5, "long", 0.5, sl=1.09, tp=1.12)], target="long", target_size=100_000, prev="long", prev_size=50_000
     )
-    req = p.requests[0].request
+    req = sent(p.requests[0])
     assert (req["type"], req["volume"], req["sl"], req["tp"]) == (0, 0.5, 1.09, 1.12)
     assert any("re-sent" in n for n in p.notes)
 
@@ -104,7 +104,7 @@ def test_hedging_reduction_closes_oldest_first() -> None:
 def test_hedging_add_opens_a_new_position_for_the_difference() -> None:
     p = _sync([pos(1, "long", 0.3)], HEDGING, target="long", target_size=80_000, sl=pips(20))
     assert _deals(p) == [(0, 0.5, None)]
-    assert p.requests[0].request["sl"] == 1.09800
+    assert sent(p.requests[0])["sl"] == 1.09800
 
 
 # -- reversals: the fill's contracts include the closed amount ---------------------------------------------
@@ -123,7 +123,7 @@ def test_netting_reversal_is_one_deal_of_current_plus_new() -> None:
     )
     assert _deals(p) == [(1, 2.0, None)]
     assert p.requests[0].kind == "reverse" and p.requests[0].opens
-    assert p.requests[0].request["sl"] == 1.10290  # the new short's SL: 30 pips above the bid 1.09990
+    assert sent(p.requests[0])["sl"] == 1.10290  # the new short's SL: 30 pips above the bid 1.09990
 
 
 def test_hedging_reversal_closes_each_ticket_then_opens() -> None:
@@ -139,7 +139,7 @@ def test_hedging_reversal_closes_each_ticket_then_opens() -> None:
     )
     assert _deals(p) == [(1, 0.6, 1), (1, 0.4, 2), (1, 1.0, None)]
     assert [r.kind for r in p.requests] == ["close", "close", "open"]
-    assert [r.request["price"] for r in p.requests] == [1.09990] * 3
+    assert [sent(r)["price"] for r in p.requests] == [1.09990] * 3
 
 
 def test_netting_reversal_above_volume_max_is_split_into_close_and_open() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.market import SymbolSpec
+from agent.broker.models import CalcMode, SymbolSpec
 from agent.planner import Plan, PlanRejected, plan
 from agent.planner.volume import Sizing, finalize, round_down
 from contract.intent import VolumeUnit
@@ -27,6 +27,7 @@ from tests.agent.planner import (
     pips,
     pos,
     price,
+    sent,
     settings,
     vol,
 )
@@ -38,7 +39,7 @@ def _plan(spec: SymbolSpec, *actions: Any, acct: Any = None, **kw: Any) -> Plan:
 
 def _lots(p: Plan) -> float:
     assert len(p.requests) == 1
-    volume = p.requests[0].request["volume"]
+    volume = sent(p.requests[0])["volume"]
     assert type(volume) is float
     return volume
 
@@ -50,7 +51,7 @@ def test_eurusd_money_risk_100_usd_with_200_point_stop_is_half_a_lot() -> None:
     # mt5-api §4.3: entry 1.10000, SL 1.09800 -> 200 ticks x 1.00 = 200 USD per lot; 100 USD -> 0.50
     p = _plan(EURUSD, open_("buy", vol(100, VolumeUnit.MONEY_LOSS), sl=price(1.09800)))
     assert _lots(p) == 0.5
-    assert p.requests[0].request["price"] == 1.10000
+    assert sent(p.requests[0])["price"] == 1.10000
 
 
 def test_eurusd_one_percent_of_balance() -> None:
@@ -77,7 +78,7 @@ def test_gbpjpy_vol_dollar_50_with_20_pip_stop_uses_the_jpy_tick_value() -> None
     # corpus "Sell Risking $50": 20 pips = 0.20 = 200 ticks x 0.67 USD = 134 USD per lot; 50 / 134 = 0.373 -> 0.37
     p = _plan(GBPJPY, open_("sell", vol(50, VolumeUnit.MONEY_LOSS), sl=pips(20)))
     assert _lots(p) == 0.37
-    req = p.requests[0].request
+    req = sent(p.requests[0])
     assert req["price"] == 190.000 and req["sl"] == 190.200  # 20 pips above the bid
 
 
@@ -85,14 +86,14 @@ def test_usdjpy_percent_risk() -> None:
     # buy at 150.010, SL 50 pips = 0.50 below: 500 ticks x 0.67 = 335 USD per lot; 100 / 335 = 0.298 -> 0.29
     p = _plan(USDJPY, open_("buy", vol(1, VolumeUnit.PCT_BALANCE_LOSS), sl=pips(50)))
     assert _lots(p) == 0.29
-    assert p.requests[0].request["sl"] == 149.510
+    assert sent(p.requests[0])["sl"] == 149.510
 
 
 def test_index_risk_uses_tick_size_larger_than_point() -> None:
     # US30: tick 1.0 (point 0.1) worth 1 USD; SL 100 index points = 100 ticks = 100 USD per lot; 100 USD -> 1.0
     p = _plan(US30, open_("buy", vol(1, VolumeUnit.PCT_BALANCE_LOSS), sl=pips(100)))
     assert _lots(p) == 1.0
-    assert p.requests[0].request["sl"] == 38902.0
+    assert sent(p.requests[0])["sl"] == 38902.0
 
 
 def test_tick_value_loss_is_preferred_when_the_broker_sets_it() -> None:
@@ -148,7 +149,7 @@ def test_percent_of_balance_as_margin(spec: SymbolSpec, lots: float) -> None:
 
 def test_margin_sizing_refuses_exchange_symbols() -> None:
     with pytest.raises(PlanRejected, match="only supported for FX and CFD"):
-        _plan(replace(EURUSD, trade_calc_mode=32), open_("buy", vol(1, VolumeUnit.PCT_BALANCE_MARGIN)))
+        _plan(replace(EURUSD, calc_mode=CalcMode.EXCHANGE), open_("buy", vol(1, VolumeUnit.PCT_BALANCE_MARGIN)))
 
 
 def test_default_volume_uses_the_strategy_default() -> None:

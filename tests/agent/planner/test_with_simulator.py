@@ -1,131 +1,80 @@
-"""Planned requests sent to the MT5 simulator: the trade engine accepts them and the book ends where it should.
+"""Plans executed end to end: the real executor reads the simulated terminal through the MT5 adapter (the broker
+interface), plans, sends, and the trade engine accepts every request; the book ends where it should.
 
-The MarketView is built here the way the adapter builds it (symbol_info, symbol_info_tick, account_info,
-positions_get/orders_get filtered by magic); ``type_filling`` is added as the adapter does (mt5-api §2.4).
+Nothing of the adapter is re-implemented here: the market view, the request dicts and ``type_filling`` are the
+adapter's own, so a planner request the MT5 module would refuse fails this test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from agent.market import AccountView, MarginMode, MarketView, OrderView, PositionView, Quote, SymbolSpec
-from agent.planner import plan, resolve_symbol
+import agent.mt5sim as mt5
+from agent.executor import JobExecutor
+from agent.mt5.adapter import Mt5Broker
+from agent.mt5sim import control
+from contract import JobResult, TradeJob
 from contract.intent import CloseAction, ModifyAction, OrderKind, PositionSide, Side, SyncAction, VolumeUnit
 from tests.agent.planner import MAGIC, intent, open_, pips, settings, vol
 
-mt5 = pytest.importorskip("agent.mt5sim")
-control = pytest.importorskip("agent.mt5sim.control")
-
-_SPEC_FIELDS = [f for f in SymbolSpec.__dataclass_fields__ if f != "name"]
-
-
-def _spec(name: str) -> SymbolSpec:
-    info = mt5.symbol_info(name)
-    return SymbolSpec(name=info.name, **{f: getattr(info, f) for f in _SPEC_FIELDS})
-
-
-def _view(name: str) -> MarketView:
-    a = mt5.account_info()
-    acct = AccountView(
-        login=a.login,
-        currency=a.currency,
-        balance=a.balance,
-        equity=a.equity,
-        margin_free=a.margin_free,
-        margin_mode=MarginMode.HEDGING if a.margin_mode == 2 else MarginMode.NETTING,
-        leverage=a.leverage,
-    )
-    positions = tuple(
-        PositionView(
-            p.ticket,
-            p.symbol,
-            "long" if p.type == 0 else "short",
-            p.volume,
-            p.price_open,
-            p.sl,
-            p.tp,
-            p.magic,
-            time=p.time,
-        )
-        for p in mt5.positions_get()
-        if p.magic == MAGIC
-    )
-    orders = tuple(
-        OrderView(o.ticket, o.symbol, o.type, o.volume_current, o.price_open, o.sl, o.tp, o.magic)
-        for o in mt5.orders_get()
-        if o.magic == MAGIC
-    )
-    names = {name} | {p.symbol for p in positions} | {o.symbol for o in orders}
-    quotes = {}
-    for n in names:
-        mt5.symbol_select(n, True)
-        tick = mt5.symbol_info_tick(n)
-        quotes[n] = Quote(bid=tick.bid, ask=tick.ask, time=tick.time)
-    specs = {n: _spec(n) for n in names}
-    return MarketView(
-        symbol=specs[name],
-        quote=quotes[name],
-        account=acct,
-        positions=tuple(p for p in positions if p.symbol == name),
-        orders=tuple(o for o in orders if o.symbol == name),
-        all_positions=positions,
-        all_orders=orders,
-        specs=specs,
-        quotes=quotes,
-    )
-
-
-def _send(alert_symbol: str, *actions: Any) -> list[int]:
-    s = settings()
-    name = resolve_symbol(alert_symbol, s, [x.name for x in mt5.symbols_get()])
-    codes = []
-    for planned in plan(intent(*actions, symbol=alert_symbol), s, _view(name)).requests:
-        req = dict(planned.request)
-        if req["action"] == mt5.TRADE_ACTION_PENDING:
-            req["type_filling"] = mt5.ORDER_FILLING_RETURN
-        elif req["action"] == mt5.TRADE_ACTION_DEAL:
-            mode = _spec(req["symbol"]).filling_mode
-            req["type_filling"] = mt5.ORDER_FILLING_FOK if mode & 1 else mt5.ORDER_FILLING_IOC
-        result = mt5.order_send(req)
-        assert result is not None, mt5.last_error()
-        codes.append(result.retcode)
-    return codes
-
-
-def _net(symbol: str) -> float:
-    return round(sum(p.volume if p.type == 0 else -p.volume for p in mt5.positions_get(symbol=symbol)), 8)
+_signal = iter(range(1, 10_000))
 
 
 @pytest.fixture(params=["netting", "hedging"])
 def account_mode(request: pytest.FixtureRequest) -> Iterator[str]:
     control.reset()
     control.configure(margin_mode=request.param, symbol_suffix=".a")
-    assert mt5.initialize()
     yield request.param
     control.reset()
 
 
-def test_entries_modifications_and_exits_are_accepted(account_mode: str) -> None:
+@pytest.fixture
+def executor(account_mode: str) -> JobExecutor:
+    broker = Mt5Broker(mt5, sleep=lambda _s: None)
+    broker.connect()
+    return JobExecutor(broker)
+
+
+def run(executor: JobExecutor, alert_symbol: str, *actions: Any) -> JobResult:
+    """Execute one alert through the executor; every request must come back 10009 (done)."""
+    n = next(_signal)
+    job = TradeJob(
+        id=n, signal_id=n, strategy_id=1, intent=intent(*actions, symbol=alert_symbol),
+        settings=settings(comment=f"tv:{n}"), deadline=datetime.now(UTC) + timedelta(minutes=1),
+    )
+    result = executor.execute(job)
+    assert result.status == "executed", result.error_message
+    assert result.orders and {o.retcode for o in result.orders} == {mt5.TRADE_RETCODE_DONE}
+    return result
+
+
+def _net(symbol: str) -> float:
+    return round(sum(p.volume if p.type == 0 else -p.volume for p in mt5.positions_get(symbol=symbol)), 8)
+
+
+def test_entries_modifications_and_exits_are_accepted(executor: JobExecutor, account_mode: str) -> None:
     risk = vol(1, VolumeUnit.PCT_BALANCE_LOSS)
-    assert _send("OANDA:EURUSD", open_("buy", risk, sl=pips(20), tp=pips(40))) == [10009]
-    assert _send("EURUSD", open_("buy", 0.1)) == [10009]
+    run(executor, "OANDA:EURUSD", open_("buy", risk, sl=pips(20), tp=pips(40)))
+    run(executor, "EURUSD", open_("buy", 0.1))
     if account_mode == "netting":  # the add kept the position's SL/TP
         (p,) = mt5.positions_get(symbol="EURUSD.a")
         assert p.sl > 0 and p.tp > 0
-    assert set(_send("EURUSD", ModifyAction(sides=(PositionSide.LONG,), sl=pips(15)))) == {10009}
-    assert _send("GBPJPY", open_("sell", vol(50, VolumeUnit.MONEY_LOSS), sl=pips(20))) == [10009]
-    assert _send("XAUUSD", open_("sell", 0.05, OrderKind.STOP, entry=pips(50), sl=pips(50), tp=pips(100))) == [10009]
-    assert set(_send("EURUSD", CloseAction(sides=(PositionSide.LONG,), portion_pct=50))) == {10009}
-    assert set(_send("EURUSD", CloseAction(all_symbols=True, include_pending=True))) == {10009}
+    run(executor, "EURUSD", ModifyAction(sides=(PositionSide.LONG,), sl=pips(15)))
+    run(executor, "GBPJPY", open_("sell", vol(50, VolumeUnit.MONEY_LOSS), sl=pips(20)))
+    run(executor, "XAUUSD", open_("sell", 0.05, OrderKind.STOP, entry=pips(50), sl=pips(50), tp=pips(100)))
+    assert [o.magic for o in mt5.orders_get()] == [MAGIC]
+    run(executor, "EURUSD", CloseAction(sides=(PositionSide.LONG,), portion_pct=50))
+    run(executor, "EURUSD", CloseAction(all_symbols=True, include_pending=True))
     assert mt5.positions_get() == () and mt5.orders_get() == ()
 
 
-def test_strategy_reversal_and_exit(account_mode: str) -> None:
+def test_strategy_reversal_and_exit(executor: JobExecutor) -> None:
     entry = SyncAction(target="long", target_size=50_000, prev="flat", order_side=Side.BUY, order_size=50_000)
-    assert _send("EURUSD", entry) == [10009]
+    run(executor, "EURUSD", entry)
     assert _net("EURUSD.a") == 0.5
     reverse = SyncAction(
         target="short",
@@ -136,10 +85,10 @@ def test_strategy_reversal_and_exit(account_mode: str) -> None:
         order_size=150_000,
         sl=pips(30),
     )
-    assert set(_send("EURUSD", reverse)) == {10009}
+    run(executor, "EURUSD", reverse)
     assert _net("EURUSD.a") == -1.0
     exit_ = SyncAction(
         target="flat", target_size=0, prev="short", prev_size=100_000, order_side=Side.BUY, order_size=100_000
     )
-    assert _send("EURUSD", exit_) == [10009]
+    run(executor, "EURUSD", exit_)
     assert mt5.positions_get() == ()

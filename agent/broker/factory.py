@@ -1,6 +1,7 @@
-"""Opens the terminal the agent trades on: the real ``MetaTrader5`` package, or the simulator (paper mode).
+"""Opens the broker the agent trades on: the real ``MetaTrader5`` package, or the simulator (paper mode).
 
-This is the one place that chooses; everything downstream runs the same code for both.
+This is the one place that chooses; everything downstream runs the same code for every kind, through
+:class:`~agent.broker.interface.Broker`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from agent.mt5.adapter import Mt5Terminal, TerminalConfig
+from agent.broker.interface import Broker
+from agent.mt5.adapter import Mt5Broker, TerminalConfig
 
 
 @dataclass(frozen=True)
@@ -29,24 +31,24 @@ class BrokerConfig:
     terminal: TerminalConfig = TerminalConfig()
 
 
-class BrokerUnavailable(RuntimeError):
+class BrokerNotInstalled(RuntimeError):
     """The configured broker cannot be used on this machine (e.g. MetaTrader5 is not installed)."""
 
 
-def open_terminal(config: BrokerConfig) -> Mt5Terminal:
-    """Build the terminal adapter for ``config`` (not yet connected: call ``connect()``).
+def open_broker(config: BrokerConfig) -> Broker:
+    """Build the broker for ``config`` (not yet connected: call ``connect()``).
 
-    :raises BrokerUnavailable: ``kind="mt5"`` but the MetaTrader5 package cannot be imported.
+    :raises BrokerNotInstalled: ``kind="mt5"`` but the MetaTrader5 package cannot be imported.
     """
     if config.kind == "mt5":
         try:
             module = importlib.import_module("MetaTrader5")
         except ImportError as exc:
-            raise BrokerUnavailable(
+            raise BrokerNotInstalled(
                 "The MetaTrader5 package is not installed. It exists for Windows only; on other systems use "
                 'the simulator (broker = "sim").'
             ) from exc
-        return Mt5Terminal(module, config.terminal)
+        return Mt5Broker(module, config.terminal, kind="mt5")
     from agent import mt5sim
     from agent.mt5sim import control
 
@@ -57,4 +59,4 @@ def open_terminal(config: BrokerConfig) -> Mt5Terminal:
         symbol_suffix=config.sim_symbol_suffix,
         latency_ms=config.sim_latency_ms,
     )
-    return Mt5Terminal(mt5sim, TerminalConfig(), price_feed=control.set_quote)
+    return Mt5Broker(mt5sim, TerminalConfig(), kind="sim", price_feed=control.set_quote)

@@ -1,0 +1,129 @@
+"""The broker interface: everything the agent's job loop, executor and stop manager may ask of a broker.
+
+It sits between the agent and whatever executes orders. Reads return and writes take the broker-neutral models
+of :mod:`agent.broker.models`; errors are those of :mod:`agent.broker.errors`. An adapter owns everything
+broker-specific: request building, order-filling policy, answer codes and their sentences, retries of the
+answers its broker documents as retryable, and reconnecting. Today's adapter is :class:`agent.mt5.adapter.Mt5Broker`,
+over the real ``MetaTrader5`` package or the simulator (:mod:`agent.mt5sim`); docs/architecture.md shows what a
+second one (a crypto exchange through ``ccxt``) would add.
+
+Calls may block (a broker round trip); the adapter serialises them itself, so the job loop and the stop
+manager's thread may share one broker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from agent.broker.models import (
+    AccountView,
+    BrokerHealth,
+    CancelOrder,
+    ClosePosition,
+    Deal,
+    MarketOrder,
+    ModifyOrder,
+    ModifyPosition,
+    OrderReceipt,
+    OrderRequest,
+    OrderView,
+    PendingOrder,
+    PositionView,
+    Quote,
+    SymbolSpec,
+)
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """One connection to one trading account."""
+
+    #: The broker kind as the snapshot reports it: ``"sim"``, ``"mt5"`` ...
+    kind: str
+
+    # -- connection ----------------------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Open (or re-open) the connection. :raises BrokerUnavailable: with the reason as a sentence."""
+        ...
+
+    def shutdown(self) -> None:
+        """Close the connection (the broker's own application keeps running)."""
+        ...
+
+    def health(self) -> BrokerHealth:
+        """Whether the broker link is up and automated trading is allowed. :raises BrokerUnavailable:"""
+        ...
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def account(self) -> AccountView:
+        """The account's figures and margin mode."""
+        ...
+
+    def symbol_names(self, refresh: bool = False) -> list[str]:
+        """The name of every symbol the broker offers (cached: the list can be slow to read)."""
+        ...
+
+    def symbol_spec(self, name: str) -> SymbolSpec:
+        """The trading rules of ``name``, with the symbol made ready to trade and quoted.
+
+        :raises OrderRefused: unknown symbol, or no price arrived for it in time.
+        """
+        ...
+
+    def quote(self, name: str) -> Quote:
+        """The latest tick of ``name``. :raises OrderRefused: there is none."""
+        ...
+
+    def positions(self, *, magic: int | None = None, symbol: str | None = None) -> tuple[PositionView, ...]:
+        """Open positions, optionally only of one magic number and/or one symbol."""
+        ...
+
+    def orders(self, *, magic: int | None = None, symbol: str | None = None) -> tuple[OrderView, ...]:
+        """Active pending orders, optionally only of one magic number and/or one symbol."""
+        ...
+
+    def deals_since(self, since: datetime) -> tuple[Deal, ...]:
+        """Every deal from ``since`` (aware UTC) until now, balance operations included."""
+        ...
+
+    # -- writes: each returns what the broker did, or raises OrderRefused / OrderOutcomeUnknown /
+    #    BrokerUnavailable (nothing was sent) ----------------------------------------------------------------
+
+    def place_order(self, request: MarketOrder | PendingOrder) -> OrderReceipt:
+        """Send a market order or place a pending one."""
+        ...
+
+    def close_position(self, request: ClosePosition) -> OrderReceipt:
+        """Close a position, or part of it."""
+        ...
+
+    def modify(self, request: ModifyPosition | ModifyOrder) -> OrderReceipt:
+        """Move the SL/TP of an open position or a pending order."""
+        ...
+
+    def cancel_order(self, request: CancelOrder) -> OrderReceipt:
+        """Delete a pending order."""
+        ...
+
+    # -- paper trading ------------------------------------------------------------------------------------
+
+    def follow_alert_price(self, symbol: str, price: float) -> None:
+        """Paper trading only: make ``price`` (the alert's) the market of ``symbol``. A live broker ignores it.
+
+        :raises OrderRefused: the paper market cannot quote that price (e.g. it rounds to 0).
+        """
+        ...
+
+
+def submit(broker: Broker, request: OrderRequest) -> OrderReceipt:
+    """Send ``request`` through the write of ``broker`` that handles its kind."""
+    if isinstance(request, MarketOrder | PendingOrder):
+        return broker.place_order(request)
+    if isinstance(request, ClosePosition):
+        return broker.close_position(request)
+    if isinstance(request, ModifyPosition | ModifyOrder):
+        return broker.modify(request)
+    return broker.cancel_order(request)

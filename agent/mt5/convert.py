@@ -1,0 +1,177 @@
+"""MT5 result types -> broker-neutral models (:mod:`agent.broker.models`).
+
+The ``MetaTrader5`` module (and the simulator) return structseq-like tuples whose fields are MT5 numbers
+(``SymbolInfo``, ``Tick``, ``AccountInfo``, ``TradePosition``, ``TradeOrder``, ``TradeDeal``; field meanings in
+``reference/mt5-api.md`` Appendix A and the MQL5 docs). This module is where those numbers are read, so nothing
+above the adapter needs them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.broker.models import (
+    AccountView,
+    CalcMode,
+    Deal,
+    DealEntry,
+    MarginMode,
+    OrderType,
+    OrderView,
+    PositionView,
+    Quote,
+    SymbolSpec,
+    TradeMode,
+)
+from agent.mt5 import constants as c
+from agent.mt5.flags import SymbolOrderMode
+from contract.intent import Side
+
+TRADE_MODES = {
+    c.SYMBOL_TRADE_MODE_DISABLED: TradeMode.DISABLED,
+    c.SYMBOL_TRADE_MODE_LONGONLY: TradeMode.LONG_ONLY,
+    c.SYMBOL_TRADE_MODE_SHORTONLY: TradeMode.SHORT_ONLY,
+    c.SYMBOL_TRADE_MODE_CLOSEONLY: TradeMode.CLOSE_ONLY,
+    c.SYMBOL_TRADE_MODE_FULL: TradeMode.FULL,
+}
+CALC_MODES = {
+    c.SYMBOL_CALC_MODE_FOREX: CalcMode.FOREX,
+    c.SYMBOL_CALC_MODE_FOREX_NO_LEVERAGE: CalcMode.FOREX_NO_LEVERAGE,
+    c.SYMBOL_CALC_MODE_CFD: CalcMode.CFD,
+    c.SYMBOL_CALC_MODE_CFDINDEX: CalcMode.CFD_INDEX,
+    c.SYMBOL_CALC_MODE_CFDLEVERAGE: CalcMode.CFD_LEVERAGE,
+    c.SYMBOL_CALC_MODE_FUTURES: CalcMode.FUTURES,
+    c.SYMBOL_CALC_MODE_EXCH_STOCKS: CalcMode.EXCHANGE,
+    c.SYMBOL_CALC_MODE_EXCH_FUTURES: CalcMode.EXCHANGE,
+    c.SYMBOL_CALC_MODE_EXCH_OPTIONS: CalcMode.EXCHANGE,
+    c.SYMBOL_CALC_MODE_EXCH_OPTIONS_MARGIN: CalcMode.EXCHANGE,
+    c.SYMBOL_CALC_MODE_EXCH_BONDS: CalcMode.EXCHANGE,
+    c.SYMBOL_CALC_MODE_EXCH_STOCKS_MOEX: CalcMode.EXCHANGE,
+    c.SYMBOL_CALC_MODE_EXCH_BONDS_MOEX: CalcMode.EXCHANGE,
+}
+#: ORDER_TYPE_* of pending orders <-> the neutral type.
+PENDING_TYPES: dict[int, OrderType] = {
+    c.ORDER_TYPE_BUY_LIMIT: OrderType.BUY_LIMIT,
+    c.ORDER_TYPE_SELL_LIMIT: OrderType.SELL_LIMIT,
+    c.ORDER_TYPE_BUY_STOP: OrderType.BUY_STOP,
+    c.ORDER_TYPE_SELL_STOP: OrderType.SELL_STOP,
+    c.ORDER_TYPE_BUY_STOP_LIMIT: OrderType.BUY_STOP_LIMIT,
+    c.ORDER_TYPE_SELL_STOP_LIMIT: OrderType.SELL_STOP_LIMIT,
+}
+MT5_PENDING_TYPES: dict[OrderType, int] = {neutral: mt5 for mt5, neutral in PENDING_TYPES.items()}
+DEAL_ENTRIES = {
+    c.DEAL_ENTRY_IN: DealEntry.IN,
+    c.DEAL_ENTRY_OUT: DealEntry.OUT,
+    c.DEAL_ENTRY_INOUT: DealEntry.INOUT,
+    c.DEAL_ENTRY_OUT_BY: DealEntry.OUT_BY,
+}
+
+
+def symbol_spec(info: Any) -> SymbolSpec:
+    """A ``SymbolInfo`` as a :class:`SymbolSpec`; trade/calc modes and order-mode bits become neutral fields."""
+    order_mode = SymbolOrderMode(int(info.order_mode) & 127)
+    return SymbolSpec(
+        name=info.name,
+        digits=int(info.digits),
+        point=float(info.point),
+        trade_tick_size=float(info.trade_tick_size),
+        trade_tick_value=float(info.trade_tick_value),
+        trade_contract_size=float(info.trade_contract_size),
+        volume_min=float(info.volume_min),
+        volume_max=float(info.volume_max),
+        volume_step=float(info.volume_step),
+        trade_tick_value_loss=float(info.trade_tick_value_loss),
+        trade_tick_value_profit=float(info.trade_tick_value_profit),
+        volume_limit=float(info.volume_limit),
+        trade_stops_level=int(info.trade_stops_level),
+        trade_freeze_level=int(info.trade_freeze_level),
+        trade_mode=TRADE_MODES.get(int(info.trade_mode), TradeMode.DISABLED),
+        calc_mode=CALC_MODES.get(int(info.trade_calc_mode), CalcMode.OTHER),
+        market_orders=SymbolOrderMode.MARKET in order_mode,
+        limit_orders=SymbolOrderMode.LIMIT in order_mode,
+        stop_orders=SymbolOrderMode.STOP in order_mode,
+        stop_loss=SymbolOrderMode.SL in order_mode,
+        take_profit=SymbolOrderMode.TP in order_mode,
+        currency_base=info.currency_base,
+        currency_profit=info.currency_profit,
+        currency_margin=info.currency_margin,
+        path=info.path,
+    )
+
+
+def quote(tick: Any) -> Quote:
+    """A ``Tick`` as a :class:`Quote`."""
+    return Quote(bid=float(tick.bid), ask=float(tick.ask), time=int(tick.time))
+
+
+def account(info: Any) -> AccountView:
+    """An ``AccountInfo``; ``margin_mode`` 2 (ACCOUNT_MARGIN_MODE_RETAIL_HEDGING) is hedging, 0/1 netting."""
+    hedging = info.margin_mode == c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING
+    return AccountView(
+        login=int(info.login),
+        currency=info.currency,
+        balance=float(info.balance),
+        equity=float(info.equity),
+        margin_free=float(info.margin_free),
+        margin_mode=MarginMode.HEDGING if hedging else MarginMode.NETTING,
+        leverage=int(info.leverage),
+        server=info.server,
+    )
+
+
+def position(p: Any) -> PositionView:
+    """A ``TradePosition``; POSITION_TYPE_BUY is ``long``."""
+    return PositionView(
+        ticket=p.ticket,
+        symbol=p.symbol,
+        side="long" if p.type == c.POSITION_TYPE_BUY else "short",
+        volume=p.volume,
+        price_open=p.price_open,
+        sl=p.sl,
+        tp=p.tp,
+        magic=p.magic,
+        comment=p.comment,
+        identifier=p.identifier,
+        profit=p.profit,
+        time=p.time,
+    )
+
+
+def order(o: Any) -> OrderView | None:
+    """An active pending ``TradeOrder``; ``None`` for a type that is not a pending order (close-by)."""
+    kind = PENDING_TYPES.get(o.type)
+    if kind is None:
+        return None
+    return OrderView(
+        ticket=o.ticket,
+        symbol=o.symbol,
+        type=kind,
+        volume=o.volume_current,
+        price_open=o.price_open,
+        sl=o.sl,
+        tp=o.tp,
+        magic=o.magic,
+        comment=o.comment,
+    )
+
+
+def deal(d: Any) -> Deal:
+    """A ``TradeDeal``; DEAL_TYPE_BUY/SELL trade, every other type (balance, credit, charges ...) does not."""
+    side = {c.DEAL_TYPE_BUY: Side.BUY, c.DEAL_TYPE_SELL: Side.SELL}.get(d.type)
+    return Deal(
+        ticket=d.ticket,
+        order=d.order,
+        position_id=d.position_id,
+        symbol=d.symbol,
+        side=side,
+        entry=DEAL_ENTRIES.get(d.entry, DealEntry.IN),
+        volume=d.volume,
+        price=d.price,
+        magic=d.magic,
+        comment=d.comment,
+        profit=d.profit,
+        swap=d.swap,
+        commission=d.commission,
+        fee=getattr(d, "fee", 0.0),
+        time=d.time,
+    )

@@ -1,0 +1,62 @@
+"""The agent's settings: which broker, which account, and where the server is.
+
+One pydantic-settings class read from ``TVBRIDGE_*`` environment variables (the app passes every resolved
+setting to the agent process that way). The desktop app's settings (``tray.settings.Settings``) extend this
+class, so each setting is defined once and ``settings.toml`` holds the agent's settings too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent.broker.factory import BrokerConfig
+from agent.mt5.adapter import TerminalConfig
+
+
+class AgentSettings(BaseSettings):
+    """What an agent needs to know besides its token.
+
+    - ``admin_port``: the admin listener's port on this machine (the agent's server is ``admin_url``).
+    - ``broker``: ``sim`` (embedded simulator, paper trading) or ``mt5`` (the real terminal, Windows).
+    - ``agent_id``: this agent's id; strategies name the agent that trades them.
+    - ``sim_*``: the simulated account: netting or hedging, starting balance (USD), broker symbol suffix, and
+      the broker round trip of each order in milliseconds (0: instant; 100-300 is typical of a real broker).
+    - ``mt5_path``/``mt5_login``/``mt5_server``: the terminal64.exe to drive and the account (password in the keyring).
+    - ``log_level``: ``DEBUG``, ``INFO``, ``WARNING`` ...
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TVBRIDGE_", extra="ignore")
+
+    admin_port: int = 8766
+    broker: Literal["sim", "mt5"] = "sim"
+    agent_id: str = "default"
+    sim_margin_mode: Literal["netting", "hedging"] = "netting"
+    sim_balance: float = 10_000.0
+    sim_symbol_suffix: str = ""
+    sim_latency_ms: float = 0.0
+    mt5_path: str | None = None
+    mt5_login: int | None = None
+    mt5_server: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def admin_url(self) -> str:
+        """Base URL of the admin listener."""
+        return f"http://127.0.0.1:{self.admin_port}"
+
+    def broker_config(self, data_dir: Path, mt5_password: str | None = None) -> BrokerConfig:
+        """The broker these settings describe; the simulator keeps its book in ``data_dir/simulator/<agent id>``."""
+        return BrokerConfig(
+            kind=self.broker,
+            state_dir=data_dir / "simulator" / self.agent_id,
+            sim_margin_mode=self.sim_margin_mode,
+            sim_balance=self.sim_balance,
+            sim_symbol_suffix=self.sim_symbol_suffix,
+            sim_latency_ms=self.sim_latency_ms,
+            terminal=TerminalConfig(
+                path=self.mt5_path, login=self.mt5_login, server=self.mt5_server, password=mt5_password
+            ),
+        )

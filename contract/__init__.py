@@ -9,7 +9,7 @@ settings as a job carries them), :mod:`contract.jobs` (jobs and their results), 
 (account snapshots and positions), :mod:`contract.version` (the wire version both sides check).
 """
 
-from contract.account import AccountSnapshot, PositionState
+from contract.account import AccountSnapshot, PendingOrderState, PositionState
 from contract.intent import TradeIntent
 from contract.jobs import JobOutcome, JobResult, SentOrder, TradeJob
 from contract.settings import ExecutionSettings
@@ -22,6 +22,7 @@ __all__ = [
     "ExecutionSettings",
     "JobOutcome",
     "JobResult",
+    "PendingOrderState",
     "PositionState",
     "SentOrder",
     "TradeIntent",

@@ -36,6 +36,27 @@ class PositionState(BaseModel):
     identifier: int = Field(default=0, ge=0, lt=2**63)
 
 
+class PendingOrderState(BaseModel):
+    """One pending order, with MT5's ``TradeOrder`` field names.
+
+    ``type`` names ORDER_TYPE_BUY_LIMIT (2) .. ORDER_TYPE_SELL_STOP_LIMIT (7) in lower case without the prefix;
+    ``volume`` is the volume still to fill (``volume_current``) in lots; ``price_open`` the trigger price and
+    ``sl``/``tp`` (0.0 when unset) in the symbol's quote.
+    """
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    ticket: int = Field(ge=0, lt=2**63)
+    symbol: str = Field(min_length=1, max_length=64)
+    type: Literal["buy_limit", "sell_limit", "buy_stop", "sell_stop", "buy_stop_limit", "sell_stop_limit"]
+    volume: float = Field(ge=0)
+    price_open: float = 0.0
+    sl: float = 0.0
+    tp: float = 0.0
+    magic: int = Field(default=0, ge=0, lt=2**64)
+    comment: str = Field(default="", max_length=64)
+
+
 class AccountSnapshot(BaseModel):
     """An agent's account figures, posted after trades and every few seconds.
 
@@ -44,6 +65,8 @@ class AccountSnapshot(BaseModel):
     number (keys are the magic number as a string); ``day_start_balance`` the balance before today's realised
     P&L. ``balance is None`` marks a health-only post from an agent without a terminal.
     ``as_of_signal`` is the newest signal whose job this agent process finished before reading the terminal.
+    ``pending_orders``: the account's pending orders (``None``: this agent does not report them); a strategy
+    holding any cannot be deleted.
     """
 
     model_config = ConfigDict(allow_inf_nan=False)
@@ -63,6 +86,7 @@ class AccountSnapshot(BaseModel):
     realized_pnl_today: float = 0.0
     pnl_by_magic: dict[str, float] = Field(default_factory=dict)
     positions: list[PositionState] = Field(default_factory=list)
+    pending_orders: list[PendingOrderState] | None = None
     terminal_connected: bool | None = None
     trade_allowed: bool | None = None
     broker: str | None = Field(default=None, max_length=32)

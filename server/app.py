@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from server.context import ServerContext
 from server.routes import account, agents, health, settings, signals, strategies, webhooks
+from server.schemas.errors import install_error_handlers
 from server.security import TokenGuard, host_is_loopback
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
 
     app = FastAPI(title="tvbridge admin", lifespan=lifespan)
     app.state.ctx = ctx
+    install_error_handlers(app)  # 422 with a sentence per field, 400/405 with sentences
 
     @app.middleware("http")
     async def refuse_foreign_hosts(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

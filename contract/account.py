@@ -23,17 +23,17 @@ class PositionState(BaseModel):
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
-    ticket: int = Field(ge=0, lt=2**63)
-    symbol: str = Field(min_length=1, max_length=64)
-    type: Literal["buy", "sell"]
-    volume: float = Field(ge=0)
-    price_open: float = 0.0
-    sl: float = 0.0
-    tp: float = 0.0
-    magic: int = Field(default=0, ge=0, lt=2**64)
-    profit: float = 0.0
-    comment: str = Field(default="", max_length=64)
-    identifier: int = Field(default=0, ge=0, lt=2**63)
+    ticket: int = Field(ge=0, lt=2**63, description="The position ticket.")
+    symbol: str = Field(min_length=1, max_length=64, description="The broker's symbol name.")
+    type: Literal["buy", "sell"] = Field(description="`buy` (a long) or `sell` (a short).")
+    volume: float = Field(ge=0, description="Volume in lots.")
+    price_open: float = Field(default=0.0, description="Open price, in the symbol's quote.")
+    sl: float = Field(default=0.0, description="Stop loss price (0.0: none).")
+    tp: float = Field(default=0.0, description="Take profit price (0.0: none).")
+    magic: int = Field(default=0, ge=0, lt=2**64, description="Magic number (0: a manual trade).")
+    profit: float = Field(default=0.0, description="Floating P&L, in the account currency.")
+    comment: str = Field(default="", max_length=64, description="The order comment (`tvb:<signal id>` for ours).")
+    identifier: int = Field(default=0, ge=0, lt=2**63, description="Position id that its deals carry.")
 
 
 class PendingOrderState(BaseModel):
@@ -46,15 +46,17 @@ class PendingOrderState(BaseModel):
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
-    ticket: int = Field(ge=0, lt=2**63)
-    symbol: str = Field(min_length=1, max_length=64)
-    type: Literal["buy_limit", "sell_limit", "buy_stop", "sell_stop", "buy_stop_limit", "sell_stop_limit"]
-    volume: float = Field(ge=0)
-    price_open: float = 0.0
-    sl: float = 0.0
-    tp: float = 0.0
-    magic: int = Field(default=0, ge=0, lt=2**64)
-    comment: str = Field(default="", max_length=64)
+    ticket: int = Field(ge=0, lt=2**63, description="The order ticket.")
+    symbol: str = Field(min_length=1, max_length=64, description="The broker's symbol name.")
+    type: Literal["buy_limit", "sell_limit", "buy_stop", "sell_stop", "buy_stop_limit", "sell_stop_limit"] = Field(
+        description="The pending order type."
+    )
+    volume: float = Field(ge=0, description="Volume still to fill, in lots.")
+    price_open: float = Field(default=0.0, description="Trigger price, in the symbol's quote.")
+    sl: float = Field(default=0.0, description="Stop loss price (0.0: none).")
+    tp: float = Field(default=0.0, description="Take profit price (0.0: none).")
+    magic: int = Field(default=0, ge=0, lt=2**64, description="Magic number (0: a manual order).")
+    comment: str = Field(default="", max_length=64, description="The order comment.")
 
 
 class AccountSnapshot(BaseModel):

@@ -49,9 +49,22 @@ def _call(data_dir: Path | None, method: str, url: str, **kwargs: Any) -> Any:
         typer.echo(f"tvbridge is not running (or not on this admin port): {exc}", err=True)
         raise typer.Exit(1) from exc
     if resp.status_code >= 400:
-        typer.echo(f"Error {resp.status_code}: {resp.text}", err=True)
+        typer.echo(f"Error {resp.status_code}: {_sentence(resp)}", err=True)
         raise typer.Exit(1)
     return resp.json() if resp.content else None
+
+
+def _sentence(resp: httpx.Response) -> str:
+    """The sentence of an error answer: ``message`` (422: every refused field) or a string ``detail``."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text
+    if isinstance(body, dict):
+        for key in ("message", "detail"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return resp.text
 
 
 @strategy_app.command("list")

@@ -57,7 +57,7 @@ class PositionsPublic(BaseModel):
         )
     )
     taken_at: datetime | None = Field(description="When the oldest of the snapshots was read from the terminal.")
-    positions: list[PositionPublic]
+    positions: list[PositionPublic] = Field(description="Every open position of the agents included.")
 
 
 class AgentPublic(BaseModel):
@@ -86,4 +86,4 @@ class TunnelStatus(BaseModel):
 class HealthPublic(BaseModel):
     """The server is up."""
 
-    status: Literal["ok"] = "ok"
+    status: Literal["ok"] = Field(default="ok", description="Always `ok`: an answer at all means the server is up.")

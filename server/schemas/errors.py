@@ -166,8 +166,8 @@ def sentence(error: dict[str, Any]) -> str:  # noqa: C901 - one flat table of er
         return f"{name} is not a field of this request; check its spelling or remove it."
     if kind == "json_invalid":
         return f"The body is not valid JSON ({ctx.get('error', 'syntax error')} at character {name.split('.')[-1]})."
-    if given is None and kind.endswith("_type"):
-        return f"{name} cannot be null: leave it out to keep the current value, or send a value."
+    if given is None and "input" in error:
+        return f"{name} cannot be null: send a value, or leave the field out to keep its current or default value."
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bound = next(iter(ctx.values()), "?")
         words = {

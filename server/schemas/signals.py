@@ -45,4 +45,4 @@ class SignalPublic(BaseModel):
     )
     created_at: datetime = Field(description="When the signal was stored (UTC).")
     resolved_at: datetime | None = Field(description="When it reached its final status (UTC).")
-    timings: SignalTimings
+    timings: SignalTimings = Field(description="When each step happened, and its delay from receipt.")

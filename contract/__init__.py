@@ -11,7 +11,7 @@ batches), :mod:`contract.netting` (the share model: how one account position is 
 :mod:`contract.version` (the wire version both sides check).
 """
 
-from contract.account import AccountSnapshot, PositionState
+from contract.account import AccountSnapshot, PendingOrderState, PositionState
 from contract.deals import Deal, DealBatch, ExpiredOrder, SyncCursor
 from contract.intent import TradeIntent
 from contract.jobs import JobOutcome, JobResult, SentOrder, TradeJob
@@ -31,6 +31,7 @@ __all__ = [
     "JobResult",
     "OwnerShare",
     "PositionSplit",
+    "PendingOrderState",
     "PositionState",
     "SentOrder",
     "ShareBook",

@@ -23,17 +23,40 @@ class PositionState(BaseModel):
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
-    ticket: int = Field(ge=0, lt=2**63)
-    symbol: str = Field(min_length=1, max_length=64)
-    type: Literal["buy", "sell"]
-    volume: float = Field(ge=0)
-    price_open: float = 0.0
-    sl: float = 0.0
-    tp: float = 0.0
-    magic: int = Field(default=0, ge=0, lt=2**64)
-    profit: float = 0.0
-    comment: str = Field(default="", max_length=64)
-    identifier: int = Field(default=0, ge=0, lt=2**63)
+    ticket: int = Field(ge=0, lt=2**63, description="The position ticket.")
+    symbol: str = Field(min_length=1, max_length=64, description="The broker's symbol name.")
+    type: Literal["buy", "sell"] = Field(description="`buy` (a long) or `sell` (a short).")
+    volume: float = Field(ge=0, description="Volume in lots.")
+    price_open: float = Field(default=0.0, description="Open price, in the symbol's quote.")
+    sl: float = Field(default=0.0, description="Stop loss price (0.0: none).")
+    tp: float = Field(default=0.0, description="Take profit price (0.0: none).")
+    magic: int = Field(default=0, ge=0, lt=2**64, description="Magic number (0: a manual trade).")
+    profit: float = Field(default=0.0, description="Floating P&L, in the account currency.")
+    comment: str = Field(default="", max_length=64, description="The order comment (`tvb:<signal id>` for ours).")
+    identifier: int = Field(default=0, ge=0, lt=2**63, description="Position id that its deals carry.")
+
+
+class PendingOrderState(BaseModel):
+    """One pending order, with MT5's ``TradeOrder`` field names.
+
+    ``type`` names ORDER_TYPE_BUY_LIMIT (2) .. ORDER_TYPE_SELL_STOP_LIMIT (7) in lower case without the prefix;
+    ``volume`` is the volume still to fill (``volume_current``) in lots; ``price_open`` the trigger price and
+    ``sl``/``tp`` (0.0 when unset) in the symbol's quote.
+    """
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    ticket: int = Field(ge=0, lt=2**63, description="The order ticket.")
+    symbol: str = Field(min_length=1, max_length=64, description="The broker's symbol name.")
+    type: Literal["buy_limit", "sell_limit", "buy_stop", "sell_stop", "buy_stop_limit", "sell_stop_limit"] = Field(
+        description="The pending order type."
+    )
+    volume: float = Field(ge=0, description="Volume still to fill, in lots.")
+    price_open: float = Field(default=0.0, description="Trigger price, in the symbol's quote.")
+    sl: float = Field(default=0.0, description="Stop loss price (0.0: none).")
+    tp: float = Field(default=0.0, description="Take profit price (0.0: none).")
+    magic: int = Field(default=0, ge=0, lt=2**64, description="Magic number (0: a manual order).")
+    comment: str = Field(default="", max_length=64, description="The order comment.")
 
 
 class AccountSnapshot(BaseModel):
@@ -44,6 +67,8 @@ class AccountSnapshot(BaseModel):
     number (keys are the magic number as a string); ``day_start_balance`` the balance before today's realised
     P&L. ``balance is None`` marks a health-only post from an agent without a terminal.
     ``as_of_signal`` is the newest signal whose job this agent process finished before reading the terminal.
+    ``pending_orders``: the account's pending orders (``None``: this agent does not report them); a strategy
+    holding any cannot be deleted.
     """
 
     model_config = ConfigDict(allow_inf_nan=False)
@@ -63,6 +88,7 @@ class AccountSnapshot(BaseModel):
     realized_pnl_today: float = 0.0
     pnl_by_magic: dict[str, float] = Field(default_factory=dict)
     positions: list[PositionState] = Field(default_factory=list)
+    pending_orders: list[PendingOrderState] | None = None
     terminal_connected: bool | None = None
     trade_allowed: bool | None = None
     broker: str | None = Field(default=None, max_length=64)

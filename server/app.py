@@ -35,6 +35,7 @@ from server.routes import (
     strategies,
     webhooks,
 )
+from server.schemas.errors import BAD_BODY, UNAUTHORIZED, install_error_handlers
 from server.security import TokenGuard, host_is_loopback
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
     # docs_url=None: server/dashboard serves its own offline /docs (FastAPI's has an inline script the CSP forbids).
     app = FastAPI(title="tvbridge admin", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.ctx = ctx
+    install_error_handlers(app)  # 422 with a sentence per field, 400/405 with sentences
 
     @app.middleware("http")
     async def refuse_foreign_hosts(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -78,12 +80,12 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
     install_dashboard(app)  # after the Host check: its security headers wrap every answer, refusals included
     admin_only = [Depends(AdminAccess(ctx.admin_token, ctx.sessions))]
     app.include_router(health.router)
-    app.include_router(auth.public_router)
+    app.include_router(auth.public_router, responses=BAD_BODY)
     for router in (strategies.router, alert_tools.router, explain.router, signals.router, settings.router,
-                   account.router, status.router, auth.router):
-        app.include_router(router, dependencies=admin_only)
+                   account.router, status.router, auth.router, ledger.admin):
+        app.include_router(router, dependencies=admin_only, responses=UNAUTHORIZED)
     app.include_router(agents.router, dependencies=[Depends(TokenGuard(ctx.agent_token, ctx.admin_token))])
-    app.include_router(ledger.router)  # guards its own routes: admin token; agent token for deal batches
+    app.include_router(ledger.agent)  # guards itself: the agent token, for deal batches
     return app
 
 

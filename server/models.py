@@ -3,6 +3,11 @@
 Times are stored as aware UTC datetimes. JSON columns hold lists/dicts that are only ever read whole.
 Column names follow the seed schema (``tv_strategies``, ``tv_signals``); fields mirrored from MT5 carry
 MT5's names (``order_ticket`` is the MT5 order ticket, ``fill_price`` the deal price).
+
+Identities are never reused (an order comment ``tvb:<signal id>`` and a magic number name one signal and one
+strategy forever): every table with an integer id is ``AUTOINCREMENT`` (SQLite never hands out an id again,
+even the newest one after it was deleted), and magic numbers come from the ``counters`` table, which only
+counts up.
 """
 
 from __future__ import annotations
@@ -67,16 +72,23 @@ class JobStatus(StrEnum):
     EXPIRED = "expired"
 
 
+#: Table arguments of every table with an integer id: SQLite ``AUTOINCREMENT`` (ids are never reused).
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
+
 class Strategy(SQLModel, table=True):
     """One TradingView strategy with its own webhook URL (the secret is the URL's last path segment).
 
     Volumes are in lots; ``max_signal_age_seconds`` bounds both the alert's own timestamp (staleness gate)
     and how long its job may wait for an agent (expiry). ``agent_id`` names the agent
     (MT5 terminal) that executes it. ``volume_type``/``target_type``/``entry_type`` give PineConnector's
-    legacy ``risk=``/``sl=``/``tp=``/``price=`` their units.
+    legacy ``risk=``/``sl=``/``tp=``/``price=`` their units. ``magic_number`` comes from the ``counters`` table.
+    ``archived_at``: set when the strategy was deleted; the row (and its signals) stay, its webhook secret is
+    replaced so the URL no longer reaches it, and it is left out of lists.
     """
 
     __tablename__ = "tv_strategies"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
@@ -105,6 +117,7 @@ class Strategy(SQLModel, table=True):
     trading_halted: bool = False
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+    archived_at: datetime | None = _ts(nullable=True)
 
 
 class Signal(SQLModel, table=True):
@@ -118,6 +131,7 @@ class Signal(SQLModel, table=True):
     """
 
     __tablename__ = "tv_signals"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     strategy_id: int = Field(
@@ -152,6 +166,7 @@ class Job(SQLModel, table=True):
     strategy's execution settings at intake); ``expires_at`` is its deadline."""
 
     __tablename__ = "jobs"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     signal_id: int | None = Field(
@@ -190,8 +205,10 @@ class AccountSnapshot(SQLModel, table=True):
     Money is in ``currency`` (the account currency). ``realized_pnl_today`` is the profit + swap + commission
     of today's closing deals of all tvbridge strategies' magic numbers; ``pnl_by_magic`` splits it by magic
     number; ``day_start_balance`` is the balance before today's realised P&L. ``positions`` are the open
-    positions (:class:`contract.account.PositionState`). ``boot_id``/``seq`` order the posts of one agent
-    process; ``as_of_signal`` is the newest signal whose job the agent had finished when it read the terminal.
+    positions (:class:`contract.account.PositionState`), ``pending_orders`` the pending orders
+    (:class:`contract.account.PendingOrderState`; ``None`` from an agent that does not report them).
+    ``boot_id``/``seq`` order the posts of one agent process; ``as_of_signal`` is the newest signal whose job
+    the agent had finished when it read the terminal.
     """
 
     __tablename__ = "account_snapshots"
@@ -208,6 +225,7 @@ class AccountSnapshot(SQLModel, table=True):
     realized_pnl_today: float = 0.0
     pnl_by_magic: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     positions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    pending_orders: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     taken_at: datetime = _ts(nullable=False, default=utcnow)
     boot_id: str = Field(default="", max_length=64)
     seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
@@ -228,4 +246,16 @@ class AppSettings(SQLModel, table=True):
     daily_loss_limit_pct: float | None = None
     trading_paused: bool = False
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class Counter(SQLModel, table=True):
+    """A number that only counts up, never back (across deletes and restarts). ``next_value`` is the next one to
+    hand out. Rows: ``magic_number`` (the next strategy's MT5 magic number, first 27_700_001)."""
+
+    __tablename__ = "counters"
+
+    name: str = Field(primary_key=True, max_length=32)
+    next_value: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 import server.ledger.models  # noqa: E402, F401  (the ledger tables, so migrations see them)

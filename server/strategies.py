@@ -1,7 +1,15 @@
 """Strategy management: the one service behind the admin API, the CLI and the tray menu.
 
 Enabling a strategy from the tray and ``PATCH /api/v1/strategies/{id}`` are the same call
-(:meth:`StrategyService.update`), so the two can never disagree.
+(:meth:`StrategyService.update`), so the two can never disagree. Every setting is validated here by the same
+models the API uses (:mod:`server.schemas.strategies`), whoever calls.
+
+Identities are never reused (reliability issue, item 2): the id comes from an ``AUTOINCREMENT`` table, the magic
+number from a counter that only counts up (skipping any magic number an agent reports in use), and a strategy is
+never removed: deleting it archives it, and is refused while it holds positions, pending orders or pending
+signals, so no order, deal or comment ``tvb:<id>`` can ever be matched to a strategy that did not send it.
+
+Each write is one short, self-contained ``with Session(...)`` block.
 """
 
 from __future__ import annotations
@@ -10,48 +18,30 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
 
-from server.models import Signal, Strategy, utcnow
+from server.models import AccountSnapshot, Signal, SignalStatus, Strategy, utcnow
+from server.schemas.strategies import StrategyCreate, StrategyUpdate
 
-#: First magic number handed out; each new strategy takes the next free one (unsigned 64-bit in MT5).
+#: First magic number handed out; each new strategy takes the next one from the ``counters`` table
+#: (unsigned 64-bit in MT5; we stay far below 2**63).
 FIRST_MAGIC = 27_700_001
 
-#: Lots used when an alert names no volume, for strategies created without saying otherwise.
-DEFAULT_VOLUME_LOTS = 0.01
+#: The ``counters`` row that holds the next magic number.
+MAGIC_COUNTER = "magic_number"
 
 #: Fields a PATCH may change.
-EDITABLE_FIELDS = frozenset(
-    {
-        "name",
-        "agent_id",
-        "is_enabled",
-        "risk_override_pct",
-        "allowed_pairs",
-        "default_volume",
-        "max_lots",
-        "max_signal_age_seconds",
-        "dedup_window_seconds",
-        "max_open_positions",
-        "max_trades_per_day",
-        "symbol_map",
-        "symbol_suffix",
-        "pip_sizes",
-        "volume_type",
-        "target_type",
-        "entry_type",
-        "license_id",
-        "alert_secret",
-        "default_symbol",
-        "dialects",
-        "trading_halted",
-    }
-)
+EDITABLE_FIELDS = frozenset(StrategyUpdate.model_fields)
 
 
 class StrategyNotFound(LookupError):
-    """No strategy has that id."""
+    """No strategy has that id (or it was archived, where the caller asked for live strategies only)."""
+
+
+class StrategyInUse(RuntimeError):
+    """The strategy still trades: it holds positions or pending orders, or has signals pending. The message is
+    a sentence saying what is open and what to do."""
 
 
 def new_webhook_secret() -> str:
@@ -59,8 +49,20 @@ def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def _archived(strategy: Strategy) -> str:
+    when = strategy.archived_at.strftime("%Y-%m-%d %H:%M UTC") if strategy.archived_at else "earlier"
+    return (
+        f"Strategy {strategy.id} ('{strategy.name}') was deleted on {when}; its signals remain in the signal log, "
+        f"but it can no longer be read, changed or sent alerts."
+    )
+
+
+def _lots(volume: Any) -> str:
+    return f"{float(volume):.2f}".rstrip("0").rstrip(".") if volume is not None else "?"
+
+
 class StrategyService:
-    """Create, read, update, delete and rotate strategies.
+    """Create, read, update, archive and rotate strategies.
 
     ``public_base_url`` returns the current public base URL (the tunnel's when it is online); webhook URLs
     are built from it at read time, so they follow the tunnel.
@@ -71,60 +73,67 @@ class StrategyService:
         self._public_base_url = public_base_url
 
     def webhook_url(self, strategy: Strategy) -> str:
-        """The URL to paste into TradingView's alert dialog for ``strategy``."""
+        """The URL to paste into TradingView's alert dialog for ``strategy`` (an archived strategy's secret was
+        replaced with one nobody knows, so its URL reaches nothing)."""
         return f"{self._public_base_url().rstrip('/')}/api/v1/webhooks/tv/{strategy.webhook_secret}"
 
-    def list(self) -> list[tuple[Strategy, int]]:
-        """Every strategy with its number of stored signals, by id."""
+    def list(self, *, include_archived: bool = False) -> list[tuple[Strategy, int]]:
+        """Every strategy (archived ones only when asked) with its number of stored signals, by id."""
         with Session(self._engine) as session:
             counts = dict(
                 session.exec(select(Signal.strategy_id, func.count()).group_by(Signal.strategy_id)).all()  # type: ignore[arg-type]
             )
-            strategies = session.exec(select(Strategy).order_by(col(Strategy.id))).all()
-            return [(s, counts.get(s.id or 0, 0)) for s in strategies]
+            stmt = select(Strategy).order_by(col(Strategy.id))
+            if not include_archived:
+                stmt = stmt.where(col(Strategy.archived_at).is_(None))
+            return [(s, counts.get(s.id or 0, 0)) for s in session.exec(stmt).all()]
 
-    def get(self, strategy_id: int) -> Strategy:
-        """One strategy. :raises StrategyNotFound:"""
+    def get(self, strategy_id: int, *, include_archived: bool = True) -> Strategy:
+        """One strategy; an archived one only with ``include_archived`` (the default, for names in the log).
+
+        :raises StrategyNotFound: with a sentence.
+        """
         with Session(self._engine) as session:
             strategy = session.get(Strategy, strategy_id)
-            if strategy is None:
-                raise StrategyNotFound(f"No strategy with id {strategy_id}.")
-            return strategy
+        if strategy is None:
+            raise StrategyNotFound(f"No strategy with id {strategy_id}.")
+        if strategy.archived_at is not None and not include_archived:
+            raise StrategyNotFound(_archived(strategy))
+        return strategy
+
+    def signal_count(self, strategy_id: int) -> int:
+        """The number of signals stored for the strategy."""
+        with Session(self._engine) as session:
+            stmt = select(func.count()).select_from(Signal).where(Signal.strategy_id == strategy_id)
+            return int(session.exec(stmt).one())
 
     def create(self, name: str, **settings: Any) -> Strategy:
-        """Create a strategy with a new webhook secret and the next free magic number.
+        """Create a strategy with a new webhook secret and a magic number never used before.
 
         ``settings`` may hold any of :data:`EDITABLE_FIELDS`; ``default_volume`` defaults to
-        :data:`DEFAULT_VOLUME_LOTS` (pass ``None`` for "alerts must name their volume").
-        :raises ValueError: for an unknown field.
+        :data:`server.schemas.strategies.DEFAULT_VOLUME_LOTS` (pass ``None`` for "alerts must name their volume").
+        :raises pydantic.ValidationError: (a ``ValueError``) for an unknown field or a value out of bounds.
         """
-        unknown = set(settings) - EDITABLE_FIELDS
-        if unknown:
-            raise ValueError(f"Unknown strategy setting(s): {', '.join(sorted(unknown))}.")
-        settings.setdefault("default_volume", DEFAULT_VOLUME_LOTS)
+        fields = StrategyCreate.model_validate({"name": name, **settings}).model_dump(mode="json")
         with Session(self._engine) as session:
-            top = session.exec(select(func.max(Strategy.magic_number))).one()
-            strategy = Strategy(
-                name=name,
-                webhook_secret=new_webhook_secret(),
-                magic_number=max(FIRST_MAGIC, (top or 0) + 1),
-                **settings,
-            )
+            magic = self._next_magic(session)  # its UPDATE takes the write lock first
+            strategy = Strategy(webhook_secret=new_webhook_secret(), magic_number=magic, **fields)
             session.add(strategy)
             session.commit()
             session.refresh(strategy)
             return strategy
 
     def update(self, strategy_id: int, **changes: Any) -> Strategy:
-        """Change settings of a strategy. :raises StrategyNotFound: :raises ValueError: unknown field."""
-        unknown = set(changes) - EDITABLE_FIELDS
-        if unknown:
-            raise ValueError(f"Unknown strategy setting(s): {', '.join(sorted(unknown))}.")
+        """Change settings of a live strategy.
+
+        :raises StrategyNotFound: no such strategy, or it is archived.
+        :raises pydantic.ValidationError: (a ``ValueError``) unknown field, ``null`` for a required one, or a
+            value out of bounds.
+        """
+        valid = StrategyUpdate.model_validate(changes).model_dump(mode="json", exclude_unset=True)
         with Session(self._engine) as session:
-            strategy = session.get(Strategy, strategy_id)
-            if strategy is None:
-                raise StrategyNotFound(f"No strategy with id {strategy_id}.")
-            for key, value in changes.items():
+            strategy = self._live(session, strategy_id)
+            for key, value in valid.items():
                 setattr(strategy, key, value)
             strategy.updated_at = utcnow()
             session.add(strategy)
@@ -137,11 +146,12 @@ class StrategyService:
         return self.update(strategy_id, is_enabled=enabled)
 
     def rotate_secret(self, strategy_id: int) -> Strategy:
-        """Give the strategy a new webhook secret; the old URL stops working at once."""
+        """Give the strategy a new webhook secret; the old URL stops working at once.
+
+        :raises StrategyNotFound: no such strategy, or it is archived.
+        """
         with Session(self._engine) as session:
-            strategy = session.get(Strategy, strategy_id)
-            if strategy is None:
-                raise StrategyNotFound(f"No strategy with id {strategy_id}.")
+            strategy = self._live(session, strategy_id)
             strategy.webhook_secret = new_webhook_secret()
             strategy.updated_at = utcnow()
             session.add(strategy)
@@ -149,11 +159,110 @@ class StrategyService:
             session.refresh(strategy)
             return strategy
 
-    def delete(self, strategy_id: int) -> None:
-        """Delete a strategy with its signals and jobs (foreign keys cascade). :raises StrategyNotFound:"""
+    def delete(self, strategy_id: int) -> Strategy:
+        """Archive a strategy: it leaves the lists, its webhook URL (and alert secret / License ID routing) stops
+        reaching it, its signals stay in the log, and its id and magic number are never handed out again.
+
+        :raises StrategyNotFound: no such strategy, or it is archived already.
+        :raises StrategyInUse: it holds positions or pending orders (its agent's latest snapshot) or has signals
+            still pending; the message says which and what to do.
+        """
         with Session(self._engine) as session:
-            strategy = session.get(Strategy, strategy_id)
-            if strategy is None:
-                raise StrategyNotFound(f"No strategy with id {strategy_id}.")
-            session.delete(strategy)
+            # Take the write lock before looking: no alert of this strategy can be queued between the check and
+            # the archive (intake holds the same lock while it runs its gates).
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            strategy = self._live(session, strategy_id)
+            reason = self._still_trading(session, strategy)
+            if reason is not None:
+                session.rollback()
+                raise StrategyInUse(reason)
+            now = utcnow()
+            strategy.archived_at = now
+            strategy.updated_at = now
+            strategy.is_enabled = False
+            strategy.webhook_secret = new_webhook_secret()  # the old URL now reaches nothing, and nobody has the new
+            strategy.alert_secret = None  # the universal webhook routes by these two
+            strategy.license_id = None
+            session.add(strategy)
             session.commit()
+            session.refresh(strategy)
+            return strategy
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _live(session: Session, strategy_id: int) -> Strategy:
+        strategy = session.get(Strategy, strategy_id)
+        if strategy is None:
+            raise StrategyNotFound(f"No strategy with id {strategy_id}.")
+        if strategy.archived_at is not None:
+            raise StrategyNotFound(_archived(strategy))
+        return strategy
+
+    @staticmethod
+    def _next_magic(session: Session) -> int:
+        """The next magic number from the counter, skipping any in use (by a strategy, or by a position, pending
+        order or today's deal an agent reported: a number another EA trades under is never taken)."""
+        bump = text("UPDATE counters SET next_value = next_value + 1 WHERE name = :name RETURNING next_value - 1")
+        in_use: set[int] | None = None
+        while True:
+            taken = session.execute(bump, {"name": MAGIC_COUNTER}).scalar()
+            if taken is None:  # the migration creates the row; a hand-edited database may lack it
+                session.execute(
+                    text(
+                        "INSERT INTO counters (name, next_value) "
+                        "SELECT :name, max(:first, coalesce(max(magic_number) + 1, :first)) FROM tv_strategies"
+                    ),
+                    {"name": MAGIC_COUNTER, "first": FIRST_MAGIC},
+                )
+                continue
+            if in_use is None:
+                in_use = set(session.exec(select(Strategy.magic_number)).all())
+                for snap in session.exec(select(AccountSnapshot)).all():
+                    in_use |= {int(p.get("magic", 0)) for p in [*snap.positions, *(snap.pending_orders or [])]}
+                    in_use |= {int(k) for k in snap.pnl_by_magic if k.isdigit()}
+            if int(taken) not in in_use:
+                return int(taken)
+
+    @staticmethod
+    def _still_trading(session: Session, strategy: Strategy) -> str | None:
+        """Why the strategy cannot be archived yet, in a sentence; ``None`` when nothing of it is open."""
+        label = f"Strategy {strategy.id} ('{strategy.name}', magic number {strategy.magic_number})"
+        pending = session.exec(
+            select(Signal.id)
+            .where(Signal.strategy_id == strategy.id, Signal.status == SignalStatus.PENDING)
+            .order_by(col(Signal.id))
+        ).all()
+        if pending:
+            ids = ", ".join(f"#{i}" for i in pending[:5]) + (" ..." if len(pending) > 5 else "")
+            return (
+                f"{label} cannot be deleted while {len(pending)} of its signals are pending ({ids}): wait for their "
+                f"outcome, then delete it again."
+            )
+        held: list[str] = []
+        orders: list[str] = []
+        for snap in session.exec(select(AccountSnapshot).order_by(col(AccountSnapshot.agent_id))).all():
+            for p in snap.positions:
+                if int(p.get("magic", 0)) == strategy.magic_number:
+                    held.append(
+                        f"{p.get('symbol')} {p.get('type')} {_lots(p.get('volume'))} lots, ticket {p.get('ticket')}, "
+                        f"on agent {snap.agent_id}"
+                    )
+            for o in snap.pending_orders or []:
+                if int(o.get("magic", 0)) == strategy.magic_number:
+                    orders.append(
+                        f"{o.get('symbol')} {o.get('type')} {_lots(o.get('volume'))} lots, ticket {o.get('ticket')}, "
+                        f"on agent {snap.agent_id}"
+                    )
+        if not held and not orders:
+            return None
+        parts = []
+        if held:
+            parts.append(f"{len(held)} open position{'s' if len(held) > 1 else ''} ({'; '.join(held[:5])})")
+        if orders:
+            parts.append(f"{len(orders)} pending order{'s' if len(orders) > 1 else ''} ({'; '.join(orders[:5])})")
+        return (
+            f"{label} cannot be deleted while it holds {' and '.join(parts)}: close them (a closeall/cancel alert, "
+            f"or in MetaTrader 5), wait until the agent reports them gone, then delete it again. Disable it to "
+            f"stop new trades meanwhile."
+        )

@@ -1,9 +1,10 @@
 """Turning an admin API refusal into one sentence a trader can act on, never JSON.
 
 FastAPI answers a request it cannot validate with ``422 {"detail": [{"loc", "msg", "type", "input", ...}]}``
-(pydantic v2 error list; FastAPI docs, "Handling Errors" → "RequestValidationError"); every other refusal of
-ours is ``{"detail": "<sentence>"}``. :func:`error_sentence` handles both, and anything else, without ever
-printing a body as it came.
+(pydantic v2 error list; FastAPI docs, "Handling Errors" → "RequestValidationError"), to which tvbridge adds a
+``message`` sentence per item (``server/schemas/errors.py``: the wording, with units, lives there; here the field
+is only renamed to the option the user typed); every other refusal of ours is ``{"detail": "<sentence>"}``.
+:func:`error_sentence` handles both, and anything else, without ever printing a body as it came.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ def _validation_sentence(error: dict[str, Any], labels: Mapping[str, str]) -> st
         return f"{option} is not a setting tvbridge knows."
     if error.get("type") == "missing":
         return f"{subject} is required."
+    server_says = str(error.get("message") or "")
+    if server_says.startswith(field + " "):
+        # The server words the problem (server/schemas/errors.py, with units); we only name the option typed.
+        return _as_sentence(subject + server_says[len(field):])
     problem = _problem(msg)
     given = error.get("input")
     if given is None or any(word in field for word in _SECRET_WORDS):

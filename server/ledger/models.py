@@ -16,7 +16,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from server.models import UTCDateTime, utcnow
+from server.models import NEVER_REUSED_IDS, UTCDateTime, utcnow
 
 _U64 = 2**64
 _I64 = 2**63
@@ -64,6 +64,7 @@ class LedgerDeal(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("agent_id", "login", "deal_ticket", name="uq_ledger_deals_ticket"),
         Index("ix_ledger_deals_symbol", "agent_id", "login", "symbol"),
+        NEVER_REUSED_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -111,6 +112,7 @@ class LedgerTrade(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("agent_id", "login", "trade_key", name="uq_ledger_trades_key"),
         Index("ix_ledger_trades_symbol", "agent_id", "login", "symbol"),
+        NEVER_REUSED_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,7 +153,7 @@ class LedgerHolding(SQLModel, table=True):
     """
 
     __tablename__ = "ledger_holdings"
-    __table_args__ = (Index("ix_ledger_holdings_symbol", "agent_id", "login", "symbol"),)
+    __table_args__ = (Index("ix_ledger_holdings_symbol", "agent_id", "login", "symbol"), NEVER_REUSED_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     agent_id: str = Field(max_length=64)

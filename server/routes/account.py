@@ -2,65 +2,54 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from contract import PositionState
-from server.context import ServerContext
+from server.deps import ServerCtx
 from server.models import AccountSnapshot, Agent, Strategy
+from server.schemas import bounds
+from server.schemas.account import AccountPublic, AgentPublic, PositionPublic, PositionsPublic, TunnelStatus
+from server.schemas.errors import INVALID, UNAUTHORIZED, not_found
 
-router = APIRouter(prefix="/api/v1", tags=["account"])
+router = APIRouter(prefix="/api/v1", tags=["account"], responses=UNAUTHORIZED)
 
 
-@router.get("/account")
-async def read_account(request: Request, agent_id: str | None = None) -> list[dict[str, Any]]:
-    """The latest account snapshot of each agent (or of ``agent_id``)."""
-    ctx: ServerContext = request.app.state.ctx
+@router.get("/account", responses=INVALID)
+async def read_account(
+    ctx: ServerCtx,
+    agent_id: Annotated[
+        str | None, Query(min_length=1, max_length=bounds.MAX_AGENT_ID_CHARS, description="Only this agent's.")
+    ] = None,
+) -> list[AccountPublic]:
+    """The latest account snapshot of each agent (or of ``agent_id``), without its positions (``/positions``)."""
 
-    def query() -> list[dict[str, Any]]:
+    def query() -> list[AccountPublic]:
         with Session(ctx.engine) as session:
             stmt = select(AccountSnapshot).order_by(col(AccountSnapshot.agent_id))
             if agent_id is not None:
                 stmt = stmt.where(AccountSnapshot.agent_id == agent_id)
-            return [s.model_dump(exclude={"positions"}) for s in session.exec(stmt).all()]
+            return [
+                AccountPublic.model_validate(s.model_dump(exclude={"positions", "pending_orders"}))
+                for s in session.exec(stmt).all()
+            ]
 
     return await run_in_threadpool(query)
 
 
-class PositionOut(PositionState):
-    """An open position with the agent that reported it and, when its magic number is a strategy's, that
-    strategy (``strategy_id``/``strategy_name`` are ``None`` for manual trades and other EAs)."""
-
-    agent_id: str
-    strategy_id: int | None = None
-    strategy_name: str | None = None
-
-
-class PositionsOut(BaseModel):
-    """Open positions from the agents' latest snapshots, with the version they are as of.
-
-    ``as_of_signal``: every signal up to this id whose job these agents finished is reflected (the lowest over
-    the agents included; ``None`` when no agent has finished a job since it started). ``taken_at``: when the
-    oldest of the snapshots was read from the terminal. Wait for ``as_of_signal >= N`` to see signal N's effect.
-    """
-
-    as_of_signal: int | None
-    taken_at: datetime | None
-    positions: list[PositionOut]
-
-
-@router.get("/positions", responses={404: {"description": "No such strategy."}})
-async def read_positions(request: Request, strategy_id: int | None = None) -> PositionsOut:
+@router.get("/positions", responses={**not_found("strategy"), **INVALID})
+async def read_positions(
+    ctx: ServerCtx,
+    strategy_id: Annotated[
+        int | None, Query(ge=1, le=bounds.MAX_ID, description="Only this strategy's (by its magic number).")
+    ] = None,
+) -> PositionsPublic:
     """Open positions from the agents' latest snapshots; with ``strategy_id``, only that strategy's (by its
     magic number, on its agent)."""
-    ctx: ServerContext = request.app.state.ctx
 
-    def query() -> PositionsOut | None:
+    def query() -> PositionsPublic | None:
         with Session(ctx.engine) as session:
             owners = {s.magic_number: s for s in session.exec(select(Strategy)).all()}
             snaps = list(session.exec(select(AccountSnapshot)).all())
@@ -69,14 +58,14 @@ async def read_positions(request: Request, strategy_id: int | None = None) -> Po
                 if strategy is None:
                     return None
                 snaps = [s for s in snaps if s.agent_id == strategy.agent_id]
-            positions: list[PositionOut] = []
+            positions: list[PositionPublic] = []
             for snap in snaps:
                 for raw in snap.positions:
                     owner = owners.get(int(raw.get("magic", 0)))
                     if strategy_id is not None and (owner is None or owner.id != strategy_id):
                         continue
                     positions.append(
-                        PositionOut(
+                        PositionPublic(
                             **raw,
                             agent_id=snap.agent_id,
                             strategy_id=owner.id if owner else None,
@@ -84,7 +73,7 @@ async def read_positions(request: Request, strategy_id: int | None = None) -> Po
                         )
                     )
             versions = [s.as_of_signal for s in snaps]
-            return PositionsOut(
+            return PositionsPublic(
                 as_of_signal=None if not versions or None in versions else min(v for v in versions if v is not None),
                 taken_at=min((s.taken_at for s in snaps), default=None),
                 positions=positions,
@@ -97,20 +86,19 @@ async def read_positions(request: Request, strategy_id: int | None = None) -> Po
 
 
 @router.get("/agents")
-async def list_agents(request: Request) -> list[dict[str, Any]]:
+async def list_agents(ctx: ServerCtx) -> list[AgentPublic]:
     """Every agent that ever connected, with its last-seen time and terminal health."""
-    ctx: ServerContext = request.app.state.ctx
 
-    def query() -> list[dict[str, Any]]:
+    def query() -> list[AgentPublic]:
         with Session(ctx.engine) as session:
-            return [a.model_dump() for a in session.exec(select(Agent).order_by(col(Agent.id))).all()]
+            agents = session.exec(select(Agent).order_by(col(Agent.id))).all()
+            return [AgentPublic.model_validate(a.model_dump()) for a in agents]
 
     return await run_in_threadpool(query)
 
 
 @router.get("/tunnel")
-async def read_tunnel(request: Request) -> dict[str, Any]:
+async def read_tunnel(ctx: ServerCtx) -> TunnelStatus:
     """The tunnel's state (``disabled``/``starting``/``online``/``reconnecting``/``error``/``stopped``),
     its public URL and the reason in plain words."""
-    ctx: ServerContext = request.app.state.ctx
-    return ctx.tunnel_status()
+    return TunnelStatus.model_validate(ctx.tunnel_status())

@@ -24,6 +24,7 @@ from server.context import ServerContext
 from server.dashboard.words import intent_words
 from server.intake import StorageUnavailable, parse_context
 from server.models import Strategy, utcnow
+from server.schemas.errors import BAD_BODY, refusals
 from server.strategies import StrategyNotFound
 
 router = APIRouter(prefix="/api/v1/strategies/{strategy_id}", tags=["alert builder"])
@@ -68,7 +69,7 @@ class TestAlertResult(BaseModel):
 
 def _strategy(ctx: ServerContext, strategy_id: int) -> Strategy:
     try:
-        return ctx.strategies.get(strategy_id)
+        return ctx.strategies.get(strategy_id, include_archived=False)
     except StrategyNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
 
@@ -101,7 +102,7 @@ def _parse(ctx: ServerContext, strategy: Strategy, message: str) -> ParsedAlert:
     )
 
 
-@router.post("/parse", response_model=ParsedAlert, responses={404: {"description": "No such strategy."}})
+@router.post("/parse", response_model=ParsedAlert, responses={**refusals({404: "No such strategy."}), **BAD_BODY})
 async def parse_message(strategy_id: StrategyId, body: AlertMessage, request: Request) -> ParsedAlert:
     """What this strategy would understand from a message, in words. Stores and trades nothing."""
     ctx: ServerContext = request.app.state.ctx
@@ -115,7 +116,7 @@ async def parse_message(strategy_id: StrategyId, body: AlertMessage, request: Re
 @router.post(
     "/test-alert",
     response_model=TestAlertResult,
-    responses={404: {"description": "No such strategy."}, 503: {"description": "The alert could not be stored."}},
+    responses={**refusals({404: "No such strategy.", 503: "The alert could not be stored."}), **BAD_BODY},
 )
 async def send_test_alert(strategy_id: StrategyId, body: AlertMessage, request: Request) -> TestAlertResult:
     """Send a message through this strategy's webhook path, as TradingView would: it is stored, gated, queued

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.context import ServerContext
 from server.dashboard.access import SESSION_COOKIE, WRONG_TOKEN, bearer_token, refuse_cross_origin
+from server.schemas.errors import refusals
 
 #: Routes that need no prior authentication (the code is the credential).
 public_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -61,7 +62,7 @@ async def create_sign_in_link(request: Request) -> SignInLink:
 @public_router.post(
     "/session",
     response_model=SessionOut,
-    responses={401: {"description": "The code is unknown, used or expired."}, 403: {"description": "Cross-site."}},
+    responses=refusals({401: "The code is unknown, used or expired.", 403: "Cross-site."}),
 )
 async def start_session(body: SessionRequest, request: Request, response: Response) -> SessionOut:
     """Exchange a sign-in code for a session: sets the ``tvbridge_session`` cookie (HttpOnly, SameSite=Strict,

@@ -17,6 +17,7 @@ from contract.intent import TradeIntent
 from server.context import ServerContext
 from server.dashboard.words import intent_words
 from server.models import Job, Signal
+from server.schemas.errors import refusals
 
 router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
 
@@ -135,7 +136,7 @@ def explain(signal: Signal, job: Job | None) -> SignalExplanation:
 
 
 @router.get("/{signal_id}/explanation", response_model=SignalExplanation,
-            responses={404: {"description": "No such signal."}})
+            responses=refusals({404: "No such signal."}))
 async def read_explanation(signal_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request) -> SignalExplanation:
     """One signal in words: what it asked for, which stage decided, and each order's retcode in a sentence."""
     ctx: ServerContext = request.app.state.ctx

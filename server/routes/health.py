@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from server.schemas.account import HealthPublic
+
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """Answer ``{"status": "ok"}`` while the server is up."""
-    return {"status": "ok"}
+def healthz() -> HealthPublic:
+    """Answer ``{"status": "ok"}`` while the server is up (no token needed)."""
+    return HealthPublic()

@@ -38,15 +38,13 @@ from server.ledger.schemas import (
 from server.ledger.stats import compute_stats
 from server.models import Signal, Strategy
 from server.routes.agents import check_contract
+from server.routes.strategies import IncludeArchived
+from server.schemas.errors import refusals
+from server.schemas.types import IsoTime
 from server.security import TokenGuard
 
 #: Ids and logins are SQLite integers (signed 64-bit): larger numbers are refused with 422.
 _I64 = 2**63
-
-
-def require_admin(request: Request, ctx: ServerCtx) -> None:
-    """The admin token (as every admin route)."""
-    TokenGuard(ctx.admin_token)(request)
 
 
 def require_agent(request: Request, ctx: ServerCtx) -> None:
@@ -54,7 +52,8 @@ def require_agent(request: Request, ctx: ServerCtx) -> None:
     TokenGuard(ctx.agent_token, ctx.admin_token)(request)
 
 
-admin = APIRouter(prefix="/api/v1", tags=["ledger"], dependencies=[Depends(require_admin)])
+#: Read routes: included by ``create_admin_app`` behind the admin guard (token or dashboard session).
+admin = APIRouter(prefix="/api/v1", tags=["ledger"])
 agent = APIRouter(
     prefix="/api/v1/agents/{agent_id}/deals",
     tags=["agents"],
@@ -80,8 +79,8 @@ async def list_trades(
     symbol: str | None = Query(None, max_length=64),
     agent_id: str | None = Query(None, max_length=64),
     exit_reason: ExitReason | None = None,
-    since: datetime | None = Query(None, description="exit time from (UTC when no zone is given)"),
-    until: datetime | None = Query(None, description="exit time before (UTC when no zone is given)"),
+    since: IsoTime | None = Query(None, description="exit time from (UTC when no zone is given)"),
+    until: IsoTime | None = Query(None, description="exit time before (UTC when no zone is given)"),
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, lt=_I64),
 ) -> TradePage:
@@ -119,21 +118,23 @@ async def list_trades(
 
 @admin.get(
     "/strategies/{strategy_id}/stats",
-    responses={404: {"description": "No such strategy."}, 409: {"description": "Trades in several currencies."}},
+    responses=refusals({404: "No such strategy.", 409: "Trades in several currencies."}),
 )
 async def strategy_stats(
     ctx: ServerCtx,
     strategy_id: int = Path(ge=0, lt=_I64),
-    since: datetime | None = Query(None, description="exit time from (UTC when no zone is given)"),
-    until: datetime | None = Query(None, description="exit time before (UTC when no zone is given)"),
+    since: IsoTime | None = Query(None, description="exit time from (UTC when no zone is given)"),
+    until: IsoTime | None = Query(None, description="exit time before (UTC when no zone is given)"),
     login: int | None = Query(None, ge=0, lt=_I64, description="only this MT5 account's trades"),
+    include_archived: IncludeArchived = False,
 ) -> StrategyStats:
-    """The strategy's figures over its closed trades, in its account's currency, and its open shares now."""
+    """The strategy's figures over its closed trades, in its account's currency, and its open shares now (a deleted
+    strategy's history only with ``include_archived``, like the strategy itself)."""
 
     def query() -> StrategyStats:
         with Session(ctx.engine) as session:
             strategy = session.get(Strategy, strategy_id)
-            if strategy is None:
+            if strategy is None or (strategy.archived_at is not None and not include_archived):
                 raise HTTPException(404, f"No strategy with id {strategy_id}.")
             stmt = select(LedgerTrade).where(LedgerTrade.strategy_id == strategy_id)
             if login is not None:
@@ -172,7 +173,7 @@ async def strategy_stats(
     return await run_in_threadpool(query)
 
 
-@admin.get("/signals/{signal_id}/deals", responses={404: {"description": "No such signal."}})
+@admin.get("/signals/{signal_id}/deals", responses=refusals({404: "No such signal."}))
 async def signal_deals(ctx: ServerCtx, signal_id: int = Path(ge=0, lt=_I64)) -> SignalDeals:
     """The deals the signal's orders produced (by comment ``tvb:<id>`` and its strategy's magic number) and
     the trades they closed, whoever's share it was."""
@@ -227,8 +228,3 @@ async def deal_cursor(agent_id: str, ctx: ServerCtx, login: int = Query(ge=0, lt
 
     return await run_in_threadpool(query)
 
-
-#: Everything above, for ``create_admin_app`` to include with one line.
-router = APIRouter()
-router.include_router(admin)
-router.include_router(agent)

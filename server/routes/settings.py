@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
 
-from server.context import ServerContext
+from server.deps import ServerCtx
+from server.models import AppSettings
+from server.schemas.errors import BAD_BODY, INVALID, UNAUTHORIZED
+from server.schemas.settings import SettingsPublic, SettingsUpdate
 
-router = APIRouter(prefix="/api/v1/settings", tags=["settings"])
+router = APIRouter(prefix="/api/v1/settings", tags=["settings"], responses=UNAUTHORIZED)
 
 
-class SettingsPatch(BaseModel):
-    """``daily_loss_limit_pct``: percent of the day's starting balance (``null`` = no limit)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    daily_loss_limit_pct: float | None = Field(default=None, gt=0, le=100)
-    trading_paused: bool | None = None
+def settings_public(row: AppSettings) -> SettingsPublic:
+    """The API shape of the settings row."""
+    return SettingsPublic(
+        daily_loss_limit_pct=row.daily_loss_limit_pct, trading_paused=row.trading_paused, updated_at=row.updated_at
+    )
 
 
 @router.get("")
-async def read_settings(request: Request) -> dict[str, Any]:
+async def read_settings(ctx: ServerCtx) -> SettingsPublic:
     """The current settings."""
-    ctx: ServerContext = request.app.state.ctx
-    row = await run_in_threadpool(ctx.read_settings)
-    return row.model_dump(exclude={"id"})
+    return settings_public(await run_in_threadpool(ctx.read_settings))
 
 
-@router.patch("")
-async def update_settings(body: SettingsPatch, request: Request) -> dict[str, Any]:
-    """Change the daily loss limit and/or pause or resume all trading."""
-    ctx: ServerContext = request.app.state.ctx
+@router.patch("", responses={**INVALID, **BAD_BODY})
+async def update_settings(body: SettingsUpdate, ctx: ServerCtx) -> SettingsPublic:
+    """Change the daily loss limit (``null`` removes it) and/or pause or resume all trading."""
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("trading_paused") is None:
-        changes.pop("trading_paused", None)
-    row = await run_in_threadpool(lambda: ctx.update_settings(**changes))
-    return row.model_dump(exclude={"id"})
+    return settings_public(await run_in_threadpool(lambda: ctx.update_settings(**changes)))

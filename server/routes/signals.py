@@ -2,78 +2,110 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from server.context import ServerContext
-from server.models import Signal, Strategy
+from contract import PositionState, SentOrder, TradeIntent
+from server.deps import ServerCtx
+from server.models import Signal, SignalStatus, Strategy
+from server.schemas import bounds
+from server.schemas.errors import INVALID, UNAUTHORIZED, not_found
+from server.schemas.signals import SignalPublic, SignalTimings
+from server.schemas.types import IsoTime, path_id
 from server.signal_filters import filter_signals
 
-router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1/signals", tags=["signals"], responses={**UNAUTHORIZED, **INVALID})
 
 
-def signal_out(signal: Signal, strategy_name: str | None) -> dict[str, Any]:
+def _intent(signal: Signal) -> TradeIntent | None:
+    """The stored intent, or ``None`` when a row written by an older version no longer reads as one (the raw
+    body is still in the answer)."""
+    if signal.intent is None:
+        return None
+    try:
+        return TradeIntent.model_validate(signal.intent)
+    except ValidationError:
+        logger.warning("signal #%s: its stored intent no longer reads as a TradeIntent", signal.id)
+        return None
+
+
+def signal_public(signal: Signal, strategy_name: str | None) -> SignalPublic:
     """The API shape of a signal, including what was understood (``intent``), the orders sent and the
     timings in milliseconds from receipt (``ack_ms``, ``send_ms``, ``fill_ms``)."""
 
-    def ms(t: Any) -> float | None:
+    def ms(t: datetime | None) -> float | None:
         return None if t is None else round((t - signal.received_at).total_seconds() * 1000, 1)
 
-    return {
-        "id": signal.id,
-        "strategy_id": signal.strategy_id,
-        "strategy_name": strategy_name,
-        "symbol": signal.symbol,
-        "action": signal.action,
-        "volume": signal.volume,
-        "status": signal.status,
-        "fill_price": signal.fill_price,
-        "order_ticket": signal.order_ticket,
-        "error_message": signal.error_message,
-        "notes": signal.notes,
-        "raw_payload": signal.raw_payload,
-        "content_type": signal.content_type,
-        "intent": signal.intent,
-        "orders": signal.orders,
-        "positions_after": signal.positions_after,
-        "created_at": signal.created_at,
-        "resolved_at": signal.resolved_at,
-        "timings": {
-            "received_at": signal.received_at,
-            "acked_at": signal.acked_at,
-            "sent_at": signal.sent_at,
-            "filled_at": signal.filled_at,
-            "ack_ms": ms(signal.acked_at),
-            "send_ms": ms(signal.sent_at),
-            "fill_ms": ms(signal.filled_at),
-        },
-    }
+    return SignalPublic(
+        id=signal.id or 0,
+        strategy_id=signal.strategy_id,
+        strategy_name=strategy_name,
+        symbol=signal.symbol,
+        action=signal.action,
+        volume=signal.volume,
+        status=SignalStatus(signal.status),
+        fill_price=signal.fill_price,
+        order_ticket=signal.order_ticket,
+        error_message=signal.error_message,
+        notes=signal.notes,
+        raw_payload=signal.raw_payload,
+        content_type=signal.content_type,
+        intent=_intent(signal),
+        orders=[SentOrder.model_validate(o) for o in signal.orders],
+        positions_after=(
+            None
+            if signal.positions_after is None
+            else [PositionState.model_validate(p) for p in signal.positions_after]
+        ),
+        created_at=signal.created_at,
+        resolved_at=signal.resolved_at,
+        timings=SignalTimings(
+            received_at=signal.received_at,
+            acked_at=signal.acked_at,
+            sent_at=signal.sent_at,
+            filled_at=signal.filled_at,
+            ack_ms=ms(signal.acked_at),
+            send_ms=ms(signal.sent_at),
+            fill_ms=ms(signal.filled_at),
+        ),
+    )
 
 
 @router.get("")
 async def list_signals(
-    request: Request,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
-    strategy_id: int | None = None,
-    status: str | None = None,
-    symbol: str | None = Query(None, max_length=100, description="The alert's symbol, any case."),
-    q: str | None = Query(None, max_length=200, description="Text in the message, the reason or the symbol."),
-    since: datetime | None = Query(None, description="Received at or after this time (ISO 8601)."),
-    until: datetime | None = Query(None, description="Received before this time (ISO 8601)."),
-    after_id: int | None = Query(None, ge=0),
-) -> list[dict[str, Any]]:
+    ctx: ServerCtx,
+    limit: Annotated[int, Query(ge=1, le=bounds.MAX_PAGE, description="Signals per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=bounds.MAX_ID, description="Signals to skip (newest first).")] = 0,
+    strategy_id: Annotated[
+        int | None, Query(ge=1, le=bounds.MAX_ID, description="Only this strategy's (deleted ones included).")
+    ] = None,
+    status: Annotated[SignalStatus | None, Query(description="Only signals in this status.")] = None,
+    symbol: Annotated[
+        str | None, Query(max_length=bounds.MAX_SYMBOL_CHARS, description="The alert's symbol, any case.")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in the message, the reason or the symbol.")
+    ] = None,
+    since: Annotated[IsoTime | None, Query(description="Received at or after this time (ISO 8601).")] = None,
+    until: Annotated[IsoTime | None, Query(description="Received before this time (ISO 8601).")] = None,
+    after_id: Annotated[
+        int | None, Query(ge=0, le=bounds.MAX_ID, description="Only signals after this id, oldest first.")
+    ] = None,
+) -> list[SignalPublic]:
     """Signals newest first; filter by ``strategy_id``, ``status``, ``symbol``, text ``q`` and time window.
 
     ``after_id``: only signals with a larger id, oldest first, for following the log (ids grow in commit order:
-    intake inserts each signal inside ``BEGIN IMMEDIATE``, one writer at a time)."""
-    ctx: ServerContext = request.app.state.ctx
+    one writer stores signals, one transaction at a time)."""
 
-    def query() -> list[dict[str, Any]]:
+    def query() -> list[SignalPublic]:
         with Session(ctx.engine) as session:
             stmt = select(Signal, Strategy.name).join(Strategy, Strategy.id == Signal.strategy_id)  # type: ignore[arg-type]
             if strategy_id is not None:
@@ -86,23 +118,22 @@ async def list_signals(
             else:
                 stmt = stmt.order_by(col(Signal.id).desc())
             stmt = stmt.offset(offset).limit(limit)
-            return [signal_out(s, name) for s, name in session.exec(stmt).all()]
+            return [signal_public(s, name) for s, name in session.exec(stmt).all()]
 
     return await run_in_threadpool(query)
 
 
-@router.get("/{signal_id}")
-async def read_signal(signal_id: int, request: Request) -> dict[str, Any]:
+@router.get("/{signal_id}", responses=not_found("signal"))
+async def read_signal(signal_id: Annotated[int, path_id("signal")], ctx: ServerCtx) -> SignalPublic:
     """One signal with everything known about it."""
-    ctx: ServerContext = request.app.state.ctx
 
-    def query() -> dict[str, Any] | None:
+    def query() -> SignalPublic | None:
         with Session(ctx.engine) as session:
             signal = session.get(Signal, signal_id)
             if signal is None:
                 return None
             strategy = session.get(Strategy, signal.strategy_id)
-            return signal_out(signal, strategy.name if strategy else None)
+            return signal_public(signal, strategy.name if strategy else None)
 
     found = await run_in_threadpool(query)
     if found is None:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server.context import ServerContext
 
@@ -18,9 +18,11 @@ class AppStatus(BaseModel):
     most important first) or ``stopped``; ``unknown`` when the server runs without the app around it.
     ``version``: the tvbridge version."""
 
-    state: Literal["running", "degraded", "stopped", "unknown"]
-    reasons: list[str]
-    version: str
+    state: Literal["running", "degraded", "stopped", "unknown"] = Field(
+        description="running (green), degraded (amber), stopped, or unknown without the app around the server."
+    )
+    reasons: list[str] = Field(description="Why it is degraded or stopped, most important first (sentences).")
+    version: str = Field(description="The tvbridge version.")
 
 
 def _version() -> str:

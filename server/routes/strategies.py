@@ -1,124 +1,98 @@
-"""``/api/v1/strategies``: list, create, change, delete, rotate the webhook secret."""
+"""``/api/v1/strategies``: list, create, change, delete (archive), rotate the webhook secret."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
 
-from server.alerts import EaDistanceType, EaVolumeType
-from server.context import ServerContext
+from server.deps import ServerCtx
 from server.models import Strategy
-from server.strategies import StrategyNotFound
+from server.schemas.errors import BAD_BODY, INVALID, UNAUTHORIZED, ErrorPublic, not_found
+from server.schemas.strategies import StrategyCreate, StrategyPublic, StrategyUpdate
+from server.schemas.types import path_id
+from server.strategies import StrategyInUse, StrategyNotFound
 
-router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"])
+router = APIRouter(prefix="/api/v1/strategies", tags=["strategies"], responses={**UNAUTHORIZED, **INVALID})
 
-
-class StrategySettings(BaseModel):
-    """Editable strategy settings (all optional in a PATCH). Volumes in lots, ages in seconds."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    agent_id: str | None = Field(default=None, min_length=1, max_length=64)
-    is_enabled: bool | None = None
-    risk_override_pct: float | None = Field(default=None, gt=0, le=100)
-    allowed_pairs: list[str] | None = None
-    default_volume: float | None = Field(default=None, gt=0)
-    max_lots: float | None = Field(default=None, gt=0)
-    max_signal_age_seconds: int | None = Field(default=None, gt=0)
-    dedup_window_seconds: int | None = Field(default=None, ge=0)
-    max_open_positions: int | None = Field(default=None, gt=0)
-    max_trades_per_day: int | None = Field(default=None, gt=0)
-    symbol_map: dict[str, str] | None = None
-    symbol_suffix: str | None = None
-    pip_sizes: dict[str, float] | None = None
-    volume_type: EaVolumeType | None = None
-    target_type: EaDistanceType | None = None
-    entry_type: EaDistanceType | None = None
-    license_id: str | None = None
-    alert_secret: str | None = None
-    default_symbol: str | None = None
-    dialects: list[str] | None = None
-    trading_halted: bool | None = None
+StrategyId = Annotated[int, path_id("strategy")]
+IncludeArchived = Annotated[
+    bool, Query(description="Also answer for deleted (archived) strategies, whose signals stay in the log.")
+]
 
 
-class StrategyCreate(StrategySettings):
-    """A new strategy: a name and any settings."""
-
-    name: str = Field(min_length=1, max_length=100)
-
-
-def strategy_out(ctx: ServerContext, strategy: Strategy, signal_count: int | None = None) -> dict[str, Any]:
-    """The API shape of a strategy: its settings, ``webhook_url`` and (in lists) ``signal_count``."""
-    data = strategy.model_dump(exclude={"webhook_secret"})
-    data["strategy_id"] = strategy.id
-    data["webhook_url"] = ctx.strategies.webhook_url(strategy)
-    if signal_count is not None:
-        data["signal_count"] = signal_count
-    return data
+def strategy_public(ctx: ServerCtx, strategy: Strategy, signal_count: int) -> StrategyPublic:
+    """The API shape of a strategy: its settings, ``webhook_url`` (``None`` once archived) and ``signal_count``."""
+    data = strategy.model_dump(exclude={"id", "webhook_secret"})
+    url = None if strategy.archived_at is not None else ctx.strategies.webhook_url(strategy)
+    return StrategyPublic(**data, strategy_id=strategy.id or 0, webhook_url=url, signal_count=signal_count)
 
 
 @router.get("")
-async def list_strategies(request: Request) -> list[dict[str, Any]]:
-    """Every strategy with its webhook URL and number of signals."""
-    ctx: ServerContext = request.app.state.ctx
-    rows = await run_in_threadpool(ctx.strategies.list)
-    return [strategy_out(ctx, s, n) for s, n in rows]
+async def list_strategies(ctx: ServerCtx, include_archived: IncludeArchived = False) -> list[StrategyPublic]:
+    """Every strategy with its webhook URL and number of signals, by id (deleted ones only when asked)."""
+    rows = await run_in_threadpool(lambda: ctx.strategies.list(include_archived=include_archived))
+    return [strategy_public(ctx, s, n) for s, n in rows]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_strategy(body: StrategyCreate, request: Request) -> dict[str, Any]:
-    """Create a strategy; answers ``{strategy_id, webhook_url, ...}``."""
-    ctx: ServerContext = request.app.state.ctx
-    fields = body.model_dump(exclude_unset=True)  # an explicit null (e.g. no default volume) is kept
+@router.post("", status_code=status.HTTP_201_CREATED, responses=BAD_BODY)
+async def create_strategy(body: StrategyCreate, ctx: ServerCtx) -> StrategyPublic:
+    """Create a strategy with a new webhook URL and a magic number never used before."""
+    fields = body.model_dump(mode="json", exclude_unset=True)  # an explicit null (e.g. no default volume) is kept
     name = fields.pop("name")
     strategy = await run_in_threadpool(lambda: ctx.strategies.create(name, **fields))
-    return strategy_out(ctx, strategy)
+    return strategy_public(ctx, strategy, 0)
 
 
-@router.get("/{strategy_id}")
-async def read_strategy(strategy_id: int, request: Request) -> dict[str, Any]:
-    """One strategy."""
-    ctx: ServerContext = request.app.state.ctx
+@router.get("/{strategy_id}", responses=not_found("strategy"))
+async def read_strategy(strategy_id: StrategyId, ctx: ServerCtx, include_archived: IncludeArchived = False) -> (
+    StrategyPublic
+):
+    """One strategy (a deleted one answers 404 unless ``include_archived``)."""
     try:
-        return strategy_out(ctx, await run_in_threadpool(ctx.strategies.get, strategy_id))
+        strategy = await run_in_threadpool(lambda: ctx.strategies.get(strategy_id, include_archived=include_archived))
     except StrategyNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    return strategy_public(ctx, strategy, await run_in_threadpool(ctx.strategies.signal_count, strategy_id))
 
 
-@router.patch("/{strategy_id}")
-async def update_strategy(strategy_id: int, body: StrategySettings, request: Request) -> dict[str, Any]:
-    """Change settings; fields left out stay as they are (send ``null`` to clear a nullable one)."""
-    ctx: ServerContext = request.app.state.ctx
-    changes = body.model_dump(exclude_unset=True)
-    if changes.get("name") is None:
-        changes.pop("name", None)
+@router.patch("/{strategy_id}", responses={**not_found("strategy"), **BAD_BODY})
+async def update_strategy(strategy_id: StrategyId, body: StrategyUpdate, ctx: ServerCtx) -> StrategyPublic:
+    """Change settings; fields left out stay as they are (``null`` clears a nullable one, e.g. ``max_lots``)."""
+    changes = body.model_dump(mode="json", exclude_unset=True)
     try:
         strategy = await run_in_threadpool(lambda: ctx.strategies.update(strategy_id, **changes))
     except StrategyNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    return strategy_out(ctx, strategy)
+    return strategy_public(ctx, strategy, await run_in_threadpool(ctx.strategies.signal_count, strategy_id))
 
 
-@router.delete("/{strategy_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_strategy(strategy_id: int, request: Request) -> None:
-    """Delete a strategy and its signals."""
-    ctx: ServerContext = request.app.state.ctx
+@router.delete(
+    "/{strategy_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        **not_found("strategy"),
+        409: {"model": ErrorPublic, "description": "It holds positions or pending orders, or has pending signals."},
+    },
+)
+async def delete_strategy(strategy_id: StrategyId, ctx: ServerCtx) -> None:
+    """Delete (archive) a strategy: it leaves the lists and its webhook URL stops working; its signals stay in
+    the log, and its id and magic number are never used again. Refused (409, with what is open) while it holds
+    positions or pending orders, or has signals pending."""
     try:
         await run_in_threadpool(ctx.strategies.delete, strategy_id)
     except StrategyNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    except StrategyInUse as exc:
+        raise HTTPException(409, str(exc)) from exc
 
 
-@router.post("/{strategy_id}/rotate-secret")
-async def rotate_secret(strategy_id: int, request: Request) -> dict[str, Any]:
+@router.post("/{strategy_id}/rotate-secret", responses=not_found("strategy"))
+async def rotate_secret(strategy_id: StrategyId, ctx: ServerCtx) -> StrategyPublic:
     """Issue a new webhook URL; the old one stops working at once."""
-    ctx: ServerContext = request.app.state.ctx
     try:
         strategy = await run_in_threadpool(ctx.strategies.rotate_secret, strategy_id)
     except StrategyNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    return strategy_out(ctx, strategy)
+    return strategy_public(ctx, strategy, await run_in_threadpool(ctx.strategies.signal_count, strategy_id))

@@ -150,16 +150,16 @@ def test_a_refused_setting_becomes_a_sentence_naming_the_field(live: Live) -> No
     sid = str(s["strategy_id"])
     refused = cli(live, "strategy", "edit", sid, "--default-volume", "0", "--max-lots", "1")
     assert refused.returncode == 1
-    assert refused.stderr.strip() == "The default volume (--default-volume) should be greater than 0; you gave 0."
+    assert refused.stderr.strip() == "The default volume (--default-volume) must be more than 0 lots; you sent 0.0."
     assert_sentence_only(refused)
     assert live.admin.get(f"/api/v1/strategies/{sid}").json()["max_lots"] is None  # nothing was half-applied
 
     refused = cli(live, "strategy", "edit", sid, "--max-signal-age-seconds", "-5")
     assert refused.returncode == 1
-    assert "The max signal age seconds (--max-signal-age-seconds) should be greater than 0; you gave -5." \
+    assert "The max signal age seconds (--max-signal-age-seconds) must be at least 1 second; you sent -5." \
         in refused.stderr
     refused = cli(live, "strategy", "create", "x" * 101)
-    assert refused.returncode == 1 and "The name (NAME) should have at most 100 characters" in refused.stderr
+    assert refused.returncode == 1 and "The name (NAME) must be at most 100 characters long" in refused.stderr
     assert_sentence_only(refused)
 
 

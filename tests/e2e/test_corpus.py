@@ -8,9 +8,11 @@ cases cannot disturb each other. ``expect`` assumes PineConnector's default EA s
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,14 @@ from tests.e2e.conftest import Live, start_live, stop_live
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "alerts" / "corpus.jsonl"
 LINES = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
 
-#: Corpus bodies carry fixed timestamps from 2025; the staleness gate is tested on its own line (28).
-OLD_OK = {"max_signal_age_seconds": 10**9}
+#: Corpus bodies carry fixed timestamps from 2025: they are replayed as if TradingView fired them now (a max
+#: signal age is at most a day), except line 28, which tests the staleness gate with its own timestamp.
+FIXED_TIME = re.compile(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def fired_now(body: str) -> str:
+    """``body`` with its fixed alert time replaced by the current UTC time."""
+    return FIXED_TIME.sub(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), body)
 PIP = {"EURUSD": 0.0001, "GBPUSD": 0.0001, "GBPJPY": 0.01, "XAUUSD": 0.1}
 
 
@@ -146,7 +154,7 @@ def _stop_moves(  # type: ignore[no-untyped-def]
         [pos] = positions(live, strategy)
         entry, first_sl = pos["price_open"], pos["sl"]
         bid = round(entry + profit_pips * 0.0001, 5)
-        mover = live.create_strategy(f"quote mover {word}", **OLD_OK)
+        mover = live.create_strategy(f"quote mover {word}")
         live.trade(mover, f'{{"symbol":"EURUSD","action":"buy","lots":0.01,"price":{bid}}}')
         if sl_from_entry_pips is not None:
             want = entry + sl_from_entry_pips * 0.0001
@@ -248,16 +256,15 @@ def test_every_corpus_line_is_covered() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id or str(c.line) for c in CASES])
 def test_corpus_line(hedging: Live, case: Case) -> None:
     line = LINES[case.line]
-    settings = {**OLD_OK, "default_volume": 0.05, **case.settings}
-    if case.line == 28:
-        settings.pop("max_signal_age_seconds")
+    settings = {"default_volume": 0.05, **case.settings}
     if case.line == 12:
         bystander = hedging.create_strategy("bystander")
         assert hedging.trade(bystander, SETUP_LONG % ("EURUSD", 0.1))["status"] == "executed"
     strategy = hedging.create_strategy(f"corpus {case.id or case.line}", **settings)
     for body in case.setup:
         assert hedging.trade(strategy, body)["status"] == "executed"
-    sig = hedging.trade(strategy, case.body or line["body"], line["content_type"])
+    body = case.body or (line["body"] if case.line == 28 else fired_now(line["body"]))
+    sig = hedging.trade(strategy, body, line["content_type"])
     assert sig["status"] == case.status, (line["expect"], sig["error_message"], sig["orders"])
     if case.message:
         assert case.message.lower() in (sig["error_message"] or "").lower(), sig["error_message"]
@@ -269,7 +276,7 @@ def test_corpus_line(hedging: Live, case: Case) -> None:
 
 def test_eaoff_halts_entries_until_eaon(hedging: Live) -> None:
     assert LINES[18]["body"] == "60123456789,eaoff,eaoff"
-    strategy = hedging.create_strategy("ea switch", **OLD_OK)
+    strategy = hedging.create_strategy("ea switch")
     assert hedging.trade(strategy, LINES[18]["body"])["status"] == "executed"
     refused = hedging.trade(strategy, "60123456789,buy,EURUSD,vol_lots=0.1")
     assert refused["status"] == "discarded" and "eaon" in refused["error_message"]

@@ -132,7 +132,7 @@ def test_create_copy_build_send_and_watch_it_execute(browser: Any, live: Live) -
     page.locator("#f-max_lots").fill("-1")
     page.get_by_role("button", name="Create strategy").click()
     # the server's validation comes back as a sentence beside the field, not as JSON
-    expect(page.locator("#f-max_lots-error")).to_have_text("Must be greater than 0.")
+    expect(page.locator("#f-max_lots-error")).to_have_text("Must be more than 0 lots; you sent -1.")
     page.locator("#f-max_lots").fill("1")
     page.get_by_role("button", name="Create strategy").click()
     expect(page.get_by_role("heading", name="Browser USDJPY")).to_be_visible()

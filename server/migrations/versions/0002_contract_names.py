@@ -26,12 +26,13 @@ _ORDER_KEYS = {"ticket": "order_ticket", "deal": "deal_ticket", "position": "pos
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tv_strategies") as batch:
-        batch.alter_column("broker_connection", new_column_name="agent_id", existing_type=sa.String(length=64))
+    # Native ALTERs (SQLite >= 3.35), never a batch "copy and drop": dropping tv_strategies or tv_signals while
+    # foreign keys are on runs ON DELETE CASCADE and empties tv_signals and jobs.
+    conn = op.get_bind()
+    conn.exec_driver_sql("ALTER TABLE tv_strategies RENAME COLUMN broker_connection TO agent_id")
     with op.batch_alter_table("tv_signals") as batch:
         batch.add_column(sa.Column("order_ticket", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("positions_after", sa.JSON(), nullable=True))
-    conn = op.get_bind()
     rows = conn.exec_driver_sql("SELECT id, broker_order_id, orders FROM tv_signals").fetchall()
     for signal_id, order_id, orders in rows:
         ticket = int(order_id) if order_id and str(order_id).isdigit() else None
@@ -40,8 +41,7 @@ def upgrade() -> None:
             "UPDATE tv_signals SET order_ticket = ?, orders = ? WHERE id = ?",
             (ticket, json.dumps(renamed), signal_id),
         )
-    with op.batch_alter_table("tv_signals") as batch:
-        batch.drop_column("broker_order_id")
+    conn.exec_driver_sql("ALTER TABLE tv_signals DROP COLUMN broker_order_id")
     with op.batch_alter_table("account_snapshots") as batch:
         batch.add_column(sa.Column("boot_id", sa.String(length=64), nullable=False, server_default=""))
         batch.add_column(sa.Column("seq", sa.BigInteger(), nullable=False, server_default="0"))

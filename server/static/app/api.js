@@ -38,8 +38,13 @@ function errorFrom(status, body) {
     for (const d of detail) {
       const loc = Array.isArray(d.loc) ? d.loc.filter((p) => p !== "body") : [];
       const field = loc.length ? String(loc[0]) : null;
-      if (field && !fields[field]) fields[field] = sentence(d.msg);
-      else if (!field) general.push(sentence(d.msg));
+      // the server adds a trader-facing ``message`` to each item (server/schemas/errors.py); beside its field the
+      // field's own name is dropped: "max_lots must be more than 0 lots" -> "Must be more than 0 lots".
+      let said = d.message || d.msg;
+      if (field && said.startsWith(field + " ")) said = said.slice(field.length + 1);
+      const text = sentence(said.charAt(0).toUpperCase() + said.slice(1));
+      if (field && !fields[field]) fields[field] = text;
+      else if (!field) general.push(text);
     }
     const n = Object.keys(fields).length;
     const msg = general[0] || (n ? `Please correct ${n === 1 ? "the field" : `the ${n} fields`} marked below.` : "The request was refused.");

@@ -5,8 +5,8 @@
   (``contract.netting``); ``ledger_sync``: each account's currency facts and how far its history is posted.
 - MT5 tickets and magic numbers are unsigned 64-bit, stored two's complement in BIGINT.
 
-Revision ID: 0003_ledger
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_ledger"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["strategy_id"], ["tv_strategies.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("agent_id", "login", "deal_ticket", name="uq_ledger_deals_ticket"),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_ledger_deals_signal_id"), "ledger_deals", ["signal_id"], unique=False)
     op.create_index(op.f("ix_ledger_deals_strategy_id"), "ledger_deals", ["strategy_id"], unique=False)
@@ -90,6 +91,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["entry_signal_id"], ["tv_signals.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["strategy_id"], ["tv_strategies.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_ledger_holdings_entry_signal_id"), "ledger_holdings", ["entry_signal_id"], unique=False)
     op.create_index(op.f("ix_ledger_holdings_strategy_id"), "ledger_holdings", ["strategy_id"], unique=False)
@@ -129,6 +131,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["strategy_id"], ["tv_strategies.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("agent_id", "login", "trade_key", name="uq_ledger_trades_key"),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_ledger_trades_entry_signal_id"), "ledger_trades", ["entry_signal_id"], unique=False)
     op.create_index(op.f("ix_ledger_trades_exit_reason"), "ledger_trades", ["exit_reason"], unique=False)

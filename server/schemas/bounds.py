@@ -1,0 +1,64 @@
+"""The bounds of every number, text and collection the admin API accepts: one home for each limit.
+
+Each limit is far above any real use and low enough that nothing downstream overflows: SQLite integers are
+signed 64-bit (an id or count at or past 2**63 raised ``OverflowError`` -> 500), Python's ``timedelta`` tops out
+near 2.7e12 seconds (a max signal age of 1e12 s made every alert of its strategy fail), and MT5 trims order
+comments and symbol names to 31 characters (reference ``mt5-api.md`` §1.7, §2.3). A value outside them is
+refused with 422 and a sentence naming the limit (:mod:`server.schemas.errors`).
+"""
+
+from __future__ import annotations
+
+#: Largest id (strategy, signal, job) and list offset: SQLite's INTEGER is signed 64-bit.
+MAX_ID = 2**63 - 1
+
+#: Lots: far above any broker's ``SYMBOL_VOLUME_MAX``; the symbol's own limits apply when the order is planned.
+MAX_LOTS = 100_000.0
+
+#: Percent settings (risk per trade, daily loss limit) lie in [0.01, 100]: one hundredth of a percent up to all.
+MIN_PCT = 0.01
+MAX_PCT = 100.0
+
+#: Seconds: one day. An alert older than a day is never worth trading, and TradingView delivers in seconds.
+MAX_SIGNAL_AGE_SECONDS = 86_400
+
+#: Seconds: one day for the identical-body duplicate window (alert ids deduplicate for 24 h anyway).
+MAX_DEDUP_WINDOW_SECONDS = 86_400
+
+#: Open positions one strategy may hold: above any account's ``ACCOUNT_LIMIT_ORDERS`` seen at retail brokers.
+MAX_OPEN_POSITIONS = 1_000
+
+#: Trades a day for one strategy: more than one a second, all day.
+MAX_TRADES_PER_DAY = 100_000
+
+#: Characters of a symbol name: TradingView tickers with their exchange (``BINANCE:BTCUSDT.P``) or MT5 names.
+MAX_SYMBOL_CHARS = 64
+
+#: Entries in ``allowed_pairs``, ``symbol_map`` and ``pip_sizes``: more symbols than most brokers list.
+MAX_SYMBOLS = 1_000
+
+#: Characters of a broker symbol suffix (``.a``, ``m``, ``.pro``, ``_i``).
+MAX_SUFFIX_CHARS = 16
+
+#: Pip size in price units: above any instrument's (JPY pairs 0.01, indices 1.0, some crypto 10).
+MAX_PIP_SIZE = 10_000.0
+
+#: Characters of a strategy name (the seed schema's column width).
+MAX_NAME_CHARS = 100
+
+#: Characters of an agent id: it names the agent's folders, so only letters, digits, ``.``, ``_`` and ``-``.
+MAX_AGENT_ID_CHARS = 64
+AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+#: Characters of a PineConnector License ID (a 13-digit number in practice).
+MAX_LICENSE_ID_CHARS = 64
+
+#: Characters of an alert secret (the ``secret=`` an alert must carry).
+MAX_ALERT_SECRET_CHARS = 128
+
+#: Text fields: no control characters (C0, DEL, C1: tabs, line breaks, NUL) and at least one visible character.
+#: Written for both pydantic's regex engine and JSON Schema (ECMA-262) clients.
+VISIBLE_TEXT_PATTERN = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+
+#: Signals one page of the signal log may hold.
+MAX_PAGE = 500

@@ -1,0 +1,48 @@
+"""Signal models of ``/api/v1/signals``: :class:`SignalPublic` and its :class:`SignalTimings`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from contract import PositionState, SentOrder, TradeIntent
+from server.models import SignalStatus
+
+
+class SignalTimings(BaseModel):
+    """When each step of a signal happened (UTC), and the steps' delays in milliseconds from receipt."""
+
+    received_at: datetime = Field(description="When the webhook request was read.")
+    acked_at: datetime | None = Field(description="When the signal was stored and the webhook answered.")
+    sent_at: datetime | None = Field(description="When the agent sent the first order to the terminal.")
+    filled_at: datetime | None = Field(description="When the last order filled.")
+    ack_ms: float | None = Field(description="Milliseconds from receipt to the webhook's answer.")
+    send_ms: float | None = Field(description="Milliseconds from receipt to the first `order_send`.")
+    fill_ms: float | None = Field(description="Milliseconds from receipt to the last fill.")
+
+
+class SignalPublic(BaseModel):
+    """One received alert and its single outcome, with what was understood and what was sent."""
+
+    id: int = Field(description="The signal's id; never reused. Orders carry it in their comment (`tvb:<id>`).")
+    strategy_id: int = Field(description="The strategy whose webhook URL received the alert.")
+    strategy_name: str | None = Field(description="That strategy's name.")
+    symbol: str | None = Field(description="The symbol as the alert wrote it (`null` when it named none).")
+    action: str | None = Field(description="The first step: `buy`, `sell`, `buy_limit`, `close_long`, `eaoff` ...")
+    volume: float | None = Field(description="The first step's volume in lots, when the alert gave lots.")
+    status: SignalStatus = Field(description="`pending` until the one final outcome.")
+    fill_price: float | None = Field(description="Price of the last deal, in the symbol's quote.")
+    order_ticket: int | None = Field(description="MT5 ticket of the last order sent.")
+    error_message: str | None = Field(description="Why it was not executed, in a sentence a trader can act on.")
+    notes: list[str] = Field(description="Further sentences (what an executed signal did beyond the plain order).")
+    raw_payload: str = Field(description="The alert body as received (at most 64 KiB, UTF-8 with replacements).")
+    content_type: str | None = Field(description="The request's Content-Type (recorded, never used).")
+    intent: TradeIntent | None = Field(description="What the alert asked for, normalized (`null`: not parsed).")
+    orders: list[SentOrder] = Field(description="The requests sent to the terminal and what it answered.")
+    positions_after: list[PositionState] | None = Field(
+        description="The strategy's positions as its agent read them right after the last order."
+    )
+    created_at: datetime = Field(description="When the signal was stored (UTC).")
+    resolved_at: datetime | None = Field(description="When it reached its final status (UTC).")
+    timings: SignalTimings = Field(description="When each step happened, and its delay from receipt.")

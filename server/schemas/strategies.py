@@ -1,0 +1,214 @@
+"""Strategy models of ``/api/v1/strategies``: :class:`StrategyCreate` (POST), :class:`StrategyUpdate` (PATCH),
+:class:`StrategyPublic` (every answer).
+
+The request models bound every value (:mod:`server.schemas.bounds`); the answer model only types them, so a
+row written by an older version with a value outside today's bounds can still be read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.alerts import EaDistanceType, EaVolumeType
+from server.schemas import bounds
+from server.schemas.types import (
+    AgentId,
+    AlertSecret,
+    DedupWindow,
+    Flag,
+    LicenseId,
+    Lots,
+    Name,
+    OpenPositions,
+    Pct,
+    PipSizes,
+    SignalAge,
+    Suffix,
+    Symbol,
+    SymbolList,
+    SymbolMap,
+    TradesPerDay,
+    only_symbol_keys,
+    optional,
+)
+
+#: Lots used when an alert names no volume, for strategies created without saying otherwise.
+DEFAULT_VOLUME_LOTS = 0.01
+DEFAULT_MAX_SIGNAL_AGE_SECONDS = 300
+DEFAULT_DEDUP_WINDOW_SECONDS = 60
+
+
+class Dialect(StrEnum):
+    """Opt-in alert formats that are otherwise refused as ambiguous (``server.alerts.context.ParseContext``)."""
+
+    TRADESGNL = "tradesgnl"  #: ``LicenseID,SYMBOL,ACTION,...`` (docs.tradesgnl.com/signals)
+    TRADINGVIEW_DEFAULT = "tradingview_default"  #: ``order sell @ 1 filled on EURUSD``
+
+
+Dialects = Annotated[list[Dialect], Field(max_length=len(Dialect))]
+
+#: One description per setting, shared by the request and answer models.
+DOCS: dict[str, str] = {
+    "name": f"The strategy's name (1 to {bounds.MAX_NAME_CHARS} characters); PineConnector's `strategy=` routes by it.",
+    "agent_id": "The agent (one MT5 terminal) that trades this strategy's alerts.",
+    "is_enabled": "When false, alerts are logged as `discarded` and not traded.",
+    "risk_override_pct": (
+        f"Percent of balance to lose at the SL, {bounds.MIN_PCT} to {bounds.MAX_PCT:g}: entries with an SL are "
+        "sized by it instead of their volume. `null`: use the alert's volume."
+    ),
+    "allowed_pairs": (
+        f"Symbols this strategy may trade (at most {bounds.MAX_SYMBOLS}); empty: all. Compared case-insensitively, "
+        "with or without the TradingView exchange prefix."
+    ),
+    "default_volume": (
+        f"Lots used when an alert names no volume (more than 0, at most {bounds.MAX_LOTS:,.0f}). `null`: such "
+        "alerts are refused."
+    ),
+    "max_lots": f"Largest volume in lots this strategy may send (at most {bounds.MAX_LOTS:,.0f}); larger is refused.",
+    "max_signal_age_seconds": (
+        f"Seconds an alert may be old, 1 to {bounds.MAX_SIGNAL_AGE_SECONDS:,}: by its own timestamp at intake, and "
+        "from its arrival until the agent sends it."
+    ),
+    "dedup_window_seconds": (
+        f"Seconds, 0 to {bounds.MAX_DEDUP_WINDOW_SECONDS:,}, in which an identical alert body is a duplicate."
+    ),
+    "max_open_positions": (
+        f"Entries are refused while the strategy holds this many positions (1 to {bounds.MAX_OPEN_POSITIONS:,}). "
+        "`null`: no limit."
+    ),
+    "max_trades_per_day": (
+        f"Entries a UTC day (1 to {bounds.MAX_TRADES_PER_DAY:,}); further entries are discarded. `null`: no limit."
+    ),
+    "symbol_map": (
+        f"TradingView name -> broker symbol (`{{\"NQ1!\": \"USTEC\"}}`), at most {bounds.MAX_SYMBOLS} entries "
+        f"of up to {bounds.MAX_SYMBOL_CHARS} characters."
+    ),
+    "symbol_suffix": (
+        f"The broker's symbol suffix (`.a`, `m`; up to {bounds.MAX_SUFFIX_CHARS} characters) when the agent cannot "
+        "tell it from the symbol list. `null`: discover it."
+    ),
+    "pip_sizes": (
+        f"Pip size overrides in price units by symbol (`{{\"XAUUSD\": 0.1}}`), more than 0, at most "
+        f"{bounds.MAX_PIP_SIZE:,.0f}."
+    ),
+    "volume_type": "How a PineConnector `risk=` is read (the EA's Volume Type).",
+    "target_type": "How PineConnector `sl=`/`tp=` are read: pips, price or percent (the EA's Target Type).",
+    "entry_type": "How a PineConnector `price=` is read: pips, price or percent (the EA's Pending Order Entry).",
+    "license_id": (
+        f"PineConnector License ID (up to {bounds.MAX_LICENSE_ID_CHARS} characters): alerts naming another are "
+        "refused, and the universal webhook routes by it with `strategy=`."
+    ),
+    "alert_secret": (
+        f"When set (up to {bounds.MAX_ALERT_SECRET_CHARS} characters), alerts must carry `secret=` equal to it."
+    ),
+    "default_symbol": "The symbol of alerts that name none.",
+    "dialects": "Opt-in alert formats (`tradesgnl`, `tradingview_default`).",
+    "trading_halted": "Set by an `eaoff` alert (cleared by `eaon`): entries are discarded, exits still run.",
+}
+
+
+class StrategyCreate(BaseModel):
+    """A new strategy: a name, and any settings (the rest take their defaults)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: Name = Field(description=DOCS["name"])
+    agent_id: AgentId = Field(default="default", description=DOCS["agent_id"])
+    is_enabled: Flag = Field(default=True, description=DOCS["is_enabled"])
+    risk_override_pct: Pct | None = Field(default=None, description=DOCS["risk_override_pct"])
+    allowed_pairs: SymbolList = Field(default_factory=list, description=DOCS["allowed_pairs"])
+    default_volume: Lots | None = Field(default=DEFAULT_VOLUME_LOTS, description=DOCS["default_volume"])
+    max_lots: Lots | None = Field(default=None, description=DOCS["max_lots"])
+    max_signal_age_seconds: SignalAge = Field(
+        default=DEFAULT_MAX_SIGNAL_AGE_SECONDS, description=DOCS["max_signal_age_seconds"]
+    )
+    dedup_window_seconds: DedupWindow = Field(
+        default=DEFAULT_DEDUP_WINDOW_SECONDS, description=DOCS["dedup_window_seconds"]
+    )
+    max_open_positions: OpenPositions | None = Field(default=None, description=DOCS["max_open_positions"])
+    max_trades_per_day: TradesPerDay | None = Field(default=None, description=DOCS["max_trades_per_day"])
+    symbol_map: SymbolMap = Field(default_factory=dict, description=DOCS["symbol_map"])
+    symbol_suffix: Suffix | None = Field(default=None, description=DOCS["symbol_suffix"])
+    pip_sizes: PipSizes = Field(default_factory=dict, description=DOCS["pip_sizes"])
+    volume_type: EaVolumeType = Field(default=EaVolumeType.LOTS, description=DOCS["volume_type"])
+    target_type: EaDistanceType = Field(default=EaDistanceType.PIPS, description=DOCS["target_type"])
+    entry_type: EaDistanceType = Field(default=EaDistanceType.PIPS, description=DOCS["entry_type"])
+    license_id: LicenseId | None = Field(default=None, description=DOCS["license_id"])
+    alert_secret: AlertSecret | None = Field(default=None, description=DOCS["alert_secret"])
+    default_symbol: Symbol | None = Field(default=None, description=DOCS["default_symbol"])
+    dialects: Dialects = Field(default_factory=list, description=DOCS["dialects"])
+    trading_halted: Flag = Field(default=False, description=DOCS["trading_halted"])
+
+
+class StrategyUpdate(BaseModel):
+    """Settings to change; fields left out stay as they are. ``null`` clears a nullable setting (e.g.
+    ``max_lots``) and is refused for the others."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: Name = optional(DOCS["name"])
+    agent_id: AgentId = optional(DOCS["agent_id"])
+    is_enabled: Flag = optional(DOCS["is_enabled"])
+    risk_override_pct: Pct | None = Field(default=None, description=DOCS["risk_override_pct"])
+    allowed_pairs: SymbolList = optional(DOCS["allowed_pairs"])
+    default_volume: Lots | None = Field(default=None, description=DOCS["default_volume"])
+    max_lots: Lots | None = Field(default=None, description=DOCS["max_lots"])
+    max_signal_age_seconds: SignalAge = optional(DOCS["max_signal_age_seconds"])
+    dedup_window_seconds: DedupWindow = optional(DOCS["dedup_window_seconds"])
+    max_open_positions: OpenPositions | None = Field(default=None, description=DOCS["max_open_positions"])
+    max_trades_per_day: TradesPerDay | None = Field(default=None, description=DOCS["max_trades_per_day"])
+    symbol_map: SymbolMap = optional(DOCS["symbol_map"], only_symbol_keys)
+    symbol_suffix: Suffix | None = Field(default=None, description=DOCS["symbol_suffix"])
+    pip_sizes: PipSizes = optional(DOCS["pip_sizes"], only_symbol_keys)
+    volume_type: EaVolumeType = optional(DOCS["volume_type"])
+    target_type: EaDistanceType = optional(DOCS["target_type"])
+    entry_type: EaDistanceType = optional(DOCS["entry_type"])
+    license_id: LicenseId | None = Field(default=None, description=DOCS["license_id"])
+    alert_secret: AlertSecret | None = Field(default=None, description=DOCS["alert_secret"])
+    default_symbol: Symbol | None = Field(default=None, description=DOCS["default_symbol"])
+    dialects: Dialects = optional(DOCS["dialects"])
+    trading_halted: Flag = optional(DOCS["trading_halted"])
+
+
+class StrategyPublic(BaseModel):
+    """A strategy as every strategy route answers it: its settings, identity and webhook URL."""
+
+    strategy_id: int = Field(description="The strategy's id; never reused, even after it is archived.")
+    name: str = Field(description=DOCS["name"])
+    agent_id: str = Field(description=DOCS["agent_id"])
+    magic_number: int = Field(
+        description="The MT5 magic number stamped on every order of this strategy; never reused (first: 27700001)."
+    )
+    webhook_url: str | None = Field(
+        description="The URL to paste into TradingView's alert dialog (it holds the secret); `null` once archived."
+    )
+    signal_count: int = Field(description="Signals stored for this strategy.")
+    is_enabled: bool = Field(description=DOCS["is_enabled"])
+    risk_override_pct: float | None = Field(description=DOCS["risk_override_pct"])
+    allowed_pairs: list[str] = Field(description=DOCS["allowed_pairs"])
+    default_volume: float | None = Field(description=DOCS["default_volume"])
+    max_lots: float | None = Field(description=DOCS["max_lots"])
+    max_signal_age_seconds: int = Field(description=DOCS["max_signal_age_seconds"])
+    dedup_window_seconds: int = Field(description=DOCS["dedup_window_seconds"])
+    max_open_positions: int | None = Field(description=DOCS["max_open_positions"])
+    max_trades_per_day: int | None = Field(description=DOCS["max_trades_per_day"])
+    symbol_map: dict[str, str] = Field(description=DOCS["symbol_map"])
+    symbol_suffix: str | None = Field(description=DOCS["symbol_suffix"])
+    pip_sizes: dict[str, float] = Field(description=DOCS["pip_sizes"])
+    volume_type: str = Field(description=DOCS["volume_type"])
+    target_type: str = Field(description=DOCS["target_type"])
+    entry_type: str = Field(description=DOCS["entry_type"])
+    license_id: str | None = Field(description=DOCS["license_id"])
+    alert_secret: str | None = Field(description=DOCS["alert_secret"])
+    default_symbol: str | None = Field(description=DOCS["default_symbol"])
+    dialects: list[str] = Field(description=DOCS["dialects"])
+    trading_halted: bool = Field(description=DOCS["trading_halted"])
+    created_at: datetime = Field(description="When the strategy was created (UTC).")
+    updated_at: datetime = Field(description="When a setting last changed (UTC).")
+    archived_at: datetime | None = Field(
+        description="When the strategy was deleted (UTC): its signals stay in the log, its webhook URL is dead."
+    )

@@ -1,0 +1,92 @@
+"""Bounded, strict field types for request models (limits in :mod:`server.schemas.bounds`).
+
+Strict: ``true`` is not a number, ``0`` is not a boolean, ``"300"`` is not an integer, ``1.5`` is not a whole
+number; a request that says one thing is never read as another. Text refuses control characters (tabs, line
+breaks, NUL) and unpaired surrogates (valid in JSON, but not storable as UTF-8).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import BeforeValidator, Field, Strict, StringConstraints
+
+from server.schemas import bounds
+
+
+def _omit_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def only_symbol_keys(schema: dict[str, Any]) -> None:
+    """Keys outside the symbol pattern are refused: say so in the schema too (pydantic lists the pattern only)."""
+    schema["additionalProperties"] = False
+
+
+def optional(description: str, *schema_fixes: Callable[[dict[str, Any]], None]) -> Any:
+    """A PATCH field that may be left out but not sent as ``null`` (its column is NOT NULL).
+
+    The default ``None`` means "unchanged" and is never validated; an explicit ``null`` is refused by the type.
+    ``schema_fixes`` repeat the type's own ``json_schema_extra`` (pydantic keeps only the field's).
+    """
+
+    def fix(schema: dict[str, Any]) -> None:
+        _omit_default(schema)
+        for other in schema_fixes:
+            other(schema)
+
+    return Field(default=None, description=description, json_schema_extra=fix)
+
+
+def whole_number(value: Any) -> Any:
+    """Read ``90.0`` as ``90`` (JSON Schema counts it as an integer); ``90.5``, ``true`` and ``"90"`` stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _text(max_chars: int) -> Any:
+    return StringConstraints(min_length=1, max_length=max_chars, pattern=bounds.VISIBLE_TEXT_PATTERN)
+
+
+Name = Annotated[str, Strict(), _text(bounds.MAX_NAME_CHARS)]
+AgentId = Annotated[
+    str,
+    Strict(),
+    StringConstraints(min_length=1, max_length=bounds.MAX_AGENT_ID_CHARS, pattern=bounds.AGENT_ID_PATTERN),
+]
+Symbol = Annotated[str, Strict(), _text(bounds.MAX_SYMBOL_CHARS)]
+Suffix = Annotated[str, Strict(), _text(bounds.MAX_SUFFIX_CHARS)]
+LicenseId = Annotated[str, Strict(), _text(bounds.MAX_LICENSE_ID_CHARS)]
+AlertSecret = Annotated[str, Strict(), _text(bounds.MAX_ALERT_SECRET_CHARS)]
+Flag = Annotated[bool, Strict()]
+Lots = Annotated[float, Strict(), Field(gt=0, le=bounds.MAX_LOTS)]
+Pct = Annotated[float, Strict(), Field(ge=bounds.MIN_PCT, le=bounds.MAX_PCT)]
+PipSize = Annotated[float, Strict(), Field(gt=0, le=bounds.MAX_PIP_SIZE)]
+SignalAge = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_SIGNAL_AGE_SECONDS), BeforeValidator(whole_number)]
+DedupWindow = Annotated[int, Strict(), Field(ge=0, le=bounds.MAX_DEDUP_WINDOW_SECONDS), BeforeValidator(whole_number)]
+OpenPositions = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_OPEN_POSITIONS), BeforeValidator(whole_number)]
+TradesPerDay = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_TRADES_PER_DAY), BeforeValidator(whole_number)]
+SymbolList = Annotated[list[Symbol], Field(max_length=bounds.MAX_SYMBOLS)]
+SymbolMap = Annotated[dict[Symbol, Symbol], Field(max_length=bounds.MAX_SYMBOLS, json_schema_extra=only_symbol_keys)]
+PipSizes = Annotated[dict[Symbol, PipSize], Field(max_length=bounds.MAX_SYMBOLS, json_schema_extra=only_symbol_keys)]
+
+#: An id in a URL path (``/strategies/{strategy_id}``): 1 .. 2**63-1, SQLite's INTEGER range.
+def path_id(what: str) -> Any:
+    """A bounded ``Path`` parameter for the id of a ``what``."""
+    return Path(ge=1, le=bounds.MAX_ID, description=f"The {what}'s id (1 to 2^63-1).")
+
+
+def _iso_only(value: Any) -> Any:
+    """Refuse epoch numbers where an ISO 8601 time is documented (pydantic would read ``0.5`` as a timestamp)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\s*[+-]?[\d.]+\s*", value)):
+        raise ValueError("must be a date and time in ISO 8601, such as 2026-11-30T12:00:00Z")
+    return value
+
+
+#: A time given as ISO 8601 text (a zone-less one is read as UTC by the routes).
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]

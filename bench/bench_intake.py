@@ -43,6 +43,13 @@ import httpx
 from load import LoadResult, alert_body, burst, have_wrk, run_wrk
 from procs import ServerProcess, ceiling_process, free_port, tvbridge_process
 
+_STARTED = time.perf_counter()
+
+
+def progress(message: str) -> None:
+    """One line on stderr with the seconds since the driver started (the full run takes minutes)."""
+    print(f"[{time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
+
 
 def pct(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank) of ``values``; NaN when empty."""
@@ -147,6 +154,7 @@ def ceiling_phase(args: argparse.Namespace, work: Path, label: str) -> dict[str,
     port = free_port()
     db = work / f"ceiling-{label}.db"
     proc = ceiling_process(db, port, core=args.server_core, log=work / f"ceiling-{label}.log")
+    progress(f"ceiling ({label}): starting")
     result: dict[str, Any] = {"cold_start_s": proc.start()}
     try:
         time.sleep(args.idle_settle)
@@ -155,6 +163,7 @@ def ceiling_phase(args: argparse.Namespace, work: Path, label: str) -> dict[str,
         if not args.quick:
             run_wrk(url, senders=1, seconds=1, tag=f"{args.tag}-c{label}-warm", out_dir=work, core=args.load_core)
         for senders in (1, args.senders):
+            progress(f"ceiling ({label}): wrk, {senders} sender(s)")
             load = run_wrk(url, senders=senders, seconds=args.seconds, tag=f"{args.tag}-c{label}-{senders}",
                            out_dir=work, core=args.load_core)
             result[f"load_{senders}"] = load
@@ -199,12 +208,15 @@ def tvbridge_loads(args: argparse.Namespace, work: Path, admin: Admin, public_ur
     url = public_url + httpx.URL(strategy["webhook_url"]).path
     result: dict[str, Any] = {}
     paced(admin, public_url, strategy, args.warm_up, args.pace_ms, f"{args.tag}-warm")  # imports, pools, symbols
+    progress(f"tvbridge: {args.paced} paced alerts")
     result["paced"] = paced(admin, public_url, strategy, args.paced, args.pace_ms, f"{args.tag}-paced")
     for senders in (1, args.senders):
+        progress(f"tvbridge: wrk, {senders} sender(s)")
         first = admin.newest_id(sid) + 1
         load = run_wrk(url, senders=senders, seconds=args.seconds, tag=f"{args.tag}-t-{senders}", out_dir=work,
                        core=args.load_core)
         drain_started = time.perf_counter()
+        progress("tvbridge: waiting until every alert is final")
         settled = admin.settle(sid, timeout=args.drain_timeout)
         after = outcome(admin, sid, first, load.ids, settled)
         after.pop("signals")
@@ -212,6 +224,7 @@ def tvbridge_loads(args: argparse.Namespace, work: Path, admin: Admin, public_ur
         result[f"load_{senders}"] = load
         result[f"outcome_{senders}"] = after
     first = admin.newest_id(sid) + 1
+    progress(f"tvbridge: burst of {args.burst}")
     shot = burst(url, count=args.burst, senders=args.senders, tag=f"{args.tag}-burst")
     settled = admin.settle(sid, timeout=args.drain_timeout, interval=0.1)
     after = outcome(admin, sid, first, shot.ids, settled)
@@ -247,10 +260,13 @@ def tvbridge_phase(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     def start(label: str) -> tuple[ServerProcess, Admin]:
         proc = tvbridge_process(data_dir, public_port, admin_port, core=args.server_core,
                                 log=work / "tvbridge-stdio.log")
+        progress(f"tvbridge: starting ({label})")
         spawned = time.perf_counter()
         result[f"cold_start_{label}_s"] = proc.start()
         admin = Admin(data_dir, admin_port)
         result[f"agent_ready_{label}_s"] = admin.wait_agent(spawned)
+        progress(f"tvbridge: ready in {result[f'cold_start_{label}_s']:.2f} s, agent connected in "
+                 f"{result[f'agent_ready_{label}_s']:.2f} s")
         return proc, admin
 
     proc, admin = start("fresh")
@@ -262,6 +278,7 @@ def tvbridge_phase(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         result["idle_rss_mib"] = proc.rss_mib()
         result.update(tvbridge_loads(args, work, admin, f"http://127.0.0.1:{public_port}"))
         result["rss_after_load_mib"] = proc.rss_mib()
+        progress("tvbridge: stopping")
     finally:
         proc.stop()
     result["server_log"] = server_log_counts(data_dir)

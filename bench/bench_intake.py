@@ -15,8 +15,8 @@ queues and executes on the simulator broker with a strategy at its defaults (no 
   every acknowledged alert reached a final status (waited for after each run);
 - alert received -> ``order_send`` called (the signal's ``timings.send_ms``) and -> filled, for alerts posted one
   every ``--pace-ms`` (an idle bridge: no queue in front of the agent);
-- a ``--burst`` of alerts from ``--senders`` connections: the drain time, first alert received -> last alert
-  final (server-side timestamps), and whether all of them are final;
+- a ``--burst`` of alerts from ``--senders`` connections, each answer given TradingView's 3 s: the drain time,
+  first alert received -> last alert final (server-side timestamps), and whether all of them are final;
 - idle memory (RSS of server + agent, summed) and cold start (process spawned -> public ``/healthz`` answers;
   for tvbridge also -> the agent's first account snapshot), on a fresh data folder and on a restart.
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
+from collections import deque
 from typing import Any
 
 import httpx
@@ -26,6 +28,11 @@ logger = logging.getLogger(__name__)
 
 #: Seconds each long-poll waits for a job.
 POLL_WAIT = 25.0
+#: Most jobs one poll claims: a burst drains in few round trips; a stopping agent hands back what it has not started.
+CLAIM_BATCH = 32
+#: Seconds a finished job's result may wait for the next jobs in hand to share its post. A job that takes longer
+#: (any real broker round trip) is reported on its own, at once.
+RESULT_LINGER = 0.02
 #: Seconds between asks while the server speaks another contract version.
 CONTRACT_RETRY_SECONDS = 30.0
 
@@ -63,6 +70,10 @@ class AgentWorker:
         self._seq = 0
         self._as_of_signal: int | None = None
         self._snapshot_lock = threading.Lock()
+        #: Claimed jobs not started yet, and results not reported yet (with when the oldest was finished).
+        self._inbox: deque[TradeJob] = deque()
+        self._outbox: list[tuple[int, JobResult]] = []
+        self._outbox_since = 0.0
 
     def stop(self) -> None:
         """Ask the loop to finish after the current job (a trade in flight is never abandoned)."""
@@ -97,28 +108,65 @@ class AgentWorker:
         threading.Thread(target=self._stops_loop, name="stops", daemon=True).start()
         self._reconcile_unfinished()
         while not self._stop.is_set():
-            try:
-                with self.idle_lock:
-                    self.idle = True
-                job = self.client.next_job(wait=POLL_WAIT)
-            except ContractMismatch as exc:
-                with self.idle_lock:
-                    self.idle = False
-                self._refused(str(exc))
+            if not self._inbox:
+                self._report()  # everything in hand is done: report it before waiting for more
+                self._poll()
                 continue
-            except httpx.HTTPError as exc:
-                with self.idle_lock:
-                    self.idle = False
-                if self._stop.is_set():
-                    break
-                logger.warning("cannot reach the server (%s); retrying", exc)
-                self._stop.wait(1.0)
-                continue
+            self.handle(self._inbox.popleft())
+            if not self._inbox or time.monotonic() - self._outbox_since >= RESULT_LINGER:
+                self._report()
+        self._report()
+        self._hand_back()
+        self.terminal.shutdown()
+
+    def _poll(self) -> None:
+        """Claim the next jobs: wait for them only when nothing is left to report (then the agent is idle and a
+        stop request may exit at once)."""
+        try:
+            with self.idle_lock:
+                self.idle = not self._outbox
+            jobs = self.client.claim_jobs(CLAIM_BATCH, wait=POLL_WAIT if not self._outbox else 1.0)
+        except ContractMismatch as exc:
             with self.idle_lock:
                 self.idle = False
-            if job is not None:
-                self.handle(job)
-        self.terminal.shutdown()
+            self._refused(str(exc))
+            return
+        except httpx.HTTPError as exc:
+            with self.idle_lock:
+                self.idle = False
+            if not self._stop.is_set():
+                logger.warning("cannot reach the server (%s); retrying", exc)
+                self._stop.wait(1.0)
+            return
+        with self.idle_lock:
+            self.idle = False
+            self._inbox.extend(jobs)
+
+    def _report(self) -> None:
+        """Post every finished job's result in one request (retried; shortly when stopping)."""
+        if not self._outbox:
+            return
+        try:
+            self.client.post_results(self._outbox, give_up_after=10.0 if self._stop.is_set() else 600.0)
+        except httpx.HTTPError as exc:
+            # Unreported jobs stay claimed on the server: the next start finds them and reports what the terminal
+            # shows, without sending anything again.
+            logger.error("could not report %d job result(s): %s", len(self._outbox), exc)
+            if not self._stop.is_set():
+                return
+        self._outbox = []
+
+    def _hand_back(self) -> None:
+        """Stopping with claimed jobs not started: give them back to the queue (else the next start runs them)."""
+        if not self._inbox:
+            return
+        ids = [job.id for job in self._inbox]
+        try:
+            self.client.release_jobs(ids)
+            logger.info("handed back %d job(s) not started: %s", len(ids), ids)
+        except (httpx.HTTPError, ContractMismatch) as exc:
+            logger.warning("could not hand back jobs %s (%s); the next start runs them", ids, exc)
+        self._inbox.clear()
 
     def _learn_progress(self) -> None:
         # Jobs finished by earlier runs of this agent are in the terminal already: snapshots say so from the start.
@@ -156,8 +204,9 @@ class AgentWorker:
         # Snapshots read after this line reflect the job: they say so with ``as_of_signal``.
         with self._snapshot_lock:
             self._as_of_signal = max(self._as_of_signal or 0, job.signal_id)
-        # Stopping (the app is going away): try briefly; an unreported job is reconciled at the next start.
-        self.client.post_result(job.id, result, give_up_after=10.0 if self._stop.is_set() else 600.0)
+        if not self._outbox:
+            self._outbox_since = time.monotonic()
+        self._outbox.append((job.id, result))  # reported by the job loop, with the others finished meanwhile
         self._snapshot_due.set()  # posted by the snapshot thread: a burst of trades costs one snapshot
 
     def _reconcile_unfinished(self) -> None:
@@ -173,6 +222,7 @@ class AgentWorker:
                 self._finished(job, found)
             else:
                 self.handle(job)
+        self._report()
 
     def _ensure_connected(self) -> None:
         delay = 1.0

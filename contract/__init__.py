@@ -11,7 +11,7 @@ settings as a job carries them), :mod:`contract.jobs` (jobs and their results), 
 
 from contract.account import AccountSnapshot, PositionState
 from contract.intent import TradeIntent
-from contract.jobs import JobOutcome, JobResult, SentOrder, TradeJob
+from contract.jobs import JobBatch, JobOutcome, JobRelease, JobReport, JobResult, ResultBatch, SentOrder, TradeJob
 from contract.settings import ExecutionSettings
 from contract.version import CONTRACT_HEADER, CONTRACT_VERSION, version_mismatch
 
@@ -20,9 +20,13 @@ __all__ = [
     "CONTRACT_VERSION",
     "AccountSnapshot",
     "ExecutionSettings",
+    "JobBatch",
     "JobOutcome",
+    "JobRelease",
+    "JobReport",
     "JobResult",
     "PositionState",
+    "ResultBatch",
     "SentOrder",
     "TradeIntent",
     "TradeJob",

@@ -1,49 +1,43 @@
-"""SQLite engine and schema migrations.
+"""SQLite: the readers' engine, the writer's connection, and schema migrations.
 
-WAL mode lets the webhook write while the dashboard reads; ``synchronous=FULL`` makes a committed signal
-survive a power cut, which is what "answered 200 means durable" requires; ``busy_timeout`` bounds how long a
-writer waits for the lock before the webhook gives up with 503 (TradingView then resends).
+One process writes, through one connection owned by :class:`server.writer.Writer`; every other connection of the
+server is a reader (``query_only``), so no code path can hold one connection while waiting for another writer —
+the lock-order inversion of issue 8 cannot be written any more.
+
+WAL mode lets the dashboard read while the writer writes; ``synchronous=FULL`` makes a committed batch survive a
+power cut, which is what "answered 200 means durable" requires (sqlite.org/pragma.html#pragma_synchronous: in WAL
+mode FULL syncs the WAL at every commit; NORMAL may lose the last commits on power loss).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 logger = logging.getLogger(__name__)
 
-#: Milliseconds a writer waits for SQLite's lock before failing (the webhook then answers 503).
+#: Milliseconds a reader waits for SQLite's lock (readers never wait in WAL mode except during recovery).
 BUSY_TIMEOUT_MS = 3000
+
+#: Milliseconds the writer waits for the write lock held by ANOTHER process (a DB tool, a second copy): past it
+#: the batch fails and its webhooks answer 503, well inside TradingView's 3 s, so TradingView resends.
+WRITER_BUSY_TIMEOUT_MS = 1000
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
-_write_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-_write_locks_guard = threading.Lock()
+_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON")
 
 
-def write_lock(engine: Engine) -> threading.RLock:
-    """The process-wide lock that the server's writers hold around a write transaction.
+def make_engine(db_path: Path, *, read_only: bool = False) -> Engine:
+    """The engine for the SQLite file at ``db_path`` with WAL, FULL sync and foreign keys on.
 
-    SQLite admits one writer at a time; when two collide, the loser's busy handler sleeps in growing steps (up
-    to 100 ms) before retrying, which showed up as a 300-700 ms webhook tail under bursts. Queuing our own
-    writers on a Python lock wakes the next one the moment the previous commits.
-    """
-    with _write_locks_guard:
-        lock = _write_locks.get(engine)
-        if lock is None:
-            lock = _write_locks[engine] = threading.RLock()
-        return lock
-
-
-def make_engine(db_path: Path) -> Engine:
-    """Create the engine for the SQLite file at ``db_path`` with WAL, FULL sync and foreign keys on.
+    ``read_only=True`` makes every pooled connection ``query_only``: the running server reads through it and
+    writes only through the writer. Migrations and tests use a writable engine.
 
     :raises OSError: the folder cannot be created.
     """
@@ -58,17 +52,46 @@ def make_engine(db_path: Path) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA foreign_keys=ON")
+        for pragma in _PRAGMAS:
+            cur.execute(pragma)
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if read_only:
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     return engine
 
 
+def connect_writer(db_path: Path) -> sqlite3.Connection:
+    """The writer's own connection: autocommit mode (the writer issues ``BEGIN IMMEDIATE``/``COMMIT`` itself),
+    the same pragmas as the readers, and a short busy time-out (:data:`WRITER_BUSY_TIMEOUT_MS`).
+
+    :raises sqlite3.Error: the file cannot be opened.
+    """
+    timeout = WRITER_BUSY_TIMEOUT_MS / 1000
+    conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=timeout)
+    for pragma in _PRAGMAS:
+        conn.execute(pragma)
+    conn.execute(f"PRAGMA busy_timeout={WRITER_BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def sql_time(moment: datetime) -> str:
+    """``moment`` as stored by :class:`server.models.UTCDateTime` (naive UTC, always with microseconds), so raw
+    SQL in the writer writes what the ORM reads and compares what the ORM wrote."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def from_sql_time(text: str | None) -> datetime | None:
+    """The aware UTC datetime of a stored time (``None`` stays ``None``)."""
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (alembic ``upgrade head``), creating it on first start."""
+    from alembic import command  # imported here: only a start needs it
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from server.models import Signal, Strategy, utcnow
+from server.writer import Writer
 
 #: First magic number handed out; each new strategy takes the next free one (unsigned 64-bit in MT5).
 FIRST_MAGIC = 27_700_001
@@ -66,9 +67,10 @@ class StrategyService:
     are built from it at read time, so they follow the tunnel.
     """
 
-    def __init__(self, engine: Engine, public_base_url: Callable[[], str]) -> None:
+    def __init__(self, engine: Engine, public_base_url: Callable[[], str], writer: Writer) -> None:
         self._engine = engine
         self._public_base_url = public_base_url
+        self._write = writer.run_session  # every change goes through the one writer (server/writer.py)
 
     def webhook_url(self, strategy: Strategy) -> str:
         """The URL to paste into TradingView's alert dialog for ``strategy``."""
@@ -102,7 +104,8 @@ class StrategyService:
         if unknown:
             raise ValueError(f"Unknown strategy setting(s): {', '.join(sorted(unknown))}.")
         settings.setdefault("default_volume", DEFAULT_VOLUME_LOTS)
-        with Session(self._engine) as session:
+
+        def write(session: Session) -> Strategy:
             top = session.exec(select(func.max(Strategy.magic_number))).one()
             strategy = Strategy(
                 name=name,
@@ -115,12 +118,15 @@ class StrategyService:
             session.refresh(strategy)
             return strategy
 
+        return self._write(write)
+
     def update(self, strategy_id: int, **changes: Any) -> Strategy:
         """Change settings of a strategy. :raises StrategyNotFound: :raises ValueError: unknown field."""
         unknown = set(changes) - EDITABLE_FIELDS
         if unknown:
             raise ValueError(f"Unknown strategy setting(s): {', '.join(sorted(unknown))}.")
-        with Session(self._engine) as session:
+
+        def write(session: Session) -> Strategy:
             strategy = session.get(Strategy, strategy_id)
             if strategy is None:
                 raise StrategyNotFound(f"No strategy with id {strategy_id}.")
@@ -132,13 +138,16 @@ class StrategyService:
             session.refresh(strategy)
             return strategy
 
+        return self._write(write)
+
     def set_enabled(self, strategy_id: int, enabled: bool) -> Strategy:
         """Enable or disable a strategy (the tray's check items)."""
         return self.update(strategy_id, is_enabled=enabled)
 
     def rotate_secret(self, strategy_id: int) -> Strategy:
         """Give the strategy a new webhook secret; the old URL stops working at once."""
-        with Session(self._engine) as session:
+
+        def write(session: Session) -> Strategy:
             strategy = session.get(Strategy, strategy_id)
             if strategy is None:
                 raise StrategyNotFound(f"No strategy with id {strategy_id}.")
@@ -149,11 +158,16 @@ class StrategyService:
             session.refresh(strategy)
             return strategy
 
+        return self._write(write)
+
     def delete(self, strategy_id: int) -> None:
         """Delete a strategy with its signals and jobs (foreign keys cascade). :raises StrategyNotFound:"""
-        with Session(self._engine) as session:
+
+        def write(session: Session) -> None:
             strategy = session.get(Strategy, strategy_id)
             if strategy is None:
                 raise StrategyNotFound(f"No strategy with id {strategy_id}.")
             session.delete(strategy)
             session.commit()
+
+        self._write(write)

@@ -30,6 +30,8 @@ from server.queue import JobQueue
 from server.security import ADMIN_TOKEN_FILE, AGENT_TOKEN_FILE, load_or_create_token
 from server.serve import ServerThread
 from server.strategies import StrategyService
+from server.view import View
+from server.writer import Writer
 from tray.paths import AppPaths
 from tray.settings import Settings
 
@@ -138,6 +140,7 @@ class Runtime:
     spawn_agent: bool = True
     on_signal: list[Callable[[Signal], None]] = field(default_factory=list)
     engine: Engine | None = None
+    writer: Writer | None = None
     ctx: ServerContext | None = None
     server: ServerThread | None = None
     agent: AgentProcess | None = None
@@ -169,23 +172,32 @@ class Runtime:
     def start(self) -> None:
         """Start everything. :raises ServerStartError: a port is taken. :raises OSError: data folder unwritable."""
         self.paths.ensure()
-        self.engine = make_engine(self.paths.database)
-        migrate(self.engine)
+        migrations = make_engine(self.paths.database)
+        migrate(migrations)
+        migrations.dispose()
+        # From here on only the writer writes; every other connection is a reader (server/db.py).
+        self.engine = make_engine(self.paths.database, read_only=True)
+        view = View()
+        self.writer = Writer(self.paths.database, view, on_resolved=self._emit)
+        self.writer.start()
         admin_token = load_or_create_token(self.paths.data_dir, ADMIN_TOKEN_FILE)
         agent_token = load_or_create_token(self.paths.data_dir, AGENT_TOKEN_FILE)
-        strategies = StrategyService(self.engine, self.public_base_url)
-        if not strategies.list():
+        strategies = StrategyService(self.engine, self.public_base_url, self.writer)
+        if not view.catalog.strategies:
             strategies.create("My first strategy")
             logger.info("created a first strategy with default volume 0.01 lots")
+        jobs = JobQueue(self.writer, self.engine)
         self.ctx = ServerContext(
             engine=self.engine,
+            writer=self.writer,
+            view=view,
             admin_token=admin_token,
             agent_token=agent_token,
             public_base_url=self.public_base_url,
-            intake=AlertIntake(self.engine, self._emit),
+            intake=AlertIntake(self.writer, view, jobs),
             strategies=strategies,
-            agents=AgentService(self.engine, self._emit),
-            queue=JobQueue(self.engine),
+            agents=AgentService(self.writer),
+            queue=jobs,
             tunnel_status=self.tunnel_status,
         )
         self.server = ServerThread(
@@ -194,7 +206,7 @@ class Runtime:
             host=self.settings.host,
             public_port=self.settings.public_port,
             admin_port=self.settings.admin_port,
-            before_stop=self.ctx.notifier.shutdown,
+            before_stop=jobs.polls.shutdown,
         )
         self.server.start()
         logger.info("listening: public %s, admin %s", self.public_base_url(), self.admin_url)
@@ -234,7 +246,7 @@ class Runtime:
         }
 
     def stop(self) -> None:
-        """Stop in reverse order: agent, tunnel, listeners, database."""
+        """Stop in reverse order: agent, tunnel, listeners, the writer, database."""
         if self.agent is not None:
             self.agent.stop()
             self.agent = None
@@ -244,6 +256,9 @@ class Runtime:
             self.server.stop()
             self.server = None
             self.runtime_file.unlink(missing_ok=True)
+        if self.writer is not None:
+            self.writer.stop()
+            self.writer = None
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 import uuid
 from collections import deque
 from typing import Any
@@ -21,6 +20,7 @@ from agent.client import ContractMismatch, ServerClient
 from agent.executor import JobExecutor, build_snapshot
 from agent.mt5.adapter import Mt5Terminal
 from agent.mt5.errors import OrderRefused, TerminalUnavailable
+from agent.outbox import ResultOutbox
 from agent.stops import StopManager
 from contract import AccountSnapshot, JobResult, TradeJob
 
@@ -30,9 +30,6 @@ logger = logging.getLogger(__name__)
 POLL_WAIT = 25.0
 #: Most jobs one poll claims: a burst drains in few round trips; a stopping agent hands back what it has not started.
 CLAIM_BATCH = 32
-#: Seconds a finished job's result may wait for the next jobs in hand to share its post. A job that takes longer
-#: (any real broker round trip) is reported on its own, at once.
-RESULT_LINGER = 0.02
 #: Seconds between asks while the server speaks another contract version.
 CONTRACT_RETRY_SECONDS = 30.0
 
@@ -70,10 +67,9 @@ class AgentWorker:
         self._seq = 0
         self._as_of_signal: int | None = None
         self._snapshot_lock = threading.Lock()
-        #: Claimed jobs not started yet, and results not reported yet (with when the oldest was finished).
+        #: Claimed jobs not started yet; results on their way to the server.
         self._inbox: deque[TradeJob] = deque()
-        self._outbox: list[tuple[int, JobResult]] = []
-        self._outbox_since = 0.0
+        self._outbox = ResultOutbox(client, lambda: self._stop.is_set())
 
     def stop(self) -> None:
         """Ask the loop to finish after the current job (a trade in flight is never abandoned)."""
@@ -106,26 +102,25 @@ class AgentWorker:
         snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
         snapshots.start()
         threading.Thread(target=self._stops_loop, name="stops", daemon=True).start()
+        self._outbox.start()
         self._reconcile_unfinished()
         while not self._stop.is_set():
-            if not self._inbox:
-                self._report()  # everything in hand is done: report it before waiting for more
+            if self._inbox:
+                self.handle(self._inbox.popleft())
+            else:
                 self._poll()
-                continue
-            self.handle(self._inbox.popleft())
-            if not self._inbox or time.monotonic() - self._outbox_since >= RESULT_LINGER:
-                self._report()
-        self._report()
+        self._outbox.close()
         self._hand_back()
         self.terminal.shutdown()
 
     def _poll(self) -> None:
-        """Claim the next jobs: wait for them only when nothing is left to report (then the agent is idle and a
-        stop request may exit at once)."""
+        """Claim the next jobs. Before waiting for new ones, every result is reported: the agent is then idle, and a
+        stop request may exit at once."""
+        self._outbox.flush()
         try:
             with self.idle_lock:
-                self.idle = not self._outbox
-            jobs = self.client.claim_jobs(CLAIM_BATCH, wait=POLL_WAIT if not self._outbox else 1.0)
+                self.idle = self._outbox.empty
+            jobs = self.client.claim_jobs(CLAIM_BATCH, wait=POLL_WAIT if self.idle else 0.0)
         except ContractMismatch as exc:
             with self.idle_lock:
                 self.idle = False
@@ -141,20 +136,6 @@ class AgentWorker:
         with self.idle_lock:
             self.idle = False
             self._inbox.extend(jobs)
-
-    def _report(self) -> None:
-        """Post every finished job's result in one request (retried; shortly when stopping)."""
-        if not self._outbox:
-            return
-        try:
-            self.client.post_results(self._outbox, give_up_after=10.0 if self._stop.is_set() else 600.0)
-        except httpx.HTTPError as exc:
-            # Unreported jobs stay claimed on the server: the next start finds them and reports what the terminal
-            # shows, without sending anything again.
-            logger.error("could not report %d job result(s): %s", len(self._outbox), exc)
-            if not self._stop.is_set():
-                return
-        self._outbox = []
 
     def _hand_back(self) -> None:
         """Stopping with claimed jobs not started: give them back to the queue (else the next start runs them)."""
@@ -204,9 +185,7 @@ class AgentWorker:
         # Snapshots read after this line reflect the job: they say so with ``as_of_signal``.
         with self._snapshot_lock:
             self._as_of_signal = max(self._as_of_signal or 0, job.signal_id)
-        if not self._outbox:
-            self._outbox_since = time.monotonic()
-        self._outbox.append((job.id, result))  # reported by the job loop, with the others finished meanwhile
+        self._outbox.put(job.id, result)  # posted by the outbox thread, with whatever else finished meanwhile
         self._snapshot_due.set()  # posted by the snapshot thread: a burst of trades costs one snapshot
 
     def _reconcile_unfinished(self) -> None:
@@ -222,7 +201,6 @@ class AgentWorker:
                 self._finished(job, found)
             else:
                 self.handle(job)
-        self._report()
 
     def _ensure_connected(self) -> None:
         delay = 1.0

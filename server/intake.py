@@ -143,10 +143,12 @@ def find_duplicate(
     """The earlier signal this alert repeats (its id and why), or ``None``: the writer's lookup for the
     ``duplicate`` gate. Only signals that traded or may still trade (``executed``, ``pending``) count: an alert that
     was refused, discarded or failed must go through when it is sent again."""
+    # The unary ``+`` keeps SQLite on the key's own index: without statistics it would otherwise walk every
+    # signal of the strategy (ix_tv_signals_strategy_id), a cost that grows with the history.
     if intent.alert_id:
         row = conn.execute(
-            "SELECT id FROM tv_signals WHERE idempotency_key = ? AND strategy_id = ? AND status IN (?, ?)"
-            " AND created_at >= ? ORDER BY id DESC LIMIT 1",
+            "SELECT id FROM tv_signals WHERE idempotency_key = ? AND +strategy_id = ? AND +status IN (?, ?)"
+            " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
             (intent.alert_id, strategy.id, *_LIVE, sql_time(now - gates.ALERT_ID_WINDOW)),
         ).fetchone()
         return (int(row[0]), f"alert id {intent.alert_id!r}") if row else None
@@ -154,8 +156,8 @@ def find_duplicate(
     if window <= 0:
         return None
     row = conn.execute(
-        "SELECT id FROM tv_signals WHERE body_hash = ? AND strategy_id = ? AND status IN (?, ?)"
-        " AND created_at >= ? ORDER BY id DESC LIMIT 1",
+        "SELECT id FROM tv_signals WHERE body_hash = ? AND +strategy_id = ? AND +status IN (?, ?)"
+        " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
         (digest, strategy.id, *_LIVE, sql_time(now - timedelta(seconds=window))),
     ).fetchone()
     return (int(row[0]), f"an identical message within {window} s") if row else None

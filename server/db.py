@@ -11,6 +11,7 @@ mode FULL syncs the WAL at every commit; NORMAL may lose the last commits on pow
 
 from __future__ import annotations
 
+import ast
 import logging
 import sqlite3
 from datetime import UTC, datetime
@@ -87,9 +88,41 @@ def from_sql_time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def head_revisions(versions_dir: Path = MIGRATIONS_DIR / "versions") -> set[str]:
+    """The newest revision ids of the migration scripts (those no other script names as its ``down_revision``),
+    read from the scripts' source without importing alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in versions_dir.glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            name, value = node.targets[0].id, ast.literal_eval(node.value)
+            if name == "revision":
+                revisions.add(str(value))
+            elif name == "down_revision" and value:
+                parents.update([value] if isinstance(value, str) else value)
+    return revisions - parents
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database is already at the newest revision, so a start needs no migration (and no alembic,
+    whose import alone costs about 10 MB and a few hundred milliseconds)."""
+    try:
+        heads = head_revisions()
+        with engine.connect() as conn:
+            stamped = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    except Exception:  # no version table yet, scripts unreadable: let alembic decide
+        return False
+    return bool(heads) and stamped == heads
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (alembic ``upgrade head``), creating it on first start."""
-    from alembic import command  # imported here: only a start needs it
+    if schema_is_current(engine):
+        logger.info("database schema is up to date")
+        return
+    from alembic import command  # imported here: only a start with a migration to run needs it
     from alembic.config import Config
 
     cfg = Config()

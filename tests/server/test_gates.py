@@ -121,8 +121,9 @@ def test_parse_refusal_carries_the_parsers_sentence() -> None:
 def test_alert_secret() -> None:
     assert gates.alert_secret(alert()) is None  # no alert secret configured
     keyed = strategy(alert_secret="k3y")
-    assert gates.alert_secret(alert(b'{"symbol":"EURUSD","action":"buy","lots":1,"secret":"k3y"}', strategy=keyed)) is None
-    verdict = gates.alert_secret(alert(b'{"symbol":"EURUSD","action":"buy","lots":1,"secret":"nope"}', strategy=keyed))
+    right, wrong = (f'{{"symbol":"EURUSD","action":"buy","lots":1,"secret":"{k}"}}'.encode() for k in ("k3y", "no"))
+    assert gates.alert_secret(alert(right, strategy=keyed)) is None
+    verdict = gates.alert_secret(alert(wrong, strategy=keyed))
     assert verdict is not None and verdict.status == SignalStatus.REJECTED
 
 

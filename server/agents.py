@@ -39,7 +39,8 @@ def record_result(tx: WriteTx, agent_id: str, job_id: int, result: JobResult) ->
     row = None
     if signal_id is not None:
         row = tx.execute(
-            "SELECT status, strategy_id, created_at, notes FROM tv_signals WHERE id = ?", (signal_id,)
+            "SELECT status, strategy_id, created_at, notes, symbol, action, volume FROM tv_signals WHERE id = ?",
+            (signal_id,),
         ).fetchone()
     if job_status == JobStatus.DONE:
         return signal_id, row[0] if row else None
@@ -47,7 +48,7 @@ def record_result(tx: WriteTx, agent_id: str, job_id: int, result: JobResult) ->
     tx.execute("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?", (JobStatus.DONE.value, now, job_id))
     if row is None or row[0] in _FINAL:
         return signal_id, row[0] if row else None
-    _, strategy_id, created_at, notes = row
+    _, strategy_id, created_at, notes, symbol, action, volume = row
     status = SignalStatus(result.status.value)
     error = None if result.status is JobOutcome.EXECUTED else result.error_message
     notes_after = [*json.loads(notes or "[]"), *result.notes]
@@ -77,6 +78,9 @@ def record_result(tx: WriteTx, agent_id: str, job_id: int, result: JobResult) ->
             id=signal_id,
             strategy_id=strategy_id,
             status=status,
+            symbol=symbol,
+            action=action,
+            volume=volume,
             error_message=error,
             fill_price=result.fill_price,
             order_ticket=result.order_ticket,

@@ -15,8 +15,9 @@ router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
 
 
 def signal_out(signal: Signal, strategy_name: str | None) -> dict[str, Any]:
-    """The API shape of a signal, including what was understood (``intent``), the orders sent and the
-    timings in milliseconds from receipt (``ack_ms``, ``send_ms``, ``fill_ms``)."""
+    """The API shape of a signal, including what was understood (``intent``), what decided its outcome
+    (``decided_by``: an intake gate's name, ``agent`` or ``expiry``), the orders sent and the timings in
+    milliseconds from receipt (``ack_ms``, ``send_ms``, ``fill_ms``)."""
 
     def ms(t: Any) -> float | None:
         return None if t is None else round((t - signal.received_at).total_seconds() * 1000, 1)
@@ -32,6 +33,7 @@ def signal_out(signal: Signal, strategy_name: str | None) -> dict[str, Any]:
         "fill_price": signal.fill_price,
         "order_ticket": signal.order_ticket,
         "error_message": signal.error_message,
+        "decided_by": signal.decided_by,
         "notes": signal.notes,
         "raw_payload": signal.raw_payload,
         "content_type": signal.content_type,

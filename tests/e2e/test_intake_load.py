@@ -70,6 +70,7 @@ def test_fifty_senders_at_once_are_all_answered_in_time_stored_and_traded_once(t
         signals = settle(live.admin, strategy["strategy_id"])
         assert sorted(s["id"] for s in signals) == sorted(acked)  # stored exactly once each, nothing else
         assert Counter(s["status"] for s in signals) == {"executed": ALERTS}
+        assert {s["decided_by"] for s in signals} == {"agent"}
         deals = deal_comments(live.data_dir)
         assert all(deals[f"tvb:{i}"] == 1 for i in acked), "a signal was traded twice or not at all"
         assert live.count_rows("jobs") == ALERTS

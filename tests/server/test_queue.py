@@ -171,4 +171,5 @@ def test_results_are_idempotent_and_refuse_other_agents_jobs(store: Store) -> No
     assert store.rows("SELECT status, fill_price, notes, decided_by FROM tv_signals") == [
         ("executed", 1.1, '["ok"]', "agent")
     ]
-    assert [s.status for s in store.resolved] == ["executed"]  # reported once
+    [reported] = store.resolved  # reported once, with what the tray's notification shows
+    assert (reported.status, reported.symbol, reported.action, reported.volume) == ("executed", "EURUSD", "buy", 0.1)

@@ -1,9 +1,12 @@
 """Job results on their way to the server, posted by a thread of their own.
 
 The job loop never waits for the server to store a result: it hands the result to the :class:`ResultOutbox` and
-goes on with the next job. The outbox posts whatever finished while its previous post was in flight, in one
-request (``POST /api/v1/agents/{agent_id}/results``), so a burst is reported in a few posts and a lone trade at
-once. A result that cannot be posted even after the client's retries stays unreported: its job stays claimed on the
+goes on with the next job. The outbox posts whatever finished meanwhile in one request
+(``POST /api/v1/agents/{agent_id}/results``): a lone trade at once; during a burst (the job loop still has claimed
+jobs in hand) it lets results gather for up to :data:`LINGER` seconds or :data:`BATCH` results, so a burst of 500
+is reported in a handful of posts instead of hundreds.
+
+A result that cannot be posted even after the client's retries stays unreported: its job stays claimed on the
 server, and the agent's next start finds it and reports what the terminal shows, without sending anything again.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -20,13 +24,23 @@ from contract import JobResult
 
 logger = logging.getLogger(__name__)
 
+#: Seconds a result may wait for others while the job loop is busy with more claimed jobs.
+LINGER = 0.05
+#: Results that are posted at once, however busy the job loop is.
+BATCH = 64
+
 
 class ResultOutbox:
-    """Posts job results in the background. ``stopping()`` shortens the retries when the agent is going away."""
+    """Posts job results in the background. ``stopping()`` shortens the retries when the agent is going away;
+    ``busy()`` says the job loop has more claimed jobs in hand (results may then gather briefly)."""
 
-    def __init__(self, client: ServerClient, stopping: Callable[[], bool]) -> None:
+    def __init__(
+        self, client: ServerClient, stopping: Callable[[], bool], busy: Callable[[], bool] = lambda: False
+    ) -> None:
         self._client = client
         self._stopping = stopping
+        self._busy = busy
+        self._urgent = False
         self._cond = threading.Condition()
         self._pending: list[tuple[int, JobResult]] = []
         self._in_flight = 0
@@ -52,6 +66,8 @@ class ResultOutbox:
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every result handed in so far was posted (or given up on); False on time-out."""
         with self._cond:
+            self._urgent = True  # the job loop is about to wait: post what is there now
+            self._cond.notify_all()
             return self._cond.wait_for(lambda: not self._pending and not self._in_flight, timeout)
 
     def close(self, timeout: float = 15.0) -> None:
@@ -61,13 +77,24 @@ class ResultOutbox:
             self._cond.notify_all()
         self._thread.join(timeout)
 
+    def _gather(self) -> None:
+        """With the lock held: while the job loop is busy, let more results join the post (bounded)."""
+        deadline = time.monotonic() + LINGER
+        while self._busy() and not (self._urgent or self._closed) and len(self._pending) < BATCH:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._cond.wait(left)
+
     def _run(self) -> None:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending or self._closed)
                 if not self._pending:
                     return
+                self._gather()
                 batch, self._pending = self._pending, []
+                self._urgent = False
                 self._in_flight = len(batch)
             try:
                 self._client.post_results(batch, give_up_after=10.0 if self._stopping() else 600.0)

@@ -71,7 +71,7 @@ class AgentWorker:
         self._snapshot_lock = threading.Lock()
         #: Claimed jobs not started yet; results on their way to the server.
         self._inbox: deque[TradeJob] = deque()
-        self._outbox = ResultOutbox(client, lambda: self._stop.is_set())
+        self._outbox = ResultOutbox(client, stopping=self._stop.is_set, busy=lambda: bool(self._inbox))
 
     def stop(self) -> None:
         """Ask the loop to finish after the current job (a trade in flight is never abandoned)."""

@@ -46,7 +46,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
-from server.db import connect_writer, sql_time
+from server.db import checkpoint, connect_writer, sql_time
 from server.models import Signal, SignalStatus, utcnow
 from server.view import AgentPnl, Catalog, Counters, SettingsView, StrategyView, View
 
@@ -56,6 +56,9 @@ T = TypeVar("T")
 
 #: Most ops in one transaction: bounds the time one group holds the queue (each op takes tens of microseconds).
 MAX_GROUP = 512
+
+#: Seconds between checkpoints while groups are being committed (see :class:`Checkpointer`).
+CHECKPOINT_SECONDS = 1.0
 
 #: SQLite primary result codes that mean "the database cannot be written now", not "this op is wrong"
 #: (sqlite.org/rescode.html): BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL.
@@ -159,6 +162,51 @@ class _Outcome:
 _STOP = object()
 
 
+class Checkpointer:
+    """Copies the WAL into the database file beside the writer, from a connection and thread of its own.
+
+    The writer commits with automatic checkpoints off (server/db.py: connect_writer); this thread runs a
+    ``PASSIVE`` checkpoint at most every :data:`CHECKPOINT_SECONDS` while there are new commits, which neither
+    waits for nor blocks the writer, and a ``TRUNCATE`` one at stop, so the WAL file does not outlive the server.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.due = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tvbridge-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Run the last checkpoint and stop."""
+        self._stop.set()
+        self.due.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        conn = connect_writer(self.db_path)
+        try:
+            while not self._stop.is_set():
+                self.due.wait()
+                if self._stop.wait(CHECKPOINT_SECONDS):
+                    break
+                self.due.clear()
+                self._checkpoint(conn, "PASSIVE")
+            self._checkpoint(conn, "TRUNCATE")
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection, mode: str) -> None:
+        try:
+            checkpoint(conn, mode)
+        except sqlite3.Error as exc:  # the next round tries again; the WAL only grows meanwhile
+            logger.warning("checkpoint failed: %s", exc)
+
+
 class Writer:
     """Owns the write connection of the database at ``db_path`` and the in-memory ``view``.
 
@@ -195,6 +243,8 @@ class Writer:
         self._open()
         self.view.catalog = self._load_catalog()
         self._counters = self._load_counters(utcnow())
+        self._checkpointer = Checkpointer(self.db_path)
+        self._checkpointer.start()
         self._thread = threading.Thread(target=self._run, name="tvbridge-writer", daemon=True)
         self._thread.start()
 
@@ -208,6 +258,7 @@ class Writer:
         self._fail_queued(StorageUnavailable("The server is stopping."))
         if not self._thread.is_alive():
             self._close()
+        self._checkpointer.stop()
 
     @property
     def in_writer_thread(self) -> bool:
@@ -351,6 +402,7 @@ class Writer:
             return
         self._counters = tx.counters
         self.view.catalog = tx.catalog
+        self._checkpointer.due.set()
         self.groups += 1
         self.ops += len(group)
         self._deliver(outcomes, tx.loop_effects)
@@ -371,6 +423,7 @@ class Writer:
         else:
             self.groups += 1
             self.ops += 1
+            self._checkpointer.due.set()
         self._reload_catalog()  # before the answer: the caller's next alert must see the change
         self._deliver([outcome], None)
 

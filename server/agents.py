@@ -198,8 +198,9 @@ class AgentService:
 
     async def record_snapshot(self, agent_id: str, snap: contract.AccountSnapshot) -> bool:
         """See :func:`record_snapshot`."""
-        return await self._writer.submit(lambda tx: record_snapshot(tx, agent_id, snap))
+        # Soft state: the agent posts a newer one within seconds, so its group need not wait for the disk.
+        return await self._writer.submit(lambda tx: record_snapshot(tx, agent_id, snap), durable=False)
 
     async def record_refusal(self, agent_id: str, sentence: str) -> None:
         """See :func:`record_refusal`."""
-        await self._writer.submit(lambda tx: record_refusal(tx, agent_id, sentence))
+        await self._writer.submit(lambda tx: record_refusal(tx, agent_id, sentence), durable=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 #: Most jobs one poll takes.
 MAX_BATCH = 64
+
+#: Seconds between two "agent seen" writes of one agent.
+TOUCH_SECONDS = 5.0
 
 # Every statement that hands out jobs returns the columns trade_job() reads, in this order:
 # id, signal_id, payload, attempts, claimed_at, expires_at.
@@ -200,8 +204,13 @@ def release(
 
 
 def touch(tx: WriteTx, agent_id: str) -> None:
-    """Mark the agent as seen now."""
+    """Mark the agent as seen now, at most every :data:`TOUCH_SECONDS` (a poll that finds nothing then writes
+    nothing, so its commit costs no fsync)."""
+    now = time.monotonic()
+    if now - tx.counters.seen.get(agent_id, -TOUCH_SECONDS) < TOUCH_SECONDS:
+        return
     tx.execute(_TOUCH, (agent_id, sql_time(tx.now)))
+    tx.counters.seen[agent_id] = now
 
 
 def expire_overdue(tx: WriteTx) -> list[int]:

@@ -133,10 +133,12 @@ class Counters:
     day: date
     trades: dict[int, int] = field(default_factory=dict)
     pnl: dict[str, AgentPnl] = field(default_factory=dict)
+    #: When each agent was last marked as seen in the database (``time.monotonic()``).
+    seen: dict[str, float] = field(default_factory=dict)
 
     def copy(self) -> Counters:
         """An independent copy (the writer works on a copy and keeps it only when the batch commits)."""
-        return Counters(self.day, dict(self.trades), dict(self.pnl))
+        return Counters(self.day, dict(self.trades), dict(self.pnl), dict(self.seen))
 
     def roll(self, now: datetime) -> None:
         """Start a new count when the UTC day changed."""

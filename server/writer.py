@@ -150,6 +150,7 @@ class _Item:
     future: asyncio.Future[Any] | concurrent.futures.Future[Any]
     deadline: float | None = None  # time.monotonic(): not applied at all once passed
     session: bool = False  # an ORM op: runs alone, in its own transaction
+    durable: bool = True  # False: soft state (snapshots) that may be lost in a power cut
 
 
 @dataclass
@@ -228,6 +229,7 @@ class Writer:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._held: _Item | None = None
         self._conn: sqlite3.Connection | None = None
+        self._sync_level = "FULL"
         self._counters = Counters(utcnow().date())
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -267,26 +269,29 @@ class Writer:
 
     # --- submitting work ----------------------------------------------------------------------------------------
 
-    async def submit(self, op: Op[T], *, within: float | None = None) -> T:
+    async def submit(self, op: Op[T], *, within: float | None = None, durable: bool = True) -> T:
         """Run ``op`` in the next group and return its result once the group is durable.
 
         ``within`` (seconds): if the writer has not reached the op by then, it is not applied and fails.
+        ``durable=False`` marks soft state that is posted again anyway (account snapshots): a group made only of
+        such ops is committed without waiting for the disk (``synchronous=NORMAL``: in WAL mode the next durable
+        commit syncs it too; a power cut may take it back, nothing else).
         :raises StorageUnavailable: the group could not be committed, or ``within`` passed; nothing was stored.
         Any other exception ``op`` raised is re-raised here (its savepoint was rolled back).
         """
         loop = asyncio.get_running_loop()
         self._loop = loop
         future: asyncio.Future[T] = loop.create_future()
-        self._put(_Item(op, loop, future, None if within is None else time.monotonic() + within))
+        self._put(_Item(op, loop, future, None if within is None else time.monotonic() + within, durable=durable))
         return await future
 
-    def run(self, op: Op[T], *, timeout: float | None = 30.0) -> T:
+    def run(self, op: Op[T], *, timeout: float | None = 30.0, durable: bool = True) -> T:
         """As :meth:`submit`, blocking, for threads other than the event loop's and the writer's.
 
         :raises StorageUnavailable: see :meth:`submit`, or no answer within ``timeout`` seconds.
         :raises RuntimeError: called on a running event loop (use :meth:`submit`) or in the writer thread.
         """
-        return self._wait(_Item(op, None, concurrent.futures.Future()), timeout)
+        return self._wait(_Item(op, None, concurrent.futures.Future(), durable=durable), timeout)
 
     def run_session(self, fn: Callable[[Session], T], *, timeout: float | None = 30.0) -> T:
         """Run ``fn`` with an ORM :class:`Session` on the writer's connection, alone in its own transaction
@@ -368,6 +373,7 @@ class Writer:
         tx.counters.roll(now)
         outcomes: list[_Outcome] = []
         try:
+            self._synchronous(conn, "FULL" if any(item.durable for item in group) else "NORMAL")
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             self._fail_group(group, exc)
@@ -408,9 +414,17 @@ class Writer:
         self._deliver(outcomes, tx.loop_effects)
         self._report(tx.finals)
 
+    def _synchronous(self, conn: sqlite3.Connection, level: str) -> None:
+        # SQLite refuses to change it inside a transaction: set before BEGIN, and only when it changes.
+        if self._sync_level != level:
+            conn.execute(f"PRAGMA synchronous={level}")
+            self._sync_level = level
+
     def _apply_session(self, item: _Item) -> None:
         outcome = _Outcome(item)
         try:
+            assert self._conn is not None
+            self._synchronous(self._conn, "FULL")
             with Session(self._session_engine) as session:
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
                 outcome.value = item.op(session)
@@ -443,6 +457,7 @@ class Writer:
     def _open(self) -> None:
         conn = connect_writer(self.db_path)
         self._conn = conn
+        self._sync_level = "FULL"  # connect_writer's
         # The ORM ops' sessions run on this very connection (one connection: no second writer, no pool to wait on).
         self._session_engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
 

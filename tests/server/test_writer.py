@@ -139,3 +139,31 @@ def test_an_op_that_waited_too_long_is_not_applied(store: Store) -> None:
 def test_readers_cannot_write(store: Store) -> None:
     with store.engine.connect() as conn, pytest.raises(Exception, match="readonly|read-only|query_only"):
         conn.exec_driver_sql(INSERT, ("sneaky",))
+
+
+def test_soft_state_alone_commits_without_waiting_for_the_disk_and_durable_ops_still_do(store: Store) -> None:
+    def level(tx: WriteTx) -> int:
+        return int(tx.execute("PRAGMA synchronous").fetchone()[0])
+
+    assert run(store.writer.submit(level, durable=False)) == 1  # NORMAL: synced by the next durable commit
+    assert run(store.writer.submit(level)) == 2  # FULL
+
+    async def mixed() -> tuple[int, int]:  # soft state sharing a group with a durable op is synced with it
+        gate, held = await hold_writer(store.writer)
+        soft = asyncio.ensure_future(store.writer.submit(level, durable=False))
+        hard = asyncio.ensure_future(store.writer.submit(level))
+        await asyncio.sleep(0)
+        gate.open()
+        await held
+        return await soft, await hard
+
+    assert run(mixed()) == (2, 2)
+
+
+def test_the_wal_is_copied_back_and_emptied_when_the_writer_stops(store: Store) -> None:
+    run(grouped(store.writer, [insert(f"w{i}") for i in range(300)]))
+    wal = store.path.with_name(store.path.name + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    store.writer.stop()
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert len(agents(store)) == 300

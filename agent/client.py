@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import httpx
 from pydantic import BaseModel
@@ -84,14 +85,21 @@ class ServerClient:
         """Report one job's outcome (see :meth:`post_results`)."""
         self.post_results([(job_id, result)], give_up_after=give_up_after)
 
-    def post_results(self, results: list[tuple[int, JobResult]], *, give_up_after: float = 600.0) -> None:
+    def post_results(
+        self,
+        results: list[tuple[int, JobResult]],
+        *,
+        give_up_after: float = 600.0,
+        give_up: Callable[[], bool] = lambda: False,
+    ) -> None:
         """Report jobs' outcomes in as few posts as possible, retrying connection failures and 5xx answers (the
-        database was busy) for up to ``give_up_after`` seconds: a trade that happened must reach the signal log
-        (the server ignores a repeated report)."""
+        database was busy) for up to ``give_up_after`` seconds, or until ``give_up()`` says so (the agent is going
+        away): a trade that happened must reach the signal log (the server ignores a repeated report)."""
+        within = stop_after_delay(give_up_after)
         send = retrying(
             retry=retry_if_exception(_worth_retrying),
             wait=wait_exponential(multiplier=0.2, max=10.0),
-            stop=stop_after_delay(give_up_after),
+            stop=lambda state: within(state) or give_up(),
             before_sleep=before_sleep_log(logger, logging.WARNING),
             reraise=True,
         )(self._post)

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 LINGER = 0.05
 #: Results that are posted at once, however busy the job loop is.
 BATCH = 64
+#: Seconds a post is still retried once the agent is stopping (the server may be gone with the app).
+STOP_GRACE = 10.0
 
 
 class ResultOutbox:
@@ -45,6 +47,7 @@ class ResultOutbox:
         self._pending: list[tuple[int, JobResult]] = []
         self._in_flight = 0
         self._closed = False
+        self._stop_seen: float | None = None
         self._thread = threading.Thread(target=self._run, name="results", daemon=True)
 
     def start(self) -> None:
@@ -77,6 +80,14 @@ class ResultOutbox:
             self._cond.notify_all()
         self._thread.join(timeout)
 
+    def _give_up(self) -> bool:
+        """Retries end :data:`STOP_GRACE` seconds after the agent started stopping, whenever the post began."""
+        if not self._stopping():
+            return False
+        if self._stop_seen is None:
+            self._stop_seen = time.monotonic()
+        return time.monotonic() - self._stop_seen > STOP_GRACE
+
     def _gather(self) -> None:
         """With the lock held: while the job loop is busy, let more results join the post (bounded)."""
         deadline = time.monotonic() + LINGER
@@ -97,7 +108,7 @@ class ResultOutbox:
                 self._urgent = False
                 self._in_flight = len(batch)
             try:
-                self._client.post_results(batch, give_up_after=10.0 if self._stopping() else 600.0)
+                self._client.post_results(batch, give_up=self._give_up)
             except (httpx.HTTPError, ContractMismatch) as exc:
                 ids = [job_id for job_id, _ in batch]
                 logger.error("could not report jobs %s (%s); the next start reports them from the terminal", ids, exc)

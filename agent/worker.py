@@ -118,7 +118,9 @@ class AgentWorker:
     def _poll(self) -> None:
         """Claim the next jobs. Before waiting for new ones, every result is reported: the agent is then idle, and a
         stop request may exit at once."""
-        self._outbox.flush()
+        while not self._outbox.flush(timeout=0.5):
+            if self._stop.is_set():  # reporting is stuck (the server is gone): stop; the next start reconciles
+                return
         try:
             with self.idle_lock:
                 self.idle = self._outbox.empty

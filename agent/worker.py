@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 POLL_WAIT = 25.0
 #: Most jobs one poll claims: a burst drains in few round trips; a stopping agent hands back what it has not started.
 CLAIM_BATCH = 32
-#: Seconds between snapshots while a burst of claimed jobs is being executed.
+#: Least seconds between two snapshots, and while a burst of claimed jobs is being executed.
+SNAPSHOT_GAP = 0.1
 BUSY_SNAPSHOT_GAP = 0.25
 #: Seconds between asks while the server speaks another contract version.
 CONTRACT_RETRY_SECONDS = 30.0
@@ -257,13 +258,13 @@ class AgentWorker:
                 logger.exception("stop check failed")
 
     def _snapshot_loop(self) -> None:
-        # Every snapshot_interval, or soon after a trade (coalescing bursts of trades into one snapshot). While the
-        # job loop still has claimed jobs in hand, snapshots are spaced: reading the terminal holds it, and a
-        # burst is executed faster without a snapshot after every trade (the last one comes when the loop is idle).
+        # Every snapshot_interval, or soon after a trade, coalescing the trades meanwhile into one snapshot: reading
+        # the terminal holds it, and posting costs the server a write. A lone trade is reflected at once; a stream
+        # of trades at most every SNAPSHOT_GAP (BUSY_SNAPSHOT_GAP while claimed jobs are waiting in hand).
         while not self._stop.is_set():
             self._snapshot_due.wait(self.snapshot_interval)
             self._snapshot_due.clear()
-            if not self._stop.is_set():
-                self._post_snapshot()
-                if self._inbox:
-                    self._stop.wait(BUSY_SNAPSHOT_GAP)
+            if self._stop.is_set():
+                return
+            self._post_snapshot()
+            self._stop.wait(BUSY_SNAPSHOT_GAP if self._inbox else SNAPSHOT_GAP)

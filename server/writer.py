@@ -3,10 +3,10 @@
 Every change to the database goes through :class:`Writer` — signals and jobs from webhooks, claims, results and
 snapshots from agents, expiries from the sweeper, strategy and settings changes from the admin API and the tray.
 Callers hand it an *op* (a function of a :class:`WriteTx`) and wait for its result; the writer takes every op
-queued at that moment, applies them one after the other inside ONE transaction (each in its own savepoint, so a
-failing op takes only itself back), commits once — one fsync for the whole group — and only then answers all of
-them. While it waits for the disk, new ops queue and form the next group, so the more alerts arrive together the
-larger the groups get, and the cost of durability per alert falls.
+queued at that moment, applies them one after the other inside ONE transaction (a failing op takes only itself
+back: the group is then applied again with a savepoint per op), commits once — one fsync for the whole group —
+and only then answers all of them. While it waits for the disk, new ops queue and form the next group, so the more
+alerts arrive together the larger the groups get, and the cost of durability per alert falls.
 
 Why this shape (issue 8):
 
@@ -277,7 +277,7 @@ class Writer:
         such ops is committed without waiting for the disk (``synchronous=NORMAL``: in WAL mode the next durable
         commit syncs it too; a power cut may take it back, nothing else).
         :raises StorageUnavailable: the group could not be committed, or ``within`` passed; nothing was stored.
-        Any other exception ``op`` raised is re-raised here (its savepoint was rolled back).
+        Any other exception ``op`` raised is re-raised here (nothing of that op was stored).
         """
         loop = asyncio.get_running_loop()
         self._loop = loop
@@ -365,7 +365,10 @@ class Writer:
             group.append(item)
         return group
 
-    def _apply_group(self, group: list[_Item]) -> None:
+    def _apply_group(self, group: list[_Item], careful: bool = False) -> None:
+        """Apply ``group`` in one transaction and commit it. First without savepoints (each SQLite call hands the
+        GIL around, so fewer calls mean less waiting for it); if an op raises, the transaction is rolled back and
+        the group applied again ``careful``-ly, each op in its own savepoint, so that only the failing op is lost."""
         conn = self._conn
         assert conn is not None
         now = utcnow()
@@ -381,6 +384,18 @@ class Writer:
         for item in group:
             if item.deadline is not None and time.monotonic() > item.deadline:
                 outcomes.append(_Outcome(item, error=StorageUnavailable("The database writer fell behind.")))
+                continue
+            if not careful:
+                try:
+                    outcomes.append(_Outcome(item, item.op(tx)))
+                except Exception as exc:
+                    self._rollback()
+                    tx.rollback()
+                    if is_storage_error(exc):
+                        self._fail_group(group, exc)
+                    else:
+                        self._apply_group(group, careful=True)
+                    return
                 continue
             mark = tx.mark()
             conn.execute("SAVEPOINT op")

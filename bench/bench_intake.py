@@ -335,7 +335,7 @@ def report(args: argparse.Namespace, ceilings: list[dict[str, Any]], tv: dict[st
                  f"{args.pace_ms:.0f} ms) | — | {pct(p['send_ms'], 50):.1f} / {pct(p['send_ms'], 99):.1f} ms | — |")
     lines.append(f"| alert received → filled, p50 / p99 (same alerts) | — | {pct(p['fill_ms'], 50):.1f} / "
                  f"{pct(p['fill_ms'], 99):.1f} ms | — |")
-    lines.append(f"| answer p50 / p99 (same alerts, new connection each) | — | {pct(p['answer_ms'], 50):.1f} / "
+    lines.append(f"| answer p50 / p99 (same alerts, one keep-alive connection) | — | {pct(p['answer_ms'], 50):.1f} / "
                  f"{pct(p['answer_ms'], 99):.1f} ms | — |")
     b, bo = tv["burst"], tv["burst_outcome"]
     drain = f"{bo['drain_s']:.2f} s" if "drain_s" in bo else "**not all final**"
@@ -352,7 +352,8 @@ def report(args: argparse.Namespace, ceilings: list[dict[str, Any]], tv: dict[st
         lines.append(f"| cold start → ready to take alerts, restart | — | {tv['cold_start_restart_s']:.2f} s "
                      f"(agent connected {tv['agent_ready_restart_s']:.2f} s) | — |")
     log = tv["server_log"]
-    lines.append(f"| tvbridge's log over the run: webhooks answered 500 / pool time-outs / agent restarts | — | "
+    lines.append(f"| tvbridge's log over the run: webhooks logged as answered 500 / connection-pool time-outs (30 s "
+                 f"each; the request is answered 500 or its sender is gone) / agent restarts | — | "
                  f"{log['webhook_500']} / {log['pool_timeouts']} / {log['agent_restarts']} | — |")
     return "\n".join(lines)
 

@@ -101,8 +101,10 @@ class Polls:
         self.closed = False
 
     def add(self, tx: WriteTx, waiter: Waiter) -> None:
-        """Register ``waiter`` (writer thread); dropped again if the op's group is not committed."""
+        """Register ``waiter`` (writer thread); dropped again if the op's group is not committed. Polls of the agent
+        that ended meanwhile are forgotten here, so an idle agent's list stays as short as its live polls."""
         waiting = self._waiting[waiter.agent_id]
+        waiting[:] = [w for w in waiting if not w.gone]
         waiting.append(waiter)
         tx.on_undo(lambda: _discard(waiting, waiter))
 
@@ -126,6 +128,10 @@ class Polls:
             tx.on_undo(lambda: tx.local.pop(key, None))
             return waiter
         return None
+
+    def held(self, agent_id: str) -> int:
+        """How many polls of ``agent_id`` the registry holds (live ones, and ended ones not forgotten yet)."""
+        return len(self._waiting.get(agent_id, ()))
 
     def abandon(self, waiter: Waiter) -> None:
         """The poll stopped waiting (event loop). Jobs the writer claimed for it meanwhile are released."""

@@ -211,9 +211,9 @@ class Checkpointer:
 class Writer:
     """Owns the write connection of the database at ``db_path`` and the in-memory ``view``.
 
-    ``on_resolved(signal)`` from the writer thread with every signal a commit put in a final
-    state (tray notifications; it must not block). ``start()`` loads the view from the database; ``stop()`` fails
-    whatever is still queued with :class:`StorageUnavailable`.
+    ``on_resolved(signal)`` is called with every signal a commit put in a final state (tray notifications), in
+    commit order, from a thread of its own: a slow listener delays notifications, never intake. ``start()`` loads
+    the view from the database; ``stop()`` fails whatever is still queued with :class:`StorageUnavailable`.
     """
 
     def __init__(
@@ -226,6 +226,9 @@ class Writer:
         self.db_path = db_path
         self.view = view
         self._on_resolved = on_resolved
+        self._reports: queue.SimpleQueue[Signal | None] = queue.SimpleQueue()
+        self._reported = threading.Condition()
+        self._reports_due = self._reports_done = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._held: _Item | None = None
         self._conn: sqlite3.Connection | None = None
@@ -247,6 +250,8 @@ class Writer:
         self._counters = self._load_counters(utcnow())
         self._checkpointer = Checkpointer(self.db_path)
         self._checkpointer.start()
+        self._reporter = threading.Thread(target=self._run_reports, name="tvbridge-reports", daemon=True)
+        self._reporter.start()
         self._thread = threading.Thread(target=self._run, name="tvbridge-writer", daemon=True)
         self._thread.start()
 
@@ -261,6 +266,8 @@ class Writer:
         if not self._thread.is_alive():
             self._close()
         self._checkpointer.stop()
+        self._reports.put(None)
+        self._reporter.join(timeout)
 
     @property
     def in_writer_thread(self) -> bool:
@@ -540,13 +547,29 @@ class Writer:
                 pass
 
     def _report(self, finals: list[Signal]) -> None:
-        if self._on_resolved is None:
+        if self._on_resolved is None or not finals:
             return
+        with self._reported:
+            self._reports_due += len(finals)
         for signal in finals:
+            self._reports.put(signal)
+
+    def _run_reports(self) -> None:
+        while (signal := self._reports.get()) is not None:
             try:
-                self._on_resolved(signal)
-            except Exception:  # a listener must never break the writer
+                if self._on_resolved is not None:
+                    self._on_resolved(signal)
+            except Exception:  # a listener must never break reporting
                 logger.exception("signal listener failed")
+            finally:
+                with self._reported:
+                    self._reports_done += 1
+                    self._reported.notify_all()
+
+    def wait_reported(self, timeout: float = 10.0) -> bool:
+        """Wait until every final signal committed so far was handed to ``on_resolved``; False on time-out."""
+        with self._reported:
+            return self._reported.wait_for(lambda: self._reports_done >= self._reports_due, timeout)
 
     # --- loading the view -----------------------------------------------------------------------------------------
 

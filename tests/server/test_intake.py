@@ -91,6 +91,7 @@ def test_a_refused_alert_is_final_with_its_sentence_and_reported(store: Store) -
     store.strategies.update(s.id, is_enabled=False)
     [result] = run(send_together(store, s.webhook_secret, [BUY.format("d1")]))
     assert result.status == "discarded"
+    assert store.writer.wait_reported()
     [reported] = store.resolved
     assert (reported.id, reported.status, reported.decided_by) == (result.signal_id, "discarded", "strategy_disabled")
 

@@ -171,5 +171,16 @@ def test_results_are_idempotent_and_refuse_other_agents_jobs(store: Store) -> No
     assert store.rows("SELECT status, fill_price, notes, decided_by FROM tv_signals") == [
         ("executed", 1.1, '["ok"]', "agent")
     ]
+    assert store.writer.wait_reported()
     [reported] = store.resolved  # reported once, with what the tray's notification shows
     assert (reported.status, reported.symbol, reported.action, reported.volume) == ("executed", "EURUSD", "buy", 0.1)
+
+
+def test_polls_that_timed_out_are_forgotten(store: Store) -> None:
+    async def idle_polls() -> None:
+        for _ in range(20):
+            assert await store.jobs.poll("default", 8, 0.001) == []
+
+    run(idle_polls())
+    run(store.jobs.poll("default", 8, 0.001))
+    assert store.jobs.polls.held("default") == 1  # only the last one, ended, until the next poll forgets it

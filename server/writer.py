@@ -293,9 +293,10 @@ class Writer:
         return await future
 
     def run(self, op: Op[T], *, timeout: float | None = 30.0, durable: bool = True) -> T:
-        """As :meth:`submit`, blocking, for threads other than the event loop's and the writer's.
+        """As :meth:`submit`, blocking, for threads other than the event loop's and the writer's. An op the writer has
+        not reached within ``timeout`` seconds is not applied (like ``within``).
 
-        :raises StorageUnavailable: see :meth:`submit`, or no answer within ``timeout`` seconds.
+        :raises StorageUnavailable: see :meth:`submit`, or the writer did not reach the op in time.
         :raises RuntimeError: called on a running event loop (use :meth:`submit`) or in the writer thread.
         """
         return self._wait(_Item(op, None, concurrent.futures.Future(), durable=durable), timeout)
@@ -311,6 +312,10 @@ class Writer:
         return self._wait(_Item(fn, None, concurrent.futures.Future(), session=True), timeout)
 
     def _wait(self, item: _Item, timeout: float | None) -> Any:
+        # The writer enforces the time limit itself, so an op is either applied (and its caller told so) or not
+        # applied at all; the caller never gives up on an op that may still be stored. The extra minute only guards
+        # against a writer stuck on the disk.
+        item.deadline = None if timeout is None else time.monotonic() + timeout
         if self.in_writer_thread:
             raise RuntimeError("An op cannot wait for the writer from inside the writer.")
         try:
@@ -323,7 +328,7 @@ class Writer:
         future = item.future
         assert isinstance(future, concurrent.futures.Future)
         try:
-            return future.result(timeout)
+            return future.result(None if timeout is None else timeout + 60.0)
         except concurrent.futures.TimeoutError as exc:
             raise StorageUnavailable(f"The database writer did not answer within {timeout} s.") from exc
 
@@ -433,8 +438,8 @@ class Writer:
         self._checkpointer.due.set()
         self.groups += 1
         self.ops += len(group)
+        self._report(tx.finals)  # queued first, so wait_reported() after an answer always covers it
         self._deliver(outcomes, tx.loop_effects)
-        self._report(tx.finals)
 
     def _synchronous(self, conn: sqlite3.Connection, level: str) -> None:
         # SQLite refuses to change it inside a transaction: set before BEGIN, and only when it changes.
@@ -444,6 +449,9 @@ class Writer:
 
     def _apply_session(self, item: _Item) -> None:
         outcome = _Outcome(item)
+        if item.deadline is not None and time.monotonic() > item.deadline:
+            self._deliver([_Outcome(item, error=StorageUnavailable("The database writer fell behind."))], None)
+            return
         try:
             assert self._conn is not None
             self._synchronous(self._conn, "FULL")

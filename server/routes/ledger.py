@@ -20,7 +20,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from contract.deals import DealBatch
-from server.db import write_lock
 from server.deps import ServerCtx
 from server.ledger.attribution import ExitReason
 from server.ledger.ingest import read_cursor, record_deals
@@ -207,15 +206,15 @@ async def post_deals(agent_id: str, body: DealBatch, ctx: ServerCtx) -> DealBatc
     """Store the agent's deals once each (by ticket per account), rebuild the trades they touch, and advance
     the account's sync cursor. Posting the same deals again is harmless."""
 
-    def write() -> DealBatchAck:
-        with write_lock(ctx.engine), Session(ctx.engine) as session:
-            recorded = record_deals(session, agent_id, body)
-            session.commit()
+    def write(session: Session) -> DealBatchAck:
+        recorded = record_deals(session, agent_id, body)
+        session.commit()
         return DealBatchAck(
             stored=recorded.stored, duplicates=recorded.duplicates, symbols=recorded.symbols, cursor=recorded.cursor
         )
 
-    return await run_in_threadpool(write)
+    # through the one writer (server/writer.py), like every write
+    return await run_in_threadpool(ctx.writer.run_session, write)
 
 
 @agent.get("/cursor")

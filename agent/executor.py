@@ -25,7 +25,7 @@ from agent.broker.models import Deal, MarginMode, MarketOrder, OrderReceipt, Ord
 from agent.market import MarketView
 from agent.planner.pips import pip_size
 from agent.planner.text import order_comment
-from agent.reports import found_deal, found_order, position_states, sent_order
+from agent.reports import found_deal, found_order, planned_order, position_states, sent_order
 from agent.snapshot import build_snapshot, utcnow
 from agent.stops import StopManager, StopRule
 from contract import JobOutcome, JobResult, PositionState, SentOrder, TradeJob
@@ -139,12 +139,44 @@ class JobExecutor:
         progress.notes.extend(plan.notes)
         return self._send_all(plan, market, settings, deadline, intent, progress)
 
-    def _market_view(self, intent: TradeIntent, settings: ExecutionSettings) -> MarketView:
+    def dry_run(self, job: TradeJob) -> JobResult:
+        """Plan a ``dry_run`` job against the live account and return the orders the planner would send
+        (``planned``); nothing is sent and the paper market is not moved. ``status`` says what would happen:
+        ``executed`` (the orders would be sent) or the outcome the planner decided, with its sentence.
+
+        Never raises: an unreachable broker or any error ends the dry run ``failed`` with a sentence.
+        """
+        progress = _Progress()
+        if self._clock() > job.deadline:
+            return _result(JobOutcome.EXPIRED, "The dry run came too late to be planned.", planned=[])
+        try:
+            market = self._market_view(job.intent, job.settings, follow_price=False)
+            progress.stage = "planning its orders"
+            plan = planner.plan(job.intent, job.settings, market)
+        except planner.PlanRejected as exc:
+            return _result(JobOutcome(exc.outcome), str(exc), planned=[])
+        except (OrderRefused, BrokerUnavailable) as exc:
+            return _result(JobOutcome.FAILED, str(exc), planned=[])
+        except Exception as exc:  # a dry run must not crash the agent either
+            logger.exception("dry run %s failed while %s", job.id, progress.stage)
+            return self._crashed(exc, progress).model_copy(update={"planned": []})
+        notes = list(plan.notes)
+        if job.intent.alert_price and self.broker.kind == "sim":
+            notes.append(
+                f"Paper trading fills at the alert's price ({job.intent.alert_price:g}); the prices shown are the "
+                f"paper market's now."
+            )
+        return _result(
+            JobOutcome.EXECUTED, None, notes=notes,
+            planned=[planned_order(step.description, step.request) for step in plan.requests],
+        )
+
+    def _market_view(self, intent: TradeIntent, settings: ExecutionSettings, follow_price: bool = True) -> MarketView:
         b = self.broker
         if not intent.symbol:
             raise planner.PlanRejected("The alert names no symbol. Add symbol or ticker to the alert message.")
         name = planner.resolve_symbol(intent.symbol, settings, b.symbol_names())
-        if intent.alert_price:
+        if intent.alert_price and follow_price:
             b.follow_alert_price(name, intent.alert_price)
         spec = b.symbol_spec(name)
         quote = b.quote(name)

@@ -21,7 +21,7 @@ from agent.broker.models import (
     PendingOrder,
     PositionView,
 )
-from contract import PositionState, SentOrder
+from contract import PlannedOrder, PositionState, SentOrder
 from contract.intent import PositionSide, Side
 
 
@@ -61,6 +61,21 @@ def sent_order(description: str, request: OrderRequest, receipt: OrderReceipt) -
         retcode_name=receipt.code_name,
         message=receipt.sentence,
         comment=receipt.message,
+    )
+
+
+def planned_order(description: str, request: OrderRequest) -> PlannedOrder:
+    """One request the planner would send, for a dry run (nothing sent)."""
+    position = request.position if isinstance(request, ClosePosition | ModifyPosition) else 0
+    return PlannedOrder(
+        description=description,
+        symbol=request.symbol,
+        type=order_type_name(request),
+        volume=getattr(request, "volume", 0.0),
+        price=getattr(request, "price", 0.0) or 0.0,
+        sl=getattr(request, "sl", 0.0) or 0.0,
+        tp=getattr(request, "tp", 0.0) or 0.0,
+        position_ticket=position,
     )
 
 

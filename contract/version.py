@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Final
 
-#: The version of the models in this package.
-CONTRACT_VERSION: Final = 1
+#: The version of the models in this package. 2: every agent request but the lease request carries the lease epoch
+#: (:mod:`contract.lease`); unfinished jobs are taken over with ``POST .../jobs/unfinished``; dry-run jobs.
+CONTRACT_VERSION: Final = 2
 
 #: HTTP header an agent sends its contract version in.
 CONTRACT_HEADER: Final = "X-TVBridge-Contract"

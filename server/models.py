@@ -64,12 +64,15 @@ FINAL_STATUSES = frozenset(s for s in SignalStatus if s is not SignalStatus.PEND
 
 class JobStatus(StrEnum):
     """A job is ``queued`` until an agent claims it atomically, then ``done`` (whatever the outcome) or
-    ``expired`` when nobody claimed it before its deadline."""
+    ``expired`` when nobody claimed it before its deadline. ``lapsed``: claimed, past its deadline, and the
+    claiming agent's lease lapsed (it hung or vanished): its signal carries a provisional outcome, which the result
+    of the next agent that holds the lease replaces (server/queue.py: the watchdog)."""
 
     QUEUED = "queued"
     CLAIMED = "claimed"
     DONE = "done"
     EXPIRED = "expired"
+    LAPSED = "lapsed"
 
 
 #: Table arguments of every table with an integer id: SQLite ``AUTOINCREMENT`` (ids are never reused).
@@ -185,6 +188,28 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = _ts(nullable=True)
     expires_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
+    #: The lease epoch of the agent process that claimed it last (server/leases.py); ``None`` while queued.
+    lease_epoch: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    #: When the server quarantined it (handed out too often without a result): it is then only reconciled.
+    quarantined_at: datetime | None = _ts(nullable=True)
+
+
+class AgentLease(SQLModel, table=True):
+    """Which agent process may act for an agent id (server/leases.py): the newest ``epoch`` granted (epochs only go
+    up, never reused), the process that holds it (``holder``, ``host``, ``pid``, ``lock_domain``) and when. Whether
+    it is still live is kept in memory by the server (a monotonic clock), not here."""
+
+    __tablename__ = "agent_leases"
+
+    agent_id: str = Field(primary_key=True, max_length=64)
+    epoch: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    holder: str | None = Field(default=None, max_length=64)
+    host: str | None = Field(default=None, max_length=255)
+    pid: int | None = None
+    lock_domain: str | None = Field(default=None, max_length=64)
+    granted_at: datetime | None = _ts(nullable=True)
+    renewed_at: datetime | None = _ts(nullable=True)
+    released_at: datetime | None = _ts(nullable=True)
 
 
 class Agent(SQLModel, table=True):

@@ -27,6 +27,7 @@ from server.app import create_admin_app, create_public_app
 from server.context import ServerContext
 from server.db import make_engine, migrate
 from server.intake import AlertIntake
+from server.leases import Leases
 from server.models import Signal
 from server.queue import JobQueue
 from server.security import ADMIN_TOKEN_FILE, AGENT_TOKEN_FILE, load_or_create_token
@@ -207,7 +208,7 @@ class Runtime:
         if not view.catalog.strategies:
             strategies.create("My first strategy")
             logger.info("created a first strategy with default volume 0.01 lots")
-        jobs = JobQueue(self.writer, self.engine)
+        jobs = JobQueue(self.writer, self.engine, Leases(self.settings.agent_lease_seconds))
         self.ctx = ServerContext(
             engine=self.engine,
             writer=self.writer,
@@ -217,7 +218,7 @@ class Runtime:
             public_base_url=self.public_base_url,
             intake=AlertIntake(self.writer, view, jobs),
             strategies=strategies,
-            agents=AgentService(self.writer),
+            agents=AgentService(self.writer, jobs.leases),
             queue=jobs,
             tunnel_status=self.tunnel_status,
             app_status=self.app_status,

@@ -207,6 +207,19 @@ export async function parseAlert(strategyId, message) {
   return { accepted: p.accepted, format: p.format, symbol: p.symbol, words: p.words || [], refusal: p.refusal,
     warnings: p.warnings || [] };
 }
+// What the alert would do now: parsed intent plus the orders the agent's planner would send (nothing is sent).
+export async function dryRunAlert(strategyId, message) {
+  const r = await request("POST", `/strategies/${strategyId}/dry-run`, { message });
+  const p = r.parse || {};
+  return {
+    agentId: r.agent_id, planned: r.planned, outcome: r.outcome, sentence: r.sentence, notes: r.notes || [],
+    words: p.words || [], format: p.format, accepted: p.accepted, warnings: p.warnings || [],
+    orders: (r.orders || []).map((o) => ({
+      description: o.description, type: o.type, symbol: o.symbol, volume: o.volume, price: o.price, sl: o.sl,
+      tp: o.tp, position: o.position_ticket,
+    })),
+  };
+}
 export async function sendTestAlert(strategyId, message) {
   const r = await request("POST", `/strategies/${strategyId}/test-alert`, { message });
   return { signalId: r.signal_id, status: r.status };

@@ -307,10 +307,29 @@ class AgentWorker:
         if job.kind == "dry_run":
             self.handle(job)
             return
+
+        def unreachable(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            logger.warning("cannot search the broker for job %s now (%s); retrying before anything else", job.id, exc)
+            self._connected = False
+
+        def search() -> JobResult | None:
+            self._ensure_connected()
+            return self.executor.reconcile(job)
+
+        # Nothing new is sent before this job is settled: retried every second, like an unreachable broker.
+        retrying = Retrying(
+            retry=retry_if_exception_type(BrokerUnavailable),
+            wait=wait_fixed(1.0),
+            stop=lambda _state: self._stop.is_set() or self._fenced_off(),
+            sleep=self._pause,
+            before_sleep=unreachable,
+            reraise=True,
+        )
         try:
-            found = self.executor.reconcile(job)
+            found = retrying(search)
         except BrokerUnavailable as exc:
-            logger.warning("cannot search the broker for job %s now (%s): it stays claimed", job.id, exc)
+            logger.warning("job %s not reconciled (%s): it stays claimed for the next holder", job.id, exc)
             return
         except Exception:  # an unreadable job must not stop the agent from starting
             logger.exception("job %s could not be reconciled", job.id)

@@ -144,3 +144,22 @@ def test_a_job_handed_out_three_times_is_quarantined_by_the_server_without_the_c
         for proc in agents:
             proc.stop()
         stop_live(live)
+
+
+def test_a_hung_broker_write_ends_the_agent_and_the_alert_ends_quarantined_not_sent(tmp_path: Path) -> None:
+    """The simulated terminal never answers ``order_send`` in time: the watchdog ends the agent (its log holds the
+    hung call's stack), the app restarts it, the job is taken over and tried again, and after the second death the
+    alert ends ``failed`` (quarantined) instead of hanging the agent for ever. Nothing reached the broker."""
+    live = start_live(tmp_path / "data", sim_latency_ms=60_000, broker_write_limit_seconds=2)
+    try:
+        strategy = live.create_strategy("hangs", max_signal_age_seconds=300)
+        signal_id = live.post_alert(strategy, '{"symbol":"EURUSD","action":"buy","volume":0.1}').json()["signal_id"]
+        sig = _wait_final(live, signal_id, timeout=90)
+        assert sig["status"] == "failed" and "Quarantined" in sig["error_message"], sig
+        agent = live.runtime.agent
+        assert agent is not None and agent.restarts >= 2
+        log = (live.data_dir / "logs" / "agent-default.log").read_text(errors="replace")
+        assert "Timeout (" in log and "in order_send" in log
+        assert deals_by_comment(live.data_dir)[f"tvb:{signal_id}"] == 0
+    finally:
+        stop_live(live)

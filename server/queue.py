@@ -83,7 +83,7 @@ ON CONFLICT(id) DO UPDATE SET last_seen_at = excluded.last_seen_at
 
 def trade_job(row: Sequence[Any]) -> TradeJob:
     """The wire shape (:class:`contract.TradeJob`) of a ``jobs`` row: id, signal_id, payload, attempts, claimed_at,
-    expires_at, job_type, quarantined_at (see ``_JOB_COLUMNS``)."""
+    expires_at, job_type, quarantined_at (as the claim statements return them)."""
     job_id, signal_id, payload, attempts, claimed_at, expires_at, job_type, quarantined_at = row
     spec = json.loads(payload) if isinstance(payload, str) else payload
     return TradeJob.model_validate(
@@ -105,9 +105,8 @@ def quarantine_sentence(deliveries: int) -> str:
     return (
         f"Quarantined: this alert was handed to an agent {deliveries} times and the agent stopped {deliveries - 1} "
         f"times while holding it, so it was not tried again (one alert must not keep the agent from trading the "
-        f"others). "
-        f"Nothing of it was found at the broker. Check the alert's numbers, and send it again if you still want the "
-        f"trade; the agent's log has details."
+        f"others). Nothing of it was found at the broker. Check the alert's numbers, and send it again if you still "
+        f"want the trade; the agent's log has details."
     )
 
 

@@ -22,8 +22,10 @@ from tests.e2e.test_server_killed import Tvbridge, wait_gone
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc and sends POSIX signals")
 
-#: A slow broker: ``order_send`` takes 8 s (the broker executes after 4 s).
-SLOW_MS = 8000
+#: A slow broker: ``order_send`` takes 20 s (the broker executes after 10 s), so the restarted app's agent is up and
+#: reconciling well before the orphan's order reaches the broker, even on a busy machine: without fencing it sends
+#: the signal a second time.
+SLOW_MS = 20_000
 
 
 def _token(data_dir: Path) -> str:

@@ -92,6 +92,7 @@ class LeaseKeeper:
         """Block until the lease is this process's (the grant) or ``stopping()`` (``None``). While another process
         holds it, say so in the log (once per holder)."""
         said: str | None = None
+        unreachable: str | None = None
         while not stopping():
             sent = self._clock()
             try:
@@ -104,8 +105,10 @@ class LeaseKeeper:
                 self._stop.wait(min(max(wait, 0.2), 2.0))
                 continue
             except (httpx.HTTPError, ContractMismatch) as exc:
-                logger.warning("cannot ask the server for the lease of agent id '%s' (%s); retrying",
-                               self.agent_id, exc)
+                if unreachable != str(exc):  # once per reason: the server may be down for a while
+                    unreachable = str(exc)
+                    logger.warning("cannot ask the server for the lease of agent id '%s' (%s); retrying every "
+                                   "second", self.agent_id, exc)
                 self._stop.wait(UNREACHABLE_RETRY)
                 continue
             self._granted(grant, sent)

@@ -67,9 +67,11 @@ def main() -> None:
                     page.goto(live.runtime.admin_url + url)
                     page.wait_for_load_state("networkidle")
                     page.locator("main h1").first.wait_for()
-                    if name == "alert-builder":  # show what "Check what it means" answers
+                    if name == "alert-builder":  # show what "Check what it means" and the dry run answer
                         page.get_by_role("button", name="Check what it means").click()
                         page.get_by_test_id("parsed").wait_for()
+                        page.get_by_test_id("dry-run-button").click()
+                        page.get_by_test_id("dry-run-result").wait_for()
                     page.wait_for_timeout(400)  # let the first poll's numbers settle before the picture
                     page.screenshot(path=str(HERE / f"{name}-{width}.png"), full_page=True)
                 ctx.close()

@@ -136,7 +136,7 @@ function DryRun({ result }) {
   const cls = !result.planned ? "parsed parsed-bad" : result.outcome === "executed" ? "parsed parsed-ok" : "parsed parsed-bad";
   return html`<div class=${cls} data-testid="dry-run-result" data-outcome=${result.outcome || "none"}>
     ${result.words.length > 0 && html`<h3>It asks for</h3><ul>${result.words.map((w) => html`<li>${w}</li>`)}</ul>`}
-    <h3>${result.planned ? `The agent '${result.agentId}' would` : "No plan"}</h3>
+    <h3>${result.planned ? `Planned by the agent '${result.agentId}'` : "No plan"}</h3>
     <p data-testid="dry-run-sentence">${result.sentence}</p>
     ${result.orders.length > 0 && html`<div class="table-wrap"><table class="table" data-testid="dry-run-orders">
       <thead><tr><th class="col-request">Request</th><th>Type</th><th>Symbol</th><th class="num">Lots</th>

@@ -72,3 +72,20 @@ def test_without_calls_in_progress_nothing_is_armed() -> None:
         print("returned")
     """)
     assert idle.returncode == 0 and "returned" in idle.stdout, idle
+
+
+def test_the_timer_moves_a_few_times_not_for_every_call() -> None:
+    # setting faulthandler's timer starts a thread: an alert's ten-odd broker calls must not each pay for it
+    counted = run_script("""
+        lease = {"until": clock() + 25.0}
+        dog = Watchdog(lease_until=lambda: lease["until"])
+        moves, last = 0, None
+        for n in range(1000):  # 200 alerts of reads, a write, reads
+            fenced = n % 5 == 2
+            with dog.guard("a call", 30.0 if fenced else 60.0, fenced=fenced):
+                if dog.armed != last:
+                    moves, last = moves + 1, dog.armed
+        print(moves)
+    """)
+    assert counted.returncode == 0, counted
+    assert int(counted.stdout) <= 3, counted.stdout

@@ -295,6 +295,10 @@ def recover(tx: WriteTx, agent_id: str, epoch: int, leases: Leases) -> list[Trad
     jobs: list[TradeJob] = []
     for row in tx.execute(_UNFINISHED, (agent_id,)).fetchall():
         job_id, signal_id, attempts, quarantined_at, held = int(row[0]), row[1], int(row[3]), row[7], row[8]
+        if row[6] == "dry_run" and held != epoch:  # its request stopped waiting long ago: never planned late
+            tx.execute("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?",
+                       (JobStatus.EXPIRED.value, sql_time(tx.now), job_id))
+            continue
         if held != epoch:
             attempts += 1
             if attempts >= QUARANTINE_DELIVERIES and quarantined_at is None:
@@ -401,9 +405,12 @@ def lapse_abandoned(tx: WriteTx, leases: Leases) -> list[int]:
     for job_id, signal_id, agent_id, epoch, claimed_at in rows:
         if epoch is not None and leases.live_epoch(tx, agent_id) == epoch:
             continue  # its agent is alive and holds the lease: it checks the deadline itself before sending
-        tx.execute("UPDATE jobs SET status = ? WHERE id = ?", (JobStatus.LAPSED.value, job_id))
-        if signal_id is None:
+        if signal_id is None:  # a dry run: nobody waits for it any more
+            tx.execute(
+                "UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?", (JobStatus.EXPIRED.value, now, job_id)
+            )
             continue
+        tx.execute("UPDATE jobs SET status = ? WHERE id = ?", (JobStatus.LAPSED.value, job_id))
         since = (from_sql_time(claimed_at) or tx.now).strftime("%H:%M:%S")
         message = unknown_outcome_sentence(agent_id, signal_id, since)
         found = tx.execute(

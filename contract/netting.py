@@ -206,8 +206,9 @@ class ShareBook:
         fee = _split(self._u(deal.fee), [*volumes, rest])
         swap = _split(self._u(deal.swap), volumes)
         profit = _split(self._u(deal.profit), volumes)
-        value = None if unseen else self._value_of(deal, pos, side, closed)
         entries = [pos.shares[p.magic].price if p.magic in pos.shares else deal.price for p in parts]
+        spread = sum(abs(pos.price - entries[i]) * p.volume for i, p in enumerate(parts) if p.magic in pos.shares)
+        value = None if unseen else self._value_of(deal, pos, side, closed, spread)
         for i, part in enumerate(parts):
             if value is not None and part.magic in pos.shares:
                 adjust = round(side * (pos.price - entries[i]) * part.volume * value * self._scale)
@@ -291,9 +292,16 @@ class ShareBook:
         moved.volume = share.volume
         return moved
 
-    def _value_of(self, deal: Deal, pos: PositionBook, side: int, closed: float) -> float | None:
+    def _value_of(self, deal: Deal, pos: PositionBook, side: int, closed: float, spread: float) -> float | None:
         """Account currency per 1.0 price move per lot, read off MT5's profits: this deal's when precise
-        enough, else the most precise one seen on the symbol (``None`` when none could be read)."""
+        enough, else the most precise one seen on the symbol (``None`` when none could be read).
+
+        ``spread`` is what the value multiplies: the sum over the deal's parts of ``|position price - share
+        entry| * lots``. A value read off a profit of ``units`` money units is off by up to ``0.5 / units`` of
+        itself (MT5 rounds the profit to the unit), so the entry adjustment ``spread * value`` is off by up to
+        ``spread * value * 0.5 / units`` units: this deal's own value is used only when that stays within half a
+        unit (and the profit is at least :data:`_PRECISE_UNITS`), else the most precise value seen.
+        """
         units = abs(self._u(deal.profit))
         moved = side * (deal.price - pos.price) * closed
         found = deal.profit / moved if units and moved else 0.0
@@ -301,8 +309,9 @@ class ShareBook:
         if found > 0 and math.isfinite(found):
             if best is None or units > best[1]:
                 self._value[pos.symbol] = best = (found, units)
-            if units >= _PRECISE_UNITS:
-                return found  # precise enough, and at this deal's own conversion rate
+            adjustment = spread * found * self._scale  # money units the value multiplies into
+            if units >= max(_PRECISE_UNITS, adjustment):
+                return found  # precise enough for this adjustment, and at this deal's own conversion rate
         return best[0] if best else None
 
     def _u(self, money: float) -> int:

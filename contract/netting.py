@@ -75,8 +75,9 @@ class Cause(StrEnum):
 @dataclass
 class Share:
     """One owner's share of one position: ``volume`` signed lots (+ long, - short), ``price`` its average
-    entry price, ``opened`` the first entry deal since it was last flat. ``commission``/``fee``/``swap``:
-    entry costs not yet realised, in money units (10**-digits of the account currency)."""
+    entry price, ``opened`` the first entry deal since it was last flat, ``entries`` the owner's entry deals
+    since then. ``commission``/``fee``/``swap``: entry costs not yet realised, in money units (10**-digits of
+    the account currency)."""
 
     magic: int
     volume: float = 0.0
@@ -85,6 +86,7 @@ class Share:
     commission: int = 0
     fee: int = 0
     swap: int = 0
+    entries: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,10 @@ class ShareBook:
     def _enter(self, pos: PositionBook, deal: Deal, magic: int, lots: float, commission: int, fee: int) -> None:
         share = pos.shares.setdefault(magic, Share(magic))
         if share.volume == 0:
-            share.price, share.opened = deal.price, deal
+            share.price, share.opened, share.entries = deal.price, deal, 1
         else:
             share.price = _average(share.price, abs(share.volume), deal.price, lots)
+            share.entries += 1
         share.volume = _vol(share.volume + deal.sign * lots)
         share.commission += commission
         share.fee += fee
@@ -288,7 +291,7 @@ class ShareBook:
         share.swap -= moved.swap
         share.volume = 0.0 if whole else _vol(share.volume - side * part.volume)
         if share.volume == 0:
-            share.price, share.opened = 0.0, None
+            share.price, share.opened, share.entries = 0.0, None, 0
         moved.volume = share.volume
         return moved
 
@@ -324,10 +327,13 @@ class ShareBook:
 @dataclass(frozen=True)
 class OwnerShare:
     """An owner's share of a position: ``volume`` signed lots, ``price`` its average entry price (0 when
-    flat)."""
+    flat); ``entries`` the owner's entry deals since the share was last flat and ``opened_msc`` the trade-server
+    time (ms) of the first of them (0 when unknown or for a combined share)."""
 
     volume: float = 0.0
     price: float = 0.0
+    entries: int = 0
+    opened_msc: int = 0
 
 
 @dataclass(frozen=True)
@@ -361,7 +367,11 @@ def split_position(deals: Iterable[Deal], strategy_magics: Collection[int], digi
     if not book.positions:
         return None
     pos = next(iter(book.positions.values()))
-    mine = {s.magic: OwnerShare(s.volume, s.price) for s in pos.held() if s.magic in strategy_magics}
+    mine = {
+        s.magic: OwnerShare(s.volume, s.price, s.entries, s.opened.server_msc if s.opened else 0)
+        for s in pos.held()
+        if s.magic in strategy_magics
+    }
     others = [s for s in pos.held() if s.magic not in strategy_magics]
     volume = _vol(sum(s.volume for s in others))
     price = sum(s.price * abs(s.volume) for s in others) / abs(volume) if volume else 0.0

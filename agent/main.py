@@ -117,6 +117,9 @@ def run(options: AgentOptions) -> int:
     configured broker cannot run here)."""
     from agent.client import ServerClient
     from agent.crashes import CrashJournal
+    from agent.dealsync import DealSync
+    from agent.exits import ExitMonitor
+    from agent.ledger_client import LedgerClient
     from agent.stops import StopManager
     from agent.worker import AgentWorker
 
@@ -130,6 +133,16 @@ def run(options: AgentOptions) -> int:
     stops = StopManager(options.state_dir / "stops.json")
     journal = CrashJournal(options.state_dir / "inflight.json")
     worker = AgentWorker(client, broker, stops=stops, journal=journal)
+    # The ledger's side of the agent: the deal sync and the exit monitor, each with its own thread and HTTP client,
+    # told about every job the executor ran (they read the broker; the monitor trades under the executor's lock).
+    ledger = LedgerClient(options.admin_url, options.token, options.agent_id)
+    deals = DealSync(broker, ledger)
+    exits = ExitMonitor(
+        broker, worker.executor.lock, client=ledger, state_file=options.state_dir / "exit-rules.json"
+    )
+    worker.executor.listeners += [deals.nudge, exits.learn]
+    deals.start()
+    exits.start()
     _install_signals(worker)
     if options.lifeline:
         threading.Thread(target=_watch_lifeline, args=(worker,), name="lifeline", daemon=True).start()
@@ -138,6 +151,8 @@ def run(options: AgentOptions) -> int:
     except (SystemExit, KeyboardInterrupt):
         pass
     finally:
+        deals.stop()
+        exits.stop()
         client.close()
     return 0
 

@@ -62,7 +62,7 @@ class ExecutionSettings(BaseModel):
     - ``max_hold_minutes``: the agent closes the strategy's positions (its share, on netting) this long after
       they opened.
     - ``flat_at``: ``HH:MM``: every day at that time the agent closes the strategy's positions.
-    - ``session``: ``HH:MM-HH:MM`` (may cross midnight): entries outside it are refused with a sentence.
+    - ``trading_session``: ``HH:MM-HH:MM`` (may cross midnight): entries outside it are refused with a sentence.
     - ``max_entries_per_direction``: entries allowed on one side of one symbol while the strategy holds that side.
     - ``close_opposite_first``: on hedging accounts, an entry first closes the strategy's positions of the other
       side on the symbol (netting does that by itself).
@@ -85,7 +85,7 @@ class ExecutionSettings(BaseModel):
     owners: dict[int, str] = Field(default_factory=dict)
     max_hold_minutes: int | None = Field(default=None, ge=1)
     flat_at: str | None = Field(default=None, pattern=CLOCK_TIME)
-    session: str | None = Field(default=None, pattern=SESSION)
+    trading_session: str | None = Field(default=None, pattern=SESSION)
     rules_timezone: str = Field(default="UTC", min_length=1, max_length=64)
     max_entries_per_direction: int | None = Field(default=None, ge=1)
     close_opposite_first: bool = False

@@ -23,6 +23,7 @@ from contract.settings import ExecutionSettings
 from server import gates
 from server.alerts import AlertRejected, EaDistanceType, EaVolumeType, ParseContext, parse_alert
 from server.db import write_lock
+from server.ledger.rules import execution_fields
 from server.models import AppSettings, Job, Signal, SignalStatus, Strategy, utcnow
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def execution_settings(strategy: Strategy, signal_id: int) -> ExecutionSettings:
         symbol_suffix=strategy.symbol_suffix,
         pip_sizes=strategy.pip_sizes,
         max_open_positions=strategy.max_open_positions,
+        **execution_fields(strategy),  # ownership, exit and pyramiding settings (server/ledger/rules.py)
     )
 
 

@@ -1,7 +1,7 @@
 """A strategy's own entry rules: the trading session and the pyramiding limit (outcome ``discarded``: the entry was
 deliberately skipped, with a sentence).
 
-- Session (``settings.session``, ``HH:MM-HH:MM`` in ``settings.rules_timezone``; it may cross midnight, e.g.
+- Session (``settings.trading_session``, ``HH:MM-HH:MM`` in ``settings.rules_timezone``; it may cross midnight, e.g.
   ``22:00-06:00``): outside it, an alert that adds exposure is skipped. Exits are never held back: an alert that
   only closes, cancels or modifies passes, and one that mixes an exit with an entry (``closelongbuy``) is skipped
   as a whole, as the spread and account filters skip it (PineConnector skips the signal).
@@ -56,7 +56,7 @@ def opens(intent: TradeIntent) -> bool:
 
 def check_session(ctx: Context) -> None:
     """Skip an alert that adds exposure outside the strategy's trading session."""
-    session, now = ctx.settings.session, ctx.market.now
+    session, now = ctx.settings.trading_session, ctx.market.now
     if not session or now is None or not opens(ctx.intent):
         return
     tz = zone(ctx.settings.rules_timezone)

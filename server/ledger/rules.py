@@ -1,0 +1,58 @@
+"""A strategy's ownership, exit and pyramiding settings on their way to the agent.
+
+Every job carries them in :class:`contract.settings.ExecutionSettings` (:func:`execution_fields`, used by the
+intake when it writes the job), with ``owners``: every strategy's magic number and name, archived ones included
+(their shares may still be open), so the agent can tell another strategy's share from a manual trade and name it.
+The agent's exit monitor also reads the exit rules of all its strategies (:func:`exit_rules_of`), so a rule set while
+no alert arrives still takes effect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, col, select
+
+from contract.settings import ExitRules
+from server.models import Strategy
+
+
+def owners(session: Session) -> dict[int, str]:
+    """Every strategy's magic number -> name."""
+    return dict(session.exec(select(Strategy.magic_number, Strategy.name)).all())
+
+
+def execution_fields(strategy: Strategy) -> dict[str, Any]:
+    """The settings of ``strategy`` this module adds to its jobs' :class:`~contract.settings.ExecutionSettings`.
+
+    ``owners`` is read through the session ``strategy`` is attached to (the intake's); a detached strategy gets
+    only its own name.
+    """
+    session = object_session(strategy)
+    named = owners(session) if isinstance(session, Session) else {}
+    named.setdefault(strategy.magic_number, strategy.name)
+    return {
+        "netting_against_others": strategy.netting_against_others,
+        "shared_stops": strategy.shared_stops,
+        "owners": named,
+        "max_hold_minutes": strategy.max_hold_minutes,
+        "flat_at": strategy.flat_at,
+        "trading_session": strategy.trading_session,
+        "rules_timezone": strategy.rules_timezone,
+        "max_entries_per_direction": strategy.max_entries_per_direction,
+        "close_opposite_first": strategy.close_opposite_first,
+    }
+
+
+def exit_rules_of(session: Session, agent_id: str) -> list[ExitRules]:
+    """The exit rules of every live strategy of ``agent_id`` that has a rule (archived strategies hold nothing)."""
+    stmt = select(Strategy).where(Strategy.agent_id == agent_id, col(Strategy.archived_at).is_(None))
+    rules = [
+        ExitRules(
+            magic_number=s.magic_number, max_hold_minutes=s.max_hold_minutes, flat_at=s.flat_at,
+            rules_timezone=s.rules_timezone,
+        )
+        for s in session.exec(stmt).all()
+    ]
+    return [r for r in rules if r.active]

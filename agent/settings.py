@@ -28,6 +28,8 @@ class AgentSettings(BaseSettings):
       feed (``alert``: the alerts' prices; ``random_walk``: a walk with each symbol's typical volatility and spread,
       seeded by ``sim_seed``; ``terminal``: the real terminal's live quotes, Windows).
     - ``mt5_path``/``mt5_login``/``mt5_server``: the terminal64.exe to drive and the account (password in the keyring).
+    - ``deal_sync_seconds``: how often the agent posts new deals to the ledger when no job ran (it also posts right
+      after every job), in seconds.
     - ``log_level``: ``DEBUG``, ``INFO``, ``WARNING`` ...
     """
 
@@ -46,6 +48,7 @@ class AgentSettings(BaseSettings):
     mt5_path: str | None = None
     mt5_login: int | None = None
     mt5_server: str | None = None
+    deal_sync_seconds: float = 10.0
     log_level: str = "INFO"
 
     @property

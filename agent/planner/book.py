@@ -146,8 +146,7 @@ class Book:
         net = NetPosition(p.symbol, p.ticket, signed, own, others, p.sl, p.tp)
         self.nets[p.symbol] = net
         if own == 0:
-            self.ignored += 1
-            return
+            return  # another owner's position: what a deal would do to it is said by the step that makes it
         self.holdings.append(
             Holding(p.ticket, p.symbol, LONG if own > 0 else SHORT, abs(own), p.sl, p.tp, opened, net, entries)
         )

@@ -31,7 +31,7 @@ from agent.planner.gates import (
     creates_position,
 )
 from agent.planner.levels import check_position_levels, stops_for
-from agent.planner.ownership import check_opposing, check_shared_levels
+from agent.planner.ownership import account_position, check_opposing, check_shared_levels, holders
 from agent.planner.pending import place
 from agent.planner.positions import close_holding
 from agent.planner.rules import check_entries
@@ -128,6 +128,12 @@ def market_entry(
         if net is not None:
             sl, tp = _keep_netting_levels(ctx, spec, net.sl, net.tp, sl, tp)
             check_shared_levels(ctx, spec, net, sl or 0.0, tp or 0.0, adding=lots)
+            if net.others_volume:
+                ctx.notes.append(
+                    f"On this netting account the {deal} of {fmt_lots(lots)} lots adds to "
+                    f"{account_position(net, spec)}, held by {holders(net.others)}: {ctx.book.name()}'s share "
+                    f"becomes {fmt_lots(abs(net.own) + lots)} lots; the others' shares do not change."
+                )
     if kind != "close":
         check_can_open(spec, buy)
         check_position_levels(spec, quote, long=buy, sl=sl, tp=tp)

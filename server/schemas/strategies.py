@@ -39,6 +39,7 @@ from server.schemas.types import (
     TradesPerDay,
     only_symbol_keys,
     optional,
+    time_zone_enum,
 )
 
 #: Lots used when an alert names no volume, for strategies created without saying otherwise.
@@ -200,7 +201,9 @@ class StrategyCreate(BaseModel):
     max_hold_minutes: HoldMinutes | None = Field(default=None, description=DOCS["max_hold_minutes"])
     flat_at: ClockTime | None = Field(default=None, description=DOCS["flat_at"])
     trading_session: SessionHours | None = Field(default=None, description=DOCS["trading_session"])
-    rules_timezone: TimeZone = Field(default="UTC", description=DOCS["rules_timezone"])
+    rules_timezone: TimeZone = Field(
+        default="UTC", description=DOCS["rules_timezone"], json_schema_extra=time_zone_enum
+    )
     max_entries_per_direction: EntriesPerDirection | None = Field(
         default=None, description=DOCS["max_entries_per_direction"]
     )
@@ -240,7 +243,7 @@ class StrategyUpdate(BaseModel):
     max_hold_minutes: HoldMinutes | None = Field(default=None, description=DOCS["max_hold_minutes"])
     flat_at: ClockTime | None = Field(default=None, description=DOCS["flat_at"])
     trading_session: SessionHours | None = Field(default=None, description=DOCS["trading_session"])
-    rules_timezone: TimeZone = optional(DOCS["rules_timezone"])
+    rules_timezone: TimeZone = optional(DOCS["rules_timezone"], time_zone_enum)
     max_entries_per_direction: EntriesPerDirection | None = Field(
         default=None, description=DOCS["max_entries_per_direction"]
     )

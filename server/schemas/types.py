@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
@@ -91,11 +91,21 @@ def known_time_zone(name: str) -> str:
     return name
 
 
+#: The IANA time zones this computer knows (the ``tzdata`` package on Windows), listed in the schema.
+TIME_ZONES = sorted(available_timezones() | {"UTC"})
+
+
+def time_zone_enum(schema: dict[str, Any]) -> None:
+    """The schema of a time zone field lists the names it accepts (a client never has to guess one)."""
+    schema["enum"] = TIME_ZONES
+
+
 TimeZone = Annotated[
     str,
     Strict(),
     StringConstraints(min_length=1, max_length=bounds.MAX_TIMEZONE_CHARS),
     AfterValidator(known_time_zone),
+    Field(json_schema_extra=time_zone_enum),
 ]
 SymbolList = Annotated[list[Symbol], Field(max_length=bounds.MAX_SYMBOLS)]
 SymbolMap = Annotated[dict[Symbol, Symbol], Field(max_length=bounds.MAX_SYMBOLS, json_schema_extra=only_symbol_keys)]

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from contract import CONTRACT_HEADER, CONTRACT_VERSION
 from tests.e2e.conftest import Live, start_live, stop_live
 from tests.e2e.paper import desk, events, quote, trades
 
@@ -186,5 +187,31 @@ def test_an_agent_killed_after_the_broker_executed_finds_the_order_on_a_server_3
         assert sig["status"] == "executed", sig
         assert any("not sent again" in n for n in sig["notes"]), sig["notes"]
         assert [(p["symbol"], p["volume"]) for p in live.positions(s)] == [("EURUSD", 0.2)]  # not re-sent
+    finally:
+        stop_live(live)
+
+
+@pytest.mark.slow
+def test_the_daily_flat_time_closes_the_strategys_position_with_its_reason(tmp_path: Path) -> None:
+    live = start_live(tmp_path / "data", deal_sync_seconds=0.3)
+    try:
+        other = live.create_strategy("no rule")
+        now = datetime.now(UTC)
+        # the next minute (UTC), or the one after when this one ends too soon to open the position before it
+        flat = (now + timedelta(minutes=1 if now.second < 45 else 2)).strftime("%H:%M")
+        ruled = live.create_strategy("flat at", flat_at=flat, rules_timezone="UTC")
+        token = (live.data_dir / "agent-token").read_text().strip()
+        rules = live.admin.get("/api/v1/agents/default/exit-rules", headers={
+            "Authorization": f"Bearer {token}", CONTRACT_HEADER: str(CONTRACT_VERSION)})
+        assert rules.json() == [{"magic_number": ruled["magic_number"], "max_hold_minutes": None, "flat_at": flat,
+                                 "rules_timezone": "UTC"}]
+        quote(live, "EURUSD", 1.10000)
+        ok(live.trade(other, '{"symbol":"EURUSD","action":"buy","lots":0.2}'))
+        ok(live.trade(ruled, '{"symbol":"EURUSD","action":"buy","lots":0.3}'))  # its job carries the rule too
+        (closed,) = trades(live, 1, timeout=150)  # at the minute's turn (the monitor looks every 5 s)
+        assert (closed["strategy_name"], closed["exit_reason"], closed["volume"]) == ("flat at", "flat_time", 0.3)
+        (event,) = events(live, 1, strategy_id=ruled["strategy_id"])
+        assert "the strategy's daily flat time passed" in event["message"]
+        assert [(p["volume"]) for p in live.positions(other)] == [0.2]  # the other strategy's share stays
     finally:
         stop_live(live)

@@ -74,3 +74,15 @@ def shares(live: Live, symbol: str) -> dict[str | None, tuple[str, float]]:
             raise AssertionError(f"no snapshot as of signal {after}: {found}")
         time.sleep(0.02)
     return {p["strategy_name"]: (p["type"], p["volume"]) for p in found["positions"] if p["symbol"] == symbol}
+
+
+def signal_deals(live: Live, signal_id: int, count: int, timeout: float = 15.0) -> dict[str, Any]:
+    """``GET /api/v1/signals/{id}/deals`` once the ledger holds at least ``count`` of the signal's deals."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found: dict[str, Any] = live.admin.get(f"/api/v1/signals/{signal_id}/deals").json()
+        if len(found["deals"]) >= count:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {count} deals of signal {signal_id} within {timeout}s: {found}")
+        time.sleep(0.05)

@@ -21,7 +21,7 @@ import pytest
 
 from contract import CONTRACT_HEADER, CONTRACT_VERSION
 from tests.e2e.conftest import Live, start_live, stop_live
-from tests.e2e.paper import desk, events, quote, trades
+from tests.e2e.paper import desk, events, quote, signal_deals, trades
 
 
 def ok(sig: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +154,7 @@ def test_an_unknown_outcome_on_a_server_3_hours_off_utc_is_found_not_resent(tmp_
         sig = ok(live.trade(s, '{"symbol":"EURUSD","action":"buy","lots":0.3}'))
         assert any("found at the broker afterwards, so it was not re-sent" in n for n in sig["notes"]), sig["notes"]
         assert [(p["type"], p["volume"]) for p in live.positions(s)] == [("buy", 0.3)]  # one order, not two
-        deals = live.admin.get(f"/api/v1/signals/{sig['id']}/deals").json()["deals"]
+        deals = signal_deals(live, sig["id"], 1)["deals"]
         assert [(d["volume"], d["server_offset_seconds"]) for d in deals] == [(0.3, -10800)]
         when = datetime.fromisoformat(deals[0]["time"])
         assert abs(when - datetime.now(UTC)) < timedelta(minutes=1)  # placed in UTC, not 3 hours earlier

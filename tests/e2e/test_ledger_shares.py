@@ -133,6 +133,7 @@ def test_a_strategy_created_after_a_delete_inherits_nothing(netting: Live) -> No
     quote(netting, "NZDUSD", 0.61100)  # the bid; the buy filled at the ask 0.61018
     ok(netting.trade(old, '{"symbol":"NZDUSD","action":"closelong"}'))
     trades(netting, 1, strategy_id=old["strategy_id"])
+    assert netting.positions(old) == []  # the agent's account state as of that close: nothing left open
     assert netting.admin.delete(f"/api/v1/strategies/{old['strategy_id']}").status_code in (200, 204)
     quote(netting, "NZDUSD", 0.61000)
     assert desk(netting, "trade", symbol="NZDUSD", side="buy", volume=0.4)["retcode"] == 10009  # an orphan, by hand

@@ -103,7 +103,7 @@ def market_entry(
         effect = check_opposing(ctx, spec, buy, lots, net)
         if held is not None and effect.own == lots:
             verb = "closes" if lots == held.volume else "reduces"
-            whose = f"{ctx.book.name()}'s {fmt_lots(held.volume)}-lot share of the" if held.shared else "the"
+            whose = f"the {fmt_lots(held.volume)}-lot share of {ctx.book.name()} in the" if held.shared else "the"
             ctx.notes.append(
                 f"On this netting account the {deal} of {fmt_lots(lots)} lots {verb} {whose} "
                 f"{fmt_lots(abs(net.volume))}-lot {net.side} position on {spec.name}"
@@ -111,14 +111,14 @@ def market_entry(
             )
             return close_holding(ctx, held, lots)
         if effect.foreign:
-            nets_against = "; ".join(f"{o.name}'s {fmt_lots(part)} lots" for o, part in effect.taken)
+            nets_against = "; ".join(f"{fmt_lots(part)} lots of {o.name}" for o, part in effect.taken)
         if effect.opens:
             kind = "reverse"
             ctx.notes.append(
                 f"On this netting account the {deal} of {fmt_lots(lots)} lots closes the "
                 f"{fmt_lots(abs(net.volume))}-lot {net.side} position on {spec.name} and leaves a "
                 f"{fmt_lots(effect.opens)}-lot {side} position"
-                + (f" of {ctx.book.name()}'s." if effect.foreign else ".")
+                + (f" for {ctx.book.name()}." if effect.foreign else ".")
             )
         else:
             kind, sl, tp = "close", None, None  # a reducing deal keeps the position's SL/TP (mt5-api §5.5)
@@ -131,7 +131,7 @@ def market_entry(
             if net.others_volume:
                 ctx.notes.append(
                     f"On this netting account the {deal} of {fmt_lots(lots)} lots adds to "
-                    f"{account_position(net, spec)}, held by {holders(net.others)}: {ctx.book.name()}'s share "
+                    f"{account_position(net, spec)}, held by {holders(net.others)}: the share of {ctx.book.name()} "
                     f"becomes {fmt_lots(abs(net.own) + lots)} lots; the others' shares do not change."
                 )
     if kind != "close":

@@ -73,15 +73,15 @@ def check_opposing(ctx: Context, spec: SymbolSpec, buy: bool, lots: Decimal, net
     allowed = policy == "anyone" or (policy == "strategies" and not manual)
     me = ctx.book.name()
     what = f"{'buy' if buy else 'sell'} of {fmt_lots(lots)} lots"
-    own = f"closes {me}'s own {fmt_lots(effect.own)} lots and " if effect.own else ""
-    moved = "; ".join(f"{o.name}'s {fmt_lots(part)} lots" for o, part in effect.taken)
+    own = f"closes the {fmt_lots(effect.own)} lots {me} holds and " if effect.own else ""
+    moved = "; ".join(f"{fmt_lots(part)} lots of {o.name}" for o, part in effect.taken)
     if not allowed:
         whose = "the trader's manual trades or another EA" if manual else "another strategy"
         raise PlanRejected(
             f"On this netting account the {what} {own}would net {fmt_lots(effect.foreign)} lots against "
             f"{account_position(net, spec)} held by {holders(net.others)}: it would move {moved}. {me.capitalize()} "
             f"trades only its own share, and its setting netting_against_others = {policy} does not let it move "
-            f"{whose}'s volume, so nothing was sent. Close only the strategy's own lots, or change the setting."
+            f"the volume of {whose}, so nothing was sent. Close only the strategy's own lots, or change the setting."
         )
     ctx.notes.append(
         f"On this netting account the {what} {own}nets {fmt_lots(effect.foreign)} lots against "
@@ -114,7 +114,7 @@ def check_shared_levels(
             kept = ", ".join(f"{n} {fmt_price(v, spec.digits)}" for n, v in (("SL", net.sl), ("TP", net.tp)) if v)
             ctx.notes.append(
                 f"{account_position(net, spec).capitalize()} is shared with {holders(net.others)}: its {kept} stay "
-                f"as they are and now also cover {me}'s {fmt_lots(adding)} lots."
+                f"as they are and now also cover the {fmt_lots(adding)} lots of {me}."
             )
         return
     change = ", ".join(changes)
@@ -122,7 +122,7 @@ def check_shared_levels(
         raise PlanRejected(
             f"The SL/TP of a netting position belong to the whole position, and {account_position(net, spec)} is "
             f"shared with {holders(net.others)}: this alert would change them ({change}) for them too. "
-            f"{me.capitalize()}'s setting shared_stops = refuse does not allow that, so nothing was sent. Send the "
+            f"The setting shared_stops = refuse of {me} does not allow that, so nothing was sent. Send the "
             f"alert without SL/TP, or allow shared stops in the strategy's settings."
         )
     ctx.notes.append(
@@ -133,16 +133,17 @@ def check_shared_levels(
 
 def close_description(ctx: Context, spec: SymbolSpec, holding: Holding, volume: Decimal) -> str | None:
     """What closing ``volume`` of the strategy's share does to a shared netting position, in words:
-    ``close strategy 'A''s 1.00 of the account's 1.50-lot EURUSD long #5 (0.50 of strategy 'B''s remains)``;
+    ``close the 1.00 lots of strategy 'A' in the account's 1.50-lot EURUSD long #5 (0.50 of strategy 'B' stay
+    open)``;
     ``None`` when the strategy holds the position alone."""
     net = holding.net
     if net is None or not net.others_volume:
         return None
     left = holding.volume - volume
-    mine = f"{fmt_lots(left)} of {ctx.book.name()}'s and " if left > 0 else ""
-    remains = "; ".join(f"{fmt_lots(abs(o.volume))} of {o.name}'s" for o in net.others if o.volume)
+    mine = f"{fmt_lots(left)} of {ctx.book.name()} and " if left > 0 else ""
+    remains = " and ".join(f"{fmt_lots(abs(o.volume))} of {o.name}" for o in net.others if o.volume)
     ticket = f" #{holding.ticket}" if holding.ticket else ""
     return (
-        f"close {ctx.book.name()}'s {fmt_lots(volume)} of {account_position(net, spec)}{ticket} "
-        f"({mine}{remains} remain{'s' if not mine and len(net.others) == 1 else ''})"
+        f"close the {fmt_lots(volume)} lots of {ctx.book.name()} in {account_position(net, spec)}{ticket} "
+        f"({mine}{remains} stay open)"
     )

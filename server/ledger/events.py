@@ -46,7 +46,7 @@ def _lots(value: float) -> str:
 
 def message(trade: TradeFigures, currency: str, strategy: str, closer: str | None) -> str:
     """The sentence of an event: what closed ``strategy``'s trade, where, and its net P&L in ``currency``."""
-    what = f"{strategy}'s {_lots(trade.volume)}-lot {trade.symbol} {trade.side}"
+    what = f"the {_lots(trade.volume)}-lot {trade.symbol} {trade.side} of {strategy}"
     where = f" at {_num(trade.exit_price)}" if trade.exit_price is not None else ""
     money = f"; net P&L {trade.net_pnl:,.2f} {currency}"
     rest = f" ({_lots(trade.remaining_volume)} lots of it remain open)" if trade.remaining_volume else ""
@@ -70,7 +70,7 @@ def message(trade: TradeFigures, currency: str, strategy: str, closer: str | Non
         return f"tvbridge closed {what}{where}: the strategy's daily flat time passed{rest}{money}."
     price = f" at {_num(trade.entry_price)}" if trade.entry_price is not None else ""
     order = f"pending {trade.side} order for {_lots(trade.volume)} lots {trade.symbol}{price}"
-    return f"{strategy[0].upper()}{strategy[1:]}'s {order} expired unfilled."
+    return f"The {order} of {strategy} expired unfilled."
 
 
 def record_events(

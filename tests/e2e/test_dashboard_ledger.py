@@ -55,7 +55,9 @@ def test_the_trades_page_shows_the_ledger_and_exports_it(browser: Any, live: Liv
     expect(stats).to_contain_text("50.0 %")
     expect(stats).to_contain_text("+82.00 USD")
     expect(page.get_by_test_id("equity-chart").locator("canvas")).to_have_count(1)
-    expect(page.get_by_test_id("ledger-events")).to_contain_text("The stop loss closed strategy 'Ledger page''s")
+    expect(page.get_by_test_id("ledger-events")).to_contain_text(
+        "The stop loss closed the 0.50-lot EURUSD long of strategy 'Ledger page'"
+    )
 
     with page.expect_download() as download:
         page.get_by_test_id("csv-export").click()

@@ -71,7 +71,7 @@ def test_sl_tp_stop_out_and_manual_closes_are_in_the_history_with_reason_and_pnl
             "stopped": "sl", "targeted": "tp", "closed by hand": "manual", "stopped out": "stop_out"
         }
         assert happened["stopped"]["message"] == (
-            "The stop loss closed strategy 'stopped''s 1.00-lot EURUSD long at 1.095; net P&L -512.00 USD."
+            "The stop loss closed the 1.00-lot EURUSD long of strategy 'stopped' at 1.095; net P&L -512.00 USD."
         )
         assert "by the trader in MetaTrader 5" in happened["closed by hand"]["message"]
         assert "stopped the account out" in happened["stopped out"]["message"]

@@ -48,14 +48,13 @@ def test_two_strategies_keep_their_own_shares_of_one_netting_position(netting: L
     half = ok(netting.trade(b, "1,closelongpct,EURUSD,risk=50"))  # B closes half of ITS share, not of the position
     assert [(o["type"], o["volume"]) for o in half["orders"]] == [("close sell", 0.25)]
     assert half["orders"][0]["description"] == (
-        "close strategy 'share B''s 0.25 of the account's 1.50-lot EURUSD long "
-        f"#{half['orders'][0]['position_ticket']} (0.25 of strategy 'share B''s and 1.00 of strategy 'share A''s "
-        "remain)"
+        "close the 0.25 lots of strategy 'share B' in the account's 1.50-lot EURUSD long "
+        f"#{half['orders'][0]['position_ticket']} (0.25 of strategy 'share B' and 1.00 of strategy 'share A' stay open)"
     )
     quote(netting, "EURUSD", 1.10300)
     a_out = ok(netting.trade(a, '{"symbol":"EURUSD","action":"closelong"}'))  # A closes exactly its 1.00
     assert [(o["type"], o["volume"]) for o in a_out["orders"]] == [("close sell", 1.0)]
-    assert "(0.25 of strategy 'share B''s remains)" in a_out["orders"][0]["description"]
+    assert "(0.25 of strategy 'share B' stay open)" in a_out["orders"][0]["description"]
     assert shares(netting, "EURUSD") == {"share B": ("buy", 0.25)}
 
     quote(netting, "EURUSD", 1.10400)
@@ -99,7 +98,7 @@ def test_a_strategy_allowed_to_net_moves_another_share_and_the_ledger_says_whose
     ok(netting.trade(b, '{"symbol":"AUDUSD","action":"buy","lots":1}'))  # B: 1.00 at 0.66014
     quote(netting, "AUDUSD", 0.66100)
     sig = ok(netting.trade(a, '{"symbol":"AUDUSD","action":"sell","lots":0.4}'))
-    assert any("moves strategy 'netted B''s 0.40 lots" in n for n in sig["notes"]), sig["notes"]
+    assert any("moves 0.40 lots of strategy 'netted B'" in n for n in sig["notes"]), sig["notes"]
     assert shares(netting, "AUDUSD") == {"netted B": ("buy", 0.6)}
     (moved,) = trades(netting, 1, symbol="AUDUSD")
     assert money(moved) == ("netted B", "other_strategy", 0.4, 34.4)  # (0.66100 - 0.66014) x 0.40

@@ -41,7 +41,7 @@ def test_a_close_sends_only_the_strategys_share_and_says_what_remains() -> None:
     ((request,),) = [p.requests]
     assert (sent(request)["volume"], sent(request)["position"]) == (1.0, 9)
     assert request.description == (
-        "close strategy 'A''s 1.00 of the account's 1.50-lot EURUSD long #9 (0.50 of strategy 'B''s remains)"
+        "close the 1.00 lots of strategy 'A' in the account's 1.50-lot EURUSD long #9 (0.50 of strategy 'B' stay open)"
     )
 
 
@@ -60,17 +60,17 @@ def test_an_entry_that_would_net_against_another_strategy_is_refused_by_default(
     with pytest.raises(PlanRejected) as refused:
         plan(intent(open_("sell", 1.2)), settings(owners=OWNERS), shared())
     text = str(refused.value)
-    assert "closes strategy 'A''s own 1.00 lots and would net 0.20 lots against" in text
+    assert "closes the 1.00 lots strategy 'A' holds and would net 0.20 lots against" in text
     assert "the account's 1.50-lot EURUSD long held by strategy 'B' (0.50 lots)" in text
-    assert "strategy 'B''s 0.20 lots" in text and "netting_against_others = refuse" in text
+    assert "0.20 lots of strategy 'B'" in text and "netting_against_others = refuse" in text
 
 
 def test_netting_against_strategies_is_allowed_by_setting_but_never_against_a_manual_trade() -> None:
     allowed = plan(intent(open_("sell", 1.2)), settings(owners=OWNERS, netting_against_others="strategies"), shared())
     (request,) = allowed.requests
     assert (sent(request)["volume"], "position" in sent(request), request.kind) == (1.2, False, "close")
-    assert "netting against strategy 'B''s 0.20 lots" in request.description
-    assert any("moves strategy 'B''s 0.20 lots" in n for n in allowed.notes)
+    assert "netting against 0.20 lots of strategy 'B'" in request.description
+    assert any("moves 0.20 lots of strategy 'B'" in n for n in allowed.notes)
     with pytest.raises(PlanRejected, match="the trader's manual trades or another EA"):
         plan(intent(open_("sell", 1.2)), settings(owners=OWNERS, netting_against_others="strategies"),
              shared(b=0.0, manual=0.5))
@@ -103,7 +103,7 @@ def test_sl_tp_that_would_move_another_owners_levels_are_refused_unless_allowed(
 def test_an_add_without_levels_keeps_the_shared_levels_and_says_whose_they_are() -> None:
     p = plan(intent(open_("buy", 0.2)), settings(owners=OWNERS), shared(sl=1.095, tp=1.12))
     assert (sent(p.requests[0])["sl"], sent(p.requests[0])["tp"]) == (1.095, 1.12)
-    assert any("its SL 1.09500, TP 1.12000 stay as they are and now also cover strategy 'A''s 0.20 lots" in n
+    assert any("its SL 1.09500, TP 1.12000 stay as they are and now also cover the 0.20 lots of strategy 'A'" in n
                for n in p.notes), p.notes
 
 

@@ -61,7 +61,7 @@ def test_an_sl_close_is_an_event_of_the_signal_that_opened_the_share_once(engine
     made = post(engine, netting_day(A, B, 11, 12, 13))
     assert made == [(
         "sl", 2, 12,
-        "The stop loss closed strategy 'B''s 0.50-lot EURUSD long at 1.102; net P&L -54.00 USD.",
+        "The stop loss closed the 0.50-lot EURUSD long of strategy 'B' at 1.102; net P&L -54.00 USD.",
     )]  # A's own close is its signal's, the trader's share belongs to no strategy: no event for them
     assert post(engine, netting_day(A, B, 11, 12, 13)) == []  # the overlap posts them again: nothing new
 
@@ -93,4 +93,4 @@ def test_an_expired_pending_order_is_an_event_without_money(engine: Engine) -> N
                          volume_initial=0.3, volume_current=0.3, price_open=1.25, symbol="GBPUSD", comment="tvb:12")
     made = post(engine, [], [order])
     assert made == [("expired_pending", 2, 12,
-                     "Strategy 'B''s pending long order for 0.30 lots GBPUSD at 1.25 expired unfilled.")]
+                     "The pending long order for 0.30 lots GBPUSD at 1.25 of strategy 'B' expired unfilled.")]

@@ -115,3 +115,35 @@ class JobResult(BaseModel):
         """A result that sent nothing (or stopped part-way): ``status`` with its sentence."""
         return cls.model_validate({"status": status, "error_message": message, **extra})
 
+
+
+#: Most jobs or results one batch request carries.
+MAX_BATCH = 256
+
+
+class JobBatch(BaseModel):
+    """Jobs claimed for an agent by one poll (``POST /api/v1/agents/{agent_id}/jobs/claim``), oldest first; empty
+    when none came in time. Each job carries its own ``contract_version``."""
+
+    jobs: list[TradeJob] = Field(default_factory=list)
+
+
+class JobReport(BaseModel):
+    """One job's outcome inside a :class:`ResultBatch`."""
+
+    job_id: int
+    result: JobResult
+
+
+class ResultBatch(BaseModel):
+    """Several job outcomes in one post (``POST /api/v1/agents/{agent_id}/results``); each is recorded as if
+    posted alone, and a repeated report of a finished job is ignored."""
+
+    results: list[JobReport] = Field(max_length=MAX_BATCH)
+
+
+class JobRelease(BaseModel):
+    """Claimed jobs an agent hands back without having started them (``POST .../jobs/release``), e.g. when it
+    stops with jobs in hand; they return to the queue."""
+
+    job_ids: list[int] = Field(max_length=MAX_BATCH)

@@ -170,6 +170,8 @@ class Signal(SQLModel, table=True):
     filled_at: datetime | None = _ts(nullable=True)
     resolved_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow, index=True)
+    #: What decided the outcome: an intake gate's name (``server.gates.GATES``), ``agent`` or ``expiry``.
+    decided_by: str | None = Field(default=None, max_length=32)
 
 
 class Job(SQLModel, table=True):

@@ -26,7 +26,6 @@ from sqlmodel import Session, col, select
 
 from contract.deals import DealBatch
 from contract.settings import ExitRules
-from server.db import write_lock
 from server.deps import ServerCtx
 from server.ledger.attribution import ExitReason
 from server.ledger.events import title
@@ -271,18 +270,18 @@ async def post_deals(agent_id: str, body: DealBatch, ctx: ServerCtx) -> DealBatc
     the account's sync cursor. Posting the same deals again is harmless. New events (trades a strategy's own
     signal did not close) are announced to the app (tray notifications) once committed."""
 
-    def write() -> tuple[DealBatchAck, list[EventOut]]:
-        with write_lock(ctx.engine), Session(ctx.engine) as session:
-            recorded = record_deals(session, agent_id, body)
-            names = dict(session.exec(select(Strategy.id, Strategy.name)).all())
-            events = [_event_out(e, names.get(e.strategy_id)) for e in recorded.events]
-            session.commit()
+    def write(session: Session) -> tuple[DealBatchAck, list[EventOut]]:
+        recorded = record_deals(session, agent_id, body)
+        names = dict(session.exec(select(Strategy.id, Strategy.name)).all())
+        events = [_event_out(e, names.get(e.strategy_id)) for e in recorded.events]
+        session.commit()
         ack = DealBatchAck(
             stored=recorded.stored, duplicates=recorded.duplicates, symbols=recorded.symbols, cursor=recorded.cursor
         )
         return ack, events
 
-    ack, events = await run_in_threadpool(write)
+    # through the one writer (server/writer.py), like every write
+    ack, events = await run_in_threadpool(ctx.writer.run_session, write)
     listener = ctx.on_ledger_event
     for event in events:
         if listener is not None:

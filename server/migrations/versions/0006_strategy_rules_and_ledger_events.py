@@ -7,8 +7,8 @@
 - ``ledger_events``: trades closed by something other than their own signal (SL, TP, stop-out, manual, another
   strategy, an exit rule, an expired pending order), once each, for the strategy's history and the signal log.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,12 @@ One loop for both matters: the webhook (public) wakes the agents' long-polls (ad
 through our handlers (and cannot crash in a windowed build where ``sys.stdout`` is None, PyInstaller
 issue 7339), and with the app objects and explicit ``http``/``loop`` choices so a frozen build has no
 string imports to miss.
+
+Slow and idle clients: each listener's HTTP protocol is wrapped by :mod:`server.listener_guard` (request read
+time-outs, a connection cap that closes the connection waiting longest for its request), with caps that fit the
+process's open-file limit; ``backlog`` follows them. ``timeout_keep_alive`` (5 s) closes idle kept-alive
+connections, and h11 refuses request headers over 16 KiB (``h11_max_incomplete_event_size``) with a 400.
+uvicorn's own ``limit_concurrency`` is not used: it counts idle connections too and answers 503 to the real request.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from server.listener_guard import ListenerLimits, guarded, listener_limits, open_files_limit
 
 logger = logging.getLogger(__name__)
 
@@ -24,23 +33,36 @@ class ServerStartError(RuntimeError):
     """A listener could not start (usually: its port is already in use)."""
 
 
-def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+#: Request headers larger than this are refused (400). h11's own default, stated: TradingView's are well under 1 KiB.
+MAX_HEADER_BYTES = 16 * 1024
+#: Seconds an idle kept-alive connection stays open (uvicorn's default).
+KEEP_ALIVE_SECONDS = 5
+
+
+def _config(app: FastAPI, host: str, port: int, limits: ListenerLimits) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_config=None,
-        http="h11",
+        http=guarded(H11Protocol, limits),
         loop="asyncio",
         ws="none",
         lifespan="on",
         access_log=True,
         timeout_graceful_shutdown=3,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        backlog=limits.backlog,
     )
 
 
 class ServerThread:
-    """Runs both listeners in a daemon thread. ``start()`` returns once both accept connections."""
+    """Runs both listeners in a daemon thread. ``start()`` returns once both accept connections.
+
+    ``limits`` (public, admin): read time-outs and connection caps; by default derived from the process's open-file
+    limit (:func:`server.listener_guard.listener_limits`, which first raises that limit where it is low).
+    """
 
     def __init__(
         self,
@@ -51,9 +73,12 @@ class ServerThread:
         public_port: int,
         admin_port: int,
         before_stop: Callable[[], None] | None = None,
+        limits: tuple[ListenerLimits, ListenerLimits] | None = None,
     ) -> None:
-        self.public = uvicorn.Server(_config(public_app, host, public_port))
-        self.admin = uvicorn.Server(_config(admin_app, host, admin_port))
+        public_limits, admin_limits = limits if limits is not None else listener_limits(open_files_limit())
+        self.public = uvicorn.Server(_config(public_app, host, public_port, public_limits))
+        self.admin = uvicorn.Server(_config(admin_app, host, admin_port, admin_limits))
+        logger.debug("connection caps: public %s, admin %s", public_limits, admin_limits)
         self._before_stop = before_stop
         self._thread = threading.Thread(target=self._run, name="tvbridge-server", daemon=True)
         self._error: BaseException | None = None

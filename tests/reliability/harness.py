@@ -83,7 +83,8 @@ class App:
         with (self.root / "stdio.log").open("ab") as log:
             self.proc = subprocess.Popen(
                 command, cwd=ROOT, env={**base, **self.env, **(env or {})}, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=log, preexec_fn=lower_limit if limit is not None else None,  # noqa: PLW1509 - no threads race
+                stderr=log, preexec_fn=lower_limit if limit is not None else None,
+                start_new_session=True,  # its own process group: kill_tree() reaches the app and its agent at once
             )
         self.starts += 1
         deadline = time.monotonic() + timeout
@@ -126,6 +127,12 @@ class App:
         self.proc.kill()
         self.proc.wait()
         return agents
+
+    def kill_tree(self) -> None:
+        """SIGKILL the app and its agent in one go (their process group), as a power cut or "end process tree"."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
     def stop(self) -> None:
         """Stop cleanly (SIGTERM), if running."""

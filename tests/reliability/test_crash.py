@@ -40,7 +40,10 @@ import pytest
 from tests.reliability.conftest import SEED, scaled
 from tests.reliability.harness import App, all_signals, deal_comments, wait_for, wait_gone
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="SIGKILLs processes and reads /proc")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform != "linux", reason="SIGKILLs processes and reads /proc"),
+]
 
 ALERTS = scaled("TVBRIDGE_CRASH_ALERTS", 200)
 KILLS = scaled("TVBRIDGE_CRASH_KILLS", 8)

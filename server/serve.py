@@ -39,7 +39,11 @@ MAX_HEADER_BYTES = 16 * 1024
 KEEP_ALIVE_SECONDS = 5
 
 
-def _config(app: FastAPI, host: str, port: int, limits: ListenerLimits) -> uvicorn.Config:
+def _config(app: FastAPI, host: str, port: int, limits: ListenerLimits | None = None) -> uvicorn.Config:
+    """A listener's uvicorn configuration (``limits``: the public listener's by default; the intake benchmark's bare
+    FastAPI ceiling uses the same one, bench/ceiling.py)."""
+    if limits is None:
+        limits = listener_limits(open_files_limit())[0]
     return uvicorn.Config(
         app,
         host=host,

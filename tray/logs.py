@@ -68,7 +68,7 @@ class _Window:
     started: float  # clock seconds
     started_at: float  # wall time (record.created) of its first line, for the summary
     level: int
-    sample: str  # the kind's message template, for the summary
+    sample: str  # what the kind's lines say (their template), for the summary
     written: int = 0
     suppressed: int = 0
 
@@ -79,8 +79,11 @@ class RateLimitFilter(logging.Filter):
     ``523 similar lines suppressed from 06:04:07 to 06:05:07: uvicorn.error ERROR "Exception in ASGI application"``.
 
     A kind is a logger name, a level and a message template (digits ignored), so an attacker's requests all count as
-    one kind whatever their content. One instance is shared by all handlers of :func:`setup_logging`: the decision
-    is taken once per record (the first handler's) and reused by the others.
+    one kind whatever their content; uvicorn's access lines are told apart by method, path and status (errors by
+    status alone), so a flood of 404s or the agent's polls never hold back the webhook's own lines.
+
+    One instance is shared by all handlers of :func:`setup_logging`: the decision is taken once per record (the first
+    handler's) and reused by the others.
 
     Written here rather than with the ``limits`` library: its in-memory storage starts a timer thread every 10 ms
     while it holds counts, too much for a filter on the webhook path. ``clock`` (seconds) is injectable for tests.
@@ -111,12 +114,12 @@ class RateLimitFilter(logging.Filter):
         now = self._clock()
         with self._lock:
             ended = self._sweep(now, force=False)
-            kind = self._kind(record)
+            kind, sample = self._kind(record)
             window = self._windows.get(kind)
             if window is None or now - window.started >= self.window:
                 if window is not None and window.suppressed:
                     ended.append((kind, window, window.started_at + self.window))
-                window = _Window(now, record.created, record.levelno, str(record.msg).split("\n", 1)[0][:120])
+                window = _Window(now, record.created, record.levelno, sample.split("\n", 1)[0][:120])
                 self._windows[kind] = window
             allowed = window.written < self.per_window
             if allowed:
@@ -133,11 +136,13 @@ class RateLimitFilter(logging.Filter):
             ended = self._sweep(self._clock(), force=True)
         self._summarise(ended)
 
-    def _kind(self, record: logging.LogRecord) -> tuple[str, int, str]:
-        kind = (record.name, record.levelno, _DIGITS.sub("#", str(record.msg))[:200])
+    def _kind(self, record: logging.LogRecord) -> tuple[tuple[str, int, str], str]:
+        """The record's kind, and what its lines say for the summary."""
+        sample = _access_kind(record) or str(record.msg)
+        kind = (record.name, record.levelno, _DIGITS.sub("#", sample)[:200])
         if kind not in self._windows and len(self._windows) >= MAX_KINDS:
-            return (record.name, record.levelno, "(many kinds)")
-        return kind
+            return (record.name, record.levelno, "(many kinds)"), "(lines of many kinds)"
+        return kind, sample
 
     def _sweep(self, now: float, *, force: bool) -> list[tuple[tuple[str, int, str], _Window, float]]:
         """Forget windows that are over (every second at most); return those that suppressed lines."""
@@ -161,6 +166,19 @@ class RateLimitFilter(logging.Filter):
                 window.level, '%d similar lines suppressed from %s: %s %s "%s"', window.suppressed, span, name,
                 logging.getLevelName(window.level), window.sample, extra={"_tvb_summary": True},
             )
+
+
+def _access_kind(record: logging.LogRecord) -> str | None:
+    """uvicorn's access lines share one template: tell them apart by answer, so the webhook's lines are not crowded
+    out by the agent's polls. Errors by status alone (the paths of a scan are endless), others by method and path
+    (redacted, digits ignored, without the query)."""
+    args = record.args
+    if record.name != "uvicorn.access" or not isinstance(args, tuple) or len(args) != 5:
+        return None
+    _client, method, path, _version, status = args
+    if isinstance(status, int) and status >= 400:
+        return f"HTTP {status} answers"
+    return f"{method} {redact(str(path).split('?', 1)[0])} {status}"
 
 
 class PrivateRotatingFileHandler(RotatingFileHandler):

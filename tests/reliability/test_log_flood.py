@@ -112,3 +112,23 @@ def test_messages_that_differ_only_in_numbers_are_one_kind_and_each_line_counts_
     assert sum("agent.worker: job" in line for line in lines) == 5
     assert sum("15 similar lines suppressed" in line for line in lines) == 1
     assert sum("job" in line for line in second.read_text().splitlines()) == 5
+
+
+def test_a_flood_of_404s_or_agent_polls_never_holds_back_the_webhooks_access_lines(tmp_path: Path) -> None:
+    path = setup_logging(tmp_path, "access", rate_limit=RateLimitFilter(per_window=60, window=60, clock=Clock()))
+    access = logging.getLogger("uvicorn.access")
+    line = '%s - "%s %s HTTP/%s" %d'
+    try:
+        for n in range(300):
+            access.info(line, "127.0.0.1:5", "GET", f"/wp-admin/{n}/x.php?a={n}", "1.1", 404)  # a scanner
+            access.info(line, "127.0.0.1:6", "GET", "/api/v1/agents/default/jobs/next?wait=25.0", "1.1", 200)
+            if n % 10 == 0:
+                access.info(line, "127.0.0.1:7", "POST", f"/api/v1/webhooks/tv/SECRET{n}", "1.1", 200)
+    finally:
+        teardown_logging()
+    text = path.read_text()
+    written = [line for line in text.splitlines() if "uvicorn.access: " in line]
+    assert sum("/wp-admin/" in line for line in written) == 60 and sum("jobs/next" in line for line in written) == 60
+    assert text.count("POST /api/v1/webhooks/tv/*** HTTP/1.1") == 30 and "SECRET" not in text
+    assert '240 similar lines suppressed' in text and 'uvicorn.access INFO "HTTP 404 answers"' in text
+    assert 'uvicorn.access INFO "GET /api/v1/agents/default/jobs/next 200"' in text

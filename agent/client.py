@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import httpx
 from pydantic import BaseModel
-from tenacity import before_sleep_log, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import before_sleep_log, retry_if_exception, stop_after_delay, wait_exponential
 from tenacity import retry as retrying
 
-from contract import CONTRACT_HEADER, CONTRACT_VERSION, AccountSnapshot, JobResult, TradeJob, version_mismatch
+from contract import (
+    CONTRACT_HEADER,
+    CONTRACT_VERSION,
+    AccountSnapshot,
+    JobRelease,
+    JobReport,
+    JobResult,
+    ResultBatch,
+    TradeJob,
+    version_mismatch,
+)
+from contract.jobs import MAX_BATCH
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +57,19 @@ class ServerClient:
         resp = self._checked(self._http.get("/jobs/next", params={"wait": wait}))
         return None if resp.status_code == 204 else _job(resp.json())
 
+    def claim_jobs(self, max_jobs: int, wait: float) -> list[TradeJob]:
+        """Claim up to ``max_jobs`` jobs, long-polling up to ``wait`` seconds for the first; empty when none came.
+
+        :raises ContractMismatch: the server or a job is of another contract version (nothing is traded).
+        """
+        resp = self._checked(self._http.post("/jobs/claim", params={"max": max_jobs, "wait": wait}))
+        return [_job(j) for j in resp.json()["jobs"]]
+
+    def release_jobs(self, job_ids: list[int]) -> None:
+        """Hand back claimed jobs this agent will not start (it is stopping); they return to the queue."""
+        for start in range(0, len(job_ids), MAX_BATCH):
+            self._post("/jobs/release", JobRelease(job_ids=job_ids[start : start + MAX_BATCH]))
+
     def unfinished_jobs(self) -> list[TradeJob]:
         """Jobs this agent claimed before and never finished."""
         resp = self._checked(self._http.get("/jobs/unfinished"))
@@ -57,16 +82,30 @@ class ServerClient:
         return value if isinstance(value, int) else None
 
     def post_result(self, job_id: int, result: JobResult, *, give_up_after: float = 600.0) -> None:
-        """Report a job's outcome, retrying connection failures for up to ``give_up_after`` seconds: a trade
-        that happened must reach the signal log (the server ignores a repeated post)."""
+        """Report one job's outcome (see :meth:`post_results`)."""
+        self.post_results([(job_id, result)], give_up_after=give_up_after)
+
+    def post_results(
+        self,
+        results: list[tuple[int, JobResult]],
+        *,
+        give_up_after: float = 600.0,
+        give_up: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Report jobs' outcomes in as few posts as possible, retrying connection failures and 5xx answers (the
+        database was busy) for up to ``give_up_after`` seconds, or until ``give_up()`` says so (the agent is going
+        away): a trade that happened must reach the signal log (the server ignores a repeated report)."""
+        within = stop_after_delay(give_up_after)
         send = retrying(
-            retry=retry_if_exception_type(httpx.TransportError),
+            retry=retry_if_exception(_worth_retrying),
             wait=wait_exponential(multiplier=0.2, max=10.0),
-            stop=stop_after_delay(give_up_after),
+            stop=lambda state: within(state) or give_up(),
             before_sleep=before_sleep_log(logger, logging.WARNING),
             reraise=True,
         )(self._post)
-        send(f"/jobs/{job_id}/result", result)
+        for start in range(0, len(results), MAX_BATCH):
+            chunk = results[start : start + MAX_BATCH]
+            send("/results", ResultBatch(results=[JobReport(job_id=j, result=r) for j, r in chunk]))
 
     def post_snapshot(self, snapshot: AccountSnapshot) -> None:
         """Offer the agent's account snapshot to the server (it keeps the newest)."""
@@ -82,6 +121,13 @@ class ServerClient:
             raise ContractMismatch(resp.json().get("detail", resp.text))
         resp.raise_for_status()
         return resp
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    """Connection failures and 5xx answers: the report may go through later. 4xx would fail again."""
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500
 
 
 def _job(data: dict[str, object]) -> TradeJob:

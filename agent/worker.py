@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import uuid
+from collections import deque
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from agent.broker.interface import Broker
 from agent.client import ContractMismatch, ServerClient
 from agent.crashes import CrashJournal, quarantine_sentence
 from agent.executor import JobExecutor, build_snapshot
+from agent.outbox import ResultOutbox
 from agent.stops import StopManager
 from contract import AccountSnapshot, JobOutcome, JobResult, TradeJob
 
@@ -32,6 +34,11 @@ logger = logging.getLogger(__name__)
 POLL_WAIT = 25.0
 #: Seconds between asks while the server speaks another contract version.
 CONTRACT_RETRY_SECONDS = 30.0
+#: Most jobs one poll claims: a burst drains in few round trips; a stopping agent hands back what it has not started.
+CLAIM_BATCH = 32
+#: Least seconds between two snapshots, and while a burst of claimed jobs is being executed.
+SNAPSHOT_GAP = 0.1
+BUSY_SNAPSHOT_GAP = 0.25
 
 
 class AgentWorker:
@@ -68,6 +75,9 @@ class AgentWorker:
         self._seq = 0
         self._as_of_signal: int | None = None
         self._snapshot_lock = threading.Lock()
+        #: Claimed jobs not started yet; results on their way to the server.
+        self._inbox: deque[TradeJob] = deque()
+        self._outbox = ResultOutbox(client, stopping=self._stop.is_set, busy=lambda: bool(self._inbox))
 
     def stop(self) -> None:
         """Ask the loop to finish after the current job (a trade in flight is never abandoned)."""
@@ -104,30 +114,54 @@ class AgentWorker:
         snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
         snapshots.start()
         threading.Thread(target=self._stops_loop, name="stops", daemon=True).start()
+        self._outbox.start()
         self._reconcile_unfinished()
         while not self._stop.is_set():
-            try:
-                with self.idle_lock:
-                    self.idle = True
-                job = self.client.next_job(wait=POLL_WAIT)
-            except ContractMismatch as exc:
-                with self.idle_lock:
-                    self.idle = False
-                self._refused(str(exc))
-                continue
-            except httpx.HTTPError as exc:
-                with self.idle_lock:
-                    self.idle = False
-                if self._stop.is_set():
-                    break
-                logger.warning("cannot reach the server (%s); retrying", exc)
-                self._stop.wait(1.0)
-                continue
+            if self._inbox:
+                self.handle(self._inbox.popleft())
+            else:
+                self._poll()
+        self._outbox.close()
+        self._hand_back()
+        self.broker.shutdown()
+
+    def _poll(self) -> None:
+        """Claim the next jobs. Before waiting for new ones, every result is reported: the agent is then idle, and a
+        stop request may exit at once."""
+        while not self._outbox.flush(timeout=0.5):
+            if self._stop.is_set():  # reporting is stuck (the server is gone): stop; the next start reconciles
+                return
+        try:
+            with self.idle_lock:
+                self.idle = self._outbox.empty
+            jobs = self.client.claim_jobs(CLAIM_BATCH, wait=POLL_WAIT if self.idle else 0.0)
+        except ContractMismatch as exc:
             with self.idle_lock:
                 self.idle = False
-            if job is not None:
-                self.handle(job)
-        self.broker.shutdown()
+            self._refused(str(exc))
+            return
+        except httpx.HTTPError as exc:
+            with self.idle_lock:
+                self.idle = False
+            if not self._stop.is_set():
+                logger.warning("cannot reach the server (%s); retrying", exc)
+                self._stop.wait(1.0)
+            return
+        with self.idle_lock:
+            self.idle = False
+            self._inbox.extend(jobs)
+
+    def _hand_back(self) -> None:
+        """Stopping with claimed jobs not started: give them back to the queue (else the next start runs them)."""
+        if not self._inbox:
+            return
+        ids = [job.id for job in self._inbox]
+        try:
+            self.client.release_jobs(ids)
+            logger.info("handed back %d job(s) not started: %s", len(ids), ids)
+        except (httpx.HTTPError, ContractMismatch) as exc:
+            logger.warning("could not hand back jobs %s (%s); the next start runs them", ids, exc)
+        self._inbox.clear()
 
     def _learn_progress(self) -> None:
         # Jobs finished by earlier runs of this agent are in the terminal already: snapshots say so from the start.
@@ -190,8 +224,7 @@ class AgentWorker:
         # Snapshots read after this line reflect the job: they say so with ``as_of_signal``.
         with self._snapshot_lock:
             self._as_of_signal = max(self._as_of_signal or 0, job.signal_id)
-        # Stopping (the app is going away): try briefly; an unreported job is reconciled at the next start.
-        self.client.post_result(job.id, result, give_up_after=10.0 if self._stop.is_set() else 600.0)
+        self._outbox.put(job.id, result)  # posted by the outbox thread, with whatever else finished meanwhile
         self._snapshot_due.set()  # posted by the snapshot thread: a burst of trades costs one snapshot
         self.journal.finished(job.id)
 
@@ -288,9 +321,13 @@ class AgentWorker:
                 logger.exception("stop check failed")
 
     def _snapshot_loop(self) -> None:
-        # Every snapshot_interval, or soon after a trade (coalescing bursts of trades into one snapshot).
+        # Every snapshot_interval, or soon after a trade, coalescing the trades meanwhile into one snapshot: reading
+        # the terminal holds it, and posting costs the server a write. A lone trade is reflected at once; a stream
+        # of trades at most every SNAPSHOT_GAP (BUSY_SNAPSHOT_GAP while claimed jobs are waiting in hand).
         while not self._stop.is_set():
             self._snapshot_due.wait(self.snapshot_interval)
             self._snapshot_due.clear()
-            if not self._stop.is_set():
-                self._post_snapshot()
+            if self._stop.is_set():
+                return
+            self._post_snapshot()
+            self._stop.wait(BUSY_SNAPSHOT_GAP if self._inbox else SNAPSHOT_GAP)

@@ -14,7 +14,7 @@ batches), :mod:`contract.netting` (the share model: how one account position is 
 from contract.account import AccountSnapshot, PendingOrderState, PositionState
 from contract.deals import Deal, DealBatch, ExpiredOrder, SyncCursor
 from contract.intent import TradeIntent
-from contract.jobs import JobOutcome, JobResult, SentOrder, TradeJob
+from contract.jobs import JobBatch, JobOutcome, JobRelease, JobReport, JobResult, ResultBatch, SentOrder, TradeJob
 from contract.netting import OwnerShare, PositionSplit, ShareBook, split_position
 from contract.settings import ExecutionSettings
 from contract.version import CONTRACT_HEADER, CONTRACT_VERSION, version_mismatch
@@ -27,12 +27,16 @@ __all__ = [
     "DealBatch",
     "ExecutionSettings",
     "ExpiredOrder",
+    "JobBatch",
     "JobOutcome",
+    "JobRelease",
+    "JobReport",
     "JobResult",
     "OwnerShare",
     "PositionSplit",
     "PendingOrderState",
     "PositionState",
+    "ResultBatch",
     "SentOrder",
     "ShareBook",
     "SyncCursor",

@@ -61,7 +61,9 @@ class SentOrder(BaseModel):
     symbol's price; ``order_ticket``/``deal_ticket``/``position_ticket`` the MT5 tickets (0 when none: a
     pending order has no deal); ``retcode`` the trade server return code (``None`` when the order was found
     after the fact and its answer is unknown), ``retcode_name`` its MQL5 name (``TRADE_RETCODE_DONE``) and
-    ``message`` the terminal's answer as a sentence for the trader.
+    ``message`` the terminal's answer as a sentence for the trader. ``requested_volume`` is the lots the request
+    asked for (0.0 when it asked for none); ``partial`` is True when the broker filled less (retcode 10010
+    TRADE_RETCODE_DONE_PARTIAL, or a deal volume below the request): ``volume`` is then the filled part.
     """
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
@@ -80,6 +82,8 @@ class SentOrder(BaseModel):
     retcode_name: str = ""
     message: str = ""
     comment: str = ""
+    requested_volume: float = 0.0
+    partial: bool = False
 
 
 class JobResult(BaseModel):
@@ -111,3 +115,35 @@ class JobResult(BaseModel):
         """A result that sent nothing (or stopped part-way): ``status`` with its sentence."""
         return cls.model_validate({"status": status, "error_message": message, **extra})
 
+
+
+#: Most jobs or results one batch request carries.
+MAX_BATCH = 256
+
+
+class JobBatch(BaseModel):
+    """Jobs claimed for an agent by one poll (``POST /api/v1/agents/{agent_id}/jobs/claim``), oldest first; empty
+    when none came in time. Each job carries its own ``contract_version``."""
+
+    jobs: list[TradeJob] = Field(default_factory=list)
+
+
+class JobReport(BaseModel):
+    """One job's outcome inside a :class:`ResultBatch`."""
+
+    job_id: int
+    result: JobResult
+
+
+class ResultBatch(BaseModel):
+    """Several job outcomes in one post (``POST /api/v1/agents/{agent_id}/results``); each is recorded as if
+    posted alone, and a repeated report of a finished job is ignored."""
+
+    results: list[JobReport] = Field(max_length=MAX_BATCH)
+
+
+class JobRelease(BaseModel):
+    """Claimed jobs an agent hands back without having started them (``POST .../jobs/release``), e.g. when it
+    stops with jobs in hand; they return to the queue."""
+
+    job_ids: list[int] = Field(max_length=MAX_BATCH)

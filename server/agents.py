@@ -1,121 +1,207 @@
-"""What agents report back: job results (propagated to signals) and account snapshots (:mod:`contract`)."""
+"""What agents report back: job results (propagated to signals) and account snapshots (:mod:`contract`).
+
+Every report is a writer op (:mod:`server.writer`): a batch of results from one agent is one op, stored in the
+writer's next group together with whatever else is queued.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 import contract
 from contract import JobOutcome, JobResult
-from server.db import write_lock
-from server.models import FINAL_STATUSES, AccountSnapshot, Agent, Job, JobStatus, Signal, SignalStatus, utcnow
+from server.db import from_sql_time, sql_time
+from server.models import FINAL_STATUSES, JobStatus, Signal, SignalStatus
+from server.queue import touch
+from server.view import AgentPnl
+from server.writer import Writer, WriteTx
 
 logger = logging.getLogger(__name__)
+
+_FINAL = tuple(s.value for s in FINAL_STATUSES)
 
 
 class JobNotFound(LookupError):
     """No such job for this agent."""
 
 
+def record_result(tx: WriteTx, agent_id: str, job_id: int, result: JobResult) -> tuple[int | None, str | None]:
+    """Finish ``job_id`` and propagate ``result`` to its signal (writer thread); returns the signal's id and status.
+
+    A repeated report of a finished job changes nothing (the agent retries a post whose answer it did not get).
+    :raises JobNotFound: the job does not exist or belongs to another agent.
+    """
+    job = tx.execute("SELECT agent_id, status, signal_id FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    if job is None or job[0] != agent_id:
+        raise JobNotFound(f"No job {job_id} for agent {agent_id}.")
+    _, job_status, signal_id = job
+    row = None
+    if signal_id is not None:
+        row = tx.execute(
+            "SELECT status, strategy_id, created_at, notes, symbol, action, volume FROM tv_signals WHERE id = ?",
+            (signal_id,),
+        ).fetchone()
+    if job_status == JobStatus.DONE:
+        return signal_id, row[0] if row else None
+    now = sql_time(tx.now)
+    tx.execute("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?", (JobStatus.DONE.value, now, job_id))
+    if row is None or row[0] in _FINAL:
+        return signal_id, row[0] if row else None
+    _, strategy_id, created_at, notes, symbol, action, volume = row
+    status = SignalStatus(result.status.value)
+    error = None if result.status is JobOutcome.EXECUTED else result.error_message
+    notes_after = [*json.loads(notes or "[]"), *result.notes]
+    positions = None if result.positions_after is None else [p.model_dump() for p in result.positions_after]
+    tx.execute(
+        "UPDATE tv_signals SET status = ?, error_message = ?, fill_price = ?, order_ticket = ?, orders = ?, notes = ?,"
+        " positions_after = COALESCE(?, positions_after), sent_at = ?, filled_at = ?, resolved_at = ?,"
+        " decided_by = 'agent' WHERE id = ?",
+        (
+            status.value,
+            error,
+            result.fill_price,
+            result.order_ticket,
+            json.dumps([o.model_dump() for o in result.orders]),
+            json.dumps(notes_after),
+            None if positions is None else json.dumps(positions),
+            None if result.sent_at is None else sql_time(result.sent_at),
+            None if result.filled_at is None else sql_time(result.filled_at),
+            now,
+            signal_id,
+        ),
+    )
+    if status is not SignalStatus.EXECUTED:
+        tx.counters.counted(strategy_id, from_sql_time(created_at) or tx.now, -1)
+    tx.resolved(
+        Signal(
+            id=signal_id,
+            strategy_id=strategy_id,
+            status=status,
+            symbol=symbol,
+            action=action,
+            volume=volume,
+            error_message=error,
+            fill_price=result.fill_price,
+            order_ticket=result.order_ticket,
+            orders=[o.model_dump() for o in result.orders],
+            notes=notes_after,
+            positions_after=positions,
+            sent_at=result.sent_at,
+            filled_at=result.filled_at,
+            resolved_at=tx.now,
+            decided_by="agent",
+        )
+    )
+    logger.info("signal #%s %s %s", signal_id, status, error or "")
+    return signal_id, status.value
+
+
+def record_snapshot(tx: WriteTx, agent_id: str, snap: contract.AccountSnapshot) -> bool:
+    """Replace the agent's latest account snapshot and refresh its health fields (writer thread).
+
+    Returns False when the snapshot was older than the stored one (same agent process, lower ``seq``): it is
+    ignored, so a late post can never roll positions back to before a signal.
+    """
+    stored = True
+    if snap.balance is not None:  # None: a health-only post from an agent without a terminal
+        row = tx.execute("SELECT boot_id, seq FROM account_snapshots WHERE agent_id = ?", (agent_id,)).fetchone()
+        if row is not None and snap.boot_id and row[0] == snap.boot_id and snap.seq <= row[1]:
+            stored = False
+        else:
+            tx.execute(
+                """
+                INSERT INTO account_snapshots (agent_id, login, server, currency, margin_mode, balance, equity,
+                    margin_free, day_start_balance, realized_pnl_today, pnl_by_magic, positions, pending_orders,
+                    taken_at, boot_id, seq, as_of_signal)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(agent_id) DO UPDATE SET login = excluded.login, server = excluded.server,
+                    currency = excluded.currency, margin_mode = excluded.margin_mode, balance = excluded.balance,
+                    equity = excluded.equity, margin_free = excluded.margin_free,
+                    day_start_balance = excluded.day_start_balance, realized_pnl_today = excluded.realized_pnl_today,
+                    pnl_by_magic = excluded.pnl_by_magic, positions = excluded.positions,
+                    pending_orders = excluded.pending_orders, taken_at = excluded.taken_at,
+                    boot_id = excluded.boot_id, seq = excluded.seq, as_of_signal = excluded.as_of_signal
+                """,
+                (
+                    agent_id,
+                    snap.login,
+                    snap.server,
+                    snap.currency,
+                    snap.margin_mode,
+                    snap.balance,
+                    snap.equity if snap.equity is not None else 0.0,
+                    snap.margin_free,
+                    snap.day_start_balance,
+                    snap.realized_pnl_today,
+                    json.dumps(snap.pnl_by_magic),
+                    json.dumps([p.model_dump() for p in snap.positions]),
+                    None if snap.pending_orders is None else json.dumps([o.model_dump() for o in snap.pending_orders]),
+                    sql_time(snap.taken_at or tx.now),
+                    snap.boot_id,
+                    snap.seq,
+                    snap.as_of_signal,
+                ),
+            )
+    tx.execute(
+        """
+        INSERT INTO agents (id, broker, version, terminal_connected, trade_allowed, last_error, last_seen_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET broker = COALESCE(excluded.broker, broker),
+            version = COALESCE(excluded.version, version), terminal_connected = excluded.terminal_connected,
+            trade_allowed = excluded.trade_allowed, last_error = excluded.last_error,
+            last_seen_at = excluded.last_seen_at
+        """,
+        (
+            agent_id,
+            snap.broker,
+            snap.version,
+            snap.terminal_connected,
+            snap.trade_allowed,
+            snap.last_error,
+            sql_time(tx.now),
+        ),
+    )
+    if stored and snap.balance is not None:
+        tx.counters.pnl[agent_id] = AgentPnl(snap.day_start_balance, snap.realized_pnl_today)
+    return stored
+
+
+def record_refusal(tx: WriteTx, agent_id: str, sentence: str) -> None:
+    """Note why the agent's request was refused (e.g. a contract version mismatch) as its last error."""
+    touch(tx, agent_id)
+    tx.execute("UPDATE agents SET last_error = ? WHERE id = ?", (sentence, agent_id))
+
+
 class AgentService:
-    """Records results and snapshots. ``on_resolved`` gets each signal an agent finished (tray notifications)."""
+    """The agents' reports as the routes submit them to the ``writer``."""
 
-    def __init__(self, engine: Engine, on_resolved: Callable[[Signal], None] | None = None) -> None:
-        self._engine = engine
-        self._on_resolved = on_resolved
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
 
-    def record_result(self, agent_id: str, job_id: int, result: JobResult) -> Signal | None:
-        """Finish ``job_id`` and propagate ``result`` to its signal; repeated posts of a finished job are
-        ignored (the agent retries a post whose answer it did not get).
+    async def record_results(
+        self, agent_id: str, results: list[tuple[int, JobResult]]
+    ) -> list[tuple[int, int | None, str | None] | JobNotFound]:
+        """Record a batch of ``(job_id, result)`` in one op; per job ``(job_id, signal_id, status)`` or the
+        :class:`JobNotFound` for a job that is not this agent's (the others are stored all the same)."""
 
-        :raises JobNotFound: the job does not exist or belongs to another agent.
-        """
-        now = utcnow()
-        with write_lock(self._engine), Session(self._engine) as session:
-            job = session.get(Job, job_id)
-            if job is None or job.agent_id != agent_id:
-                raise JobNotFound(f"No job {job_id} for agent {agent_id}.")
-            signal = session.get(Signal, job.signal_id) if job.signal_id else None
-            if job.status == JobStatus.DONE:
-                return signal
-            job.status = JobStatus.DONE
-            job.finished_at = now
-            session.add(job)
-            if signal is not None and signal.status not in FINAL_STATUSES:
-                signal.status = SignalStatus(result.status)
-                signal.error_message = None if result.status is JobOutcome.EXECUTED else result.error_message
-                signal.fill_price = result.fill_price
-                signal.order_ticket = result.order_ticket
-                signal.orders = [o.model_dump() for o in result.orders]
-                signal.notes = [*signal.notes, *result.notes]
-                if result.positions_after is not None:
-                    signal.positions_after = [p.model_dump() for p in result.positions_after]
-                signal.sent_at = result.sent_at
-                signal.filled_at = result.filled_at
-                signal.resolved_at = now
-                session.add(signal)
-            self._touch(session, agent_id, now)
-            session.commit()
-            if signal is not None:
-                session.refresh(signal)
-        if signal is not None:
-            logger.info("signal #%s %s %s", signal.id, signal.status, signal.error_message or "")
-            if self._on_resolved is not None:
-                self._on_resolved(signal)
-        return signal
+        def op(tx: WriteTx) -> list[tuple[int, int | None, str | None] | JobNotFound]:
+            touch(tx, agent_id)
+            answers: list[tuple[int, int | None, str | None] | JobNotFound] = []
+            for job_id, result in results:
+                try:
+                    answers.append((job_id, *record_result(tx, agent_id, job_id, result)))
+                except JobNotFound as exc:
+                    answers.append(exc)
+            return answers
 
-    def record_snapshot(self, agent_id: str, snap: contract.AccountSnapshot) -> bool:
-        """Replace the agent's latest account snapshot and refresh its health fields.
+        return await self._writer.submit(op)
 
-        Returns False when the snapshot was older than the stored one (same agent process, lower ``seq``): it is
-        ignored, so a late post can never roll positions back to before a signal.
-        """
-        now = utcnow()
-        health = {"terminal_connected", "trade_allowed", "broker", "version", "last_error"}
-        data = snap.model_dump(exclude=health)
-        data["positions"] = [p.model_dump() for p in snap.positions]
-        data["taken_at"] = snap.taken_at or now
-        stored = True
-        with write_lock(self._engine), Session(self._engine) as session:
-            if snap.balance is not None:  # None: a health-only post from an agent without a terminal
-                row = session.get(AccountSnapshot, agent_id)
-                stale = row is not None and row.boot_id == snap.boot_id and snap.seq <= row.seq and snap.boot_id
-                if stale:
-                    stored = False
-                else:
-                    row = row or AccountSnapshot(agent_id=agent_id)
-                    for key, value in data.items():
-                        setattr(row, key, value)
-                    session.add(row)
-            agent = self._touch(session, agent_id, now)
-            agent.terminal_connected = snap.terminal_connected
-            agent.trade_allowed = snap.trade_allowed
-            agent.broker = snap.broker or agent.broker
-            agent.version = snap.version or agent.version
-            agent.last_error = snap.last_error
-            session.commit()
-        return stored
+    async def record_snapshot(self, agent_id: str, snap: contract.AccountSnapshot) -> bool:
+        """See :func:`record_snapshot`."""
+        # Soft state: the agent posts a newer one within seconds, so its group need not wait for the disk.
+        return await self._writer.submit(lambda tx: record_snapshot(tx, agent_id, snap), durable=False)
 
-    def record_refusal(self, agent_id: str, sentence: str) -> None:
-        """Note why the agent's request was refused (e.g. a contract version mismatch) as its last error."""
-        with write_lock(self._engine), Session(self._engine) as session:
-            agent = self._touch(session, agent_id, utcnow())
-            agent.last_error = sentence
-            session.commit()
-
-    def touch(self, agent_id: str) -> None:
-        """Mark the agent as seen now (every poll does this)."""
-        with write_lock(self._engine), Session(self._engine) as session:
-            self._touch(session, agent_id, utcnow())
-            session.commit()
-
-    @staticmethod
-    def _touch(session: Session, agent_id: str, now: datetime) -> Agent:
-        agent = session.get(Agent, agent_id) or Agent(id=agent_id)
-        agent.last_seen_at = now
-        session.add(agent)
-        return agent
+    async def record_refusal(self, agent_id: str, sentence: str) -> None:
+        """See :func:`record_refusal`."""
+        await self._writer.submit(lambda tx: record_refusal(tx, agent_id, sentence), durable=False)

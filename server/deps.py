@@ -13,8 +13,10 @@ from fastapi import Depends, Request
 from server.context import ServerContext
 
 
-def server_context(request: Request) -> ServerContext:
-    """The :class:`ServerContext` the app was built with (``create_public_app``/``create_admin_app``)."""
+async def server_context(request: Request) -> ServerContext:
+    """The :class:`ServerContext` the app was built with (``create_public_app``/``create_admin_app``).
+
+    ``async`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a hop on every request."""
     ctx: ServerContext = request.app.state.ctx
     return ctx
 

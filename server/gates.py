@@ -1,20 +1,27 @@
-"""Server-side gates an alert passes before it becomes a job. Each returns ``None`` (pass) or the sentence
-stored as the signal's ``error_message``.
+"""The intake gates: an ordered list of small functions, each deciding one thing about one alert.
 
-Gates that need the terminal's state (spread filter, max open positions, symbol existence) run on the agent,
-in ``agent.planner``; these need only the database.
+:data:`GATES` runs in the documented order (docs/architecture.md "Data path of one alert"). Each gate reads an
+:class:`Alert` — the strategy and settings from the writer's in-memory view, the parsed body, the agent's daily
+P&L, today's trade count, a duplicate lookup — and returns ``None`` (pass) or the :class:`Verdict` that ends the
+alert: its final status, the sentence stored as the signal's ``error_message`` (or note), and the gate's name,
+stored as the signal's ``decided_by`` so the dashboard can show which gate decided.
+
+Gates that need the terminal's state (spread filter, max open positions, symbol existence) run on the agent, in
+``agent.planner``; these need only the view. They run inside the writer, one alert after the other, so the
+duplicate check, the trade count and the eaoff/eaon switch see every alert queued before this one.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
-
-from contract.intent import TradeIntent
-from server.models import AccountSnapshot, AppSettings, Signal, SignalStatus, Strategy
+from contract.intent import ControlAction, TradeIntent
+from server.alerts import AlertRejected
+from server.models import SignalStatus
+from server.view import AgentPnl, SettingsView, StrategyView
 
 #: The ``error_message`` of a signal discarded by the daily loss limit (an exact, documented string).
 DAILY_LOSS_LIMIT_REACHED = "daily_loss_limit_reached"
@@ -22,78 +29,175 @@ DAILY_LOSS_LIMIT_REACHED = "daily_loss_limit_reached"
 #: Alert ids are unique by construction, so a repeated id is a duplicate for this long.
 ALERT_ID_WINDOW = timedelta(hours=24)
 
+#: Bodies beyond this are refused (TradingView documents no limit; real alerts are well under 4 KiB).
+MAX_BODY_BYTES = 64 * 1024
+
+#: ``(strategy, intent, body hash, now) -> (earlier signal id, why)`` of the earlier signal this alert repeats.
+DuplicateLookup = Callable[[StrategyView, TradeIntent, str, datetime], "tuple[int, str] | None"]
+
 
 def body_hash(body: bytes) -> str:
     """SHA-256 of the raw body, hex (identical resends of one alert hash the same)."""
     return hashlib.sha256(body).hexdigest()
 
 
-def daily_loss_breached(session: Session, strategy: Strategy, settings: AppSettings) -> bool:
-    """True when today's realised loss reached ``daily_loss_limit_pct`` of the day's starting balance.
+@dataclass(frozen=True)
+class Verdict:
+    """How a gate ended an alert: its final ``status``, the sentence for the trader, and the gate's name."""
 
-    Reads the latest account snapshot of the strategy's agent (``AccountSnapshot.realized_pnl_today``,
-    account currency). No snapshot yet or no limit set: not breached.
+    status: SignalStatus
+    message: str | None
+    gate: str
+
+
+@dataclass
+class Alert:
+    """Everything the gates read about one alert. ``parsed`` is the :class:`TradeIntent` or the parser's refusal
+    (``None`` when the body was too large to parse); ``body_size`` in bytes; ``trades_today`` counts the
+    strategy's signals created today (UTC) that traded or may still trade; ``pnl`` is the strategy's agent's latest
+    daily figures (``None``: no snapshot yet). ``halt`` is set by the eaoff/eaon gate: the strategy's new halted
+    state, which the writer stores with the signal."""
+
+    strategy: StrategyView
+    settings: SettingsView
+    body_size: int
+    body_hash: str
+    parsed: TradeIntent | AlertRejected | None
+    now: datetime
+    pnl: AgentPnl | None = None
+    trades_today: int = 0
+    find_duplicate: DuplicateLookup | None = None
+    halt: bool | None = None
+
+    @property
+    def intent(self) -> TradeIntent:
+        """The parsed alert (only after the ``parse`` gate passed). :raises LookupError: it did not parse."""
+        if not isinstance(self.parsed, TradeIntent):
+            raise LookupError("the alert did not parse")
+        return self.parsed
+
+
+Gate = Callable[[Alert], Verdict | None]
+
+
+def strategy_disabled(a: Alert) -> Verdict | None:
+    """A disabled strategy's alerts are stored and discarded."""
+    if a.strategy.is_enabled:
+        return None
+    return Verdict(
+        SignalStatus.DISCARDED,
+        f"Strategy '{a.strategy.name}' is disabled, so its alerts are not traded. "
+        f"Enable it in the tray menu or the dashboard.",
+        "strategy_disabled",
+    )
+
+
+def trading_paused(a: Alert) -> Verdict | None:
+    """While trading is paused (tray "Pause all trading") every alert is discarded."""
+    if not a.settings.trading_paused:
+        return None
+    return Verdict(
+        SignalStatus.DISCARDED,
+        "Trading is paused for all strategies. Resume it with `tvbridge resume`, the tray menu or the dashboard.",
+        "trading_paused",
+    )
+
+
+def body_size(a: Alert) -> Verdict | None:
+    """Refuse a body over :data:`MAX_BODY_BYTES`."""
+    if a.body_size <= MAX_BODY_BYTES:
+        return None
+    return Verdict(
+        SignalStatus.REJECTED,
+        f"The alert message is {a.body_size} bytes, larger than the 64 KiB limit. Send only the order fields.",
+        "body_size",
+    )
+
+
+def daily_loss_limit(a: Alert) -> Verdict | None:
+    """Discard alerts once today's realised loss reached ``daily_loss_limit_pct`` of the day's starting balance.
+
+    Reads the strategy's agent's latest account snapshot (``realized_pnl_today``, account currency). No snapshot
+    yet or no limit set: pass.
     """
-    if settings.daily_loss_limit_pct is None:
-        return False
-    snap = session.get(AccountSnapshot, strategy.agent_id)
-    if snap is None or snap.day_start_balance <= 0:
-        return False
-    limit = snap.day_start_balance * settings.daily_loss_limit_pct / 100.0
-    return -snap.realized_pnl_today >= limit
+    limit_pct = a.settings.daily_loss_limit_pct
+    if limit_pct is None or a.pnl is None or a.pnl.day_start_balance <= 0:
+        return None
+    limit = a.pnl.day_start_balance * limit_pct / 100.0
+    if -a.pnl.realized_pnl_today < limit:
+        return None
+    return Verdict(SignalStatus.DISCARDED, DAILY_LOSS_LIMIT_REACHED, "daily_loss_limit")
+
+
+def parse(a: Alert) -> Verdict | None:
+    """Refuse a body the alert language cannot read (``server.alerts``), with the parser's sentence."""
+    if isinstance(a.parsed, TradeIntent):
+        return None
+    reason = str(a.parsed) if a.parsed is not None else "The alert message could not be read."
+    return Verdict(SignalStatus.REJECTED, reason, "parse")
+
+
+def alert_secret(a: Alert) -> Verdict | None:
+    """Refuse an alert whose ``secret=`` differs from the strategy's alert secret (when one is set)."""
+    if not a.strategy.alert_secret or a.intent.secret == a.strategy.alert_secret:
+        return None
+    return Verdict(
+        SignalStatus.REJECTED,
+        "The alert's secret= does not match this strategy's alert secret, so it was not traded. "
+        "Fix the secret in the alert message or in the strategy settings.",
+        "alert_secret",
+    )
 
 
 def _base_symbol(symbol: str) -> str:
     return symbol.split(":")[-1].strip().upper()
 
 
-def symbol_not_allowed(strategy: Strategy, intent: TradeIntent) -> str | None:
+def allowed_pairs(a: Alert) -> Verdict | None:
     """Refuse a symbol outside the strategy's ``allowed_pairs`` (empty list: every symbol is allowed).
 
     Compared case-insensitively, with and without a TradingView ``EXCHANGE:`` prefix.
     """
-    if not strategy.allowed_pairs or not intent.symbol:
+    symbol = a.intent.symbol
+    if not a.strategy.allowed_pairs or not symbol:
         return None
-    allowed = {_base_symbol(p) for p in strategy.allowed_pairs}
-    if _base_symbol(intent.symbol) in allowed:
+    allowed = {_base_symbol(p) for p in a.strategy.allowed_pairs}
+    if _base_symbol(symbol) in allowed:
         return None
-    return (
-        f"Symbol {intent.symbol} is not in this strategy's allowed pairs ({', '.join(sorted(allowed))}). "
-        f"Add it to the strategy's allowed pairs, or fix the symbol in the alert."
+    return Verdict(
+        SignalStatus.REJECTED,
+        f"Symbol {symbol} is not in this strategy's allowed pairs ({', '.join(sorted(allowed))}). "
+        f"Add it to the strategy's allowed pairs, or fix the symbol in the alert.",
+        "allowed_pairs",
     )
 
 
-def find_duplicate(
-    session: Session, strategy: Strategy, intent: TradeIntent, digest: str, now: datetime
-) -> tuple[Signal, str] | None:
-    """The earlier signal this alert repeats, with the reason, or ``None``.
-
-    Same ``alert_id`` within 24 h, or, for alerts without an id, the identical body within the strategy's
-    ``dedup_window_seconds`` (TradingView resends an alert after a 5xx, tradingview-and-bridges.md §4).
-    Only earlier signals that traded or may still trade (``executed``, ``pending``) count: an alert that was
-    refused, discarded or failed must go through when it is sent again.
-    """
-    live = col(Signal.status).in_([SignalStatus.EXECUTED, SignalStatus.PENDING])
-    base = select(Signal).where(Signal.strategy_id == strategy.id, live)
-    if intent.alert_id:
-        stmt = base.where(Signal.idempotency_key == intent.alert_id, Signal.created_at >= now - ALERT_ID_WINDOW)
-        hit = session.exec(stmt.order_by(col(Signal.id).desc())).first()
-        return (hit, f"alert id {intent.alert_id!r}") if hit else None
-    if strategy.dedup_window_seconds <= 0:
+def duplicate(a: Alert) -> Verdict | None:
+    """A repeat of an earlier signal that traded or may still trade: same alert id within 24 h, or, for alerts
+    without an id, the identical body within the strategy's ``dedup_window_seconds`` (TradingView resends an
+    alert after a 5xx, tradingview-and-bridges.md §4). The lookup is the writer's, so two copies arriving
+    together are told apart."""
+    if a.find_duplicate is None:
         return None
-    since = now - timedelta(seconds=strategy.dedup_window_seconds)
-    stmt = base.where(Signal.body_hash == digest, Signal.created_at >= since)
-    hit = session.exec(stmt.order_by(col(Signal.id).desc())).first()
-    return (hit, f"an identical message within {strategy.dedup_window_seconds} s") if hit else None
+    found = a.find_duplicate(a.strategy, a.intent, a.body_hash, a.now)
+    if found is None:
+        return None
+    earlier, why = found
+    return Verdict(
+        SignalStatus.DUPLICATE,
+        f"Duplicate of signal #{earlier} ({why}); it was not traded again. "
+        f"TradingView resends an alert when a server answers with an error.",
+        "duplicate",
+    )
 
 
-def max_age_seconds(strategy: Strategy, intent: TradeIntent) -> int:
+def max_age_seconds(strategy: StrategyView, intent: TradeIntent) -> int:
     """How old an alert may get before it must not trade: its own ``max_lag`` if it carries one (3Commas),
     else the strategy's ``max_signal_age_seconds``."""
     return intent.max_age_seconds or strategy.max_signal_age_seconds
 
 
-def deadline(strategy: Strategy, intent: TradeIntent, now: datetime) -> datetime:
+def deadline(strategy: StrategyView, intent: TradeIntent, now: datetime) -> datetime:
     """The moment after which the alert's job must not be sent: max age counted from when TradingView fired the
     alert (its ``time``/``timenow``/``timestamp``) when it says so, else from its receipt. Delivery delays eat
     into the age, they do not extend it."""
@@ -101,39 +205,85 @@ def deadline(strategy: Strategy, intent: TradeIntent, now: datetime) -> datetime
     return fired + timedelta(seconds=max_age_seconds(strategy, intent))
 
 
-def stale_reason(strategy: Strategy, intent: TradeIntent, now: datetime) -> str | None:
-    """Refuse an alert whose own timestamp (``time``/``timenow``/``timestamp``) is older than the max age.
-
-    The max age is the alert's own ``max_lag`` when it carries one, else the strategy's
-    ``max_signal_age_seconds``. Alerts without a timestamp pass (their age is checked at execution).
-    """
+def max_age(a: Alert) -> Verdict | None:
+    """Refuse an alert whose own timestamp (``time``/``timenow``/``timestamp``) is older than the max age
+    (:func:`max_age_seconds`). Alerts without a timestamp pass (their age is checked at execution)."""
+    intent = a.intent
     if intent.alert_time is None:
         return None
-    max_age = max_age_seconds(strategy, intent)
-    age = (now - intent.alert_time).total_seconds()
-    if age <= max_age:
+    limit = max_age_seconds(a.strategy, intent)
+    age = (a.now - intent.alert_time).total_seconds()
+    if age <= limit:
         return None
-    return (
+    return Verdict(
+        SignalStatus.REJECTED,
         f"The alert is {age:.0f} s old (fired {intent.alert_time:%Y-%m-%d %H:%M:%S} UTC), older than the "
-        f"maximum age of {max_age} s, so it was not traded. Check the alert's time field, your PC clock, "
-        f"or raise the strategy's max signal age."
+        f"maximum age of {limit} s, so it was not traded. Check the alert's time field, your PC clock, "
+        f"or raise the strategy's max signal age.",
+        "max_age",
     )
 
 
-def trade_cap_reached(session: Session, strategy: Strategy, now: datetime) -> str | None:
-    """Refuse entries once the strategy's ``max_trades_per_day`` signals (UTC day) were executed or are pending."""
-    if strategy.max_trades_per_day is None:
+def ea_switch(a: Alert) -> Verdict | None:
+    """``eaoff``/``eaon`` halt or resume the strategy's entries (sets :attr:`Alert.halt`, the last switch wins).
+    An alert that only switches is done here (``executed``); one with more steps goes on."""
+    control = [s for s in a.intent.actions if isinstance(s, ControlAction)]
+    if not control:
         return None
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    stmt = select(func.count()).where(
-        Signal.strategy_id == strategy.id,
-        Signal.created_at >= day_start,
-        col(Signal.status).in_([SignalStatus.EXECUTED, SignalStatus.PENDING]),
-    )
-    count = session.exec(stmt).one()
-    if count < strategy.max_trades_per_day:
+    a.halt = not control[-1].trading_enabled
+    if len(control) < len(a.intent.actions):
         return None
-    return (
-        f"Daily trade cap reached: {count} of {strategy.max_trades_per_day} trades today for this strategy. "
-        f"New entries resume tomorrow (UTC), or raise the strategy's max trades per day."
+    state = "halted: new entries are refused until an eaon alert" if a.halt else "resumed"
+    return Verdict(SignalStatus.EXECUTED, f"Strategy '{a.strategy.name}' {state}.", "ea_switch")
+
+
+def halted(a: Alert) -> Verdict | None:
+    """While an eaoff alert halts the strategy, alerts that open exposure are discarded (closes still run).
+    An alert that switches the strategy itself is judged by its own switch."""
+    if a.halt is not None or not a.strategy.trading_halted or not a.intent.opens_exposure:
+        return None
+    return Verdict(
+        SignalStatus.DISCARDED,
+        f"Strategy '{a.strategy.name}' is halted by an eaoff alert; entries are refused until an eaon alert.",
+        "halted",
     )
+
+
+def daily_trade_cap(a: Alert) -> Verdict | None:
+    """Refuse entries once ``max_trades_per_day`` of the strategy's signals (UTC day) were executed or are
+    pending."""
+    cap = a.strategy.max_trades_per_day
+    if cap is None or not a.intent.opens_exposure or a.trades_today < cap:
+        return None
+    return Verdict(
+        SignalStatus.DISCARDED,
+        f"Daily trade cap reached: {a.trades_today} of {cap} trades today for this strategy. "
+        f"New entries resume tomorrow (UTC), or raise the strategy's max trades per day.",
+        "daily_trade_cap",
+    )
+
+
+#: The gates in the documented order; the first verdict ends the alert.
+GATES: tuple[Gate, ...] = (
+    strategy_disabled,
+    trading_paused,
+    body_size,
+    daily_loss_limit,
+    parse,
+    alert_secret,
+    allowed_pairs,
+    duplicate,
+    max_age,
+    ea_switch,
+    halted,
+    daily_trade_cap,
+)
+
+
+def decide(alert: Alert, gates: tuple[Gate, ...] = GATES) -> Verdict | None:
+    """Run ``gates`` in order; the first :class:`Verdict`, or ``None`` when the alert is to be traded."""
+    for gate in gates:
+        verdict = gate(alert)
+        if verdict is not None:
+            return verdict
+    return None

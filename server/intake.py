@@ -1,52 +1,57 @@
 """Webhook intake: one alert in, one stored signal (and at most one job) out.
 
-The flow follows docs/architecture.md "Data path of one alert": look up the strategy by its secret, pass the
-gates in order, and store the signal — as ``pending`` with its ``trade`` job in ONE transaction when it is
-to be traded, or directly in its final state with the reason when a gate stops it. Nothing here talks to
-MetaTrader 5, so the webhook answers in milliseconds whatever the broker is doing.
+The flow follows docs/architecture.md "Data path of one alert", in two halves:
+
+1. On the event loop, nothing that waits: the strategy is looked up by its secret in the writer's in-memory view
+   (:mod:`server.view`), the body hashed and parsed (:func:`prepare`, tens of microseconds).
+2. In the writer (:mod:`server.writer`), one alert after the other: the gates decide (:mod:`server.gates`), and the
+   signal is stored — ``pending`` with its ``trade`` job, or directly in its final state with the reason and the
+   gate that decided (``decided_by``). A long-poll waiting for the strategy's agent takes the job in the same
+   transaction. The webhook is answered once that transaction is durable.
+
+Nothing here talks to MetaTrader 5, so the webhook answers in milliseconds whatever the broker is doing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
 
 from contract.intent import ControlAction, OpenAction, SyncAction, TradeIntent
-from contract.jobs import JobSpec
 from contract.settings import ExecutionSettings
 from server import gates
-from server.alerts import AlertRejected, EaDistanceType, EaVolumeType, ParseContext, parse_alert
-from server.db import write_lock
-from server.models import AppSettings, Job, Signal, SignalStatus, Strategy, utcnow
+from server.alerts import AlertRejected, EaDistanceType, EaVolumeType, ParseContext, extract_routing, parse_alert
+from server.db import sql_time
+from server.gates import MAX_BODY_BYTES, Alert, Verdict
+from server.ledger.rules import execution_fields, owners_of
+from server.models import Signal, SignalStatus
+from server.queue import JobQueue
+from server.view import StrategyView, View
+from server.writer import StorageUnavailable, Writer, WriteTx
 
 logger = logging.getLogger(__name__)
 
-#: Bodies beyond this are refused (TradingView documents no limit; real alerts are well under 4 KiB).
-MAX_BODY_BYTES = 64 * 1024
+__all__ = ["MAX_BODY_BYTES", "AlertIntake", "IntakeResult", "StorageUnavailable", "prepare"]
+
+#: Seconds an alert may wait for the writer before it is answered 503 instead (TradingView gives up after 3 s).
+WRITER_WAIT_SECONDS = 2.0
+
+_LIVE = (SignalStatus.EXECUTED.value, SignalStatus.PENDING.value)
 
 
 @dataclass(frozen=True)
 class IntakeResult:
-    """What the webhook answers. ``signal_id`` is ``None`` for unknown secrets (nothing stored);
-    ``wake_agent`` names the agent to wake when a job was queued."""
+    """What the webhook answers. ``signal_id`` is ``None`` for unknown secrets (nothing stored)."""
 
     signal_id: int | None
     status: str
-    wake_agent: str | None = None
 
 
-class StorageUnavailable(Exception):
-    """The alert could not be stored (database locked past its timeout, disk full): answer 503 so
-    TradingView resends it (it resends on 5xx except 504, up to 3 times)."""
-
-
-def parse_context(strategy: Strategy) -> ParseContext:
+def parse_context(strategy: StrategyView) -> ParseContext:
     """The strategy settings that change how its alert bodies are read."""
     return ParseContext(
         volume_type=EaVolumeType(strategy.volume_type),
@@ -59,7 +64,7 @@ def parse_context(strategy: Strategy) -> ParseContext:
     )
 
 
-def execution_settings(strategy: Strategy, signal_id: int) -> ExecutionSettings:
+def execution_settings(strategy: StrategyView, signal_id: int) -> ExecutionSettings:
     """The strategy's trading settings as copied into a job; the comment names the signal (``tvb:<id>``)."""
     return ExecutionSettings(
         magic_number=strategy.magic_number,
@@ -67,10 +72,11 @@ def execution_settings(strategy: Strategy, signal_id: int) -> ExecutionSettings:
         default_volume_lots=strategy.default_volume,
         max_lots=strategy.max_lots,
         risk_override_pct=strategy.risk_override_pct,
-        symbol_map=strategy.symbol_map,
+        symbol_map=dict(strategy.symbol_map),
         symbol_suffix=strategy.symbol_suffix,
-        pip_sizes=strategy.pip_sizes,
+        pip_sizes=dict(strategy.pip_sizes),
         max_open_positions=strategy.max_open_positions,
+        **execution_fields(strategy),  # ownership, exit and pyramiding settings (server/ledger/rules.py)
     )
 
 
@@ -90,170 +96,235 @@ def _describe(intent: TradeIntent) -> tuple[str | None, float | None]:
     return f"{first.type}_{'_'.join(sides)}" if sides else first.type, None
 
 
-class AlertIntake:
-    """Stores alerts for one server process. ``on_resolved`` is called with each signal stored in a final
-    state (the tray shows notifications from it); it must not block."""
+def _parse(body: bytes, strategy: StrategyView) -> TradeIntent | AlertRejected | None:
+    if len(body) > MAX_BODY_BYTES:
+        return None  # the body_size gate refuses it; never parse what will not be stored whole
+    try:
+        return parse_alert(body, parse_context(strategy))
+    except AlertRejected as exc:
+        return exc
 
-    def __init__(self, engine: Engine, on_resolved: Callable[[Signal], None] | None = None) -> None:
-        self._engine = engine
-        self._on_resolved = on_resolved
+
+@dataclass(frozen=True)
+class Prepared:
+    """An alert as read on the event loop, before the writer: its strategy as the view had it, the body, its
+    SHA-256, and the parse outcome (with the intent's JSON and the job's settings ready to store)."""
+
+    strategy: StrategyView
+    body: bytes
+    content_type: str | None
+    received_at: datetime
+    digest: str
+    parsed: TradeIntent | AlertRejected | None
+    intent_json: str | None
+    settings: dict[str, Any] | None
+    by_secret: bool
+
+    def reparsed(self, strategy: StrategyView) -> Prepared:
+        """This alert read again under ``strategy``'s current settings (they changed since it was prepared)."""
+        return prepare(strategy, self.body, self.content_type, self.received_at, by_secret=self.by_secret)
+
+
+def prepare(
+    strategy: StrategyView, body: bytes, content_type: str | None, received_at: datetime, *, by_secret: bool = True
+) -> Prepared:
+    """Everything about an alert that needs no database: hash, parse, and the JSON the writer will store."""
+    parsed = _parse(body, strategy)
+    intent_json = settings = None
+    if isinstance(parsed, TradeIntent):
+        intent_json = parsed.model_dump_json()
+        settings = execution_settings(strategy, 0).model_dump(mode="json")
+    return Prepared(
+        strategy, body, content_type, received_at, gates.body_hash(body), parsed, intent_json, settings, by_secret
+    )
+
+
+def find_duplicate(
+    conn: sqlite3.Connection, strategy: StrategyView, intent: TradeIntent, digest: str, now: datetime
+) -> tuple[int, str] | None:
+    """The earlier signal this alert repeats (its id and why), or ``None``: the writer's lookup for the
+    ``duplicate`` gate. Only signals that traded or may still trade (``executed``, ``pending``) count: an alert that
+    was refused, discarded or failed must go through when it is sent again."""
+    # The unary ``+`` keeps SQLite on the key's own index: without statistics it would otherwise walk every
+    # signal of the strategy (ix_tv_signals_strategy_id), a cost that grows with the history.
+    if intent.alert_id:
+        row = conn.execute(
+            "SELECT id FROM tv_signals WHERE idempotency_key = ? AND +strategy_id = ? AND +status IN (?, ?)"
+            " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
+            (intent.alert_id, strategy.id, *_LIVE, sql_time(now - gates.ALERT_ID_WINDOW)),
+        ).fetchone()
+        return (int(row[0]), f"alert id {intent.alert_id!r}") if row else None
+    window = strategy.dedup_window_seconds
+    if window <= 0:
+        return None
+    row = conn.execute(
+        "SELECT id FROM tv_signals WHERE body_hash = ? AND +strategy_id = ? AND +status IN (?, ?)"
+        " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
+        (digest, strategy.id, *_LIVE, sql_time(now - timedelta(seconds=window))),
+    ).fetchone()
+    return (int(row[0]), f"an identical message within {window} s") if row else None
+
+
+_INSERT_SIGNAL = """
+INSERT INTO tv_signals (strategy_id, status, symbol, action, volume, raw_payload, content_type, intent,
+    idempotency_key, body_hash, alert_time, error_message, orders, notes, received_at, acked_at, resolved_at,
+    created_at, decided_by)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?)
+"""
+
+_INSERT_JOB = """
+INSERT INTO jobs (signal_id, agent_id, job_type, status, payload, attempts, expires_at, created_at)
+VALUES (?, ?, 'trade', 'queued', ?, 0, ?, ?)
+"""
+
+
+class AlertIntake:
+    """Receives alerts for one server process: prepares them on the event loop and stores them through the
+    ``writer``, with jobs handed to ``jobs``."""
+
+    def __init__(self, writer: Writer, view: View, jobs: JobQueue) -> None:
+        self._writer = writer
+        self._view = view
+        self._jobs = jobs
         self.unknown_secret_hits = 0
 
-    def receive(self, secret: str, body: bytes, content_type: str | None, received_at: datetime) -> IntakeResult:
+    async def receive(self, secret: str, body: bytes, content_type: str | None, received_at: datetime) -> IntakeResult:
         """Run the webhook flow for ``body`` posted to the strategy whose webhook secret is ``secret``.
 
-        :raises StorageUnavailable: the signal could not be stored at all.
+        :raises StorageUnavailable: the signal could not be stored (nothing was).
         """
-        try:
-            with Session(self._engine) as session:
-                strategy = session.exec(select(Strategy).where(Strategy.webhook_secret == secret)).first()
-                if strategy is None:
-                    self.unknown_secret_hits += 1
-                    if self.unknown_secret_hits in (1, 10, 100) or self.unknown_secret_hits % 1000 == 0:
-                        logger.warning("webhook for an unknown secret (%d so far)", self.unknown_secret_hits)
-                    return IntakeResult(None, "ignored")
-                with write_lock(self._engine):
-                    return self._store(session, strategy, body, content_type, received_at)
-        except OperationalError as exc:
-            logger.error("could not store an alert: %s", exc.orig)
-            raise StorageUnavailable(str(exc.orig)) from exc
+        strategy = self._view.strategy_by_secret(secret)
+        if strategy is None:
+            self.unknown_secret_hits += 1
+            if self.unknown_secret_hits in (1, 10, 100) or self.unknown_secret_hits % 1000 == 0:
+                logger.warning("webhook for an unknown secret (%d so far)", self.unknown_secret_hits)
+            return IntakeResult(None, "ignored")
+        return await self._store(prepare(strategy, body, content_type, received_at))
 
-    def receive_for_strategy(
-        self, strategy_id: int, body: bytes, content_type: str | None, received_at: datetime
-    ) -> IntakeResult:
-        """As :meth:`receive`, for a strategy already identified (the universal endpoint, ``tvbridge send``)."""
-        try:
-            with Session(self._engine) as session:
-                strategy = session.get(Strategy, strategy_id)
-                if strategy is None:
-                    return IntakeResult(None, "ignored")
-                with write_lock(self._engine):
-                    return self._store(session, strategy, body, content_type, received_at)
-        except OperationalError as exc:
-            raise StorageUnavailable(str(exc.orig)) from exc
+    async def receive_universal(self, body: bytes, content_type: str | None, received_at: datetime) -> IntakeResult:
+        """As :meth:`receive`, for the universal endpoint: the body names its strategy (:meth:`route`)."""
+        strategy = self.route(body)
+        if strategy is None:
+            return IntakeResult(None, "ignored")
+        return await self._store(prepare(strategy, body, content_type, received_at, by_secret=False))
 
-    def _store(
-        self, session: Session, strategy: Strategy, body: bytes, content_type: str | None, received_at: datetime
-    ) -> IntakeResult:
-        # Take SQLite's write lock before the gates: the duplicate check and the insert must be one atomic step,
-        # or two copies of one alert arriving together would both pass the check and both be traded.
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-        session.refresh(strategy)  # a change made while we waited for the lock (disabled, halted) counts
-        now = utcnow()
-        signal = Signal(
-            strategy_id=strategy.id or 0,
-            raw_payload=body[:MAX_BODY_BYTES].decode("utf-8", errors="replace"),
-            content_type=content_type,
-            body_hash=gates.body_hash(body),
-            received_at=received_at,
-        )
-        settings = session.get(AppSettings, 1) or AppSettings()
-        verdict = self._gate(session, strategy, settings, signal, body, now)
-        if verdict is not None:
-            status, message = verdict
-            return self._finish(session, signal, status, message, now)
-        intent = TradeIntent.model_validate(signal.intent)
-        session.add(signal)
-        session.flush()
-        spec = JobSpec(
-            strategy_id=strategy.id or 0, intent=intent, settings=execution_settings(strategy, signal.id or 0)
-        )
-        session.add(
-            Job(
-                signal_id=signal.id,
-                agent_id=strategy.agent_id,
-                job_type="trade",
-                payload=spec.model_dump(mode="json"),
-                expires_at=gates.deadline(strategy, intent, now),
-            )
-        )
-        signal.acked_at = utcnow()
-        session.commit()
-        logger.info("signal #%s queued for agent %s: %s", signal.id, strategy.agent_id, intent.summary())
-        return IntakeResult(signal.id, SignalStatus.PENDING, wake_agent=strategy.agent_id)
-
-    def _gate(  # noqa: C901 - one flat list of gates, in the documented order
-        self, session: Session, strategy: Strategy, settings: AppSettings, signal: Signal, body: bytes, now: datetime
-    ) -> tuple[SignalStatus, str | None] | None:
-        """Apply the gates in order; return the final status and reason, or ``None`` to queue the alert.
-
-        Fills ``signal.intent``, ``symbol``, ``action`` and ``volume`` as soon as the body is parsed.
-        """
-        if not strategy.is_enabled:
-            return SignalStatus.DISCARDED, (
-                f"Strategy '{strategy.name}' is disabled, so its alerts are not traded. "
-                f"Enable it in the tray menu or the dashboard."
-            )
-        if settings.trading_paused:
-            return SignalStatus.DISCARDED, (
-                "Trading is paused for all strategies. "
-                "Resume it with `tvbridge resume`, the tray menu or the dashboard."
-            )
-        if len(body) > MAX_BODY_BYTES:
-            return SignalStatus.REJECTED, (
-                f"The alert message is {len(body)} bytes, larger than the 64 KiB limit. Send only the order fields."
-            )
-        if gates.daily_loss_breached(session, strategy, settings):
-            return SignalStatus.DISCARDED, gates.DAILY_LOSS_LIMIT_REACHED
-        try:
-            intent = parse_alert(body, parse_context(strategy))
-        except AlertRejected as exc:
-            return SignalStatus.REJECTED, str(exc)
-        signal.intent = intent.model_dump(mode="json")
-        signal.symbol = intent.symbol
-        signal.action, signal.volume = _describe(intent)
-        signal.idempotency_key = intent.alert_id
-        signal.alert_time = intent.alert_time
-        if strategy.alert_secret and intent.secret != strategy.alert_secret:
-            return SignalStatus.REJECTED, (
-                "The alert's secret= does not match this strategy's alert secret, so it was not traded. "
-                "Fix the secret in the alert message or in the strategy settings."
-            )
-        reason = gates.symbol_not_allowed(strategy, intent)
-        if reason:
-            return SignalStatus.REJECTED, reason
-        dup = gates.find_duplicate(session, strategy, intent, signal.body_hash or "", now)
-        if dup is not None:
-            earlier, why = dup
-            return SignalStatus.DUPLICATE, (
-                f"Duplicate of signal #{earlier.id} ({why}); it was not traded again. "
-                f"TradingView resends an alert when a server answers with an error."
-            )
-        reason = gates.stale_reason(strategy, intent, now)
-        if reason:
-            return SignalStatus.REJECTED, reason
-        control = [a for a in intent.actions if isinstance(a, ControlAction)]
-        if control:
-            strategy.trading_halted = not control[-1].trading_enabled
-            strategy.updated_at = now
-            session.add(strategy)
-            others = [a for a in intent.actions if not isinstance(a, ControlAction)]
-            if not others:
-                state = "halted: new entries are refused until an eaon alert" if strategy.trading_halted else "resumed"
-                return SignalStatus.EXECUTED, f"Strategy '{strategy.name}' {state}."
-        elif strategy.trading_halted and intent.opens_exposure:
-            return SignalStatus.DISCARDED, (
-                f"Strategy '{strategy.name}' is halted by an eaoff alert; entries are refused until an eaon alert."
-            )
-        if intent.opens_exposure:
-            reason = gates.trade_cap_reached(session, strategy, now)
-            if reason:
-                return SignalStatus.DISCARDED, reason
+    def route(self, body: bytes) -> StrategyView | None:
+        """The strategy a universal-endpoint body names: by its webhook secret or alert secret
+        (``secret``/``api_sec``), else by PineConnector License ID plus ``strategy`` name; ``None`` if none."""
+        routing = extract_routing(body)
+        strategies = self._view.catalog.strategies.values()
+        if routing.secret:
+            for s in strategies:
+                if routing.secret in (s.webhook_secret, s.alert_secret):
+                    return s
+        if routing.license_id:
+            hits = [
+                s
+                for s in strategies
+                if s.license_id == routing.license_id and (not routing.strategy or s.name == routing.strategy)
+            ]
+            if len(hits) == 1:
+                return hits[0]
         return None
 
-    def _finish(
-        self, session: Session, signal: Signal, status: SignalStatus, message: str | None, now: datetime
-    ) -> IntakeResult:
-        signal.status = status
-        if status == SignalStatus.EXECUTED:
-            signal.notes = [message] if message else []
-        else:
-            signal.error_message = message
-        signal.acked_at = signal.resolved_at = now
-        session.add(signal)
-        session.commit()
-        session.refresh(signal)
-        logger.info("signal #%s %s: %s", signal.id, status, message)
-        if self._on_resolved is not None:
-            self._on_resolved(signal)
-        return IntakeResult(signal.id, status)
+    async def _store(self, prepared: Prepared) -> IntakeResult:
+        return await self._writer.submit(lambda tx: self.store(tx, prepared), within=WRITER_WAIT_SECONDS)
+
+    def store(self, tx: WriteTx, prepared: Prepared) -> IntakeResult:
+        """The writer op: gate and store one prepared alert (writer thread)."""
+        strategy = tx.catalog.strategies.get(prepared.strategy.id)
+        if strategy is None or (prepared.by_secret and strategy.webhook_secret != prepared.strategy.webhook_secret):
+            return IntakeResult(None, "ignored")  # deleted, or its secret rotated, while the alert was on its way
+        if strategy is not prepared.strategy and strategy.parse_key() != prepared.strategy.parse_key():
+            prepared = prepared.reparsed(strategy)
+        alert = Alert(
+            strategy=strategy,
+            settings=tx.catalog.settings,
+            body_size=len(prepared.body),
+            body_hash=prepared.digest,
+            parsed=prepared.parsed,
+            now=tx.now,
+            pnl=tx.counters.pnl.get(strategy.agent_id),
+            trades_today=tx.counters.trades_today(strategy.id, tx.now),
+            find_duplicate=lambda s, i, d, now: find_duplicate(tx.conn, s, i, d, now),
+        )
+        verdict = gates.decide(alert)
+        signal_id = self._insert_signal(tx, prepared, strategy, verdict)
+        if alert.halt is not None:
+            tx.execute(
+                "UPDATE tv_strategies SET trading_halted = ?, updated_at = ? WHERE id = ?",
+                (int(alert.halt), sql_time(tx.now), strategy.id),
+            )
+        status = verdict.status if verdict is not None else SignalStatus.PENDING
+        if verdict is None:
+            self._insert_job(tx, prepared, strategy, signal_id)
+        if alert.halt is not None:
+            tx.catalog = tx.catalog.with_strategy(replace(strategy, trading_halted=alert.halt))
+        if status in (SignalStatus.PENDING, SignalStatus.EXECUTED):
+            tx.counters.counted(strategy.id, tx.now, +1)
+        if verdict is not None:
+            tx.resolved(self._final(prepared, strategy, signal_id, verdict, tx.now))
+            logger.info("signal #%s %s by %s: %s", signal_id, verdict.status, verdict.gate, verdict.message)
+        return IntakeResult(signal_id, status)
+
+    @staticmethod
+    def _insert_signal(tx: WriteTx, p: Prepared, strategy: StrategyView, verdict: Verdict | None) -> int:
+        intent = p.parsed if isinstance(p.parsed, TradeIntent) else None
+        action, volume = _describe(intent) if intent is not None else (None, None)
+        executed = verdict is not None and verdict.status == SignalStatus.EXECUTED
+        now = sql_time(tx.now)
+        cur = tx.execute(
+            _INSERT_SIGNAL,
+            (
+                strategy.id,
+                (verdict.status if verdict is not None else SignalStatus.PENDING).value,
+                intent.symbol if intent is not None else None,
+                action,
+                volume,
+                p.body[:MAX_BODY_BYTES].decode("utf-8", errors="replace"),
+                p.content_type,
+                p.intent_json,
+                intent.alert_id if intent is not None else None,
+                p.digest,
+                sql_time(intent.alert_time) if intent is not None and intent.alert_time is not None else None,
+                verdict.message if verdict is not None and not executed else None,
+                json.dumps([verdict.message] if executed and verdict is not None and verdict.message else []),
+                sql_time(p.received_at),
+                now,
+                now if verdict is not None else None,
+                now,
+                verdict.gate if verdict is not None else None,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return int(cur.lastrowid)
+
+    def _insert_job(self, tx: WriteTx, p: Prepared, strategy: StrategyView, signal_id: int) -> None:
+        assert isinstance(p.parsed, TradeIntent) and p.intent_json is not None and p.settings is not None
+        # every strategy's magic number and name as of this commit (the agent tells their shares apart by it)
+        settings = dict(p.settings, comment=f"tvb:{signal_id}", owners=owners_of(tx.catalog.strategies.values()))
+        payload = f'{{"strategy_id":{strategy.id},"intent":{p.intent_json},"settings":{json.dumps(settings)}}}'
+        deadline = gates.deadline(strategy, p.parsed, tx.now)
+        cur = tx.execute(_INSERT_JOB, (signal_id, strategy.agent_id, payload, sql_time(deadline), sql_time(tx.now)))
+        assert cur.lastrowid is not None
+        self._jobs.queued(tx, strategy.agent_id, int(cur.lastrowid))
+
+    @staticmethod
+    def _final(p: Prepared, strategy: StrategyView, signal_id: int, verdict: Verdict, now: datetime) -> Signal:
+        intent = p.parsed if isinstance(p.parsed, TradeIntent) else None
+        action, volume = _describe(intent) if intent is not None else (None, None)
+        executed = verdict.status == SignalStatus.EXECUTED
+        return Signal(
+            id=signal_id,
+            strategy_id=strategy.id,
+            status=verdict.status,
+            symbol=intent.symbol if intent is not None else None,
+            action=action,
+            volume=volume,
+            error_message=None if executed else verdict.message,
+            notes=[verdict.message] if executed and verdict.message else [],
+            received_at=p.received_at,
+            acked_at=now,
+            resolved_at=now,
+            decided_by=verdict.gate,
+        )

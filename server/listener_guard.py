@@ -15,6 +15,8 @@ both share) with two rules, per listener (:class:`ListenerLimits`):
   opening (or of the previous answer on a kept-alive connection), then its body within ``body_timeout`` seconds of
   its headers. Otherwise the connection is closed; an app still waiting for that body sees the client disconnect
   (:mod:`server.disconnects`). Time spent answering is not limited: an agent's long-poll waits 25 s by design.
+  Headers are also capped in size (``max_header_bytes``, answered 431): h11 has its own 16 KiB limit, httptools
+  none, and a client could otherwise send megabytes of headers within its time-out.
 - **a connection cap**: at most ``max_connections`` open connections. When a new one would exceed it, the open
   connection that has waited longest for its request is closed to make room: a real client (TradingView through
   the tunnel, the agent, the dashboard) sends its whole request within milliseconds of connecting, so the
@@ -49,11 +51,17 @@ FD_WANTED = 4096
 PUBLIC_MAX_CONNECTIONS = 256
 ADMIN_MAX_CONNECTIONS = 64
 
-_BODY_503 = b"Too many connections at once; try again shortly."
-_RESPONSE_503 = (
-    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 1\r\n"
-    b"connection: close\r\ncontent-length: " + str(len(_BODY_503)).encode() + b"\r\n\r\n" + _BODY_503
-)
+def _answer(status: bytes, text: bytes, extra: bytes = b"") -> bytes:
+    """A whole HTTP/1.1 answer that closes the connection (written before or instead of reading the request)."""
+    return (
+        b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\n" + extra
+        + b"connection: close\r\ncontent-length: " + str(len(text)).encode() + b"\r\n\r\n" + text
+    )
+
+
+_RESPONSE_503 = _answer(b"503 Service Unavailable", b"Too many connections at once; try again shortly.",
+                        b"retry-after: 1\r\n")
+_RESPONSE_431 = _answer(b"431 Request Header Fields Too Large", b"The request's headers are too large.")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ class ListenerLimits:
       previous answer) and then for its body;
     - ``backlog``: the listen queue of the socket. asyncio also accepts up to this many connections in one go
       before the cap can close any, so a few of these batches must fit in the file descriptors left over.
+    - ``max_header_bytes``: bytes a request may send before its headers are complete (above h11's own 16 KiB, so
+      that h11's answer comes first where it applies);
     - ``name``: the listener's name in log lines (``public``, ``admin``).
     """
 
@@ -73,6 +83,7 @@ class ListenerLimits:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     backlog: int = 128
+    max_header_bytes: int = 32 * 1024
 
 
 def open_files_limit() -> int | None:
@@ -153,6 +164,7 @@ class _GuardMixin:
         self._guard_phase: _Phase | None = None
         self._guard_cycle: Any = None
         self._guard_timer: asyncio.TimerHandle | None = None
+        self._guard_header_bytes = 0
         super().connection_made(transport)  # type: ignore[misc]
         registry = self._registry
         registry.open.add(self)
@@ -178,6 +190,17 @@ class _GuardMixin:
     def data_received(self, data: bytes) -> None:
         super().data_received(data)  # type: ignore[misc]
         self._guard_observe()
+        cycle = self.cycle
+        # The rest of a body the app answered early (an oversized alert) is not headers: it drains until time-out.
+        draining = cycle is not None and cycle.response_complete and cycle.more_body
+        if self._guard_phase is _Phase.WAITING and not draining and not self.transport.is_closing():
+            self._guard_header_bytes += len(data)
+            if self._guard_header_bytes > self._limits.max_header_bytes:
+                logger.info("%s listener: refused request headers over %d bytes", self._limits.name,
+                            self._limits.max_header_bytes)
+                self.transport.write(_RESPONSE_431)
+                self._guard_forget()
+                self.transport.close()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
@@ -205,6 +228,7 @@ class _GuardMixin:
         if phase is self._guard_phase and cycle is self._guard_cycle:
             return
         self._guard_phase, self._guard_cycle = phase, cycle
+        self._guard_header_bytes = 0
         reading = self._registry.reading
         if self._guard_timer is not None:
             self._guard_timer.cancel()

@@ -1,16 +1,20 @@
 """Serve the public and admin apps on two loopback listeners from one thread and one event loop.
 
-One loop for both matters: the webhook (public) wakes the agents' long-polls (admin) through an
-``asyncio.Event``, which only works within one loop. uvicorn runs with ``log_config=None`` so it logs
-through our handlers (and cannot crash in a windowed build where ``sys.stdout`` is None, PyInstaller
-issue 7339), and with the app objects and explicit ``http``/``loop`` choices so a frozen build has no
-string imports to miss.
+One loop for both matters: the writer hands a webhook's job to a waiting long-poll (admin) on that loop, right
+after the commit that stores both. uvicorn runs with ``log_config=None`` so it logs through our handlers (and
+cannot crash in a windowed build where ``sys.stdout`` is None, PyInstaller issue 7339), and with the app objects
+and the HTTP protocol class imported here, so a frozen build has no string imports to miss.
+
+Speed: the HTTP parser is ``httptools`` (llhttp, C) when installed, else ``h11`` (pure Python); the loop is
+``uvloop`` (libuv) where it exists (not on Windows), else asyncio's own. Both roughly halve the server's CPU time
+per request, which is what bounds intake under a burst (docs/benchmarks.md).
 
 Slow and idle clients: each listener's HTTP protocol is wrapped by :mod:`server.listener_guard` (request read
 time-outs, a connection cap that closes the connection waiting longest for its request), with caps that fit the
 process's open-file limit; ``backlog`` follows them. ``timeout_keep_alive`` (5 s) closes idle kept-alive
-connections, and h11 refuses request headers over 16 KiB (``h11_max_incomplete_event_size``) with a 400.
-uvicorn's own ``limit_concurrency`` is not used: it counts idle connections too and answers 503 to the real request.
+connections, and request headers over 16 KiB are refused (h11's ``h11_max_incomplete_event_size``, 400; with httptools,
+which has no such limit, the guard's cap, 431). uvicorn's own ``limit_concurrency`` is not used: it counts idle
+connections too and answers 503 to the real request.
 """
 
 from __future__ import annotations
@@ -22,9 +26,22 @@ from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from server.listener_guard import ListenerLimits, guarded, listener_limits, open_files_limit
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as HttpProtocol
+except ImportError:  # httptools missing: the pure-Python parser
+    from uvicorn.protocols.http.h11_impl import H11Protocol as HttpProtocol  # type: ignore[assignment]
+
+try:
+    import uvloop
+
+    new_event_loop: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    LOOP = "uvloop:new_event_loop"  # for uvicorn.Server.run() (the benchmark's ceiling); imported above, so frozen too
+except ImportError:  # Windows, or not installed: asyncio's own loop
+    new_event_loop = asyncio.new_event_loop
+    LOOP = "asyncio"
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +66,8 @@ def _config(app: FastAPI, host: str, port: int, limits: ListenerLimits | None = 
         host=host,
         port=port,
         log_config=None,
-        http=guarded(H11Protocol, limits),
-        loop="asyncio",
+        http=guarded(HttpProtocol, limits),
+        loop=LOOP,  # ServerThread makes its loop with new_event_loop, the same
         ws="none",
         lifespan="on",
         access_log=True,
@@ -94,7 +111,8 @@ class ServerThread:
             await asyncio.gather(self.public.serve(), self.admin.serve())
 
         try:
-            asyncio.run(both())
+            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+                runner.run(both())
         except BaseException as exc:  # reported to start(); uvicorn exits via SystemExit on bind errors
             self._error = exc
 

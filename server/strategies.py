@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from server.models import AccountSnapshot, Signal, SignalStatus, Strategy, utcnow
 from server.schemas.strategies import StrategyCreate, StrategyUpdate
+from server.writer import Writer
 
 #: First magic number handed out; each new strategy takes the next one from the ``counters`` table
 #: (unsigned 64-bit in MT5; we stay far below 2**63).
@@ -68,8 +69,9 @@ class StrategyService:
     are built from it at read time, so they follow the tunnel.
     """
 
-    def __init__(self, engine: Engine, public_base_url: Callable[[], str]) -> None:
+    def __init__(self, engine: Engine, public_base_url: Callable[[], str], writer: Writer) -> None:
         self._engine = engine
+        self._write = writer.run_session  # every change goes through the one writer (server/writer.py)
         self._public_base_url = public_base_url
 
     def webhook_url(self, strategy: Strategy) -> str:
@@ -115,13 +117,16 @@ class StrategyService:
         :raises pydantic.ValidationError: (a ``ValueError``) for an unknown field or a value out of bounds.
         """
         fields = StrategyCreate.model_validate({"name": name, **settings}).model_dump(mode="json")
-        with Session(self._engine) as session:
-            magic = self._next_magic(session)  # its UPDATE takes the write lock first
+
+        def write(session: Session) -> Strategy:
+            magic = self._next_magic(session)
             strategy = Strategy(webhook_secret=new_webhook_secret(), magic_number=magic, **fields)
             session.add(strategy)
             session.commit()
             session.refresh(strategy)
             return strategy
+
+        return self._write(write)
 
     def update(self, strategy_id: int, **changes: Any) -> Strategy:
         """Change settings of a live strategy.
@@ -131,7 +136,8 @@ class StrategyService:
             value out of bounds.
         """
         valid = StrategyUpdate.model_validate(changes).model_dump(mode="json", exclude_unset=True)
-        with Session(self._engine) as session:
+
+        def write(session: Session) -> Strategy:
             strategy = self._live(session, strategy_id)
             for key, value in valid.items():
                 setattr(strategy, key, value)
@@ -140,6 +146,8 @@ class StrategyService:
             session.commit()
             session.refresh(strategy)
             return strategy
+
+        return self._write(write)
 
     def set_enabled(self, strategy_id: int, enabled: bool) -> Strategy:
         """Enable or disable a strategy (the tray's check items)."""
@@ -150,7 +158,8 @@ class StrategyService:
 
         :raises StrategyNotFound: no such strategy, or it is archived.
         """
-        with Session(self._engine) as session:
+
+        def write(session: Session) -> Strategy:
             strategy = self._live(session, strategy_id)
             strategy.webhook_secret = new_webhook_secret()
             strategy.updated_at = utcnow()
@@ -158,6 +167,8 @@ class StrategyService:
             session.commit()
             session.refresh(strategy)
             return strategy
+
+        return self._write(write)
 
     def delete(self, strategy_id: int) -> Strategy:
         """Archive a strategy: it leaves the lists, its webhook URL (and alert secret / License ID routing) stops
@@ -167,15 +178,14 @@ class StrategyService:
         :raises StrategyInUse: it holds positions or pending orders (its agent's latest snapshot) or has signals
             still pending; the message says which and what to do.
         """
-        with Session(self._engine) as session:
-            # Take the write lock before looking: no alert of this strategy can be queued between the check and
-            # the archive (intake holds the same lock while it runs its gates).
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+        def write(session: Session) -> Strategy:
+            # The writer runs this alone in its transaction: no alert of this strategy can be queued between the
+            # check and the archive (intake's gates run in the same writer).
             strategy = self._live(session, strategy_id)
             reason = self._still_trading(session, strategy)
             if reason is not None:
-                session.rollback()
-                raise StrategyInUse(reason)
+                raise StrategyInUse(reason)  # the writer rolls the transaction back
             now = utcnow()
             strategy.archived_at = now
             strategy.updated_at = now
@@ -187,6 +197,8 @@ class StrategyService:
             session.commit()
             session.refresh(strategy)
             return strategy
+
+        return self._write(write)
 
     # -- helpers -------------------------------------------------------------------------------------------
 

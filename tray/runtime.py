@@ -7,6 +7,7 @@ at import time.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -31,6 +32,8 @@ from server.queue import JobQueue
 from server.security import ADMIN_TOKEN_FILE, AGENT_TOKEN_FILE, load_or_create_token
 from server.serve import ServerThread
 from server.strategies import StrategyService
+from server.view import View
+from server.writer import Writer
 from tray.paths import AppPaths
 from tray.settings import Settings
 
@@ -150,14 +153,18 @@ class Runtime:
     """The whole app in one object. ``start()``/``stop()``; ``stop()`` is idempotent.
 
     ``spawn_agent=False`` runs only the server (an agent is then started elsewhere, e.g. on the VPS beside MT5).
-    ``on_signal`` listeners are called (from a worker thread) with every signal that reaches a final state.
+    ``on_signal`` listeners are called (from a worker thread) with every signal that reaches a final state,
+    ``on_event`` listeners with every new ledger event (a strategy's trade closed by its SL/TP, a stop-out, by hand,
+    by another strategy or an exit rule: ``server.ledger.schemas.EventOut``).
     """
 
     settings: Settings
     paths: AppPaths
     spawn_agent: bool = True
     on_signal: list[Callable[[Signal], None]] = field(default_factory=list)
+    on_event: list[Callable[[Any], None]] = field(default_factory=list)
     engine: Engine | None = None
+    writer: Writer | None = None
     ctx: ServerContext | None = None
     server: ServerThread | None = None
     agent: AgentProcess | None = None
@@ -186,28 +193,45 @@ class Runtime:
             except Exception:  # a broken listener must not break intake
                 logger.exception("signal listener failed")
 
+    def _emit_event(self, event: Any) -> None:
+        for listener in list(self.on_event):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the agent's deal posts
+                logger.exception("ledger event listener failed")
+
     def start(self) -> None:
         """Start everything. :raises ServerStartError: a port is taken. :raises OSError: data folder unwritable."""
         self.paths.ensure()
-        self.engine = make_engine(self.paths.database)
-        migrate(self.engine)
+        migrations = make_engine(self.paths.database)
+        migrate(migrations)
+        migrations.dispose()
+        # From here on only the writer writes; every other connection is a reader (server/db.py).
+        self.engine = make_engine(self.paths.database, read_only=True)
+        view = View()
+        self.writer = Writer(self.paths.database, view, on_resolved=self._emit)
+        self.writer.start()
         admin_token = load_or_create_token(self.paths.data_dir, ADMIN_TOKEN_FILE)
         agent_token = load_or_create_token(self.paths.data_dir, AGENT_TOKEN_FILE)
-        strategies = StrategyService(self.engine, self.public_base_url)
-        if not strategies.list():
+        strategies = StrategyService(self.engine, self.public_base_url, self.writer)
+        if not view.catalog.strategies:
             strategies.create("My first strategy")
             logger.info("created a first strategy with default volume 0.01 lots")
+        jobs = JobQueue(self.writer, self.engine)
         self.ctx = ServerContext(
             engine=self.engine,
+            writer=self.writer,
+            view=view,
             admin_token=admin_token,
             agent_token=agent_token,
             public_base_url=self.public_base_url,
-            intake=AlertIntake(self.engine, self._emit),
+            intake=AlertIntake(self.writer, view, jobs),
             strategies=strategies,
-            agents=AgentService(self.engine, self._emit),
-            queue=JobQueue(self.engine),
+            agents=AgentService(self.writer),
+            queue=jobs,
             tunnel_status=self.tunnel_status,
             app_status=self.app_status,
+            on_ledger_event=self._emit_event,
         )
         self.server = ServerThread(
             create_public_app(self.ctx),
@@ -215,9 +239,14 @@ class Runtime:
             host=self.settings.host,
             public_port=self.settings.public_port,
             admin_port=self.settings.admin_port,
-            before_stop=self.ctx.notifier.shutdown,
+            before_stop=jobs.polls.shutdown,
         )
         self.server.start()
+        # Everything built so far lives as long as the process: keep it out of the collector's full passes, which
+        # otherwise walk every object of FastAPI, SQLAlchemy and pydantic and held intake for up to ~100 ms at
+        # a time under a burst (docs/benchmarks.md).
+        gc.collect()
+        gc.freeze()
         logger.info("listening: public %s, admin %s", self.public_base_url(), self.admin_url)
         if self.tunnel is not None:
             self.tunnel.start()
@@ -268,7 +297,7 @@ class Runtime:
         }
 
     def stop(self) -> None:
-        """Stop in reverse order: agent, tunnel, listeners, database."""
+        """Stop in reverse order: agent, tunnel, listeners, the writer, database."""
         if self.agent is not None:
             self.agent.stop()
             self.agent = None
@@ -278,6 +307,9 @@ class Runtime:
             self.server.stop()
             self.server = None
             self.runtime_file.unlink(missing_ok=True)
+        if self.writer is not None:
+            self.writer.stop()
+            self.writer = None
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None

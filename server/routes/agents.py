@@ -1,23 +1,27 @@
-"""Agent API (admin listener, agent token): long-poll jobs, post results and account snapshots.
+"""Agent API (admin listener, agent token): long-poll jobs in batches, post results in batches, post account
+snapshots.
 
 Every request must carry the agent's contract version (:data:`contract.CONTRACT_HEADER`); an agent that speaks
 another version is refused with 409 and a sentence before it can take a job (:mod:`contract.version`).
+
+Every write is a writer op (:mod:`server.writer`); a write the database cannot take answers 503 (the agent
+retries). The handlers never use the thread pool except for the two reads an agent makes at start.
 """
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 import contract
-from contract import CONTRACT_HEADER, JobResult, TradeJob, version_mismatch
-from contract.jobs import JobSpec
+from contract import CONTRACT_HEADER, JobBatch, JobRelease, JobResult, ResultBatch, TradeJob, version_mismatch
+from contract.jobs import MAX_BATCH
 from server.agents import JobNotFound
-from server.context import ServerContext
-from server.models import Job
+from server.deps import ServerCtx
+from server.writer import StorageUnavailable
 
 #: Longest long-poll a client may ask for, in seconds (kept below common proxy idle time-outs).
 MAX_WAIT_SECONDS = 60.0
@@ -25,68 +29,73 @@ MAX_WAIT_SECONDS = 60.0
 
 async def check_contract(
     agent_id: str,
-    request: Request,
+    ctx: ServerCtx,
     version: int | None = Header(default=None, alias=CONTRACT_HEADER),
 ) -> None:
     """Refuse an agent whose contract version differs from the server's (409, with the sentence recorded as the
     agent's last error so the tray and the dashboard show it)."""
     refusal = version_mismatch(version)
     if refusal is not None:
-        ctx: ServerContext = request.app.state.ctx
-        await run_in_threadpool(ctx.agents.record_refusal, agent_id, refusal)
+        try:
+            await ctx.agents.record_refusal(agent_id, refusal)
+        except StorageUnavailable:
+            pass  # the refusal itself matters more than recording it
         raise HTTPException(409, refusal)
 
 
 router = APIRouter(prefix="/api/v1/agents/{agent_id}", tags=["agents"], dependencies=[Depends(check_contract)])
 
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "The database could not be written; retry."}}
 
-def job_out(job: Job) -> TradeJob:
-    """The wire shape of a stored job (:class:`contract.TradeJob`)."""
-    spec = JobSpec.model_validate(job.payload)
-    assert job.id is not None and job.signal_id is not None and job.expires_at is not None
-    return TradeJob(
-        id=job.id,
-        signal_id=job.signal_id,
-        strategy_id=spec.strategy_id,
-        attempts=job.attempts,
-        claimed_at=job.claimed_at,
-        deadline=job.expires_at,
-        intent=spec.intent,
-        settings=spec.settings,
-    )
+
+def _json(model: BaseModel) -> Response:
+    # The models are built from stored, already validated data: serialize once, without a second validation.
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@router.post("/jobs/claim", response_model=JobBatch, responses=_UNAVAILABLE)
+async def claim_jobs(
+    agent_id: str,
+    request: Request,
+    ctx: ServerCtx,
+    max: int = Query(1, ge=1, le=MAX_BATCH, description="most jobs to take"),  # noqa: A002 - the wire name
+    wait: float = Query(0.0, ge=0.0, le=MAX_WAIT_SECONDS),
+) -> Response:
+    """Claim up to ``max`` of the agent's queued jobs, oldest first, waiting up to ``wait`` seconds for the first;
+    an empty list when none came. The wait ends the moment a job is committed for the agent (that same commit
+    claims it), and the claim is durable before the answer: a job is never handed to a second agent."""
+    try:
+        jobs = await ctx.queue.poll(agent_id, max, wait, request.is_disconnected)
+    except StorageUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    return _json(JobBatch(jobs=jobs))
 
 
 @router.get("/jobs/next", response_model=TradeJob, responses={204: {"description": "No job came in time."}})
 async def next_job(
-    agent_id: str, request: Request, wait: float = Query(0.0, ge=0.0, le=MAX_WAIT_SECONDS)
-) -> TradeJob | Response:
-    """Claim the agent's oldest queued job, waiting up to ``wait`` seconds for one; 204 when none came.
+    agent_id: str, request: Request, ctx: ServerCtx, wait: float = Query(0.0, ge=0.0, le=MAX_WAIT_SECONDS)
+) -> Response:
+    """One job at a time (agents before batches): as :func:`claim_jobs` with ``max=1``; 204 when none came."""
+    try:
+        jobs = await ctx.queue.poll(agent_id, 1, wait, request.is_disconnected)
+    except StorageUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    return _json(jobs[0]) if jobs else Response(status_code=204)
 
-    The wait ends the moment a job is queued (no polling interval on an alert's path).
-    """
-    ctx: ServerContext = request.app.state.ctx
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    await run_in_threadpool(ctx.agents.touch, agent_id)
-    while True:
-        woken = ctx.notifier.arm(agent_id)
-        job = await run_in_threadpool(ctx.queue.claim_next, agent_id)
-        if job is not None:
-            return job_out(job)
-        remaining = deadline - loop.time()
-        if remaining <= 0 or ctx.notifier.closed or await request.is_disconnected():
-            return Response(status_code=204)
-        try:
-            await asyncio.wait_for(woken.wait(), timeout=min(remaining, 5.0))
-        except TimeoutError:
-            continue
+
+@router.post("/jobs/release", responses=_UNAVAILABLE)
+async def release_jobs(agent_id: str, body: JobRelease, ctx: ServerCtx) -> dict[str, int]:
+    """Hand back claimed jobs the agent has not started (it is stopping): they return to the queue."""
+    try:
+        return {"released": await ctx.queue.release(agent_id, body.job_ids)}
+    except StorageUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
 
 
 @router.get("/jobs/unfinished")
-async def unfinished_jobs(agent_id: str, request: Request) -> list[TradeJob]:
+async def unfinished_jobs(agent_id: str, ctx: ServerCtx) -> list[TradeJob]:
     """Jobs this agent claimed but never finished: to reconcile against the terminal after a restart."""
-    ctx: ServerContext = request.app.state.ctx
-    return [job_out(j) for j in await run_in_threadpool(ctx.queue.unfinished, agent_id)]
+    return await run_in_threadpool(ctx.queue.reads.unfinished, agent_id)
 
 
 class AgentProgress(BaseModel):
@@ -97,10 +106,9 @@ class AgentProgress(BaseModel):
 
 
 @router.get("/progress")
-async def read_progress(agent_id: str, request: Request) -> AgentProgress:
+async def read_progress(agent_id: str, ctx: ServerCtx) -> AgentProgress:
     """The newest signal whose job for this agent is done."""
-    ctx: ServerContext = request.app.state.ctx
-    return AgentProgress(last_finished_signal=await run_in_threadpool(ctx.queue.last_finished_signal, agent_id))
+    return AgentProgress(last_finished_signal=await run_in_threadpool(ctx.queue.reads.last_finished_signal, agent_id))
 
 
 class ResultAck(BaseModel):
@@ -111,19 +119,47 @@ class ResultAck(BaseModel):
     status: str | None
 
 
-@router.post("/jobs/{job_id}/result", responses={404: {"description": "No such job for this agent."}})
-async def post_result(agent_id: str, job_id: int, body: JobResult, request: Request) -> ResultAck:
-    """Record a job's outcome and propagate it to its signal (a repeated post of a finished job is ignored)."""
-    ctx: ServerContext = request.app.state.ctx
+class ResultAcks(BaseModel):
+    """The answers to a :class:`contract.ResultBatch`, in its order; ``missing`` lists job ids that are not this
+    agent's (nothing was recorded for them)."""
+
+    acks: list[ResultAck]
+    missing: list[int]
+
+
+@router.post("/results", responses=_UNAVAILABLE)
+async def post_results(agent_id: str, body: ResultBatch, ctx: ServerCtx) -> ResultAcks:
+    """Record several job outcomes at once (each as :func:`post_result` would); repeated reports are ignored."""
     try:
-        signal = await run_in_threadpool(ctx.agents.record_result, agent_id, job_id, body)
-    except JobNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    return ResultAck(job_id=job_id, signal_id=signal.id if signal else None, status=signal.status if signal else None)
+        answers = await ctx.agents.record_results(agent_id, [(r.job_id, r.result) for r in body.results])
+    except StorageUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    acks: list[ResultAck] = []
+    missing: list[int] = []
+    for report, answer in zip(body.results, answers, strict=True):
+        if isinstance(answer, JobNotFound):
+            missing.append(report.job_id)
+        else:
+            acks.append(ResultAck(job_id=answer[0], signal_id=answer[1], status=answer[2]))
+    return ResultAcks(acks=acks, missing=missing)
 
 
-@router.post("/snapshot", status_code=204)
-async def post_snapshot(agent_id: str, body: contract.AccountSnapshot, request: Request) -> None:
+@router.post("/jobs/{job_id}/result", responses={404: {"description": "No such job for this agent."}})
+async def post_result(agent_id: str, job_id: int, body: JobResult, ctx: ServerCtx) -> ResultAck:
+    """Record a job's outcome and propagate it to its signal (a repeated post of a finished job is ignored)."""
+    try:
+        [answer] = await ctx.agents.record_results(agent_id, [(job_id, body)])
+    except StorageUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    if isinstance(answer, JobNotFound):
+        raise HTTPException(404, str(answer))
+    return ResultAck(job_id=answer[0], signal_id=answer[1], status=answer[2])
+
+
+@router.post("/snapshot", status_code=204, responses=_UNAVAILABLE)
+async def post_snapshot(agent_id: str, body: contract.AccountSnapshot, ctx: ServerCtx) -> None:
     """Replace the agent's latest account snapshot (an older post of the same agent process is ignored)."""
-    ctx: ServerContext = request.app.state.ctx
-    await run_in_threadpool(ctx.agents.record_snapshot, agent_id, body)
+    try:
+        await ctx.agents.record_snapshot(agent_id, body)
+    except StorageUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc

@@ -6,7 +6,7 @@ sentences. Nothing is stored or traded. What the planner would send against the 
 (a dry-run job) and is not part of this answer.
 
 ``POST /api/v1/strategies/{id}/test-alert`` hands the message to the same intake as the strategy's webhook
-URL (``server.intake.AlertIntake.receive`` with the strategy's webhook secret, then the agent is woken): the
+URL (``server.intake.AlertIntake.receive`` with the strategy's webhook secret): the
 alert is stored, gated, queued and traded exactly as if TradingView had posted it.
 """
 
@@ -23,9 +23,10 @@ from server.alerts import MAX_BODY_BYTES, AlertRejected, parse_alert
 from server.context import ServerContext
 from server.dashboard.words import intent_words
 from server.intake import StorageUnavailable, parse_context
-from server.models import Strategy, utcnow
+from server.models import utcnow
 from server.schemas.errors import BAD_BODY, refusals
 from server.strategies import StrategyNotFound
+from server.view import StrategyView
 
 router = APIRouter(prefix="/api/v1/strategies/{strategy_id}", tags=["alert builder"])
 
@@ -67,36 +68,44 @@ class TestAlertResult(BaseModel):
     status: str
 
 
-def _strategy(ctx: ServerContext, strategy_id: int) -> Strategy:
-    try:
-        return ctx.strategies.get(strategy_id, include_archived=False)
-    except StrategyNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+def _strategy(ctx: ServerContext, strategy_id: int) -> StrategyView:
+    """The live strategy as intake sees it (the writer's view). :raises HTTPException: 404."""
+    strategy = ctx.view.catalog.strategies.get(strategy_id)
+    if strategy is None:
+        try:
+            ctx.strategies.get(strategy_id, include_archived=False)  # for the sentence: unknown or archived
+        except StrategyNotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, f"No strategy with id {strategy_id}.")
+    return strategy
 
 
-def _parse(ctx: ServerContext, strategy: Strategy, message: str) -> ParsedAlert:
+def _parse(ctx: ServerContext, strategy: StrategyView, message: str) -> ParsedAlert:
     body = message.encode("utf-8")
     try:
         intent = parse_alert(body, parse_context(strategy))
     except AlertRejected as exc:
         return ParsedAlert(accepted=False, refusal=str(exc))
+    settings = ctx.view.catalog.settings
+    # The intake gates that read only the alert and the strategy's settings, as intake runs them (server/gates.py).
+    alert = gates.Alert(
+        strategy=strategy, settings=settings, body_size=len(body), body_hash=gates.body_hash(body), parsed=intent,
+        now=utcnow(),
+    )
+    verdict = gates.alert_secret(alert) or gates.allowed_pairs(alert)
     warnings: list[str] = []
-    refusal = None
-    if strategy.alert_secret and intent.secret != strategy.alert_secret:
-        refusal = "The alert's secret= does not match this strategy's alert secret, so it would not be traded."
-    refusal = refusal or gates.symbol_not_allowed(strategy, intent)
     if not strategy.is_enabled:
         warnings.append(f"Strategy '{strategy.name}' is disabled: its alerts are discarded until you enable it.")
-    if ctx.read_settings().trading_paused:
+    if settings.trading_paused:
         warnings.append("Trading is paused for all strategies: every alert is discarded until you resume.")
     if strategy.trading_halted and intent.opens_exposure:
         warnings.append(f"Strategy '{strategy.name}' is halted by an eaoff alert: entries are refused until eaon.")
     return ParsedAlert(
-        accepted=refusal is None,
+        accepted=verdict is None,
         format=str(intent.format),
         symbol=intent.symbol,
         words=intent_words(intent),
-        refusal=refusal,
+        refusal=verdict.message if verdict else None,
         warnings=warnings,
         intent=intent.model_dump(mode="json"),
     )
@@ -125,11 +134,9 @@ async def send_test_alert(strategy_id: StrategyId, body: AlertMessage, request: 
     received_at = utcnow()
     strategy = await run_in_threadpool(_strategy, ctx, strategy_id)
     try:
-        result = await run_in_threadpool(
-            ctx.intake.receive, strategy.webhook_secret, body.message.encode("utf-8"), "text/plain", received_at
+        result = await ctx.intake.receive(
+            strategy.webhook_secret, body.message.encode("utf-8"), "text/plain", received_at
         )
     except StorageUnavailable as exc:
         raise HTTPException(503, "The alert could not be stored; try again.") from exc
-    if result.wake_agent:
-        ctx.notifier.notify(result.wake_agent)
     return TestAlertResult(signal_id=result.signal_id, status=str(result.status))

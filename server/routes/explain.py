@@ -22,18 +22,21 @@ from server.schemas.errors import refusals
 router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
 
 #: Sentence fragments of the server's gates (server/intake.py, server/gates.py) -> the gate's name.
-_GATES = (
-    ("is disabled", "strategy enabled"),
-    ("Trading is paused", "trading paused"),
-    ("daily_loss_limit_reached", "daily loss limit"),
-    ("64 KiB", "message size"),
-    ("secret= does not match", "alert secret"),
-    ("allowed pairs", "allowed pairs"),
-    ("Duplicate of signal", "duplicates"),
-    ("maximum age", "max signal age"),
-    ("halted by an eaoff", "eaoff halt"),
-    ("Daily trade cap", "max trades per day"),
-)
+#: The intake gates' names (``server/gates.py: GATES``, stored as the signal's ``decided_by``) in words.
+_GATE_WORDS = {
+    "strategy_disabled": "strategy enabled",
+    "trading_paused": "trading paused",
+    "body_size": "message size",
+    "daily_loss_limit": "daily loss limit",
+    "parse": "alert parser",
+    "alert_secret": "alert secret",
+    "allowed_pairs": "allowed pairs",
+    "duplicate": "duplicates",
+    "max_age": "max signal age",
+    "ea_switch": "eaoff/eaon",
+    "halted": "eaoff halt",
+    "daily_trade_cap": "max trades per day",
+}
 
 
 class OrderExplained(BaseModel):
@@ -70,11 +73,8 @@ class SignalExplanation(BaseModel):
     orders: list[OrderExplained]
 
 
-def _gate(message: str | None, status: str) -> str:
-    for fragment, name in _GATES:
-        if message and fragment in message:
-            return name
-    return "alert parser" if status == "rejected" else "a server gate"
+def _gate(decided_by: str | None) -> str:
+    return _GATE_WORDS.get(decided_by or "", decided_by or "a server gate")
 
 
 def _stage(signal: Signal, job: Job | None) -> tuple[str, str | None, str]:
@@ -85,7 +85,7 @@ def _stage(signal: Signal, job: Job | None) -> tuple[str, str | None, str]:
     if job is None:
         if signal.status == "executed":
             return "server", "eaoff/eaon", "The server carried it out at once (a strategy switch)."
-        gate = _gate(signal.error_message, signal.status)
+        gate = _gate(signal.decided_by)
         return "server", gate, f"The server's '{gate}' check decided before any order was sent."
     if job.status == "expired" or signal.status == "expired":
         return "queue", None, "No agent took it before its deadline, so nothing was sent."

@@ -55,6 +55,7 @@ def signal_public(signal: Signal, strategy_name: str | None) -> SignalPublic:
         fill_price=signal.fill_price,
         order_ticket=signal.order_ticket,
         error_message=signal.error_message,
+        decided_by=signal.decided_by,
         notes=signal.notes,
         raw_payload=signal.raw_payload,
         content_type=signal.content_type,

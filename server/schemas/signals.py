@@ -35,6 +35,12 @@ class SignalPublic(BaseModel):
     fill_price: float | None = Field(description="Price of the last deal, in the symbol's quote.")
     order_ticket: int | None = Field(description="MT5 ticket of the last order sent.")
     error_message: str | None = Field(description="Why it was not executed, in a sentence a trader can act on.")
+    decided_by: str | None = Field(
+        description="What decided the outcome: an intake gate's name (server/gates.py: strategy_disabled, "
+        "trading_paused, body_size, daily_loss_limit, parse, alert_secret, allowed_pairs, duplicate, max_age, "
+        "ea_switch, halted, daily_trade_cap), 'agent' for a job's outcome, 'expiry' for a job no agent took in time; "
+        "null while pending."
+    )
     notes: list[str] = Field(description="Further sentences (what an executed signal did beyond the plain order).")
     raw_payload: str = Field(description="The alert body as received (at most 64 KiB, UTF-8 with replacements).")
     content_type: str | None = Field(description="The request's Content-Type (recorded, never used).")

@@ -4,6 +4,7 @@ written by earlier versions."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,31 @@ from sqlalchemy import Engine
 
 from server.db import MIGRATIONS_DIR, make_engine, migrate
 from server.strategies import FIRST_MAGIC, StrategyService
+from tests.server.conftest import Store, start_store
+
+
+@pytest.fixture(autouse=True)
+def _stop_writers() -> Iterator[None]:
+    yield
+    while _RUNNING:
+        _RUNNING.pop().writer.stop()
+
+
+_RUNNING: list[Store] = []
+
+
+def _strategies(path: Path) -> StrategyService:
+    """The strategy service of a real store (its changes go through a real writer thread) on ``path``."""
+    store = start_store(path)
+    _RUNNING.append(store)
+    return store.strategies
 
 
 def _service(path: Path) -> tuple[Engine, StrategyService]:
+    """A read-write engine on ``path`` for the test's own raw SQL, and the service (after the migrations)."""
     engine = make_engine(path)
     migrate(engine)
-    return engine, StrategyService(engine, lambda: "http://127.0.0.1:1")
+    return engine, _strategies(path)
 
 
 def _sql(engine: Engine, statement: str, *params: Any) -> list[Any]:
@@ -45,6 +65,7 @@ def test_the_newest_ids_are_not_handed_out_again_after_their_rows_are_removed(tm
     _sql(engine, "DELETE FROM tv_strategies WHERE id = ?", newest.id)  # cascades to its signal and job
 
     engine.dispose()
+    _RUNNING.pop().writer.stop()
     engine, strategies = _service(tmp_path / "t.db")  # a restart
     again = strategies.create("again")
     assert (again.id or 0) > (newest.id or 0) > (first.id or 0)
@@ -113,6 +134,5 @@ def test_upgrading_an_old_database_keeps_every_row_and_never_reuses_its_ids(tmp_
 
     _sql(engine, "DELETE FROM tv_signals WHERE id = 2")
     assert _signal(engine, 1) == 3
-    strategies = StrategyService(engine, lambda: "http://127.0.0.1:1")
-    made = strategies.create("after upgrade")
+    made = _strategies(tmp_path / "old.db").create("after upgrade")
     assert (made.id, made.magic_number) == (3, 27_700_006)

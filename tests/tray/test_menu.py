@@ -389,15 +389,17 @@ def test_status_colour_and_tooltip_follow_the_agent_and_the_tunnel(tmp_path: Pat
         assert tray.item("Public URL").text == "Public URL: https://hooks.example.com"
 
         # AutoTrading switched off in the terminal: the agent reports it, the icon turns amber
-        assert tray.runtime.engine is not None
+        assert tray.runtime.writer is not None  # every write goes through the one writer
         from server.models import Agent
 
-        with Session(tray.runtime.engine) as session:
+        def autotrading_off(session: Session) -> None:
             agent = session.get(Agent, "default")
             assert agent is not None
             agent.trade_allowed = False
             session.add(agent)
             session.commit()
+
+        tray.runtime.writer.run_session(autotrading_off)
         report = tray.app.status()
         assert report.state is AppState.DEGRADED
         assert "AutoTrading is off" in report.reasons[0] and "AutoTrading" in report.tooltip

@@ -1,11 +1,11 @@
 """The broker as the agent uses it once fenced: every call under the watchdog, every write only under a valid lease.
 
-:class:`FencedBroker` wraps the real broker (:class:`~agent.broker.interface.Broker`) for the job loop, the
-executor and the stop manager. A read or a connect runs under the watchdog's fixed limit; a write first checks that
-this process's lease is valid (:class:`~agent.lease.LeaseKeeper`) and then runs under a deadline that never passes
-the lease's validity (:mod:`agent.watchdog`). Without a valid lease a write is not sent: it raises
-:class:`LeaseLapsed`, a :class:`~agent.broker.errors.BrokerUnavailable` (nothing was sent), which the job loop waits
-out like an unreachable broker, or, when another process took the agent id over, leaves to that process.
+:class:`FencedBroker` wraps the real broker (:class:`~agent.broker.interface.Broker`) for the job loop, the executor,
+the stop manager, the deal sync and the exit monitor. A read or a connect runs under the watchdog's fixed limit; a write
+first checks that this process's lease is valid (:class:`~agent.lease.LeaseKeeper`) and then runs under a deadline that
+never passes the lease's validity (:mod:`agent.watchdog`). Without a valid lease a write is not sent: it raises
+:class:`LeaseLapsed`, a :class:`~agent.broker.errors.BrokerUnavailable` (nothing was sent), which the job loop waits out
+like an unreachable broker, or, when another process took the agent id over, leaves to that process.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from agent.broker.models import (
     CancelOrder,
     ClosePosition,
     Deal,
+    HistoricalOrder,
     MarketOrder,
     ModifyOrder,
     ModifyPosition,
@@ -123,6 +124,28 @@ class FencedBroker:
     def deals_since(self, since: datetime) -> tuple[Deal, ...]:
         """See :meth:`Broker.deals_since`."""
         return self._read("reading deals", lambda: self.inner.deals_since(since))
+
+    def deal_history(self, start: int, end: int) -> tuple[Deal, ...]:
+        """See :meth:`Broker.deal_history`."""
+        return self._read("reading the deal history", lambda: self.inner.deal_history(start, end))
+
+    def position_deals(self, position_id: int) -> tuple[Deal, ...]:
+        """See :meth:`Broker.position_deals`."""
+        return self._read(
+            f"reading the deals of position {position_id}", lambda: self.inner.position_deals(position_id)
+        )
+
+    def order_history(self, start: int, end: int) -> tuple[HistoricalOrder, ...]:
+        """See :meth:`Broker.order_history`."""
+        return self._read("reading the order history", lambda: self.inner.order_history(start, end))
+
+    def historical_order(self, ticket: int) -> HistoricalOrder | None:
+        """See :meth:`Broker.historical_order`."""
+        return self._read(f"reading order {ticket} from the history", lambda: self.inner.historical_order(ticket))
+
+    def server_offset(self) -> int | None:
+        """See :meth:`Broker.server_offset` (may read ticks to measure it)."""
+        return self._read("reading the trade server's clock", self.inner.server_offset)
 
     # -- writes --------------------------------------------------------------------------------------------
 

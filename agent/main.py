@@ -5,8 +5,9 @@
 id on this computer; a second one waits here, before it touches anything), the broker
 (:func:`~agent.broker.factory.open_broker`), the agent id's lease from the server (:mod:`agent.lease`: one agent
 process per agent id anywhere; a second one waits here), the watchdog and the fenced broker (:mod:`agent.fence`),
-the stop rules and crash journal in ``<data dir>/agents/<agent id>/``, the job loop, and the ways it is asked to
-stop (SIGTERM/SIGINT, and the stdin lifeline when the app started it), which also end a wait.
+the stop rules and crash journal in ``<data dir>/agents/<agent id>/``, the job loop with the deal sync and the exit
+monitor beside it (:mod:`agent.dealsync`, :mod:`agent.exits`), and the ways it is asked to stop (SIGTERM/SIGINT,
+and the stdin lifeline when the app started it), which also end a wait.
 
 The default resolver reads the agent's settings from ``TVBRIDGE_*`` environment variables and the agent token
 from ``TVBRIDGE_AGENT_TOKEN`` (else ``<data dir>/agent-token``), and logs to stderr. The desktop app passes its
@@ -40,8 +41,9 @@ EXIT_UNUSABLE = 2
 class AgentOptions:
     """Everything one agent process needs.
 
-    ``state_dir`` holds the agent's own files (``stops.json``, ``inflight.json``, the terminal lock); ``lifeline``
-    makes the agent exit when its stdin closes (set by the app that starts it); ``watchdog`` the broker call limits.
+    ``state_dir`` holds the agent's own files (``stops.json``, ``inflight.json``, ``exit-rules.json``, the terminal
+    lock); ``lifeline`` makes the agent exit when its stdin closes (set by the app that starts it); ``watchdog`` the
+    broker call limits; ``deal_sync_seconds`` is how often new deals are posted to the ledger when no job ran.
     """
 
     admin_url: str
@@ -51,6 +53,7 @@ class AgentOptions:
     state_dir: Path
     lifeline: bool = False
     watchdog: WatchdogLimits = WatchdogLimits()
+    deal_sync_seconds: float = 10.0
 
 
 class OptionsError(RuntimeError):
@@ -95,6 +98,7 @@ def resolve_from_environment(args: argparse.Namespace) -> AgentOptions:
         state_dir=data_dir / "agents" / settings.agent_id,
         lifeline=bool(args.lifeline),
         watchdog=settings.watchdog_limits(),
+        deal_sync_seconds=settings.deal_sync_seconds,
     )
 
 
@@ -149,8 +153,11 @@ def run(options: AgentOptions) -> int:
     configured broker cannot run here or the state folder cannot be written)."""
     from agent.client import ServerClient
     from agent.crashes import CrashJournal
+    from agent.dealsync import DealSync
+    from agent.exits import ExitMonitor
     from agent.fence import FencedBroker
     from agent.lease import LeaseKeeper
+    from agent.ledger_client import LedgerClient
     from agent.stops import StopManager
     from agent.terminal_lock import TerminalLock
     from agent.watchdog import Watchdog
@@ -174,6 +181,8 @@ def run(options: AgentOptions) -> int:
     watchdog = Watchdog()
     keeper = LeaseKeeper(client, lock_domain=lock.domain, lock_held=True, on_renewed=watchdog.rearm)
     watchdog.lease_until = keeper.valid_until
+    deals: DealSync | None = None
+    exits: ExitMonitor | None = None
     try:
         if keeper.acquire(control.stopping.is_set) is None:
             return 0
@@ -182,11 +191,27 @@ def run(options: AgentOptions) -> int:
         journal = CrashJournal(options.state_dir / "inflight.json")
         fenced = FencedBroker(broker, keeper, watchdog, options.watchdog)
         control.worker = worker = AgentWorker(client, fenced, stops=stops, journal=journal, lease=keeper)
+        # The ledger's side of the agent: the deal sync and the exit monitor, each with its own thread and HTTP
+        # client, told about every job the executor ran. Both use the fenced broker: their reads run under the
+        # watchdog, and the monitor's closes need the lease like every other write (it trades under the
+        # executor's lock). They start only once this process holds the lease.
+        ledger = LedgerClient(options.admin_url, options.token, options.agent_id)
+        deals = DealSync(fenced, ledger, interval=options.deal_sync_seconds)
+        exits = ExitMonitor(
+            fenced, worker.executor.lock, client=ledger, state_file=options.state_dir / "exit-rules.json"
+        )
+        worker.executor.listeners += [deals.nudge, exits.learn]
+        deals.start()
+        exits.start()
         if not control.stopping.is_set():
             worker.run()
     except (SystemExit, KeyboardInterrupt):
         pass
     finally:
+        if exits is not None:
+            exits.stop()
+        if deals is not None:
+            deals.stop()
         keeper.stop()
         client.close()
     return 0

@@ -48,6 +48,9 @@ class ServerContext:
     app_status: Callable[[], dict[str, Any]] = _no_app_status
     #: Dashboard sign-in codes and sessions (in memory).
     sessions: DashboardSessions = field(default_factory=DashboardSessions)
+    #: Called with each new ledger event (``server.ledger.schemas.EventOut``: a trade its signal did not close),
+    #: from a worker thread after it is committed; the tray shows a notification. Must not block.
+    on_ledger_event: Callable[[Any], None] | None = None
 
     def read_settings(self) -> AppSettings:
         """The account-wide settings row (defaults when never written)."""

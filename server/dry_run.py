@@ -21,6 +21,7 @@ from datetime import timedelta
 from contract import JobOutcome, JobResult, PlannedOrder, TradeIntent
 from server.db import sql_time
 from server.intake import execution_settings
+from server.ledger.rules import owners_of
 from server.queue import JobQueue
 from server.view import StrategyView
 from server.writer import WriteTx
@@ -70,12 +71,15 @@ async def dry_run(
             f"No agent is connected for agent id '{agent_id}', so nothing could be planned against the account. "
             f"Start tvbridge's agent (or the agent beside your MetaTrader 5 terminal) and try again.",
         )
-    settings = execution_settings(strategy, 0).model_copy(update={"comment": DRY_RUN_COMMENT})
-    payload = json.dumps(
-        {"strategy_id": strategy.id, "intent": intent.model_dump(mode="json"), "settings": settings.model_dump()}
-    )
+    settings = execution_settings(strategy, 0).model_copy(update={"comment": DRY_RUN_COMMENT}).model_dump()
 
     def insert(tx: WriteTx) -> int:
+        # every strategy's magic number and name, as a trade job has them (the agent tells netting shares apart)
+        owners = owners_of(tx.catalog.strategies.values())
+        payload = json.dumps({
+            "strategy_id": strategy.id, "intent": intent.model_dump(mode="json"),
+            "settings": dict(settings, owners=owners),
+        })
         deadline = tx.now + timedelta(seconds=wait)
         cur = tx.execute(_INSERT, (agent_id, payload, sql_time(deadline), sql_time(tx.now)))
         assert cur.lastrowid is not None

@@ -38,4 +38,5 @@ def resolve(args: argparse.Namespace) -> AgentOptions:
         state_dir=paths.data_dir / "agents" / settings.agent_id,
         lifeline=bool(args.lifeline),
         watchdog=settings.watchdog_limits(),
+        deal_sync_seconds=settings.deal_sync_seconds,
     )

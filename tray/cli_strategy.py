@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from server.alerts.context import Dialect, EaDistanceType, EaVolumeType
+from server.schemas.strategies import NettingPolicy, SharedStops
 from tray import strategy_edit as edits
 from tray.cli_common import DataDir, app
 from tray.cli_remote import EXIT_REFUSED, Remote, fail
@@ -155,6 +156,7 @@ CLEARABLE: dict[str, Any] = {
     "default_volume": None, "max_lots": None, "risk_override_pct": None, "max_open_positions": None,
     "max_trades_per_day": None, "symbol_suffix": None, "default_symbol": None, "license_id": None,
     "alert_secret": None, "symbol_map": {}, "pip_sizes": {}, "allowed_pairs": [], "dialects": [],
+    "max_hold_minutes": None, "flat_at": None, "trading_session": None, "max_entries_per_direction": None,
 }
 #: ``--clear`` takes a setting as its option is spelled (``--clear max-lots``).
 Clearable = StrEnum("Clearable", {f.replace("_", "-"): f.replace("_", "-") for f in CLEARABLE})  # type: ignore[misc]
@@ -169,6 +171,7 @@ def _opt(help: str, panel: str | None = None, *names: str, **kw: Any) -> Any:
 
 ROUTE, VOLUME, UNITS, SYMBOLS = "Routing", "Volume", "SL/TP and entry units", "Symbols"
 FORMAT, LIMITS = "Alert format", "Limits and filters"
+EXITS, SHARED = "Exit rules and session", "Shared positions (netting) and pyramiding"
 
 
 @strategy_app.command("edit", no_args_is_help=True)
@@ -208,6 +211,23 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
     max_trades_per_day: Annotated[int | None, _opt("Most entries per day (00:00 UTC).", LIMITS)] = None,
     halt: Annotated[bool | None, _opt("Like PineConnector's eaoff/eaon: discard alerts that open exposure, or "
                                       "trade them again.", LIMITS, "--halt/--unhalt")] = None,
+    max_hold_minutes: Annotated[int | None, _opt("Close the strategy's positions this many minutes after they "
+                                                 "opened.", EXITS)] = None,
+    flat_at: Annotated[str | None, _opt("Close the strategy's positions every day at HH:MM.", EXITS)] = None,
+    trading_session: Annotated[str | None, _opt("Discard entries outside HH:MM-HH:MM (22:00-06:00 crosses "
+                                                "midnight).", EXITS)] = None,
+    rules_timezone: Annotated[str | None, _opt("Time zone of --flat-at and --trading-session, e.g. "
+                                               "Europe/London.", EXITS)] = None,
+    netting_against_others: Annotated[NettingPolicy | None, _opt(
+        "On a netting account, may an entry reduce another owner's share: refuse, strategies, anyone.", SHARED
+    )] = None,
+    shared_stops: Annotated[SharedStops | None, _opt("On a netting account, may an alert change SL/TP other "
+                                                     "owners share: refuse or allow.", SHARED)] = None,
+    max_entries_per_direction: Annotated[int | None, _opt("Most entries on one side of one symbol (pyramiding).",
+                                                          SHARED)] = None,
+    close_opposite_first: Annotated[bool | None, _opt(
+        "Hedging: close the other side before opening.", SHARED, "--close-opposite-first/--keep-opposite"
+    )] = None,
     clear: Annotated[list[Clearable] | None, _opt(
         "Empty a setting (repeatable): " + ", ".join(m.value for m in Clearable) + ".", None,
         metavar="SETTING")] = None,
@@ -221,6 +241,11 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         "default_symbol": default_symbol, "license_id": license_id, "alert_secret": alert_secret,
         "max_signal_age_seconds": max_signal_age_seconds, "dedup_window_seconds": dedup_window_seconds,
         "max_open_positions": max_open_positions, "max_trades_per_day": max_trades_per_day, "trading_halted": halt,
+        "max_hold_minutes": max_hold_minutes, "flat_at": flat_at, "trading_session": trading_session,
+        "rules_timezone": rules_timezone,
+        "netting_against_others": str(netting_against_others) if netting_against_others else None,
+        "shared_stops": str(shared_stops) if shared_stops else None,
+        "max_entries_per_direction": max_entries_per_direction, "close_opposite_first": close_opposite_first,
     }
     changes: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
     for option in map(str, clear or []):

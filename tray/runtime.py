@@ -154,13 +154,16 @@ class Runtime:
     """The whole app in one object. ``start()``/``stop()``; ``stop()`` is idempotent.
 
     ``spawn_agent=False`` runs only the server (an agent is then started elsewhere, e.g. on the VPS beside MT5).
-    ``on_signal`` listeners are called (from a worker thread) with every signal that reaches a final state.
+    ``on_signal`` listeners are called (from a worker thread) with every signal that reaches a final state,
+    ``on_event`` listeners with every new ledger event (a strategy's trade closed by its SL/TP, a stop-out, by hand,
+    by another strategy or an exit rule: ``server.ledger.schemas.EventOut``).
     """
 
     settings: Settings
     paths: AppPaths
     spawn_agent: bool = True
     on_signal: list[Callable[[Signal], None]] = field(default_factory=list)
+    on_event: list[Callable[[Any], None]] = field(default_factory=list)
     engine: Engine | None = None
     writer: Writer | None = None
     ctx: ServerContext | None = None
@@ -190,6 +193,13 @@ class Runtime:
                 listener(signal)
             except Exception:  # a broken listener must not break intake
                 logger.exception("signal listener failed")
+
+    def _emit_event(self, event: Any) -> None:
+        for listener in list(self.on_event):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the agent's deal posts
+                logger.exception("ledger event listener failed")
 
     def start(self) -> None:
         """Start everything. :raises ServerStartError: a port is taken. :raises OSError: data folder unwritable."""
@@ -222,6 +232,7 @@ class Runtime:
             queue=jobs,
             tunnel_status=self.tunnel_status,
             app_status=self.app_status,
+            on_ledger_event=self._emit_event,
         )
         self.server = ServerThread(
             create_public_app(self.ctx),

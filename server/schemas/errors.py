@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from server.schemas.bounds import AGENT_ID_PATTERN, VISIBLE_TEXT_PATTERN
+from server.schemas.bounds import AGENT_ID_PATTERN, CLOCK_TIME_PATTERN, SESSION_PATTERN, VISIBLE_TEXT_PATTERN
 
 #: Units of bounded fields, by field name, used in the sentences ("at most 86,400 seconds").
 FIELD_UNITS: dict[str, str] = {
@@ -40,6 +40,8 @@ FIELD_UNITS: dict[str, str] = {
     "pip_sizes": "(price units)",
     "max_open_positions": "positions",
     "max_trades_per_day": "trades",
+    "max_hold_minutes": "minutes",
+    "max_entries_per_direction": "entries",
     "wait": "seconds",
 }
 
@@ -47,6 +49,8 @@ FIELD_UNITS: dict[str, str] = {
 PATTERN_WORDS: dict[str, str] = {
     AGENT_ID_PATTERN: "may hold only letters, digits, '.', '_' and '-', and must start with a letter or digit",
     VISIBLE_TEXT_PATTERN: "must show a visible character and hold no control characters (tabs, line breaks)",
+    CLOCK_TIME_PATTERN: "must be a time of day as HH:MM, 00:00 to 23:59",
+    SESSION_PATTERN: "must be two times of day as HH:MM-HH:MM, such as 08:00-17:00 (22:00-06:00 crosses midnight)",
 }
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -4,8 +4,8 @@
 A claim records the lease epoch of the process that made it; results, hand-backs and snapshots from an older epoch
 are refused (server/leases.py). A job handed out too often without a result is quarantined by the server.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

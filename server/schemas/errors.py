@@ -40,6 +40,8 @@ FIELD_UNITS: dict[str, str] = {
     "pip_sizes": "(price units)",
     "max_open_positions": "positions",
     "max_trades_per_day": "trades",
+    "rate_limit_per_second": "alerts",
+    "rate_limit_per_minute": "alerts",
     "wait": "seconds",
 }
 

@@ -26,7 +26,10 @@ from server.schemas.types import (
     OpenPositions,
     Pct,
     PipSizes,
+    RatePerMinute,
+    RatePerSecond,
     SignalAge,
+    SigningSecret,
     Suffix,
     Symbol,
     SymbolList,
@@ -40,6 +43,10 @@ from server.schemas.types import (
 DEFAULT_VOLUME_LOTS = 0.01
 DEFAULT_MAX_SIGNAL_AGE_SECONDS = 300
 DEFAULT_DEDUP_WINDOW_SECONDS = 60
+#: Alerts per second / minute a strategy receives before further ones are discarded: above what any real strategy
+#: sends (a watchlist alert firing on 40 symbols at one bar close is 40 in a second), below a runaway loop.
+DEFAULT_RATE_LIMIT_PER_SECOND = 50
+DEFAULT_RATE_LIMIT_PER_MINUTE = 600
 
 
 class Dialect(StrEnum):
@@ -103,7 +110,22 @@ DOCS: dict[str, str] = {
         "refused, and the universal webhook routes by it with `strategy=`."
     ),
     "alert_secret": (
-        f"When set (up to {bounds.MAX_ALERT_SECRET_CHARS} characters), alerts must carry `secret=` equal to it."
+        f"When set (up to {bounds.MAX_ALERT_SECRET_CHARS} characters), alerts must carry `secret=` equal to it; "
+        "the universal webhook also routes by it (JSON `secret`/`api_sec`)."
+    ),
+    "signing_secret": (
+        f"Write-only. The HMAC-SHA256 key ({bounds.MIN_SIGNING_SECRET_CHARS} to {bounds.MAX_SIGNING_SECRET_CHARS} "
+        "characters) shared with a sender that signs its requests: when set, an alert without a valid "
+        "`X-TVBridge-Signature` header is rejected (docs/alerts.md). TradingView cannot sign: leave it unset for "
+        "TradingView alerts. `null` removes it. Never returned: answers say only `signing_secret_set`."
+    ),
+    "signing_secret_set": "Whether a signing secret is set (the secret itself is never returned).",
+    "rate_limit_per_second": (
+        f"Alerts a second (1 to {bounds.MAX_RATE_PER_SECOND:,}) before further ones are discarded with the "
+        "reason (still answered 200)."
+    ),
+    "rate_limit_per_minute": (
+        f"Alerts a minute (1 to {bounds.MAX_RATE_PER_MINUTE:,}) before further ones are discarded with the reason."
     ),
     "default_symbol": "The symbol of alerts that name none.",
     "dialects": "Opt-in alert formats (`tradesgnl`, `tradingview_default`).",
@@ -142,6 +164,13 @@ class StrategyCreate(BaseModel):
     default_symbol: Symbol | None = Field(default=None, description=DOCS["default_symbol"])
     dialects: Dialects = Field(default_factory=list, description=DOCS["dialects"])
     trading_halted: Flag = Field(default=False, description=DOCS["trading_halted"])
+    signing_secret: SigningSecret | None = Field(default=None, description=DOCS["signing_secret"])
+    rate_limit_per_second: RatePerSecond = Field(
+        default=DEFAULT_RATE_LIMIT_PER_SECOND, description=DOCS["rate_limit_per_second"]
+    )
+    rate_limit_per_minute: RatePerMinute = Field(
+        default=DEFAULT_RATE_LIMIT_PER_MINUTE, description=DOCS["rate_limit_per_minute"]
+    )
 
 
 class StrategyUpdate(BaseModel):
@@ -172,6 +201,9 @@ class StrategyUpdate(BaseModel):
     default_symbol: Symbol | None = Field(default=None, description=DOCS["default_symbol"])
     dialects: Dialects = optional(DOCS["dialects"])
     trading_halted: Flag = optional(DOCS["trading_halted"])
+    signing_secret: SigningSecret | None = Field(default=None, description=DOCS["signing_secret"])
+    rate_limit_per_second: RatePerSecond = optional(DOCS["rate_limit_per_second"])
+    rate_limit_per_minute: RatePerMinute = optional(DOCS["rate_limit_per_minute"])
 
 
 class StrategyPublic(BaseModel):
@@ -207,6 +239,9 @@ class StrategyPublic(BaseModel):
     default_symbol: str | None = Field(description=DOCS["default_symbol"])
     dialects: list[str] = Field(description=DOCS["dialects"])
     trading_halted: bool = Field(description=DOCS["trading_halted"])
+    signing_secret_set: bool = Field(description=DOCS["signing_secret_set"])
+    rate_limit_per_second: int = Field(description=DOCS["rate_limit_per_second"])
+    rate_limit_per_minute: int = Field(description=DOCS["rate_limit_per_minute"])
     created_at: datetime = Field(description="When the strategy was created (UTC).")
     updated_at: datetime = Field(description="When a setting last changed (UTC).")
     archived_at: datetime | None = Field(

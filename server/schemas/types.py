@@ -63,6 +63,17 @@ Symbol = Annotated[str, Strict(), _text(bounds.MAX_SYMBOL_CHARS)]
 Suffix = Annotated[str, Strict(), _text(bounds.MAX_SUFFIX_CHARS)]
 LicenseId = Annotated[str, Strict(), _text(bounds.MAX_LICENSE_ID_CHARS)]
 AlertSecret = Annotated[str, Strict(), _text(bounds.MAX_ALERT_SECRET_CHARS)]
+SigningSecret = Annotated[
+    str,
+    Strict(),
+    StringConstraints(
+        min_length=bounds.MIN_SIGNING_SECRET_CHARS,
+        max_length=bounds.MAX_SIGNING_SECRET_CHARS,
+        pattern=bounds.VISIBLE_TEXT_PATTERN,
+    ),
+]
+RatePerSecond = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_RATE_PER_SECOND), BeforeValidator(whole_number)]
+RatePerMinute = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_RATE_PER_MINUTE), BeforeValidator(whole_number)]
 Flag = Annotated[bool, Strict()]
 Lots = Annotated[float, Strict(), Field(gt=0, le=bounds.MAX_LOTS)]
 Pct = Annotated[float, Strict(), Field(ge=bounds.MIN_PCT, le=bounds.MAX_PCT)]

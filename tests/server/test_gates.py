@@ -47,12 +47,15 @@ def alert(body: bytes = BUY, **changes: Any) -> Alert:
 
 def test_the_gates_run_in_the_documented_order() -> None:
     assert [g.__name__ for g in gates.GATES] == [
+        "body_size",
+        "signature",
         "strategy_disabled",
         "trading_paused",
-        "body_size",
         "daily_loss_limit",
+        "license_id",
         "parse",
         "alert_secret",
+        "rate_limit",
         "allowed_pairs",
         "duplicate",
         "max_age",

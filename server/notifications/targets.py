@@ -4,7 +4,7 @@ services apprise knows, each given as an apprise URL (``tgram://bottoken/chatid`
 
 A URL holds the service's credentials, so it is treated as a secret: stored in the keyring (tray/secrets.py), never
 returned by the API or logged. Targets are shown by their service name and position only ("2: Discord").
-apprise's own log is kept at warnings, and its messages are never echoed to the API.
+apprise's own log is switched off (it would print URLs), and its messages are never echoed to the API.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from types import ModuleType
 MAX_TARGETS = 20
 MAX_URL_CHARS = 2048
 
-logging.getLogger("apprise").setLevel(logging.WARNING)
+# apprise logs the URLs it cannot read, and service answers that may name an account: its own log is switched off,
+# and tvbridge logs each failed target by position and service name only.
+logging.getLogger("apprise").disabled = True
 
 
 class NotInstalled(RuntimeError):

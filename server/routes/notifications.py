@@ -24,10 +24,10 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], respo
 def _public(ctx: ServerCtx) -> NotificationsPublic:
     service = ctx.notifications
     stored = service.store.load()
-    targets = [
-        TargetPublic(position=n, service=service_name(url) or "unknown service")
-        for n, url in enumerate(stored.urls, start=1)
-    ]
+    targets = []
+    for n, url in enumerate(stored.urls, start=1):
+        name = service_name(url)
+        targets.append(TargetPublic(position=n, service=name or "not a URL apprise knows", known=name is not None))
     events = [EventChoice(kind=k, words=KIND_WORDS[k], chosen=k in service.events) for k in CHOOSABLE]
     return NotificationsPublic(targets=targets, source=stored.source, problem=stored.problem, events=events)
 

@@ -66,6 +66,10 @@ MAX_SIGNING_SECRET_CHARS = 256
 MAX_RATE_PER_SECOND = 10_000
 MAX_RATE_PER_MINUTE = 600_000
 
+#: A notification URL: ``scheme://rest`` without spaces or control characters (whether apprise can read it is
+#: reported by the API, not refused: server/schemas/notifications.py).
+NOTIFY_URL_PATTERN = r"^[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\x00-\x1F\x7F]+$"
+
 #: Security events one page of ``GET /api/v1/security/events`` may hold.
 MAX_EVENTS_PAGE = 500
 

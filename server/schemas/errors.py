@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from server.schemas.bounds import AGENT_ID_PATTERN, VISIBLE_TEXT_PATTERN
+from server.schemas.bounds import AGENT_ID_PATTERN, NOTIFY_URL_PATTERN, VISIBLE_TEXT_PATTERN
 
 #: Units of bounded fields, by field name, used in the sentences ("at most 86,400 seconds").
 FIELD_UNITS: dict[str, str] = {
@@ -49,6 +49,7 @@ FIELD_UNITS: dict[str, str] = {
 PATTERN_WORDS: dict[str, str] = {
     AGENT_ID_PATTERN: "may hold only letters, digits, '.', '_' and '-', and must start with a letter or digit",
     VISIBLE_TEXT_PATTERN: "must show a visible character and hold no control characters (tabs, line breaks)",
+    NOTIFY_URL_PATTERN: "must be a notification URL such as tgram://bottoken/chatid (scheme://..., no spaces)",
 }
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
-from server.notifications import CHOOSABLE, MAX_TARGETS, MAX_URL_CHARS, NoticeKind, check_url
+from server.notifications import CHOOSABLE, MAX_TARGETS, MAX_URL_CHARS, NoticeKind
+from server.schemas import bounds
 
 _EVENTS = (
     "The events sent to the targets: `executed`, `failed`, `rejected`, `expired` (signal outcomes), `security` "
@@ -17,10 +18,13 @@ _URLS = (
     f"Write-only. The targets as apprise URLs (at most {MAX_TARGETS}, up to {MAX_URL_CHARS} characters each), e.g. "
     "`tgram://bottoken/chatid`, `discord://webhook_id/webhook_token`, `mailto://user:password@example.com`, "
     "`ntfy://topic` (https://github.com/caronc/apprise/wiki). They replace the saved ones; `[]` removes them. "
-    "Saved in the system keyring; never returned."
+    "Saved in the system keyring; never returned. A URL apprise cannot read is saved too and listed with "
+    "`known: false` (it is skipped when sending), so the answer says which one to fix."
 )
 
-NotifyUrl = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_URL_CHARS), AfterValidator(check_url)]
+NotifyUrl = Annotated[
+    str, Strict(), Field(min_length=4, max_length=MAX_URL_CHARS, pattern=bounds.NOTIFY_URL_PATTERN)
+]
 Choosable = Annotated[NoticeKind, AfterValidator(lambda k: _choosable(k))]
 
 
@@ -35,6 +39,7 @@ class TargetPublic(BaseModel):
 
     position: int = Field(description="Its place in the list, from 1.")
     service: str = Field(description="The service apprise reads from its URL (Telegram, Discord, Email, ntfy ...).")
+    known: bool = Field(description="Whether apprise can read the URL; an unknown one is skipped when sending.")
 
 
 class EventChoice(BaseModel):

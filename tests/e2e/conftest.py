@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import keyring
 import pytest
 
+from tests.fakes.keyring import MemoryKeyring
 from tray.paths import resolve_paths
 from tray.runtime import Runtime
 from tray.settings import Settings
@@ -116,6 +118,17 @@ def stop_live(live: Live) -> None:
     live.admin.close()
     live.public.close()
     live.runtime.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """A keyring in memory for every end-to-end test: secrets a test saves (notification URLs) never reach this
+    machine's real password store."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture

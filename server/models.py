@@ -260,7 +260,8 @@ class AppSettings(SQLModel, table=True):
 
 class SecurityEvent(SQLModel, table=True):
     """Refused senders, rolled up: one row per minute (``bucket``), kind, source address, endpoint, fingerprint of
-    the secret tried and strategy, with how many requests it stands for (``count``) and the first and last time.
+    the secret tried, strategy and detail, with how many requests it stands for (``count``) and the first and last
+    time.
 
     ``kind`` is a :class:`server.security_events.SecurityKind` value; ``endpoint`` the route template (never a
     secret); ``fingerprint`` a short keyed hash of the secret tried (``''``: none was tried) that cannot be turned
@@ -271,7 +272,7 @@ class SecurityEvent(SQLModel, table=True):
     __tablename__ = "security_events"
     __table_args__ = (
         Index(
-            "ux_security_events_rollup", "bucket", "kind", "source", "endpoint", "fingerprint", "strategy_id",
+            "ux_security_events_rollup", "bucket", "kind", "source", "endpoint", "fingerprint", "strategy_id", "detail",
             unique=True,
         ),
         NEVER_REUSED_IDS,
@@ -284,7 +285,7 @@ class SecurityEvent(SQLModel, table=True):
     endpoint: str = Field(max_length=64)
     fingerprint: str = Field(default="", max_length=16)
     strategy_id: int = 0
-    detail: str | None = Field(default=None, max_length=300)
+    detail: str = Field(default="", max_length=300)
     count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     first_at: datetime = _ts(nullable=False)
     last_at: datetime = _ts(nullable=False, index=True)

@@ -23,8 +23,8 @@ from limits.strategies import MovingWindowRateLimiter
 from server.view import StrategyView
 
 #: Unknown-secret requests one source address may send per second / per minute before it is answered 429.
-SOURCE_PER_SECOND = 10
-SOURCE_PER_MINUTE = 60
+SOURCE_PER_SECOND = 20
+SOURCE_PER_MINUTE = 120
 #: Unknown-secret requests handled per second from all sources together (a flood from many addresses).
 ALL_SOURCES_PER_SECOND = 200
 

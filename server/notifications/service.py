@@ -217,6 +217,7 @@ class NotificationService:
                 with self._done:
                     self.sent += 1
                     self._done.notify_all()
+                self._queue.task_done()
 
     def deliver(self, notice: Notice) -> SendReport:
         """Send ``notice`` to every target now (blocking; the test button uses it directly)."""
@@ -237,6 +238,11 @@ class NotificationService:
                 "This is a test from tvbridge: notifications reach you here.",
             )
         )
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued notice was handed to the targets (tests)."""
+        with self._queue.all_tasks_done:
+            return self._queue.all_tasks_done.wait_for(lambda: self._queue.unfinished_tasks == 0, timeout)
 
     def wait_sent(self, count: int, timeout: float = 10.0) -> bool:
         """Wait until ``count`` notices were handed to the targets (tests)."""

@@ -45,7 +45,7 @@ def event_public(row: SecurityEvent, strategy_name: str | None) -> SecurityEvent
         fingerprint=row.fingerprint or None,
         strategy_id=row.strategy_id or None,
         strategy_name=strategy_name,
-        detail=row.detail,
+        detail=row.detail or None,
     )
 
 

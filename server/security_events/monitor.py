@@ -2,15 +2,16 @@
 
 :meth:`SecurityMonitor.record` is called for every refused request — on the event loop (unknown URLs and secrets)
 or in the writer thread (the auth gates) — and only adds to a counter in memory, under a lock, keyed by minute,
-kind, source, endpoint, fingerprint of the secret tried and strategy. A thread of its own hands everything
-counted since its last round to the writer as ONE op every :data:`FLUSH_SECONDS` (:mod:`server.security_events.store`):
-a flood of bad requests costs the writer one small transaction a second, never one write per request, so it cannot
-starve legitimate alerts of the writer.
+kind, source, endpoint, fingerprint of the secret tried, strategy and detail. A thread of its own hands everything
+counted since its last round to the writer as ONE op every :data:`FLUSH_SECONDS` (:mod:`.store`): a flood of bad
+requests costs the writer one small transaction a second, never one write per request, so it cannot starve
+legitimate alerts of the writer.
 
 Memory is bounded too: within one minute and kind at most :data:`MAX_KEYS_PER_MINUTE` distinct (source,
-fingerprint, strategy) keys are kept apart; further ones are counted under the source ``"(other sources)"``, so
-every request is still counted. The same round checks the threshold notification (:mod:`.alarm`) and calls the
-``on_alarm`` listeners (tray and notification targets) outside the lock.
+fingerprint, strategy, detail) keys are kept apart; further ones are counted under the source
+``"(other sources)"`` without fingerprint or detail, so every request is still counted. The same round checks the
+threshold notification (:mod:`.alarm`) and calls the ``on_alarm`` listeners (tray and notification targets)
+outside the lock.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 #: Seconds between two prunes of the table.
 PRUNE_SECONDS = 60.0
-#: Distinct (source, fingerprint, strategy) keys kept apart per minute and kind; the rest are summed.
+#: Distinct (source, fingerprint, strategy, detail) keys kept apart per minute and kind; the rest are summed.
 MAX_KEYS_PER_MINUTE = 200
 #: The source of requests counted together once a minute holds too many distinct keys.
 OTHER_SOURCES = "(other sources)"
@@ -47,7 +48,6 @@ class _Tally:
     count: int
     first: float
     last: float
-    detail: str | None
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class _Key:
     endpoint: str
     fingerprint: str
     strategy_id: int
+    detail: str
 
 
 @dataclass
@@ -95,7 +96,10 @@ class SecurityMonitor:
         self._max_keys = max_keys_per_minute
         self._lock = threading.Lock()
         self._pending: dict[_Key, _Tally] = {}
-        self._keys_per_minute: dict[tuple[int, str], set[tuple[str, str, int]]] = {}
+        self._keys_per_minute: dict[tuple[int, str], set[tuple[str, str, int, str]]] = {}
+        self._rounds = threading.Condition()
+        #: Flush rounds completed (stored, pruned, alarms raised): tests wait for the round after an event.
+        self.rounds = 0
         self._writer: Writer | None = None
         self._stop = threading.Event()
         self._flushed = threading.Condition()
@@ -119,17 +123,18 @@ class SecurityMonitor:
             fp = self.fingerprint(secret)
             now = self._clock()
             minute = int(now // 60)
+            said = (detail or "")[:300]
             with self._lock:
                 seen = self._keys_per_minute.setdefault((minute, kind), set())
-                who = (source, fp, strategy_id or 0)
+                who = (source, fp, strategy_id or 0, said)
                 if who not in seen and len(seen) >= self._max_keys:
-                    source, fp, detail = OTHER_SOURCES, "", None
+                    source, fp, said = OTHER_SOURCES, "", ""
                 else:
                     seen.add(who)
-                key = _Key(minute, kind.value, source, endpoint, fp, strategy_id or 0)
+                key = _Key(minute, kind.value, source, endpoint, fp, strategy_id or 0, said)
                 tally = self._pending.get(key)
                 if tally is None:
-                    self._pending[key] = _Tally(1, now, now, detail)
+                    self._pending[key] = _Tally(1, now, now)
                 else:
                     tally.count += 1
                     tally.last = now
@@ -177,7 +182,7 @@ class SecurityMonitor:
                 count=t.count,
                 first_at=datetime.fromtimestamp(t.first, UTC),
                 last_at=datetime.fromtimestamp(t.last, UTC),
-                detail=t.detail,
+                detail=k.detail,
             )
             for k, t in pending.items()
         ]
@@ -210,14 +215,23 @@ class SecurityMonitor:
                     self.stats.flushed += stored
                     self._flushed.notify_all()
         self._raise_alarms(now)
+        with self._rounds:
+            self.rounds += 1
+            self._rounds.notify_all()
+
+    def wait_round(self, after: int, timeout: float = 10.0) -> bool:
+        """Wait until a flush round later than round number ``after`` completed (its alarms raised)."""
+        with self._rounds:
+            return self._rounds.wait_for(lambda: self.rounds > after, timeout)
 
     def _requeue(self, rows: list[Row]) -> None:
         with self._lock:
             for r in rows:
-                key = _Key(int(r.bucket.timestamp() // 60), r.kind, r.source, r.endpoint, r.fingerprint, r.strategy_id)
+                minute = int(r.bucket.timestamp() // 60)
+                key = _Key(minute, r.kind, r.source, r.endpoint, r.fingerprint, r.strategy_id, r.detail)
                 tally = self._pending.get(key)
                 if tally is None:
-                    self._pending[key] = _Tally(r.count, r.first_at.timestamp(), r.last_at.timestamp(), r.detail)
+                    self._pending[key] = _Tally(r.count, r.first_at.timestamp(), r.last_at.timestamp())
                 else:
                     tally.count += r.count
 

@@ -1,9 +1,9 @@
 """Storing refused senders: the writer op that adds a flush's rolled-up rows, and the pruning that bounds the table.
 
-Rows are keyed by minute, kind, source, endpoint, fingerprint and strategy (the table's unique index): a flush adds
-its counts to the row of the same key, so one minute of a flood from one address with one wrong secret is one row
-whatever its size. The table keeps :data:`RETENTION_DAYS` days and at most :data:`MAX_ROWS` rows (oldest first
-out), so a flood from many addresses cannot fill the disk either.
+Rows are keyed by minute, kind, source, endpoint, fingerprint, strategy and detail (the table's unique index): a
+flush adds its counts to the row of the same key, so one minute of a flood from one address with one wrong secret
+is one row whatever its size. The table keeps :data:`RETENTION_DAYS` days and at most :data:`MAX_ROWS` rows
+(oldest first out), so a flood from many addresses cannot fill the disk either.
 """
 
 from __future__ import annotations
@@ -33,17 +33,16 @@ class Row:
     count: int
     first_at: datetime
     last_at: datetime
-    detail: str | None
+    detail: str
 
 
 _UPSERT = """
 INSERT INTO security_events (bucket, kind, source, endpoint, fingerprint, strategy_id, detail, count, first_at, last_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (bucket, kind, source, endpoint, fingerprint, strategy_id) DO UPDATE SET
+ON CONFLICT (bucket, kind, source, endpoint, fingerprint, strategy_id, detail) DO UPDATE SET
     count = count + excluded.count,
     first_at = min(first_at, excluded.first_at),
-    last_at = max(last_at, excluded.last_at),
-    detail = coalesce(detail, excluded.detail)
+    last_at = max(last_at, excluded.last_at)
 """
 
 
@@ -54,7 +53,7 @@ def add_rows(tx: WriteTx, rows: list[Row]) -> int:
             _UPSERT,
             (
                 sql_time(r.bucket), r.kind, r.source[:64], r.endpoint[:64], r.fingerprint, r.strategy_id,
-                r.detail[:300] if r.detail else None, r.count, sql_time(r.first_at), sql_time(r.last_at),
+                r.detail[:300], r.count, sql_time(r.first_at), sql_time(r.last_at),
             ),
         )  # fmt: skip
     return sum(r.count for r in rows)

@@ -2,7 +2,8 @@
 
 - ``tv_strategies.signing_secret``: the HMAC-SHA256 key of senders that sign (write-only in the API);
   ``rate_limit_per_second`` / ``rate_limit_per_minute``: alerts allowed before further ones are discarded.
-- ``security_events``: refused senders rolled up per minute, kind, source, endpoint, secret fingerprint and strategy.
+- ``security_events``: refused senders rolled up per minute, kind, source, endpoint, secret fingerprint, strategy
+  and detail.
 - ``settings.notify_events``: which events go to the notification targets (``NULL``: the defaults).
 
 Revision ID: 0006
@@ -36,7 +37,7 @@ def upgrade() -> None:
         sa.Column("endpoint", sa.String(length=64), nullable=False),
         sa.Column("fingerprint", sa.String(length=16), nullable=False),
         sa.Column("strategy_id", sa.Integer(), nullable=False),
-        sa.Column("detail", sa.String(length=300), nullable=True),
+        sa.Column("detail", sa.String(length=300), nullable=False),
         sa.Column("count", sa.BigInteger(), nullable=False),
         sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
@@ -48,7 +49,7 @@ def upgrade() -> None:
     op.create_index(
         "ux_security_events_rollup",
         "security_events",
-        ["bucket", "kind", "source", "endpoint", "fingerprint", "strategy_id"],
+        ["bucket", "kind", "source", "endpoint", "fingerprint", "strategy_id", "detail"],
         unique=True,
     )
 

@@ -341,7 +341,8 @@ def pick_symbol(p: Params, ctx: ParseContext, first: Value) -> str:
             f"The alert names {len(names)} symbols ({listed}) and the strategy's symbol map maps them to different "
             f"broker symbols ({pairs}), so tvbridge cannot tell which to trade. Keep one of these mappings."
         )
-    venue = next((p.extras[k] for k in p.extras if k.casefold() in _VENUE_KEYS), None)
+    folded_extras = {k.casefold(): v for k, v in p.extras.items()}
+    venue = next((folded_extras[k] for k in _VENUE_KEYS if k in folded_extras), None)
     if venue is not None:
         raise AlertRejected(
             f"The alert names TradingView's ticker and the exchange's own symbol ({listed}; exchange {venue}). Map "

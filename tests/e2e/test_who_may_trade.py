@@ -8,7 +8,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -17,47 +16,9 @@ import pytest
 from server.signatures import HEADER, sign
 from tests.e2e.conftest import Live
 from tests.e2e.senders import post_concurrently
+from tests.fakes.inbox import Inbox
 
 UNIVERSAL = "/api/v1/webhooks/tv"
-
-
-class Inbox:
-    """A local HTTP server standing in for a notification service: apprise's ``json://127.0.0.1:<port>/`` posts
-    ``{"title", "message", ...}`` here. ``wait(predicate)`` waits on what arrived, never on time."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self._changed = threading.Condition()
-        inbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with inbox._changed:
-                    inbox.received.append(json.loads(body))
-                    inbox._changed.notify_all()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.server.server_address[1]}/"
-
-    def wait(self, predicate: Any, timeout: float = 15.0) -> list[dict[str, Any]]:
-        with self._changed:
-            assert self._changed.wait_for(lambda: predicate(self.received), timeout), self.received
-            return list(self.received)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -45,6 +45,10 @@ FIELD_UNITS: dict[str, str] = {
     "wait": "seconds",
 }
 
+#: Write-only fields (secrets): a refusal never echoes their value back (server/schemas/strategies.py,
+#: server/schemas/notifications.py).
+WRITE_ONLY = frozenset({"signing_secret", "urls"})
+
 #: What a pattern means, in words.
 PATTERN_WORDS: dict[str, str] = {
     AGENT_ID_PATTERN: "may hold only letters, digits, '.', '_' and '-', and must start with a letter or digit",
@@ -168,7 +172,7 @@ def sentence(error: dict[str, Any]) -> str:  # noqa: C901 - one flat table of er
     given = error.get("input")
     name, base = _field(error.get("loc") or ())
     unit = FIELD_UNITS.get(base or "")
-    sent = f"; you sent {_shown(given)}"
+    sent = "" if base in WRITE_ONLY else f"; you sent {_shown(given)}"
     if kind == "missing":
         return f"{name} is required."
     if kind == "extra_forbidden":
@@ -242,6 +246,8 @@ def validation_body(errors: Sequence[Any]) -> dict[str, Any]:
     issues = []
     for raw in errors:
         item = {k: _plain(v) for k, v in dict(raw).items() if k in ("type", "loc", "msg", "input", "ctx")}
+        if _field(item.get("loc") or ())[1] in WRITE_ONLY:
+            item["input"] = "(hidden: a secret)"
         item["message"] = sentence(dict(raw))
         issues.append(item)
     return {"message": summary([i["message"] for i in issues]), "detail": issues}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import shutil
+import subprocess
 import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +85,40 @@ def test_the_replay_memory_is_capped() -> None:
     for n in range(10):
         assert memory.remember(1, f"k{n}", NOW)
     assert len(memory) <= 3
+
+
+# -- the examples in docs/alerts.md compute what the server checks --------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "alerts.md"
+
+
+def _doc_block(after: str, fence: str) -> str:
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index(f"```{fence}", text.index(after))
+    start = text.index("\n", start) + 1
+    return text[start : text.index("```", start)]
+
+
+def test_the_python_example_signs_as_the_server_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[urllib.request.Request] = []
+
+    class Answer:
+        def read(self) -> bytes:
+            return b"{}"
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda request: sent.append(request) or Answer())
+    code = _doc_block("With Python (standard library only):", "python").replace("<signing secret>", KEY)
+    exec(compile(code, "docs/alerts.md", "exec"), {"print": lambda *a: None})  # noqa: S102 - our own docs
+    [request] = sent
+    assert isinstance(request.data, bytes)
+    assert check(KEY, request.get_header("X-tvbridge-signature"), request.data, time.time()).ok
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the curl example needs openssl")
+def test_the_curl_example_signs_as_the_server_checks(tmp_path: Path) -> None:
+    script = _doc_block("With curl (bash and openssl):", "bash").replace("<signing secret>", KEY)
+    script = script.replace("curl -s", "printf '%s\\n' \"$BODY\" > body; echo curl", 1)
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True)
+    header = done.stdout.split("X-TVBridge-Signature: ", 1)[1].split(" ", 1)[0]
+    body = (tmp_path / "body").read_text().rstrip("\n").encode()
+    assert check(KEY, header, body, time.time()).ok

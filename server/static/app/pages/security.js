@@ -20,7 +20,7 @@ function Summary({ summary }) {
   const minutes = Math.round(summary.windowSeconds / 60);
   return html`<div data-testid="security-summary">
     <p class="muted small">Last ${summary.hours} hours: ${plural(summary.total, "refused request")}. A notification
-      is raised when ${summary.threshold} of one kind arrive within ${minutes} minutes. Rows are kept
+      is raised when ${summary.threshold} of one kind arrive within ${minutes} minutes. Rows are kept${" "}
       ${summary.retentionDays} days.</p>
     ${summary.alarms.length > 0 && html`<ul class="words" data-testid="security-alarms">
       ${summary.alarms.map((a) => html`<li><strong>${time(a.at)}</strong> ${a.message}</li>`)}
@@ -74,7 +74,7 @@ export function SecurityPage() {
     <${Card} title="Who may trade">
       <ul class="words">
         <li>Each strategy's webhook URL carries its secret; Rotate secret on the strategy's page issues a new one.</li>
-        <li>The universal URL trades only when the alert carries a strategy's secret (<code>secret</code> or
+        <li>The universal URL trades only when the alert carries a strategy's secret (<code>secret</code> or${" "}
           <code>api_sec</code>); a License ID or a name alone never trades.</li>
         <li>Tools that can sign (TradingView cannot) can be required to send an <code>X-TVBridge-Signature</code>:
           set a signing secret in the strategy's settings.</li>

@@ -57,10 +57,10 @@ function Notifications() {
   const test = () => act(async () => { const r = await sendTestNotification(); setSaid(r.message); });
   return html`<div data-testid="notifications">
     <p class="muted small">Besides this PC's notifications, tvbridge can send them where you read them: Telegram,
-      Discord, e-mail, ntfy and ~100 other services, each given as an apprise URL (for example
-      <code>tgram://bottoken/chatid</code>, <code>discord://webhook_id/webhook_token</code>,
-      <code>mailto://user:password@example.com</code>, <code>ntfy://topic</code>). The URLs hold your credentials:
-      they are kept in Windows' Credential Manager (the system keyring) and never shown again.</p>
+      Discord, e-mail, ntfy and ~100 other services, each given as an apprise URL, for example${" "}
+      <code>tgram://bottoken/chatid</code>, <code>discord://webhook_id/webhook_token</code>,${" "}
+      <code>mailto://user:password@example.com</code> or <code>ntfy://topic</code>. The URLs hold your
+      credentials: they are kept in the system keyring (Windows' Credential Manager) and never shown again.</p>
     ${n.targets.length ? html`<ul class="words" data-testid="notify-targets">${n.targets.map((t) => html`<li>
       ${t.position}: <strong>${t.service}</strong>${t.known ? "" : " — apprise cannot read this URL; replace it"}</li>`)}
       </ul>` : html`<p><strong>No targets yet.</strong></p>`}

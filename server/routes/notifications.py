@@ -52,7 +52,7 @@ async def update_notifications(body: NotificationsUpdate, ctx: ServerCtx) -> Not
             except RuntimeError as exc:  # KeyringUnavailable: a sentence saying what to do instead
                 raise HTTPException(409, str(exc)) from exc
         if body.events is not None:
-            events = [k.value for k in body.events]
+            events = list(body.events)
             ctx.update_settings(notify_events=events)
             ctx.notifications.set_events(events)
         return _public(ctx)

@@ -107,3 +107,12 @@ def test_the_keyring_store_keeps_urls_out_of_files_and_reprs(monkeypatch: pytest
         assert (store.load().urls, store.load().source) == (("ntfy://from-env",), "environment")
     finally:
         keyring.set_keyring(previous)
+
+
+def test_the_api_offers_exactly_the_choosable_events() -> None:
+    from typing import get_args
+
+    from server.notifications import CHOOSABLE
+    from server.schemas.notifications import Choosable
+
+    assert {NoticeKind(k) for k in get_args(Choosable)} == set(CHOOSABLE) and NoticeKind.TEST not in CHOOSABLE

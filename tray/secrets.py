@@ -223,9 +223,6 @@ class KeyringUrlStore:
     def save(self, urls: list[str]) -> None:
         """Replace the URLs in the keyring (``[]`` deletes the entry). :raises KeyringUnavailable:"""
         if not urls:
-            try:
-                _delete(NOTIFY_SERVICE, NOTIFY_USER)
-            except KeyringUnavailable:
-                raise
+            _delete(NOTIFY_SERVICE, NOTIFY_USER)
             return
         _set(NOTIFY_SERVICE, NOTIFY_USER, "\n".join(urls))

@@ -11,7 +11,7 @@ from server.notifications.notices import (
     signal_notice,
 )
 from server.notifications.service import MemoryUrlStore, NotificationService, StoredUrls, UrlStore
-from server.notifications.targets import MAX_TARGETS, MAX_URL_CHARS, SendReport, check_url, service_name
+from server.notifications.targets import MAX_TARGETS, MAX_URL_CHARS, SendReport, service_name
 
 __all__ = [
     "CHOOSABLE",
@@ -26,7 +26,6 @@ __all__ = [
     "SendReport",
     "StoredUrls",
     "UrlStore",
-    "check_url",
     "describe_signal",
     "service_name",
     "signal_notice",

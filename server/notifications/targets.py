@@ -40,23 +40,6 @@ def service_name(url: str) -> str | None:
     return None if plugin is None else str(getattr(plugin, "service_name", None) or type(plugin).__name__)
 
 
-def check_url(url: str) -> str:
-    """``url`` stripped, when apprise knows it. :raises ValueError: with a sentence (never echoing the URL)."""
-    text = url.strip()
-    if not text:
-        raise ValueError("is empty")
-    if len(text) > MAX_URL_CHARS:
-        raise ValueError(f"is longer than {MAX_URL_CHARS} characters")
-    if service_name(text) is None:
-        scheme = text.split("://", 1)[0][:20] if "://" in text else ""
-        said = f" (scheme {scheme!r})" if scheme.isalnum() else ""
-        raise ValueError(
-            f"is not a notification URL apprise knows{said}: use e.g. tgram://bottoken/chatid, "
-            "discord://webhook_id/webhook_token, mailto://user:password@example.com or ntfy://topic"
-        )
-    return text
-
-
 @dataclass
 class SendReport:
     """What a send did: the services that took it, and those that did not with why (no URL, no secret)."""

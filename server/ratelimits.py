@@ -1,10 +1,12 @@
 """Rate limits with the ``limits`` library (moving windows, in memory): per strategy, and per source address for
 requests that carry no known secret.
 
-- :class:`StrategyRateLimits`: each strategy's ``rate_limit_per_second`` and ``rate_limit_per_minute``. Asked by
-  the ``rate_limit`` gate in the writer thread, which sees a strategy's alerts strictly in arrival order, so the
-  51st alert within a second of a 50-a-second strategy is the one discarded. An alert over the limit is stored
-  ``discarded`` with a sentence and answered 200 (TradingView must not resend it).
+- :class:`StrategyRateLimits`: each strategy's ``rate_limit_per_second`` and ``rate_limit_per_minute``. Counted on
+  the event loop as each authenticated alert is prepared (server/intake.py), i.e. strictly in arrival order, so the
+  51st alert within a second of a 50-a-second strategy is the one over; the ``rate_limit`` gate then decides at its
+  place in the writer. An alert over the limit is stored ``discarded`` with a sentence and answered 200
+  (TradingView must not resend it). Counting on the event loop, not in the writer, means an alert is counted once
+  even when the writer applies its group a second time after another op failed.
 - :class:`SourceRateLimits`: requests to an unknown URL or with an unknown secret, per source address (the
   tunnel's forwarded-for address, :mod:`server.source_address`), plus one ceiling over all sources together.
   Past it they are answered 429 at once, recorded only as a count (:mod:`server.security_events`): a flood of
@@ -30,7 +32,7 @@ ALL_SOURCES_PER_SECOND = 200
 
 
 class StrategyRateLimits:
-    """Per-strategy limits; used from the writer thread only (test then hit is atomic there)."""
+    """Per-strategy limits; used from the event loop only (test then hit is atomic there)."""
 
     def __init__(self) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())

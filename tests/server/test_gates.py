@@ -269,3 +269,17 @@ def parsed_under(body: bytes, ctx: ParseContext) -> TradeIntent | AlertRejected:
         return parse_alert(body, ctx)
     except AlertRejected as exc:
         return exc
+
+
+def test_every_gate_has_words_for_the_dashboard() -> None:
+    from server.routes.explain import _GATE_WORDS
+
+    assert {g.__name__ for g in gates.GATES} <= set(_GATE_WORDS)
+
+
+def test_the_signing_secret_stays_out_of_reprs() -> None:
+    from server.models import Strategy
+
+    key = "never-show-this-signing-secret"
+    assert key not in repr(strategy(signing_secret=key))
+    assert key not in repr(Strategy(name="s", webhook_secret="w", magic_number=1, signing_secret=key))

@@ -13,6 +13,7 @@ Everything broker-specific is behind :class:`~agent.broker.interface.Broker`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,9 +25,10 @@ from agent.broker.interface import Broker, submit
 from agent.broker.models import Deal, MarginMode, MarketOrder, OrderReceipt, OrderView, Quote, SymbolSpec
 from agent.market import MarketView
 from agent.planner.pips import pip_size
-from agent.planner.text import order_comment
-from agent.reports import found_deal, found_order, position_states, sent_order
-from agent.snapshot import build_snapshot, utcnow
+from agent.planner.text import fmt_lots, order_comment
+from agent.reports import found_deal, found_order, sent_order
+from agent.shares import ShareView, read_share
+from agent.snapshot import build_snapshot, owned_positions, utcnow
 from agent.stops import StopManager, StopRule
 from contract import JobOutcome, JobResult, PositionState, SentOrder, TradeJob
 from contract.intent import OpenAction, TradeIntent
@@ -67,6 +69,18 @@ class JobExecutor:
         self._clock = clock
         #: Breakeven and trailing rules of the positions this executor opens (see agent/stops.py).
         self.stops = stops if stops is not None else StopManager()  # an empty manager is falsy (len 0)
+        #: Held while a job runs: whatever else trades on this broker (the exit monitor) waits for it, so it never
+        #: acts on a position a job is planning for.
+        self.lock = threading.RLock()
+        #: Called with each job after it ran (or was reconciled): the deal sync and the exit monitor listen.
+        self.listeners: list[Callable[[TradeJob], None]] = []
+
+    def _tell(self, job: TradeJob) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(job)
+            except Exception:  # a listener must never cost a job its result
+                logger.exception("job listener failed")
 
     def execute(self, job: TradeJob) -> JobResult:
         """Execute a ``trade`` job; return its result for ``POST .../jobs/{id}/result``, with the strategy's
@@ -76,6 +90,13 @@ class JobExecutor:
 
         :raises BrokerUnavailable: nothing was sent and the broker is unreachable: retry the job later.
         """
+        try:
+            with self.lock:
+                return self._execute_job(job)
+        finally:
+            self._tell(job)
+
+    def _execute_job(self, job: TradeJob) -> JobResult:
         progress = _Progress()
         try:
             result = self._execute(job, progress)
@@ -112,9 +133,12 @@ class JobExecutor:
         )
 
     def positions_of(self, magic_number: int) -> list[PositionState] | None:
-        """The open positions carrying ``magic_number`` (all symbols), or ``None`` when they cannot be read."""
+        """The strategy's open positions (all symbols): those carrying ``magic_number`` on hedging, its shares on
+        netting; ``None`` when they cannot be read."""
         try:
-            return position_states(self.broker.positions(magic=magic_number))
+            account = self.broker.account()
+            netting = account.margin_mode is MarginMode.NETTING
+            return owned_positions(self.broker, netting, account.currency_digits, magic=magic_number)
         except Exception as exc:  # a report without positions beats no report
             logger.warning("could not read positions after a job: %s", exc)
             return None
@@ -148,24 +172,38 @@ class JobExecutor:
             b.follow_alert_price(name, intent.alert_price)
         spec = b.symbol_spec(name)
         quote = b.quote(name)
-        all_positions = b.positions(magic=settings.magic_number)
+        account = b.account()
+        shares: dict[int, ShareView] = {}
+        if account.margin_mode is MarginMode.NETTING:
+            # One position per symbol, shared by whoever built it: the strategy's holding is its own share.
+            all_positions = b.positions()
+            for p in all_positions:
+                shares[p.ticket] = read_share(
+                    b, p, settings.magic_number, settings.owners, account.currency_digits
+                )
+            held = [p for p in all_positions if shares[p.ticket].own.volume]
+        else:
+            all_positions = held_positions = b.positions(magic=settings.magic_number)
+            held = list(held_positions)
         all_orders = b.orders(magic=settings.magic_number)
         specs: dict[str, SymbolSpec] = {name: spec}
         quotes: dict[str, Quote] = {name: quote}
-        for other in sorted({p.symbol for p in all_positions} | {o.symbol for o in all_orders}):
+        for other in sorted({p.symbol for p in held} | {o.symbol for o in all_orders}):
             if other not in specs:
                 specs[other] = b.symbol_spec(other)
                 quotes[other] = b.quote(other)
         return MarketView(
             symbol=spec,
             quote=quote,
-            account=b.account(),
+            account=account,
             positions=tuple(p for p in all_positions if p.symbol == name),
             orders=tuple(o for o in all_orders if o.symbol == name),
             all_positions=all_positions,
             all_orders=all_orders,
             specs=specs,
             quotes=quotes,
+            shares=shares,
+            now=self._clock(),
         )
 
     def _send_all(
@@ -200,6 +238,8 @@ class JobExecutor:
                     notes=notes,
                 )
             sent.append(sent_order(step.description, step.request, receipt))
+            if receipt.partial:
+                notes.append(_partial_note(step.description, receipt, plan.requests[i:]))
             if step.kind in ("open", "reverse") and isinstance(step.request, MarketOrder):
                 spec = market.specs.get(step.request.symbol, market.symbol)
                 try:
@@ -207,6 +247,8 @@ class JobExecutor:
                 except Exception as exc:  # the order is placed: a stop rule that cannot be kept is only a note
                     logger.exception("breakeven/trailing rule not registered")
                     notes.append(f"Breakeven/trailing not applied: the rule could not be kept ({exc}).")
+            if receipt.partial:
+                break  # the steps after it were planned for a full fill: the note says they were not sent
         return self._executed(sent, progress.sent_at, notes)
 
     def _manage_stops(
@@ -230,9 +272,20 @@ class JobExecutor:
         pos = next((p for p in mine if receipt.order in (p.ticket, p.identifier)), None)
         if pos is None and market.account.margin_mode is MarginMode.NETTING and len(mine) == 1:
             pos = mine[0]  # netting: an add keeps the position's ticket
+        if pos is None and market.account.margin_mode is MarginMode.NETTING:
+            pos = next((p for p in self.broker.positions(symbol=spec.name)), None)  # opened by another magic
         if pos is None:
             notes.append("Breakeven/trailing not applied: the new position was not found at the broker.")
             return
+        if market.account.margin_mode is MarginMode.NETTING:
+            share = read_share(self.broker, pos, settings.magic_number, settings.owners, market.account.currency_digits)
+            if not share.alone:
+                notes.append(
+                    f"Breakeven/trailing not applied: on this netting account the {pos.symbol} position "
+                    f"({fmt_lots(pos.volume)} lots) is shared with other owners, and its stop loss is theirs too; "
+                    f"tvbridge moves stops only on a position the strategy holds alone."
+                )
+                return
         be, tr = action.breakeven, action.trailing
         self.stops.add(StopRule(
             ticket=pos.ticket, symbol=pos.symbol, long=pos.side == "long", entry=pos.price_open, pip=pip,
@@ -295,6 +348,13 @@ class JobExecutor:
 
         :raises BrokerUnavailable: the broker cannot be searched now (try again later).
         """
+        with self.lock:
+            found = self._reconcile(job)
+        if found is not None:
+            self._tell(job)
+        return found
+
+    def _reconcile(self, job: TradeJob) -> JobResult | None:
         settings = job.settings
         since = (job.claimed_at or self._clock()) - timedelta(minutes=5)
         found = self.find_by_comment(settings, since)
@@ -310,6 +370,21 @@ class JobExecutor:
         result.reconciled = True
         result.positions_after = self.positions_of(settings.magic_number)
         return result
+
+
+def _partial_note(description: str, receipt: OrderReceipt, rest: list[planner.PlannedRequest]) -> str:
+    """The sentence of a partly filled deal (MT5 retcode 10010, or a deal volume below the request)."""
+    code = f" (retcode {receipt.code} {receipt.code_name})" if receipt.code is not None else ""
+    note = (
+        f"Partially filled: {description} filled {fmt_lots(receipt.volume)} of the "
+        f"{fmt_lots(receipt.requested_volume)} lots asked{code}; the rest was not executed."
+    )
+    if rest:
+        note += (
+            f" The following step{'s were' if len(rest) > 1 else ' was'} not sent, being planned for a full fill: "
+            f"{'; '.join(r.description for r in rest)}."
+        )
+    return note
 
 
 __all__ = ["Found", "JobExecutor", "build_snapshot"]

@@ -36,8 +36,9 @@ EXIT_UNUSABLE = 2
 class AgentOptions:
     """Everything one agent process needs.
 
-    ``state_dir`` holds the agent's own files (``stops.json``, ``inflight.json``); ``lifeline`` makes the agent
-    exit when its stdin closes (set by the app that starts it).
+    ``state_dir`` holds the agent's own files (``stops.json``, ``inflight.json``, ``exit-rules.json``); ``lifeline``
+    makes the agent exit when its stdin closes (set by the app that starts it); ``deal_sync_seconds`` is how often
+    new deals are posted to the ledger when no job ran.
     """
 
     admin_url: str
@@ -46,6 +47,7 @@ class AgentOptions:
     broker: BrokerConfig
     state_dir: Path
     lifeline: bool = False
+    deal_sync_seconds: float = 10.0
 
 
 class OptionsError(RuntimeError):
@@ -89,6 +91,7 @@ def resolve_from_environment(args: argparse.Namespace) -> AgentOptions:
         broker=settings.broker_config(data_dir),
         state_dir=data_dir / "agents" / settings.agent_id,
         lifeline=bool(args.lifeline),
+        deal_sync_seconds=settings.deal_sync_seconds,
     )
 
 
@@ -117,6 +120,9 @@ def run(options: AgentOptions) -> int:
     configured broker cannot run here)."""
     from agent.client import ServerClient
     from agent.crashes import CrashJournal
+    from agent.dealsync import DealSync
+    from agent.exits import ExitMonitor
+    from agent.ledger_client import LedgerClient
     from agent.stops import StopManager
     from agent.worker import AgentWorker
 
@@ -130,6 +136,16 @@ def run(options: AgentOptions) -> int:
     stops = StopManager(options.state_dir / "stops.json")
     journal = CrashJournal(options.state_dir / "inflight.json")
     worker = AgentWorker(client, broker, stops=stops, journal=journal)
+    # The ledger's side of the agent: the deal sync and the exit monitor, each with its own thread and HTTP client,
+    # told about every job the executor ran (they read the broker; the monitor trades under the executor's lock).
+    ledger = LedgerClient(options.admin_url, options.token, options.agent_id)
+    deals = DealSync(broker, ledger, interval=options.deal_sync_seconds)
+    exits = ExitMonitor(
+        broker, worker.executor.lock, client=ledger, state_file=options.state_dir / "exit-rules.json"
+    )
+    worker.executor.listeners += [deals.nudge, exits.learn]
+    deals.start()
+    exits.start()
     _install_signals(worker)
     if options.lifeline:
         threading.Thread(target=_watch_lifeline, args=(worker,), name="lifeline", daemon=True).start()
@@ -138,6 +154,8 @@ def run(options: AgentOptions) -> int:
     except (SystemExit, KeyboardInterrupt):
         pass
     finally:
+        deals.stop()
+        exits.stop()
         client.close()
     return 0
 

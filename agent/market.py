@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from agent.broker.models import AccountView, OrderView, PositionView, Quote, SymbolSpec
+from agent.shares import ShareView
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,11 @@ class MarketView:
 
     ``positions``/``orders`` cover the alert's symbol; ``all_positions``/``all_orders`` every symbol (for
     ``closeall``). ``specs``/``quotes`` hold the spec and quote of every symbol that appears in them.
+
+    On a netting account ``positions``/``all_positions`` are the account's positions whoever holds them, and
+    ``shares`` says, by position ticket, how each is split (:mod:`agent.shares`): the strategy's holding is its
+    own share. A netting position without an entry in ``shares`` counts as wholly its magic number's.
+    ``now`` is the aware UTC time the view was read (``None``: unknown), for the trading session rule.
     """
 
     symbol: SymbolSpec
@@ -25,3 +32,5 @@ class MarketView:
     all_orders: tuple[OrderView, ...] = ()
     specs: dict[str, SymbolSpec] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
+    shares: dict[int, ShareView] = field(default_factory=dict)
+    now: datetime | None = None

@@ -23,6 +23,7 @@ from agent.broker.models import (
 )
 from contract import PositionState, SentOrder
 from contract.intent import PositionSide, Side
+from contract.netting import OwnerShare
 
 
 def order_type_name(request: OrderRequest) -> str:
@@ -51,6 +52,8 @@ def sent_order(description: str, request: OrderRequest, receipt: OrderReceipt) -
         symbol=request.symbol,
         type=order_type_name(request),
         volume=receipt.volume or volume,
+        requested_volume=float(volume),
+        partial=receipt.partial,
         price=receipt.price or price,
         sl=getattr(request, "sl", 0.0),
         tp=getattr(request, "tp", 0.0),
@@ -112,3 +115,30 @@ def position_states(positions: tuple[PositionView, ...]) -> list[PositionState]:
         )
         for p in positions
     ]
+
+
+def share_states(position: PositionView, shares: list[tuple[int, OwnerShare]]) -> list[PositionState]:
+    """One row per owner's share of a netting position (``position_volume`` = the whole position's lots); the
+    position itself when it has one owner. A share's floating P&L is its part of the position's, pro rata by lots."""
+    if len(shares) == 1 and shares[0][0] == position.magic:
+        return position_states((position,))
+    rows = []
+    for magic, share in shares:
+        lots = abs(share.volume)
+        rows.append(
+            PositionState(
+                ticket=position.ticket,
+                symbol=position.symbol,
+                type="buy" if position.side == "long" else "sell",
+                volume=round(lots, 8),
+                price_open=share.price or position.price_open,
+                sl=position.sl,
+                tp=position.tp,
+                magic=magic,
+                profit=round(position.profit * lots / position.volume, 2) if position.volume else 0.0,
+                comment=position.comment if magic == position.magic else "",
+                identifier=position.identifier,
+                position_volume=position.volume,
+            )
+        )
+    return rows

@@ -8,13 +8,26 @@ from datetime import UTC, datetime
 from agent.broker.errors import BrokerUnavailable, OrderRefused
 from agent.broker.interface import Broker
 from agent.broker.models import BrokerHealth, MarginMode
-from agent.reports import position_states
-from contract import AccountSnapshot
+from agent.reports import position_states, share_states
+from agent.shares import split_by_owner
+from contract import AccountSnapshot, PositionState
 
 
 def utcnow() -> datetime:
     """Aware UTC now."""
     return datetime.now(UTC)
+
+
+def owned_positions(
+    broker: Broker, netting: bool, digits: int = 2, magic: int | None = None
+) -> list[PositionState]:
+    """Open positions as the contract reports them: on hedging each position (its opener's); on netting one row per
+    owner's share of each position (:mod:`agent.shares`). ``magic``: only that owner's rows."""
+    positions = broker.positions()
+    if not netting:
+        return position_states(tuple(p for p in positions if magic is None or p.magic == magic))
+    rows = [row for p in positions for row in share_states(p, split_by_owner(broker, p, digits))]
+    return [r for r in rows if magic is None or r.magic == magic]
 
 
 def build_snapshot(broker: Broker, clock: Callable[[], datetime] = utcnow) -> AccountSnapshot:
@@ -54,7 +67,7 @@ def build_snapshot(broker: Broker, clock: Callable[[], datetime] = utcnow) -> Ac
         day_start_balance=acct.balance - total_all,
         realized_pnl_today=sum(by_magic.values()),
         pnl_by_magic=by_magic,
-        positions=position_states(broker.positions()),
+        positions=owned_positions(broker, acct.margin_mode is MarginMode.NETTING, acct.currency_digits),
         terminal_connected=health.connected if health else None,
         trade_allowed=health.trade_allowed if health else None,
     )

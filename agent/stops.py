@@ -23,9 +23,10 @@ from pathlib import Path
 from agent.atomic import remove_leftovers, set_aside, write_atomic
 from agent.broker.errors import BrokerUnavailable, OrderRefused
 from agent.broker.interface import Broker
-from agent.broker.models import ModifyPosition, Quote, SymbolSpec
+from agent.broker.models import MarginMode, ModifyPosition, PositionView, Quote, SymbolSpec
 from agent.planner.levels import normalize_price, position_frozen
 from agent.planner.types import PlanRejected
+from agent.shares import read_share
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class StopManager:
     def __init__(self, state_file: Path | None = None) -> None:
         self._file = state_file
         self._lock = threading.Lock()
+        #: Tickets whose rule is on hold because the netting position is shared (said once in the log).
+        self._shared: set[int] = set()
         self._rules: dict[int, StopRule] = {}
         if state_file is not None:
             self._rules = _load(state_file)
@@ -115,9 +118,29 @@ class StopManager:
             except OrderRefused:
                 continue
             sl = self._wanted(rule, spec, quote, pos.sl, pos.tp)
-            if sl is not None and self._send(broker, rule, sl, pos.tp):
+            if sl is None:
+                continue
+            if not self._alone(broker, rule, pos):
+                continue
+            if self._send(broker, rule, sl, pos.tp):
                 moved += 1
         return moved
+
+    def _alone(self, broker: Broker, rule: StopRule, pos: PositionView) -> bool:
+        """True when the strategy holds the position alone. A netting position's SL is the whole position's (mt5-api
+        §5.5): while another owner holds part of it, moving it would move their stop too, so it is left alone."""
+        if broker.account().margin_mode is not MarginMode.NETTING:
+            return True
+        if read_share(broker, pos, rule.magic, ()).alone:
+            self._shared.discard(rule.ticket)
+            return True
+        if rule.ticket not in self._shared:
+            self._shared.add(rule.ticket)
+            logger.info(
+                "position #%s %s is shared with other owners on this netting account: its stop loss is not moved "
+                "(breakeven/trailing acts only on a position the strategy holds alone)", rule.ticket, rule.symbol,
+            )
+        return False
 
     @staticmethod
     def _wanted(rule: StopRule, spec: SymbolSpec, quote: Quote, sl_now: float, tp_now: float) -> float | None:

@@ -19,6 +19,8 @@ class PositionState(BaseModel):
     ``type`` is ``buy`` for POSITION_TYPE_BUY (a long) and ``sell`` for POSITION_TYPE_SELL; ``volume`` in
     lots; prices in the symbol's quote; ``sl``/``tp`` 0.0 when unset; ``profit`` the floating P&L in the
     account currency; ``identifier`` the position id that its deals carry (``DEAL_POSITION_ID``).
+    On a netting account a position shared by several owners is reported as one row per owner's share
+    (``position_volume`` set; see :mod:`contract.netting`).
     """
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
@@ -34,6 +36,15 @@ class PositionState(BaseModel):
     profit: float = Field(default=0.0, description="Floating P&L, in the account currency.")
     comment: str = Field(default="", max_length=64, description="The order comment (`tvb:<signal id>` for ours).")
     identifier: int = Field(default=0, ge=0, lt=2**63, description="Position id that its deals carry.")
+    position_volume: float | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "On a netting account, the whole position's lots when this row is one owner's share of it: `volume`, "
+            "`price_open` and `profit` are then the share's (its lots, its average entry price, its part of the "
+            "floating P&L) and `magic` its owner's. `null`: the row is the whole position."
+        ),
+    )
 
 
 class PendingOrderState(BaseModel):

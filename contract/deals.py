@@ -24,6 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field
 DEAL_TYPE_BUY: Final = 0
 DEAL_TYPE_SELL: Final = 1
 DEAL_TYPE_BALANCE: Final = 2
+DEAL_TYPE_CREDIT: Final = 3
+DEAL_TYPE_CHARGE: Final = 4
+DEAL_TYPE_CORRECTION: Final = 5
+DEAL_TYPE_BONUS: Final = 6
+DEAL_TYPE_COMMISSION: Final = 7
+DEAL_TYPE_INTEREST: Final = 12
+DEAL_TYPE_BUY_CANCELED: Final = 13
+DEAL_TYPE_SELL_CANCELED: Final = 14
+DEAL_DIVIDEND: Final = 15
+DEAL_TAX: Final = 17
 
 # DEAL_ENTRY_*: how the deal changed the account's position (netting: the one position of its symbol).
 DEAL_ENTRY_IN: Final = 0
@@ -39,6 +49,9 @@ DEAL_REASON_EXPERT: Final = 3
 DEAL_REASON_SL: Final = 4
 DEAL_REASON_TP: Final = 5
 DEAL_REASON_SO: Final = 6
+DEAL_REASON_ROLLOVER: Final = 7
+DEAL_REASON_VMARGIN: Final = 8
+DEAL_REASON_SPLIT: Final = 9
 
 #: Reasons of a trader acting in a terminal (desktop, mobile, web) rather than a program.
 MANUAL_REASONS: Final = frozenset({DEAL_REASON_CLIENT, DEAL_REASON_MOBILE, DEAL_REASON_WEB})
@@ -48,6 +61,14 @@ ACCOUNT_LEVEL_REASONS: Final = frozenset({DEAL_REASON_SL, DEAL_REASON_TP, DEAL_R
 
 # ORDER_STATE_EXPIRED (mt5-constants §1.5): a pending order whose lifetime ended before it filled.
 ORDER_STATE_EXPIRED: Final = 6
+
+# ORDER_TYPE_* of pending orders (mt5-constants §1.2): buy-side types are even, sell-side odd.
+ORDER_TYPE_BUY_LIMIT: Final = 2
+ORDER_TYPE_SELL_LIMIT: Final = 3
+ORDER_TYPE_BUY_STOP: Final = 4
+ORDER_TYPE_SELL_STOP: Final = 5
+ORDER_TYPE_BUY_STOP_LIMIT: Final = 6
+ORDER_TYPE_SELL_STOP_LIMIT: Final = 7
 
 _U64 = 2**64
 #: Bounds that keep every figure convertible (year 3000 in server-time seconds; money and prices far beyond any

@@ -61,7 +61,9 @@ class SentOrder(BaseModel):
     symbol's price; ``order_ticket``/``deal_ticket``/``position_ticket`` the MT5 tickets (0 when none: a
     pending order has no deal); ``retcode`` the trade server return code (``None`` when the order was found
     after the fact and its answer is unknown), ``retcode_name`` its MQL5 name (``TRADE_RETCODE_DONE``) and
-    ``message`` the terminal's answer as a sentence for the trader.
+    ``message`` the terminal's answer as a sentence for the trader. ``requested_volume`` is the lots the request
+    asked for (0.0 when it asked for none); ``partial`` is True when the broker filled less (retcode 10010
+    TRADE_RETCODE_DONE_PARTIAL, or a deal volume below the request): ``volume`` is then the filled part.
     """
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
@@ -80,6 +82,8 @@ class SentOrder(BaseModel):
     retcode_name: str = ""
     message: str = ""
     comment: str = ""
+    requested_volume: float = 0.0
+    partial: bool = False
 
 
 class JobResult(BaseModel):

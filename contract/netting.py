@@ -75,8 +75,9 @@ class Cause(StrEnum):
 @dataclass
 class Share:
     """One owner's share of one position: ``volume`` signed lots (+ long, - short), ``price`` its average
-    entry price, ``opened`` the first entry deal since it was last flat. ``commission``/``fee``/``swap``:
-    entry costs not yet realised, in money units (10**-digits of the account currency)."""
+    entry price, ``opened`` the first entry deal since it was last flat, ``entries`` the owner's entry deals
+    since then. ``commission``/``fee``/``swap``: entry costs not yet realised, in money units (10**-digits of
+    the account currency)."""
 
     magic: int
     volume: float = 0.0
@@ -85,6 +86,7 @@ class Share:
     commission: int = 0
     fee: int = 0
     swap: int = 0
+    entries: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,10 @@ class ShareBook:
     def _enter(self, pos: PositionBook, deal: Deal, magic: int, lots: float, commission: int, fee: int) -> None:
         share = pos.shares.setdefault(magic, Share(magic))
         if share.volume == 0:
-            share.price, share.opened = deal.price, deal
+            share.price, share.opened, share.entries = deal.price, deal, 1
         else:
             share.price = _average(share.price, abs(share.volume), deal.price, lots)
+            share.entries += 1
         share.volume = _vol(share.volume + deal.sign * lots)
         share.commission += commission
         share.fee += fee
@@ -206,8 +209,9 @@ class ShareBook:
         fee = _split(self._u(deal.fee), [*volumes, rest])
         swap = _split(self._u(deal.swap), volumes)
         profit = _split(self._u(deal.profit), volumes)
-        value = None if unseen else self._value_of(deal, pos, side, closed)
         entries = [pos.shares[p.magic].price if p.magic in pos.shares else deal.price for p in parts]
+        spread = sum(abs(pos.price - entries[i]) * p.volume for i, p in enumerate(parts) if p.magic in pos.shares)
+        value = None if unseen else self._value_of(deal, pos, side, closed, spread)
         for i, part in enumerate(parts):
             if value is not None and part.magic in pos.shares:
                 adjust = round(side * (pos.price - entries[i]) * part.volume * value * self._scale)
@@ -287,13 +291,20 @@ class ShareBook:
         share.swap -= moved.swap
         share.volume = 0.0 if whole else _vol(share.volume - side * part.volume)
         if share.volume == 0:
-            share.price, share.opened = 0.0, None
+            share.price, share.opened, share.entries = 0.0, None, 0
         moved.volume = share.volume
         return moved
 
-    def _value_of(self, deal: Deal, pos: PositionBook, side: int, closed: float) -> float | None:
+    def _value_of(self, deal: Deal, pos: PositionBook, side: int, closed: float, spread: float) -> float | None:
         """Account currency per 1.0 price move per lot, read off MT5's profits: this deal's when precise
-        enough, else the most precise one seen on the symbol (``None`` when none could be read)."""
+        enough, else the most precise one seen on the symbol (``None`` when none could be read).
+
+        ``spread`` is what the value multiplies: the sum over the deal's parts of ``|position price - share
+        entry| * lots``. A value read off a profit of ``units`` money units is off by up to ``0.5 / units`` of
+        itself (MT5 rounds the profit to the unit), so the entry adjustment ``spread * value`` is off by up to
+        ``spread * value * 0.5 / units`` units: this deal's own value is used only when that stays within half a
+        unit (and the profit is at least :data:`_PRECISE_UNITS`), else the most precise value seen.
+        """
         units = abs(self._u(deal.profit))
         moved = side * (deal.price - pos.price) * closed
         found = deal.profit / moved if units and moved else 0.0
@@ -301,8 +312,9 @@ class ShareBook:
         if found > 0 and math.isfinite(found):
             if best is None or units > best[1]:
                 self._value[pos.symbol] = best = (found, units)
-            if units >= _PRECISE_UNITS:
-                return found  # precise enough, and at this deal's own conversion rate
+            adjustment = spread * found * self._scale  # money units the value multiplies into
+            if units >= max(_PRECISE_UNITS, adjustment):
+                return found  # precise enough for this adjustment, and at this deal's own conversion rate
         return best[0] if best else None
 
     def _u(self, money: float) -> int:
@@ -315,10 +327,13 @@ class ShareBook:
 @dataclass(frozen=True)
 class OwnerShare:
     """An owner's share of a position: ``volume`` signed lots, ``price`` its average entry price (0 when
-    flat)."""
+    flat); ``entries`` the owner's entry deals since the share was last flat and ``opened_msc`` the trade-server
+    time (ms) of the first of them (0 when unknown or for a combined share)."""
 
     volume: float = 0.0
     price: float = 0.0
+    entries: int = 0
+    opened_msc: int = 0
 
 
 @dataclass(frozen=True)
@@ -352,7 +367,11 @@ def split_position(deals: Iterable[Deal], strategy_magics: Collection[int], digi
     if not book.positions:
         return None
     pos = next(iter(book.positions.values()))
-    mine = {s.magic: OwnerShare(s.volume, s.price) for s in pos.held() if s.magic in strategy_magics}
+    mine = {
+        s.magic: OwnerShare(s.volume, s.price, s.entries, s.opened.server_msc if s.opened else 0)
+        for s in pos.held()
+        if s.magic in strategy_magics
+    }
     others = [s for s in pos.held() if s.magic not in strategy_magics]
     volume = _vol(sum(s.volume for s in others))
     price = sum(s.price * abs(s.volume) for s in others) / abs(volume) if volume else 0.0

@@ -6,11 +6,28 @@ strategy never alters a job already queued.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 #: The longest order comment the bridge writes: MT5 keeps 31 characters, the Python module accepts 29 UTF-16
 #: code units (mt5-api §1.7, §2.3); 27 ASCII characters keep a margin.
 MAX_COMMENT_CHARS = 27
+
+
+#: ``HH:MM``, 00:00 to 23:59.
+CLOCK_TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
+#: ``HH:MM-HH:MM``.
+SESSION = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+
+#: Whose volume an entry may net against on a netting account (see :class:`ExecutionSettings`).
+NettingPolicy = Literal["refuse", "strategies", "anyone"]
+#: Whether an entry or modification may move SL/TP another owner shares (see :class:`ExecutionSettings`).
+SharedStopsPolicy = Literal["refuse", "allow"]
+
+#: Order comments of closes the agent makes on its own (exit rules), by rule; the ledger reads them back as exit
+#: reasons. ``tvb-exit:`` never matches a signal comment (``tvb:<id>``).
+EXIT_COMMENTS = {"max_hold": "tvb-exit:hold", "flat_time": "tvb-exit:flat"}
 
 
 class ExecutionSettings(BaseModel):
@@ -27,6 +44,28 @@ class ExecutionSettings(BaseModel):
     - ``pip_sizes``: per-symbol pip size overrides in price units (``{"XAUUSD": 0.1, "US30": 1.0}``).
     - ``deviation_points``: accepted slippage for instant/request execution, in points.
     - ``max_open_positions``: refuse entries when this strategy already holds this many positions.
+
+    Ownership on netting accounts (one position per symbol, shared by every owner that built it; the strategy's
+    holding is its own share, :mod:`contract.netting`):
+
+    - ``netting_against_others``: what an entry may do when it would net against volume that is not this
+      strategy's own share: ``refuse`` it with a sentence (the default), allow it against other tvbridge
+      ``strategies``' shares only, or against ``anyone``'s (manual trades and other EAs too). What was allowed
+      is reported and the ledger records whose share moved.
+    - ``shared_stops``: SL/TP of a netting position belong to the whole position: ``refuse`` (default) an
+      entry or modification whose SL/TP would move another owner's levels, or ``allow`` it (and say so).
+    - ``owners``: every tvbridge strategy's magic number -> its name, so shares can be told apart from manual
+      ones and named in sentences ("0.5 of B's remains").
+
+    Exit rules and pyramiding (times are in ``rules_timezone``, an IANA name such as ``Europe/London``):
+
+    - ``max_hold_minutes``: the agent closes the strategy's positions (its share, on netting) this long after
+      they opened.
+    - ``flat_at``: ``HH:MM``: every day at that time the agent closes the strategy's positions.
+    - ``trading_session``: ``HH:MM-HH:MM`` (may cross midnight): entries outside it are refused with a sentence.
+    - ``max_entries_per_direction``: entries allowed on one side of one symbol while the strategy holds that side.
+    - ``close_opposite_first``: on hedging accounts, an entry first closes the strategy's positions of the other
+      side on the symbol (netting does that by itself).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -41,3 +80,37 @@ class ExecutionSettings(BaseModel):
     pip_sizes: dict[str, float] = Field(default_factory=dict)
     deviation_points: int = 20
     max_open_positions: int | None = None
+    netting_against_others: NettingPolicy = "refuse"
+    shared_stops: SharedStopsPolicy = "refuse"
+    owners: dict[int, str] = Field(default_factory=dict)
+    max_hold_minutes: int | None = Field(default=None, ge=1)
+    flat_at: str | None = Field(default=None, pattern=CLOCK_TIME)
+    trading_session: str | None = Field(default=None, pattern=SESSION)
+    rules_timezone: str = Field(default="UTC", min_length=1, max_length=64)
+    max_entries_per_direction: int | None = Field(default=None, ge=1)
+    close_opposite_first: bool = False
+
+    def exit_rules(self) -> ExitRules:
+        """The rules the agent's exit monitor keeps for this strategy."""
+        return ExitRules(
+            magic_number=self.magic_number, max_hold_minutes=self.max_hold_minutes, flat_at=self.flat_at,
+            rules_timezone=self.rules_timezone,
+        )
+
+
+class ExitRules(BaseModel):
+    """One strategy's exit rules as the agent's exit monitor keeps them (``GET /api/v1/agents/{id}/exit-rules``
+    and every job's :class:`ExecutionSettings`): close its positions ``max_hold_minutes`` after they opened, and
+    every day at ``flat_at`` (``HH:MM`` in ``rules_timezone``). Both ``None``: no rule."""
+
+    model_config = ConfigDict(frozen=True)
+
+    magic_number: int = Field(ge=0, lt=2**63)
+    max_hold_minutes: int | None = Field(default=None, ge=1)
+    flat_at: str | None = Field(default=None, pattern=CLOCK_TIME)
+    rules_timezone: str = Field(default="UTC", min_length=1, max_length=64)
+
+    @property
+    def active(self) -> bool:
+        """True when the strategy has a rule to enforce."""
+        return self.max_hold_minutes is not None or self.flat_at is not None

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from server.context import ServerContext
 from server.dashboard.access import AdminAccess
 from server.dashboard.pages import install_dashboard
+from server.disconnects import install_disconnect_handler
 from server.routes import (
     account,
     agents,
@@ -50,6 +51,7 @@ def create_public_app(ctx: ServerContext) -> FastAPI:
     """The internet-facing app: webhooks and health only; no docs, no OpenAPI schema."""
     app = FastAPI(title="tvbridge webhooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
+    install_disconnect_handler(app)
     app.include_router(health.router)
     app.include_router(webhooks.router)
     return app
@@ -72,6 +74,7 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
     app = FastAPI(title="tvbridge admin", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.ctx = ctx
     install_error_handlers(app)  # 422 with a sentence per field, 400/405 with sentences
+    install_disconnect_handler(app)
 
     @app.middleware("http")
     async def refuse_foreign_hosts(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -57,6 +57,9 @@ class ServerContext:
     def security(self) -> SecurityMonitor:
         """The refused-sender counter the intake reports to (``server.security_events``)."""
         return self.intake.monitor
+    #: Called with each new ledger event (``server.ledger.schemas.EventOut``: a trade its signal did not close),
+    #: from a worker thread after it is committed; the tray shows a notification. Must not block.
+    on_ledger_event: Callable[[Any], None] | None = None
 
     def read_settings(self) -> AppSettings:
         """The account-wide settings row (defaults when never written)."""

@@ -40,6 +40,7 @@ from server.alerts import (
 from server.alerts.venue import venue_notes
 from server.db import sql_time
 from server.gates import MAX_BODY_BYTES, Alert, Verdict
+from server.ledger.rules import execution_fields, owners_of
 from server.models import Signal, SignalStatus
 from server.queue import JobQueue
 from server.ratelimits import SourceRateLimits, StrategyRateLimits
@@ -128,6 +129,7 @@ def execution_settings(strategy: StrategyView, signal_id: int) -> ExecutionSetti
         symbol_suffix=strategy.symbol_suffix,
         pip_sizes=dict(strategy.pip_sizes),
         max_open_positions=strategy.max_open_positions,
+        **execution_fields(strategy),  # ownership, exit and pyramiding settings (server/ledger/rules.py)
     )
 
 
@@ -485,7 +487,8 @@ class AlertIntake:
 
     def _insert_job(self, tx: WriteTx, p: Prepared, strategy: StrategyView, signal_id: int) -> None:
         assert isinstance(p.parsed, TradeIntent) and p.intent_json is not None and p.settings is not None
-        settings = dict(p.settings, comment=f"tvb:{signal_id}")
+        # every strategy's magic number and name as of this commit (the agent tells their shares apart by it)
+        settings = dict(p.settings, comment=f"tvb:{signal_id}", owners=owners_of(tx.catalog.strategies.values()))
         payload = f'{{"strategy_id":{strategy.id},"intent":{p.intent_json},"settings":{json.dumps(settings)}}}'
         deadline = gates.deadline(strategy, p.parsed, tx.now)
         cur = tx.execute(_INSERT_JOB, (signal_id, strategy.agent_id, payload, sql_time(deadline), sql_time(tx.now)))

@@ -84,7 +84,10 @@ class Strategy(SQLModel, table=True):
     (MT5 terminal) that executes it. ``volume_type``/``target_type``/``entry_type`` give PineConnector's
     legacy ``risk=``/``sl=``/``tp=``/``price=`` their units. ``magic_number`` comes from the ``counters`` table.
     ``archived_at``: set when the strategy was deleted; the row (and its signals) stay, its webhook secret is
-    replaced so the URL no longer reaches it, and it is left out of lists.
+    replaced so the URL no longer reaches it, and it is left out of lists. Ownership on netting accounts
+    (``netting_against_others``, ``shared_stops``), exit rules (``max_hold_minutes``, ``flat_at``,
+    ``trading_session``, ``rules_timezone``) and pyramiding (``max_entries_per_direction``,
+    ``close_opposite_first``) travel to the agent in :class:`contract.settings.ExecutionSettings`.
     """
 
     __tablename__ = "tv_strategies"
@@ -120,6 +123,14 @@ class Strategy(SQLModel, table=True):
     #: Alerts per second / per minute before further ones are discarded (server/ratelimits.py).
     rate_limit_per_second: int = 50
     rate_limit_per_minute: int = 600
+    netting_against_others: str = Field(default="refuse", max_length=16)
+    shared_stops: str = Field(default="refuse", max_length=16)
+    max_hold_minutes: int | None = None
+    flat_at: str | None = Field(default=None, max_length=5)
+    trading_session: str | None = Field(default=None, max_length=11)
+    rules_timezone: str = Field(default="UTC", max_length=64)
+    max_entries_per_direction: int | None = None
+    close_opposite_first: bool = False
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
     archived_at: datetime | None = _ts(nullable=True)

@@ -8,6 +8,13 @@ and the HTTP protocol class imported here, so a frozen build has no string impor
 Speed: the HTTP parser is ``httptools`` (llhttp, C) when installed, else ``h11`` (pure Python); the loop is
 ``uvloop`` (libuv) where it exists (not on Windows), else asyncio's own. Both roughly halve the server's CPU time
 per request, which is what bounds intake under a burst (docs/benchmarks.md).
+
+Slow and idle clients: each listener's HTTP protocol is wrapped by :mod:`server.listener_guard` (request read
+time-outs, a connection cap that closes the connection waiting longest for its request), with caps that fit the
+process's open-file limit; ``backlog`` follows them. ``timeout_keep_alive`` (5 s) closes idle kept-alive
+connections, and request headers over 16 KiB are refused (h11's ``h11_max_incomplete_event_size``, 400; with httptools,
+which has no such limit, the guard's cap, 431). uvicorn's own ``limit_concurrency`` is not used: it counts idle
+connections too and answers 503 to the real request.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
+
+from server.listener_guard import ListenerLimits, guarded, listener_limits, open_files_limit
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as HttpProtocol
@@ -41,23 +50,40 @@ class ServerStartError(RuntimeError):
     """A listener could not start (usually: its port is already in use)."""
 
 
-def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+#: Request headers larger than this are refused (400). h11's own default, stated: TradingView's are well under 1 KiB.
+MAX_HEADER_BYTES = 16 * 1024
+#: Seconds an idle kept-alive connection stays open (uvicorn's default).
+KEEP_ALIVE_SECONDS = 5
+
+
+def _config(app: FastAPI, host: str, port: int, limits: ListenerLimits | None = None) -> uvicorn.Config:
+    """A listener's uvicorn configuration (``limits``: the public listener's by default; the intake benchmark's bare
+    FastAPI ceiling uses the same one, bench/ceiling.py)."""
+    if limits is None:
+        limits = listener_limits(open_files_limit())[0]
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_config=None,
-        http=HttpProtocol,
+        http=guarded(HttpProtocol, limits),
         loop=LOOP,  # ServerThread makes its loop with new_event_loop, the same
         ws="none",
         lifespan="on",
         access_log=True,
         timeout_graceful_shutdown=3,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        backlog=limits.backlog,
     )
 
 
 class ServerThread:
-    """Runs both listeners in a daemon thread. ``start()`` returns once both accept connections."""
+    """Runs both listeners in a daemon thread. ``start()`` returns once both accept connections.
+
+    ``limits`` (public, admin): read time-outs and connection caps; by default derived from the process's open-file
+    limit (:func:`server.listener_guard.listener_limits`, which first raises that limit where it is low).
+    """
 
     def __init__(
         self,
@@ -68,9 +94,12 @@ class ServerThread:
         public_port: int,
         admin_port: int,
         before_stop: Callable[[], None] | None = None,
+        limits: tuple[ListenerLimits, ListenerLimits] | None = None,
     ) -> None:
-        self.public = uvicorn.Server(_config(public_app, host, public_port))
-        self.admin = uvicorn.Server(_config(admin_app, host, admin_port))
+        public_limits, admin_limits = limits if limits is not None else listener_limits(open_files_limit())
+        self.public = uvicorn.Server(_config(public_app, host, public_port, public_limits))
+        self.admin = uvicorn.Server(_config(admin_app, host, admin_port, admin_limits))
+        logger.debug("connection caps: public %s, admin %s", public_limits, admin_limits)
         self._before_stop = before_stop
         self._thread = threading.Thread(target=self._run, name="tvbridge-server", daemon=True)
         self._error: BaseException | None = None

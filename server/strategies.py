@@ -253,8 +253,28 @@ class StrategyService:
             )
         held: list[str] = []
         orders: list[str] = []
+        # The strategy's newest signal that read its positions back: when its agent's snapshot was taken before
+        # that signal finished (as_of_signal older), the signal's own read is the newer truth; without this a
+        # delete right after a fill would pass on the snapshot from before it.
+        latest = session.exec(
+            select(Signal)
+            .where(Signal.strategy_id == strategy.id, col(Signal.positions_after).is_not(None))
+            .order_by(col(Signal.id).desc())
+            .limit(1)
+        ).first()
         for snap in session.exec(select(AccountSnapshot).order_by(col(AccountSnapshot.agent_id))).all():
-            for p in snap.positions:
+            positions = snap.positions
+            if (
+                latest is not None
+                and latest.id is not None
+                and snap.agent_id == strategy.agent_id
+                and (snap.as_of_signal is None or snap.as_of_signal < latest.id)
+            ):
+                positions = [
+                    *(latest.positions_after or []),
+                    *(p for p in positions if int(p.get("magic", 0)) != strategy.magic_number),
+                ]
+            for p in positions:
                 if int(p.get("magic", 0)) == strategy.magic_number:
                     held.append(
                         f"{p.get('symbol')} {p.get('type')} {_lots(p.get('volume'))} lots, ticket {p.get('ticket')}, "

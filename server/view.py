@@ -57,6 +57,14 @@ class StrategyView:
     signing_secret: str | None = field(default=None, repr=False)
     rate_limit_per_second: int = 50
     rate_limit_per_minute: int = 600
+    netting_against_others: str = "refuse"
+    shared_stops: str = "refuse"
+    max_hold_minutes: int | None = None
+    flat_at: str | None = None
+    trading_session: str | None = None
+    rules_timezone: str = "UTC"
+    max_entries_per_direction: int | None = None
+    close_opposite_first: bool = False
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> StrategyView:
@@ -67,7 +75,7 @@ class StrategyView:
             values[key] = tuple(values.get(key) or ())
         for key in ("symbol_map", "pip_sizes"):
             values[key] = dict(values.get(key) or {})
-        for key in ("is_enabled", "trading_halted"):
+        for key in ("is_enabled", "trading_halted", "close_opposite_first"):
             if key in values:
                 values[key] = bool(values[key])
         return cls(**values)

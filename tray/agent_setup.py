@@ -37,4 +37,5 @@ def resolve(args: argparse.Namespace) -> AgentOptions:
         broker=settings.broker_config(paths.data_dir, get_mt5_password(settings.mt5_login)),
         state_dir=paths.data_dir / "agents" / settings.agent_id,
         lifeline=bool(args.lifeline),
+        deal_sync_seconds=settings.deal_sync_seconds,
     )

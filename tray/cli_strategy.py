@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from server.alerts.context import Dialect, EaDistanceType, EaVolumeType
+from server.schemas.strategies import NettingPolicy, SharedStops
 from tray import strategy_edit as edits
 from tray.cli_common import DataDir, app
 from tray.cli_remote import EXIT_REFUSED, Remote, fail
@@ -159,6 +160,7 @@ CLEARABLE: dict[str, Any] = {
     "max_trades_per_day": None, "symbol_suffix": None, "default_symbol": None, "license_id": None,
     "alert_secret": None, "symbol_map": {}, "pip_sizes": {}, "allowed_pairs": [], "dialects": [],
     "signing_secret": None,
+    "max_hold_minutes": None, "flat_at": None, "trading_session": None, "max_entries_per_direction": None,
 }
 #: ``--clear`` takes a setting as its option is spelled (``--clear max-lots``).
 Clearable = StrEnum("Clearable", {f.replace("_", "-"): f.replace("_", "-") for f in CLEARABLE})  # type: ignore[misc]
@@ -173,6 +175,8 @@ def _opt(help: str, panel: str | None = None, *names: str, **kw: Any) -> Any:
 
 ROUTE, VOLUME, UNITS, SYMBOLS = "Routing", "Volume", "SL/TP and entry units", "Symbols"
 FORMAT, LIMITS, AUTH = "Alert format", "Limits and filters", "Sender authentication"
+FORMAT, LIMITS = "Alert format", "Limits and filters"
+EXITS, SHARED = "Exit rules and session", "Shared positions (netting) and pyramiding"
 
 
 @strategy_app.command("edit", no_args_is_help=True)
@@ -223,6 +227,23 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
                                                       "(default 600).", LIMITS)] = None,
     halt: Annotated[bool | None, _opt("Like PineConnector's eaoff/eaon: discard alerts that open exposure, or "
                                       "trade them again.", LIMITS, "--halt/--unhalt")] = None,
+    max_hold_minutes: Annotated[int | None, _opt("Close the strategy's positions this many minutes after they "
+                                                 "opened.", EXITS)] = None,
+    flat_at: Annotated[str | None, _opt("Close the strategy's positions every day at HH:MM.", EXITS)] = None,
+    trading_session: Annotated[str | None, _opt("Discard entries outside HH:MM-HH:MM (22:00-06:00 crosses "
+                                                "midnight).", EXITS)] = None,
+    rules_timezone: Annotated[str | None, _opt("Time zone of --flat-at and --trading-session, e.g. "
+                                               "Europe/London.", EXITS)] = None,
+    netting_against_others: Annotated[NettingPolicy | None, _opt(
+        "On a netting account, may an entry reduce another owner's share: refuse, strategies, anyone.", SHARED
+    )] = None,
+    shared_stops: Annotated[SharedStops | None, _opt("On a netting account, may an alert change SL/TP other "
+                                                     "owners share: refuse or allow.", SHARED)] = None,
+    max_entries_per_direction: Annotated[int | None, _opt("Most entries on one side of one symbol (pyramiding).",
+                                                          SHARED)] = None,
+    close_opposite_first: Annotated[bool | None, _opt(
+        "Hedging: close the other side before opening.", SHARED, "--close-opposite-first/--keep-opposite"
+    )] = None,
     clear: Annotated[list[Clearable] | None, _opt(
         "Empty a setting (repeatable): " + ", ".join(m.value for m in Clearable) + ".", None,
         metavar="SETTING")] = None,
@@ -237,6 +258,11 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         "max_signal_age_seconds": max_signal_age_seconds, "dedup_window_seconds": dedup_window_seconds,
         "max_open_positions": max_open_positions, "max_trades_per_day": max_trades_per_day, "trading_halted": halt,
         "rate_limit_per_second": rate_limit_per_second, "rate_limit_per_minute": rate_limit_per_minute,
+        "max_hold_minutes": max_hold_minutes, "flat_at": flat_at, "trading_session": trading_session,
+        "rules_timezone": rules_timezone,
+        "netting_against_others": str(netting_against_others) if netting_against_others else None,
+        "shared_stops": str(shared_stops) if shared_stops else None,
+        "max_entries_per_direction": max_entries_per_direction, "close_opposite_first": close_opposite_first,
     }
     changes: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
     shown_secret = _signing_secret(generate_signing_secret, enter_signing_secret)

@@ -1,11 +1,13 @@
-"""Desktop notifications: a trade was executed or failed (with the reason), the tunnel went down or came back,
-refused senders crossed the alarm threshold (server/security_events/alarm.py).
+"""Desktop notifications: a trade was executed or failed (with the reason), a strategy's position was closed by
+something other than its signal (SL, TP, stop-out, by hand, another strategy, an exit rule), the tunnel went down or
+came back, refused senders crossed the alarm threshold (server/security_events/alarm.py).
 
-Signals arrive through ``runtime.on_signal`` (called from a server worker thread); tunnel changes through
-the tunnel's listeners. Bursts are throttled: at most ``burst`` signal notifications per ``window`` seconds;
-the rest are counted and summed up in one notification when the window ends ("4 more signals: 3 executed,
-1 failed"), so twenty alerts in a second never bury the screen. Tunnel notifications are not throttled but
-only fire on a real loss (online → down) and a real recovery (down → online).
+Signals arrive through ``runtime.on_signal`` (called from a server worker thread), ledger events through
+``runtime.on_event``; tunnel changes through the tunnel's listeners. Bursts are throttled: at most ``burst``
+signal and event notifications per ``window`` seconds; the rest are counted and summed up in one notification
+when the window ends ("4 more signals: 3 executed, 1 failed"), so twenty alerts in a second never bury the screen.
+Tunnel notifications are not throttled but only fire on a real loss (online → down) and a real recovery
+(down → online).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from server.models import Signal, SignalStatus
 from server.notifications import describe_signal
@@ -90,21 +93,34 @@ class Notifier:
 
     # -- signals --------------------------------------------------------------------------------------
 
-    def on_signal(self, signal: Signal) -> None:
-        """``runtime.on_signal`` listener."""
-        if signal.status not in NOTIFIED:
-            return
+    def _admit(self, kind: str) -> bool:
+        """True when a notification may show now; else it is counted under ``kind`` for the window's summary."""
         with self._lock:
             if self._closed:
-                return
+                return False
             now = self._clock()
             if now - self._window_start >= self.window:
                 self._window_start, self._shown = now, 0
             if self._shown >= self.burst:
-                self._held[str(signal.status)] += 1
+                self._held[kind] += 1
                 self._arm_flush(self._window_start + self.window - now)
-                return
+                return False
             self._shown += 1
+            return True
+
+    def on_event(self, event: Any) -> None:
+        """``runtime.on_event`` listener: a strategy's trade closed by something other than its signal (its
+        ``title`` and ``message`` sentence, ``server.ledger.schemas.EventOut``); throttled with the signals."""
+        if not self._admit(f"closed ({getattr(event, 'kind', 'event')})"):
+            return
+        self._show(str(getattr(event, "message", "")), str(getattr(event, "title", "") or "Trade closed"))
+
+    def on_signal(self, signal: Signal) -> None:
+        """``runtime.on_signal`` listener."""
+        if signal.status not in NOTIFIED:
+            return
+        if not self._admit(str(signal.status)):
+            return
         name = None
         if self._strategy_name is not None:
             try:

@@ -156,8 +156,10 @@ class Runtime:
 
     ``spawn_agent=False`` runs only the server (an agent is then started elsewhere, e.g. on the VPS beside MT5).
     ``on_signal`` listeners are called (from a worker thread) with every signal that reaches a final state;
-    ``on_alarm`` listeners with every security alarm (refused senders crossed the threshold). Notifications to the
-    trader's targets (``notifications``, apprise) listen to both and to the tunnel.
+    ``on_alarm`` listeners with every security alarm (refused senders crossed the threshold); ``on_event``
+    listeners with every new ledger event (a strategy's trade closed by its SL/TP, a stop-out, by hand, by another
+    strategy or an exit rule: ``server.ledger.schemas.EventOut``). Notifications to the trader's targets
+    (``notifications``, apprise) listen to signals, alarms and the tunnel.
     """
 
     settings: Settings
@@ -165,6 +167,7 @@ class Runtime:
     spawn_agent: bool = True
     on_signal: list[Callable[[Signal], None]] = field(default_factory=list)
     on_alarm: list[Callable[[Alarm], None]] = field(default_factory=list)
+    on_event: list[Callable[[Any], None]] = field(default_factory=list)
     engine: Engine | None = None
     monitor: SecurityMonitor | None = None
     notifications: NotificationService | None = None
@@ -227,6 +230,12 @@ class Runtime:
 
             listeners.append(tunnel_changed)
         return service
+    def _emit_event(self, event: Any) -> None:
+        for listener in list(self.on_event):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the agent's deal posts
+                logger.exception("ledger event listener failed")
 
     def start(self) -> None:
         """Start everything. :raises ServerStartError: a port is taken. :raises OSError: data folder unwritable."""
@@ -262,6 +271,7 @@ class Runtime:
             queue=jobs,
             tunnel_status=self.tunnel_status,
             app_status=self.app_status,
+            on_ledger_event=self._emit_event,
         )
         self.notifications = self._start_notifications(self.ctx.read_settings().notify_events)
         self.ctx.notifications = self.notifications

@@ -85,6 +85,18 @@ GROUPS: list[tuple[str, list[tuple[str, str, Formatter]]]] = [
         ("rate_limit_per_minute", "rate limit per minute", _or("600", " alerts")),
         ("trading_halted", "trading halted (--halt/--unhalt)", _yes_no),
     ]),
+    ("Exit rules and session (times in the rules time zone)", [
+        ("max_hold_minutes", "max hold minutes", _or("no limit", " min")),
+        ("flat_at", "flat at", _or("never")),
+        ("trading_session", "trading session", _or("always")),
+        ("rules_timezone", "rules timezone", _or("UTC")),
+    ]),
+    ("Shared positions (netting) and pyramiding", [
+        ("netting_against_others", "netting against others", _or("refuse")),
+        ("shared_stops", "shared stops", _or("refuse")),
+        ("max_entries_per_direction", "max entries per direction", _or("no limit")),
+        ("close_opposite_first", "close opposite first", _yes_no),
+    ]),
 ]
 
 _BY_FIELD = {field: (label, fmt) for _, rows in GROUPS for field, label, fmt in rows}

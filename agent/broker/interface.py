@@ -22,6 +22,7 @@ from agent.broker.models import (
     CancelOrder,
     ClosePosition,
     Deal,
+    HistoricalOrder,
     MarketOrder,
     ModifyOrder,
     ModifyPosition,
@@ -86,7 +87,35 @@ class Broker(Protocol):
         ...
 
     def deals_since(self, since: datetime) -> tuple[Deal, ...]:
-        """Every deal from ``since`` (aware UTC) until now, balance operations included."""
+        """Every deal from ``since`` (aware UTC) until now, balance operations included.
+
+        The broker's own clock may run off UTC (MT5: trade-server time, mt5-api §1.6): ``since`` is moved by the
+        measured :meth:`server_offset`, and while that is unknown the search starts 14 hours earlier (the widest
+        offset of any time zone), so a deal is never missed; it may then return older deals too.
+        """
+        ...
+
+    def deal_history(self, start: int, end: int) -> tuple[Deal, ...]:
+        """Every deal whose time lies in ``[start, end]``, in the broker's own clock (epoch seconds; MT5:
+        trade-server time), balance operations included."""
+        ...
+
+    def position_deals(self, position_id: int) -> tuple[Deal, ...]:
+        """Every deal of the position with identifier ``position_id`` (its whole life, oldest first: on netting a
+        position keeps its identifier through reversals, mt5-api §5.5)."""
+        ...
+
+    def order_history(self, start: int, end: int) -> tuple[HistoricalOrder, ...]:
+        """Orders of the history placed in ``[start, end]`` (the broker's clock, epoch seconds)."""
+        ...
+
+    def historical_order(self, ticket: int) -> HistoricalOrder | None:
+        """The order with this ticket from the history (filled, cancelled, expired ...), or ``None``."""
+        ...
+
+    def server_offset(self) -> int | None:
+        """How far the broker's clock (the times of its quotes, deals and positions) runs ahead of UTC, in
+        seconds (MT5: trade-server time; 10800 on a server at UTC+3); ``None`` while it is not known yet."""
         ...
 
     # -- writes: each returns what the broker did, or raises OrderRefused / OrderOutcomeUnknown /

@@ -95,6 +95,55 @@ class OrderType(StrEnum):
         return self.value.replace("_", " ")
 
 
+class DealReason(StrEnum):
+    """Who or what made a deal (MT5 DEAL_REASON_*): the trader in a terminal (``client``, ``mobile``, ``web``), a
+    program (``expert``), the trade server closing at a level or for margin (``sl``, ``tp``, ``stop_out``), or a
+    broker operation (``rollover``, ``variation_margin``, ``split``); ``other`` for anything else."""
+
+    CLIENT = "client"
+    MOBILE = "mobile"
+    WEB = "web"
+    EXPERT = "expert"
+    SL = "sl"
+    TP = "tp"
+    STOP_OUT = "stop_out"
+    ROLLOVER = "rollover"
+    VARIATION_MARGIN = "variation_margin"
+    SPLIT = "split"
+    OTHER = "other"
+
+
+class DealOperation(StrEnum):
+    """What a deal that trades nothing is (MT5 DEAL_TYPE_* other than buy/sell): money in or out of the account,
+    a cost, or a cancelled deal."""
+
+    BALANCE = "balance"
+    CREDIT = "credit"
+    CHARGE = "charge"
+    CORRECTION = "correction"
+    BONUS = "bonus"
+    COMMISSION = "commission"
+    INTEREST = "interest"
+    BUY_CANCELED = "buy_canceled"
+    SELL_CANCELED = "sell_canceled"
+    DIVIDEND = "dividend"
+    TAX = "tax"
+    OTHER = "other"
+
+
+class OrderState(StrEnum):
+    """Where an order's life ended or stands (MT5 ORDER_STATE_*)."""
+
+    STARTED = "started"
+    PLACED = "placed"
+    CANCELED = "canceled"
+    PARTIAL = "partial"
+    FILLED = "filled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    OTHER = "other"
+
+
 class DealEntry(StrEnum):
     """What a deal did to its position (MT5 DEAL_ENTRY_*): opened (``in``), closed (``out``), reversed
     (``inout``, netting) or closed by an opposite position (``out_by``)."""
@@ -157,11 +206,13 @@ class SymbolSpec:
 
 @dataclass(frozen=True)
 class Quote:
-    """The latest tick: ``bid``/``ask`` prices and ``time`` in trade-server epoch seconds."""
+    """The latest tick: ``bid``/``ask`` prices, ``time`` in trade-server epoch seconds and ``time_msc`` in
+    trade-server epoch milliseconds (0 when the broker gives none)."""
 
     bid: float
     ask: float
     time: int = 0
+    time_msc: int = 0
 
     @property
     def spread(self) -> float:
@@ -181,12 +232,14 @@ class AccountView:
     margin_mode: MarginMode
     leverage: int = 100
     server: str = ""
+    currency_digits: int = 2
 
 
 @dataclass(frozen=True)
 class PositionView:
     """One open position. ``side`` is ``long`` (opened by a buy) or ``short``; ``identifier`` the id its deals
-    carry (on netting it survives a reversal, which gives the position a new ticket)."""
+    carry (on netting it survives a reversal, which gives the position a new ticket); ``time`` when it opened,
+    in trade-server epoch seconds."""
 
     ticket: int
     symbol: str
@@ -220,8 +273,10 @@ class OrderView:
 @dataclass(frozen=True)
 class Deal:
     """One executed deal. ``side`` is ``None`` for balance operations (deposits, credit, charges), which
-    trade nothing; ``profit``/``swap``/``commission``/``fee`` are in the account currency; ``order`` is the
-    ticket of the order that made it and ``position_id`` the identifier of the position it belongs to."""
+    trade nothing, and ``operation`` then says which; ``profit``/``swap``/``commission``/``fee`` are in the
+    account currency; ``order`` is the ticket of the order that made it and ``position_id`` the identifier of the
+    position it belongs to. ``time``/``time_msc`` are trade-server epoch seconds / milliseconds; ``reason`` who
+    or what made it."""
 
     ticket: int
     order: int
@@ -238,6 +293,15 @@ class Deal:
     commission: float = 0.0
     fee: float = 0.0
     time: int = 0
+    time_msc: int = 0
+    reason: DealReason = DealReason.EXPERT
+    operation: DealOperation | None = None
+    external_id: str = ""
+
+    @property
+    def server_msc(self) -> int:
+        """The deal's trade-server time in ms (``time_msc``, or ``time`` when the broker gave no ms)."""
+        return self.time_msc or self.time * 1000
 
     @property
     def realises_pnl(self) -> bool:
@@ -248,6 +312,25 @@ class Deal:
     def pnl(self) -> float:
         """Profit + swap + commission + fee, in the account currency."""
         return self.profit + self.swap + self.commission + self.fee
+
+
+@dataclass(frozen=True)
+class HistoricalOrder:
+    """An order from the account's history (or still active): its ``type`` (``None`` for a market or close-by
+    order), ``state``, the lots asked for (``volume_initial``) and left unfilled (``volume_current``), its price,
+    magic number and comment, and when it was placed and finished (trade-server epoch ms)."""
+
+    ticket: int
+    symbol: str
+    type: OrderType | None
+    state: OrderState
+    volume_initial: float
+    volume_current: float
+    price_open: float
+    magic: int = 0
+    comment: str = ""
+    time_setup_msc: int = 0
+    time_done_msc: int = 0
 
 
 @dataclass(frozen=True)
@@ -364,7 +447,9 @@ class OrderReceipt:
     no deal until it triggers); ``volume``/``price`` the filled lots and price of a deal (0.0 otherwise);
     ``code`` the broker's own answer code (MT5: the trade server retcode), ``code_name`` its name
     (MT5: ``DONE`` for TRADE_RETCODE_DONE), ``message`` the broker's own text and ``sentence`` what the answer
-    means, for the trader.
+    means, for the trader. ``requested_volume`` is the lots the request asked for and ``partial`` is True when
+    the broker filled less (MT5: retcode 10010 TRADE_RETCODE_DONE_PARTIAL, or a deal volume below the request);
+    ``volume`` is then the filled part.
     """
 
     order: int
@@ -375,3 +460,5 @@ class OrderReceipt:
     message: str = ""
     code_name: str = ""
     sentence: str = ""
+    requested_volume: float = 0.0
+    partial: bool = False

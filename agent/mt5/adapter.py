@@ -20,11 +20,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
+from agent.broker.clock import MAX_OFFSET_SECONDS, ServerClock
 from agent.broker.errors import BrokerUnavailable, OrderOutcomeUnknown, OrderRefused
 from agent.broker.models import (
     AccountView,
@@ -32,6 +34,7 @@ from agent.broker.models import (
     CancelOrder,
     ClosePosition,
     Deal,
+    HistoricalOrder,
     MarketOrder,
     ModifyOrder,
     ModifyPosition,
@@ -43,6 +46,7 @@ from agent.broker.models import (
     Quote,
     SymbolSpec,
 )
+from agent.mt5 import constants as c
 from agent.mt5 import convert, requests
 from agent.mt5.errors import (
     AMBIGUOUS_IPC,
@@ -66,6 +70,12 @@ LATER_RETRIES = 3
 FIRST_TICK_TIMEOUT = 3.0
 #: Seconds between looks for that first tick.
 FIRST_TICK_POLL = 0.02
+#: Seconds between looks at the ticks that measure the trade server's clock (agent/broker/clock.py).
+CLOCK_LOOK_SECONDS = 20.0
+#: Symbols whose ticks measure the server clock when the agent has touched none yet (with the broker's suffix).
+CLOCK_SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD", "BTCUSD")
+#: A deal lookup ends this far after now: the broker's clock may run ahead of UTC (mt5-api §1.6, §7).
+_DAY = 86_400
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,7 @@ class Mt5Broker:
 
     ``price_feed(symbol, price)``, when given, sets the quote before an order: the simulator's paper mode takes
     its quote from the alert's price; live mode passes none. ``sleep`` waits between retries (injectable).
+    ``clock_file`` keeps the measured trade-server clock offset across restarts (weekends have no live ticks).
     """
 
     def __init__(
@@ -105,6 +116,7 @@ class Mt5Broker:
         price_feed: Callable[[str, float], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         first_tick_timeout: float = FIRST_TICK_TIMEOUT,
+        clock_file: Path | None = None,
     ) -> None:
         self.mt5 = module
         self.config = config or TerminalConfig()
@@ -116,6 +128,11 @@ class Mt5Broker:
         self._symbol_names: list[str] | None = None
         #: symbol -> (SymbolInfo.filling_mode, SymbolInfo.trade_exemode), read with its spec.
         self._filling: dict[str, tuple[int, int]] = {}
+        #: The trade server's clock offset, measured from ticks (agent/broker/clock.py).
+        self.clock = ServerClock(clock_file)
+        #: Symbols whose ticks the clock looks at (those the agent trades), and when it last looked.
+        self._clock_symbols: dict[str, None] = {}
+        self._clock_looked = -float("inf")
 
     # -- low level -------------------------------------------------------------------------------------
 
@@ -156,6 +173,9 @@ class Mt5Broker:
         if not ok:
             raise BrokerUnavailable(initialize_sentence(code, message))
         self._symbol_names = None
+        info, _ = self.call("account_info")
+        if info is not None:
+            self.clock.use_server(str(info.server))
 
     def shutdown(self) -> None:
         """Close the connection (the terminal keeps running)."""
@@ -212,7 +232,32 @@ class Mt5Broker:
 
     def quote(self, name: str) -> Quote:
         """The latest tick. :raises OrderRefused: no tick (retcode 10021's cause)."""
-        return convert.quote(self._checked("symbol_info_tick", name))
+        q = convert.quote(self._checked("symbol_info_tick", name))
+        self._clock_symbols[name] = None
+        self.clock.observe(name, q.time_msc or q.time * 1000)
+        return q
+
+    def server_offset(self) -> int | None:
+        """The trade server's clock minus UTC in seconds (agent/broker/clock.py), looking at the ticks of the
+        symbols the agent trades (else a few majors) at most every :data:`CLOCK_LOOK_SECONDS`."""
+        now = time.monotonic()
+        if now - self._clock_looked >= CLOCK_LOOK_SECONDS or not self.clock.measured:
+            self._clock_looked = now
+            for name in self._clock_candidates():
+                tick, _ = self.call("symbol_info_tick", name)
+                if tick is not None and tick.bid > 0:
+                    self.clock.observe(name, int(tick.time_msc) or int(tick.time) * 1000)
+        return self.clock.offset
+
+    def _clock_candidates(self) -> list[str]:
+        names = list(self._clock_symbols)[-5:]
+        if names:
+            return names
+        try:
+            offered = self.symbol_names()
+        except (OrderRefused, BrokerUnavailable):
+            return []
+        return [n for base in CLOCK_SYMBOLS for n in offered if n.startswith(base)][:3]
 
     def account(self) -> AccountView:
         """Account figures and the netting/hedging mode."""
@@ -230,9 +275,35 @@ class Mt5Broker:
         return tuple(v for v in views if v is not None)
 
     def deals_since(self, since: datetime) -> tuple[Deal, ...]:
-        """History deals from ``since`` to tomorrow (server clocks often run ahead of UTC, mt5-api §1.6)."""
-        until = datetime.now(UTC) + timedelta(days=1)
-        return tuple(convert.deal(d) for d in self._checked("history_deals_get", since, until))
+        """History deals from ``since`` (aware UTC) to a day past now, in trade-server time (mt5-api §1.6): moved
+        by the measured offset, or widened by 14 hours either way while it is unknown (a deal is never missed)."""
+        offset = self.server_offset()
+        utc_start, utc_now = int(since.timestamp()), int(datetime.now(UTC).timestamp())
+        if offset is None:
+            start, end = utc_start - MAX_OFFSET_SECONDS, utc_now + MAX_OFFSET_SECONDS + _DAY
+        else:
+            start, end = utc_start + offset, utc_now + offset + _DAY
+        return self.deal_history(start, end)
+
+    def deal_history(self, start: int, end: int) -> tuple[Deal, ...]:
+        """``history_deals_get(start, end)``: deals in ``[start, end]``, trade-server epoch seconds."""
+        raw = self._checked("history_deals_get", int(max(start, 0)), int(max(end, 0)))
+        return tuple(sorted((convert.deal(d) for d in raw), key=lambda d: (d.server_msc, d.ticket)))
+
+    def position_deals(self, position_id: int) -> tuple[Deal, ...]:
+        """``history_deals_get(position=id)``: the position's whole life, oldest first (mt5-api §1.6)."""
+        raw = self._checked("history_deals_get", position=int(position_id))
+        return tuple(sorted((convert.deal(d) for d in raw), key=lambda d: (d.server_msc, d.ticket)))
+
+    def order_history(self, start: int, end: int) -> tuple[HistoricalOrder, ...]:
+        """``history_orders_get(start, end)``: orders of the history in ``[start, end]`` (server seconds)."""
+        raw = self._checked("history_orders_get", int(max(start, 0)), int(max(end, 0)))
+        return tuple(convert.historical_order(o) for o in raw)
+
+    def historical_order(self, ticket: int) -> HistoricalOrder | None:
+        """``history_orders_get(ticket=...)``: the order of the history with this ticket, or ``None``."""
+        raw = self._checked("history_orders_get", ticket=int(ticket))
+        return convert.historical_order(raw[0]) if raw else None
 
     # -- paper trading --------------------------------------------------------------------------------
 
@@ -309,15 +380,22 @@ class Mt5Broker:
             raise OrderRefused(
                 f"{exc} (retcode {exc.retcode} {retcode_name(exc.retcode)}, still after retries)", code=exc.retcode
             ) from exc
+        asked = float(req.get("volume", 0.0)) if requests.is_trade(req) else 0.0
+        filled = float(result.volume)
+        partial = int(result.retcode) == c.TRADE_RETCODE_DONE_PARTIAL or (
+            bool(result.deal) and not requests.is_pending(req) and 0 < filled < asked - 1e-9
+        )
         return OrderReceipt(
             order=int(result.order),
             deal=int(result.deal),
-            volume=float(result.volume),
+            volume=filled,
             price=float(result.price),
             code=int(result.retcode),
             message=str(result.comment),
             code_name=retcode_name(int(result.retcode)),
             sentence=retcode_info(int(result.retcode)).sentence,
+            requested_volume=asked,
+            partial=partial,
         )
 
     def _send_fillings(self, req: dict[str, Any], fillings: list[int | None]) -> Any:

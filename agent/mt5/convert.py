@@ -15,7 +15,11 @@ from agent.broker.models import (
     CalcMode,
     Deal,
     DealEntry,
+    DealOperation,
+    DealReason,
+    HistoricalOrder,
     MarginMode,
+    OrderState,
     OrderType,
     OrderView,
     PositionView,
@@ -66,6 +70,47 @@ DEAL_ENTRIES = {
     c.DEAL_ENTRY_OUT_BY: DealEntry.OUT_BY,
 }
 
+DEAL_REASONS = {
+    c.DEAL_REASON_CLIENT: DealReason.CLIENT,
+    c.DEAL_REASON_MOBILE: DealReason.MOBILE,
+    c.DEAL_REASON_WEB: DealReason.WEB,
+    c.DEAL_REASON_EXPERT: DealReason.EXPERT,
+    c.DEAL_REASON_SL: DealReason.SL,
+    c.DEAL_REASON_TP: DealReason.TP,
+    c.DEAL_REASON_SO: DealReason.STOP_OUT,
+    c.DEAL_REASON_ROLLOVER: DealReason.ROLLOVER,
+    c.DEAL_REASON_VMARGIN: DealReason.VARIATION_MARGIN,
+    c.DEAL_REASON_SPLIT: DealReason.SPLIT,
+}
+#: DEAL_TYPE_* of deals that trade nothing (mt5-constants §1.9; the dividend and tax types have no TYPE_ infix).
+DEAL_OPERATIONS = {
+    c.DEAL_TYPE_BALANCE: DealOperation.BALANCE,
+    c.DEAL_TYPE_CREDIT: DealOperation.CREDIT,
+    c.DEAL_TYPE_CHARGE: DealOperation.CHARGE,
+    c.DEAL_TYPE_CORRECTION: DealOperation.CORRECTION,
+    c.DEAL_TYPE_BONUS: DealOperation.BONUS,
+    c.DEAL_TYPE_COMMISSION: DealOperation.COMMISSION,
+    c.DEAL_TYPE_COMMISSION_DAILY: DealOperation.COMMISSION,
+    c.DEAL_TYPE_COMMISSION_MONTHLY: DealOperation.COMMISSION,
+    c.DEAL_TYPE_COMMISSION_AGENT_DAILY: DealOperation.COMMISSION,
+    c.DEAL_TYPE_COMMISSION_AGENT_MONTHLY: DealOperation.COMMISSION,
+    c.DEAL_TYPE_INTEREST: DealOperation.INTEREST,
+    c.DEAL_TYPE_BUY_CANCELED: DealOperation.BUY_CANCELED,
+    c.DEAL_TYPE_SELL_CANCELED: DealOperation.SELL_CANCELED,
+    c.DEAL_DIVIDEND: DealOperation.DIVIDEND,
+    c.DEAL_DIVIDEND_FRANKED: DealOperation.DIVIDEND,
+    c.DEAL_TAX: DealOperation.TAX,
+}
+ORDER_STATES = {
+    c.ORDER_STATE_STARTED: OrderState.STARTED,
+    c.ORDER_STATE_PLACED: OrderState.PLACED,
+    c.ORDER_STATE_CANCELED: OrderState.CANCELED,
+    c.ORDER_STATE_PARTIAL: OrderState.PARTIAL,
+    c.ORDER_STATE_FILLED: OrderState.FILLED,
+    c.ORDER_STATE_REJECTED: OrderState.REJECTED,
+    c.ORDER_STATE_EXPIRED: OrderState.EXPIRED,
+}
+
 
 def symbol_spec(info: Any) -> SymbolSpec:
     """A ``SymbolInfo`` as a :class:`SymbolSpec`; trade/calc modes and order-mode bits become neutral fields."""
@@ -101,7 +146,7 @@ def symbol_spec(info: Any) -> SymbolSpec:
 
 def quote(tick: Any) -> Quote:
     """A ``Tick`` as a :class:`Quote`."""
-    return Quote(bid=float(tick.bid), ask=float(tick.ask), time=int(tick.time))
+    return Quote(bid=float(tick.bid), ask=float(tick.ask), time=int(tick.time), time_msc=int(tick.time_msc))
 
 
 def account(info: Any) -> AccountView:
@@ -116,6 +161,7 @@ def account(info: Any) -> AccountView:
         margin_mode=MarginMode.HEDGING if hedging else MarginMode.NETTING,
         leverage=int(info.leverage),
         server=info.server,
+        currency_digits=int(info.currency_digits),
     )
 
 
@@ -174,4 +220,26 @@ def deal(d: Any) -> Deal:
         commission=d.commission,
         fee=getattr(d, "fee", 0.0),
         time=d.time,
+        time_msc=int(d.time_msc),
+        reason=DEAL_REASONS.get(d.reason, DealReason.OTHER),
+        operation=None if side is not None else DEAL_OPERATIONS.get(d.type, DealOperation.OTHER),
+        external_id=str(getattr(d, "external_id", "") or ""),
+    )
+
+
+def historical_order(o: Any) -> HistoricalOrder:
+    """A ``TradeOrder`` from the history (or still active): pending types become :class:`OrderType`, market and
+    close-by orders ``None``."""
+    return HistoricalOrder(
+        ticket=int(o.ticket),
+        symbol=o.symbol,
+        type=PENDING_TYPES.get(o.type),
+        state=ORDER_STATES.get(o.state, OrderState.OTHER),
+        volume_initial=float(o.volume_initial),
+        volume_current=float(o.volume_current),
+        price_open=float(o.price_open),
+        magic=int(o.magic),
+        comment=o.comment,
+        time_setup_msc=int(o.time_setup_msc),
+        time_done_msc=int(o.time_done_msc),
     )

@@ -40,8 +40,11 @@ class SimSymbol:
     points; volumes in lots. ``filling_mode`` is the SYMBOL_FILLING_* bit mask (FOK 1, IOC 2, BOC 4), never
     the ORDER_FILLING_* enum. ``margin_rate`` multiplies the MQL5 margin formula of ``trade_calc_mode``
     (for CFD modes it is the share of the notional held as margin). Simulator-only fields: ``start_bid``
-    (quote used until ``control.set_quote``), ``market_open`` (False gives 10018) and ``commission_per_lot``
-    (account currency charged per lot on every deal; 0 by default).
+    (quote used until ``control.set_quote``), ``market_open`` (False gives 10018), ``commission_per_lot``
+    (account currency charged per lot on every deal; 0 by default), ``liquidity_lots`` (lots the market takes
+    in one deal: an IOC deal above it fills that much and answers 10010 DONE_PARTIAL, a FOK deal is rejected
+    with 10006; 0, the default, is unlimited) and ``daily_volatility_pct`` (the typical standard deviation of
+    one day's price change, in percent: the paper feed's random walk moves by it, :mod:`agent.mt5sim.feed`).
     """
 
     name: str
@@ -74,6 +77,8 @@ class SimSymbol:
     select: bool = False
     market_open: bool = True
     commission_per_lot: float = 0.0
+    liquidity_lots: float = 0.0
+    daily_volatility_pct: float = 0.6
 
     def __post_init__(self) -> None:
         if not self.trade_tick_size:
@@ -128,9 +133,13 @@ def _cfd(name: str, description: str, path: str, profit: str, digits: int, bid: 
 
 _FOK, _IOC = int(SymbolFilling.FOK), int(SymbolFilling.IOC)
 _BOTH = _FOK | _IOC
-_INDEX = {"trade_calc_mode": c.SYMBOL_CALC_MODE_CFDINDEX, "margin_rate": 0.01, "volume_max": 100.0}
+# Typical daily volatility (standard deviation of a day's change, percent): FX majors 0.5-0.7, yen crosses and
+# exotics more, gold about 1, silver and indices 1-2, crypto 3-4 (orders of magnitude of recent years' figures).
+_INDEX = {"trade_calc_mode": c.SYMBOL_CALC_MODE_CFDINDEX, "margin_rate": 0.01, "volume_max": 100.0,
+          "daily_volatility_pct": 1.1}
 _METAL = {"trade_calc_mode": c.SYMBOL_CALC_MODE_CFD, "margin_rate": 0.01}
-_CRYPTO = {"trade_calc_mode": c.SYMBOL_CALC_MODE_CFD, "margin_rate": 0.1, "volume_max": 10.0}
+_CRYPTO = {"trade_calc_mode": c.SYMBOL_CALC_MODE_CFD, "margin_rate": 0.1, "volume_max": 10.0,
+           "daily_volatility_pct": 3.5}
 
 
 def _base_catalogue() -> list[SimSymbol]:
@@ -145,7 +154,7 @@ def _base_catalogue() -> list[SimSymbol]:
         _fx("NZDUSD", 0.61000, 18, _FOK, major=True),
         # Crosses: hidden until symbol_select(), 1-pip stops level.
         _fx("EURJPY", 162.750, 20, _BOTH),
-        _fx("GBPJPY", 190.500, 30, _IOC, trade_stops_level=20),
+        _fx("GBPJPY", 190.500, 30, _IOC, trade_stops_level=20, daily_volatility_pct=0.8),
         _fx("AUDJPY", 99.000, 22, _FOK),
         _fx("CHFJPY", 170.450, 30, _BOTH),
         _fx("EURGBP", 0.85430, 16, _BOTH),
@@ -156,9 +165,10 @@ def _base_catalogue() -> list[SimSymbol]:
         _fx("AUDNZD", 1.08200, 30, _BOTH),
         # Metals: gold is IOC-only, the classic "FOK on FX, IOC on gold" broker (mt5-api §2.4 item 5).
         _cfd("XAUUSD", "Gold vs US Dollar", "Metals", "USD", 2, 2350.00, 20, trade_contract_size=100.0,
-             volume_max=50.0, trade_stops_level=50, filling_mode=_IOC, select=True, **_METAL),
+             volume_max=50.0, trade_stops_level=50, filling_mode=_IOC, select=True, daily_volatility_pct=1.0,
+             **_METAL),
         _cfd("XAGUSD", "Silver vs US Dollar", "Metals", "USD", 3, 28.500, 25, trade_contract_size=5000.0,
-             volume_max=20.0, trade_stops_level=30, filling_mode=_BOTH, **_METAL),
+             volume_max=20.0, trade_stops_level=30, filling_mode=_BOTH, daily_volatility_pct=1.8, **_METAL),
         # Index CFDs: tick size above the point on US30/US500, a freeze level on US30, EUR/GBP profit.
         _cfd("US30", "Wall Street 30 Cash", "Indices", "USD", 1, 39000.0, 20, trade_contract_size=1.0,
              trade_tick_size=1.0, volume_min=0.1, volume_step=0.1, trade_stops_level=50,

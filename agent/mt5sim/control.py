@@ -21,10 +21,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.mt5sim import pending
+from agent.mt5.flags import SymbolFilling
+from agent.mt5sim import constants as c
+from agent.mt5sim import engine, pending
 from agent.mt5sim.catalogue import SPEC_FIELDS
 from agent.mt5sim.engine import FAULT_KINDS
 from agent.mt5sim.ledger import balance_deal
+from agent.mt5sim.requests import Request
 from agent.mt5sim.runtime import SIM, Fault
 from agent.mt5sim.session import INIT_FAILURES
 
@@ -244,3 +247,51 @@ def set_time_offset(seconds: int) -> None:
     which hides the latest deals from history queries that end at "now" in UTC (mt5-api §1.6)."""
     with SIM.lock:
         SIM.time_offset_s = int(seconds)
+
+
+def manual_trade(
+    symbol: str,
+    side: str,
+    volume: float,
+    *,
+    position: int = 0,
+    magic: int = 0,
+    comment: str = "",
+    sl: float = 0.0,
+    tp: float = 0.0,
+) -> tuple[int, int, int]:
+    """A market deal made by hand in the terminal's trade window (deal reason DEAL_REASON_CLIENT, magic 0 unless
+    ``magic`` names another EA): ``side`` ``"buy"``/``"sell"``, ``volume`` lots, ``position`` the ticket it
+    closes (0: none; on netting the deal acts on the symbol's position anyway). The filling mode is the one the
+    terminal would choose (FOK, else IOC). Returns ``(retcode, deal ticket, order ticket)``.
+
+    :raises KeyError: unknown symbol. :raises ValueError: a side other than buy/sell.
+    """
+    if side not in ("buy", "sell"):
+        raise ValueError(f"side must be buy or sell, not {side!r}")
+    with SIM.lock:
+        SIM.ensure_configured()
+        spec = SIM.symbols[symbol]
+        bid, ask = SIM.quote(symbol)
+        fok = bool(spec.filling_mode & SymbolFilling.FOK) or spec.trade_exemode in (
+            c.SYMBOL_TRADE_EXECUTION_INSTANT, c.SYMBOL_TRADE_EXECUTION_REQUEST
+        )
+        request = Request(
+            action=c.TRADE_ACTION_DEAL, magic=int(magic), symbol=symbol, volume=float(volume),
+            price=ask if side == "buy" else bid, sl=float(sl), tp=float(tp), deviation=100,
+            type=c.ORDER_TYPE_BUY if side == "buy" else c.ORDER_TYPE_SELL,
+            type_filling=c.ORDER_FILLING_FOK if fok else c.ORDER_FILLING_IOC, comment=comment, position=int(position),
+        )
+        result = engine.execute(SIM, request, c.DEAL_REASON_CLIENT)
+        return int(result.retcode), int(result.deal), int(result.order)
+
+
+def stop_out(*, force: bool = True) -> int:
+    """The trade server's stop-out now: with ``force`` the position with the largest floating loss is closed
+    whatever the margin level (then any others while the level stays below the stop-out level), without it only
+    while the level is below it. Deals carry DEAL_REASON_SO. Returns how many positions were closed."""
+    with SIM.lock:
+        SIM.ensure_configured()
+        closed = pending.margin_call(SIM, force=force)
+        SIM.changed()
+        return closed

@@ -27,7 +27,7 @@ from agent.mt5sim.state import Book, Order, Position
 from agent.mt5sim.types import OrderCheckResult, OrderSendResult
 
 Outcome = pending.Outcome
-SUCCESS = frozenset({c.TRADE_RETCODE_DONE, c.TRADE_RETCODE_PLACED})
+SUCCESS = frozenset({c.TRADE_RETCODE_DONE, c.TRADE_RETCODE_PLACED, c.TRADE_RETCODE_DONE_PARTIAL})
 
 # Scripted faults that come back as a result (the rest raise CallError); see control.inject_fault.
 FAULT_RETCODES = {
@@ -104,6 +104,17 @@ def dispatch(sim: Simulator, book: Book, request: Request) -> Outcome:
     if handler is None:
         return Outcome(c.TRADE_RETCODE_INVALID)
     return handler(sim, book, request)
+
+
+def execute(sim: Simulator, request: Request, reason: int) -> OrderSendResult:
+    """Execute ``request`` as the trade server would, with deal reason ``reason`` (DEAL_REASON_*): a trade made
+    by hand in the terminal (``CLIENT``) rather than through the Python API. No scripted fault or latency
+    applies (those belong to the API's ``order_send``)."""
+    previous, sim.deal_reason = sim.deal_reason, reason
+    try:
+        return _send(sim, request)
+    finally:
+        sim.deal_reason = previous
 
 
 def _send(sim: Simulator, request: Request) -> OrderSendResult:
@@ -200,6 +211,9 @@ def _deal_action(sim: Simulator, book: Book, request: Request) -> Outcome:
         or _instant_price(spec.trade_exemode, spec.point, request, price)
         or _deal_rules(sim, book, spec, request, plan)
     )
+    filled = request.volume if not retcode else 0.0
+    if not retcode:
+        filled, retcode = _liquidity(spec, request)
     if retcode:
         quoted = retcode == c.TRADE_RETCODE_REQUOTE
         return Outcome(retcode, bid=bid if quoted else 0.0, ask=ask if quoted else 0.0)
@@ -210,13 +224,30 @@ def _deal_action(sim: Simulator, book: Book, request: Request) -> Outcome:
         comment=request.comment, time_setup_msc=sim.now_msc(),
     )
     deal = ledger.fill(
-        sim, book, order=order, side=plan.side, volume=request.volume, price=price, target=plan.target,
-        reason=c.DEAL_REASON_EXPERT,
+        sim, book, order=order, side=plan.side, volume=filled, price=price, target=plan.target,
+        reason=sim.deal_reason,
     )
     retcode = pending.post_trade_check(sim, book, spec, plan.opens)
     if retcode:
         return Outcome(retcode)
-    return Outcome(c.TRADE_RETCODE_DONE, deal.ticket, order.ticket, request.volume, price, bid, ask)
+    done = c.TRADE_RETCODE_DONE if filled >= request.volume - _EPS else c.TRADE_RETCODE_DONE_PARTIAL
+    return Outcome(done, deal.ticket, order.ticket, filled, price, bid, ask)
+
+
+def _liquidity(spec: SimSymbol, request: Request) -> tuple[float, int]:
+    """The lots a market deal fills when the symbol's ``liquidity_lots`` is thinner than the request: an IOC deal
+    fills what the market takes (rounded down to the volume step; 10010 DONE_PARTIAL), a FOK deal must fill whole
+    or not at all (10006 REJECT); unlimited liquidity (0) fills everything. Returns ``(lots, retcode)``."""
+    available = spec.liquidity_lots
+    if available <= 0 or request.volume <= available + _EPS:
+        return request.volume, 0
+    if request.type_filling != c.ORDER_FILLING_IOC:
+        return 0.0, c.TRADE_RETCODE_REJECT
+    steps = int((available - spec.volume_min) / spec.volume_step + 1e-9)
+    lots = round(spec.volume_min + steps * spec.volume_step, 8)
+    if lots < spec.volume_min - _EPS:
+        return 0.0, c.TRADE_RETCODE_REJECT
+    return lots, 0
 
 
 def _instant_price(exemode: int, point: float, request: Request, price: float) -> int:

@@ -101,7 +101,7 @@ def fill(
     now = sim.now_msc()
     if target is None:
         deal = _deal(sim, book, spec, order, side, volume, price, c.DEAL_ENTRY_IN, order.ticket, 0.0, reason)
-        book.positions.append(_new_position(order, order.ticket, side, volume, price, now))
+        book.positions.append(_new_position(order, order.ticket, side, volume, price, now, reason))
     elif target.type == side:
         deal = _deal(sim, book, spec, order, side, volume, price, c.DEAL_ENTRY_IN, target.identifier, 0.0, reason)
         total = target.volume + volume
@@ -118,7 +118,7 @@ def fill(
         remaining = round(target.volume - volume, 8)
         if reverses:
             index = book.positions.index(target)
-            book.positions[index] = _new_position(order, target.identifier, side, -remaining, price, now)
+            book.positions[index] = _new_position(order, target.identifier, side, -remaining, price, now, reason)
         elif remaining > _VOLUME_EPS:
             target.volume, target.time_update_msc = remaining, now
         else:
@@ -185,12 +185,21 @@ def _deal(
     return deal
 
 
-def _new_position(order: Order, identifier: int, side: int, volume: float, price: float, now: int) -> Position:
-    # Only API orders (directly or through a pending order) open positions here, hence POSITION_REASON_EXPERT.
+#: POSITION_REASON_* of a position opened by a deal of each DEAL_REASON_* (the rest: EXPERT).
+_POSITION_REASONS = {
+    c.DEAL_REASON_CLIENT: c.POSITION_REASON_CLIENT,
+    c.DEAL_REASON_MOBILE: c.POSITION_REASON_MOBILE,
+    c.DEAL_REASON_WEB: c.POSITION_REASON_WEB,
+}
+
+
+def _new_position(
+    order: Order, identifier: int, side: int, volume: float, price: float, now: int, reason: int
+) -> Position:
     return Position(
         ticket=order.ticket, identifier=identifier, symbol=order.symbol, type=side, volume=round(volume, 8),
         price_open=price, sl=order.sl, tp=order.tp, magic=order.magic, comment=order.comment, time_msc=now,
-        time_update_msc=now, reason=c.POSITION_REASON_EXPERT,
+        time_update_msc=now, reason=_POSITION_REASONS.get(reason, c.POSITION_REASON_EXPERT),
     )
 
 

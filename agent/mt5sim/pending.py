@@ -216,6 +216,37 @@ def on_quote(sim: Simulator, symbol: str) -> None:
         _fill_pending(sim, order.ticket, bid, ask)
     for position in [p for p in sim.book.positions if p.symbol == symbol]:
         _stop_out(sim, position, bid, ask)
+    margin_call(sim)
+
+
+#: Margin level (equity / margin, percent) below which the server closes positions (``margin_so_so``).
+STOP_OUT_LEVEL = 30.0
+
+
+def margin_call(sim: Simulator, *, force: bool = False) -> int:
+    """The stop-out: while the margin level is below :data:`STOP_OUT_LEVEL` (``account_info().margin_so_so``),
+    close the position with the largest floating loss at the market, deal reason DEAL_REASON_SO and a comment
+    ``[so <level>%]`` as MT5 servers write it. ``force`` closes the worst position once whatever the level (a
+    test's way to script a stop-out without a market crash). Returns how many positions were closed."""
+    closed = 0
+    while sim.book.positions:
+        money = ledger.figures(sim, sim.book)
+        if not force and (money.margin <= 0 or money.margin_level >= STOP_OUT_LEVEL):
+            break
+        worst = min(sim.book.positions, key=lambda p: (ledger.position_profit(sim, p), p.ticket))
+        price = ledger.close_price(sim, worst)
+        order = Order(
+            ticket=sim.book.new_order_ticket(), symbol=worst.symbol, type=ledger.opposite(worst.type),
+            volume_initial=worst.volume, volume_current=worst.volume, price_open=price, sl=0.0, tp=0.0,
+            price_stoplimit=0.0, type_time=c.ORDER_TIME_GTC, type_filling=c.ORDER_FILLING_FOK, time_expiration=0,
+            magic=worst.magic, comment=f"[so {money.margin_level:.2f}%]", time_setup_msc=sim.now_msc(),
+            reason=c.ORDER_REASON_SO,
+        )
+        ledger.fill(sim, sim.book, order=order, side=order.type, volume=worst.volume, price=price, target=worst,
+                    reason=c.DEAL_REASON_SO)
+        closed += 1
+        force = False
+    return closed
 
 
 def _fill_pending(sim: Simulator, ticket: int, bid: float, ask: float) -> None:

@@ -76,6 +76,9 @@ class Simulator:
         self.terminal = Terminal()
         self.faults: deque[Fault] = deque()
         self.time_offset_s = 0
+        #: DEAL_REASON_* of the requests being sent: EXPERT for the Python API, CLIENT while the desk trades by
+        #: hand (agent.mt5sim.desk).
+        self.deal_reason = c.DEAL_REASON_EXPERT
         self.request_id = 0
         self.book_subscriptions: set[str] = set()
         #: symbol -> ``time.monotonic()`` when its first tick arrives (symbols just added to Market Watch).

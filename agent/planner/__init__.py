@@ -14,6 +14,9 @@ Modules, one job each:
 - :mod:`~agent.planner.volume`: sizing in lots, rounding down, min/max/cap refusals.
 - :mod:`~agent.planner.levels`: SL/TP/entry prices and the broker's side and stops-level checks.
 - :mod:`~agent.planner.gates`: spread and account filters, max open positions, trade and order modes.
+- :mod:`~agent.planner.rules`: the strategy's trading session and pyramiding limit.
+- :mod:`~agent.planner.ownership`: on netting accounts, what a deal does to the other owners of the symbol's one
+  position (their shares, the shared SL/TP) and whether the strategy's settings allow it.
 - :mod:`~agent.planner.entries`, :mod:`~agent.planner.pending`, :mod:`~agent.planner.positions`,
   :mod:`~agent.planner.modify`, :mod:`~agent.planner.sync`: the steps, netting- and hedging-aware.
 - :mod:`~agent.planner.book` and :mod:`~agent.planner.context`: the working state the steps share, and the
@@ -35,6 +38,7 @@ from agent.planner.gates import check_filters, check_tradable
 from agent.planner.modify import plan_modify
 from agent.planner.pending import cancel_orders
 from agent.planner.positions import plan_close
+from agent.planner.rules import check_session
 from agent.planner.symbols import resolve_symbol
 from agent.planner.sync import plan_sync
 from agent.planner.types import Plan, PlannedRequest, PlanRejected
@@ -61,7 +65,8 @@ def plan(intent: TradeIntent, settings: ExecutionSettings, market: MarketView) -
     :return: the requests to send in order, with notes for the signal log.
     :raises PlanRejected: the alert cannot or must not be executed; ``str(exc)`` says why.
     """
-    ctx = Context(intent=intent, settings=settings, market=market, book=Book(market, settings.magic_number))
+    book = Book(market, settings.magic_number, settings.owners)
+    ctx = Context(intent=intent, settings=settings, market=market, book=book)
     if ctx.book.ignored:
         n = ctx.book.ignored
         ctx.notes.append(
@@ -73,6 +78,7 @@ def plan(intent: TradeIntent, settings: ExecutionSettings, market: MarketView) -
     if any(not isinstance(a, ControlAction) for a in intent.actions if not _spans_symbols(a)):
         check_tradable(market.symbol)
     check_filters(ctx)
+    check_session(ctx)
     result = Plan(notes=ctx.notes)
     for action in intent.actions:
         if isinstance(action, OpenAction):

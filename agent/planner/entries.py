@@ -31,8 +31,10 @@ from agent.planner.gates import (
     creates_position,
 )
 from agent.planner.levels import check_position_levels, stops_for
+from agent.planner.ownership import account_position, check_opposing, check_shared_levels, holders
 from agent.planner.pending import place
 from agent.planner.positions import close_holding
+from agent.planner.rules import check_entries
 from agent.planner.text import fmt_lots, fmt_price, plain
 from agent.planner.types import PlannedRequest, RequestKind
 from agent.planner.volume import finalize, size_entry
@@ -42,6 +44,7 @@ from contract.intent import OpenAction, OrderKind, Side
 def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
     """The request(s) of an open step: a market deal, or a pending order for limit/stop kinds."""
     _monitor_notes(ctx, action)
+    check_entries(ctx, ctx.spec.name, LONG if action.side == Side.BUY else SHORT)
     if action.kind != OrderKind.MARKET:
         return place(ctx, action)
     spec = ctx.spec
@@ -60,7 +63,24 @@ def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
         notes=ctx.notes,
     )
     lots = finalize(sizing, spec, ctx.settings)
-    return market_entry(ctx, spec, buy, lots, sl, tp)
+    first = _close_opposite(ctx, spec, buy)
+    return first + market_entry(ctx, spec, buy, lots, sl, tp)
+
+
+def _close_opposite(ctx: Context, spec: SymbolSpec, buy: bool) -> list[PlannedRequest]:
+    """Hedging with ``close_opposite_first``: close the strategy's positions of the other side first (netting
+    needs no such step: the deal itself nets them)."""
+    if ctx.netting or not ctx.settings.close_opposite_first:
+        return []
+    opposite = ctx.book.positions(spec.name, (SHORT if buy else LONG,))
+    if not opposite:
+        return []
+    requests = [r for h in opposite for r in close_holding(ctx, h)]
+    ctx.notes.append(
+        f"The strategy closes its {SHORT if buy else LONG} position{'s' if len(opposite) > 1 else ''} on {spec.name} "
+        f"before opening (setting close_opposite_first)."
+    )
+    return requests
 
 
 def market_entry(
@@ -74,40 +94,58 @@ def market_entry(
     """
     side = LONG if buy else SHORT
     quote = ctx.quote_for(spec.name)
-    existing = ctx.book.positions(spec.name) if ctx.netting else []
-    held = existing[0] if existing else None
+    net = ctx.book.net_position(spec.name) if ctx.netting else None
+    held = next(iter(ctx.book.positions(spec.name)), None) if ctx.netting else None
     kind: RequestKind = "open"
-    if held is not None and held.side != side:
-        if lots <= held.volume:
+    deal = "buy" if buy else "sell"
+    nets_against = ""
+    if net is not None and net.side != side:
+        effect = check_opposing(ctx, spec, buy, lots, net)
+        if held is not None and effect.own == lots:
             verb = "closes" if lots == held.volume else "reduces"
+            whose = f"the {fmt_lots(held.volume)}-lot share of {ctx.book.name()} in the" if held.shared else "the"
             ctx.notes.append(
-                f"On this netting account the {'buy' if buy else 'sell'} of {fmt_lots(lots)} lots {verb} the "
-                f"{fmt_lots(held.volume)}-lot {held.side} position on {spec.name}"
+                f"On this netting account the {deal} of {fmt_lots(lots)} lots {verb} {whose} "
+                f"{fmt_lots(abs(net.volume))}-lot {net.side} position on {spec.name}"
                 + ("; the alert's SL/TP do not apply to a close." if sl or tp else ".")
             )
             return close_holding(ctx, held, lots)
-        kind = "reverse"
-        ctx.notes.append(
-            f"On this netting account the {'buy' if buy else 'sell'} of {fmt_lots(lots)} lots closes the "
-            f"{fmt_lots(held.volume)}-lot {held.side} position on {spec.name} and leaves a "
-            f"{fmt_lots(lots - held.volume)}-lot {side} position."
-        )
+        if effect.foreign:
+            nets_against = "; ".join(f"{fmt_lots(part)} lots of {o.name}" for o, part in effect.taken)
+        if effect.opens:
+            kind = "reverse"
+            ctx.notes.append(
+                f"On this netting account the {deal} of {fmt_lots(lots)} lots closes the "
+                f"{fmt_lots(abs(net.volume))}-lot {net.side} position on {spec.name} and leaves a "
+                f"{fmt_lots(effect.opens)}-lot {side} position"
+                + (f" for {ctx.book.name()}." if effect.foreign else ".")
+            )
+        else:
+            kind, sl, tp = "close", None, None  # a reducing deal keeps the position's SL/TP (mt5-api §5.5)
     else:
         check_max_positions(ctx, creates_position(ctx, spec.name))
         check_volume_limit(ctx, spec, buy, lots)
-        if held is not None:
-            sl, tp = _keep_netting_levels(ctx, spec, held.sl, held.tp, sl, tp)
-    check_can_open(spec, buy)
-    check_position_levels(spec, quote, long=buy, sl=sl, tp=tp)
+        if net is not None:
+            sl, tp = _keep_netting_levels(ctx, spec, net.sl, net.tp, sl, tp)
+            check_shared_levels(ctx, spec, net, sl or 0.0, tp or 0.0, adding=lots)
+            if net.others_volume:
+                ctx.notes.append(
+                    f"On this netting account the {deal} of {fmt_lots(lots)} lots adds to "
+                    f"{account_position(net, spec)}, held by {holders(net.others)}: the share of {ctx.book.name()} "
+                    f"becomes {fmt_lots(abs(net.own) + lots)} lots; the others' shares do not change."
+                )
+    if kind != "close":
+        check_can_open(spec, buy)
+        check_position_levels(spec, quote, long=buy, sl=sl, tp=tp)
     price = quote.ask if buy else quote.bid
     request = ctx.market_order(spec, Side.BUY if buy else Side.SELL, lots, price, sl=sl or 0.0, tp=tp or 0.0)
     levels = ", ".join(f"{n} {fmt_price(v, spec.digits)}" for n, v in (("SL", sl), ("TP", tp)) if v)
     ctx.book.add(spec.name, side, lots, sl or 0.0, tp or 0.0)
-    verb = "reverse to" if kind == "reverse" else ("add" if held is not None else "")
+    verb = "reverse to" if kind == "reverse" else ("add" if net is not None and kind == "open" else "")
     description = " ".join(
-        w for w in (verb, "buy" if buy else "sell", f"{plain(lots)} lots", spec.name, "at market") if w
-    ) + (f" ({levels})" if levels else "")
-    return [PlannedRequest(request=request, description=description, opens=True, kind=kind)]
+        w for w in (verb, deal, f"{plain(lots)} lots", spec.name, "at market") if w
+    ) + (f" ({levels})" if levels else "") + (f", netting against {nets_against}" if nets_against else "")
+    return [PlannedRequest(request=request, description=description, opens=kind != "close", kind=kind)]
 
 
 def _keep_netting_levels(

@@ -26,6 +26,7 @@ from agent.planner.levels import (
     position_frozen,
     stops_for,
 )
+from agent.planner.ownership import check_shared_levels
 from agent.planner.positions import sides_label
 from agent.planner.text import fmt_price
 from agent.planner.types import PlannedRequest, PlanRejected
@@ -85,6 +86,8 @@ def _positions(ctx: Context, action: ModifyAction) -> list[PlannedRequest]:
         if sl == h.sl and tp == h.tp:
             unchanged.append(f"#{h.ticket}")
             continue
+        if h.shared:
+            check_shared_levels(ctx, spec, h.net, sl, tp)
         requests.append(
             PlannedRequest(
                 request=ctx.sltp(spec.name, h.ticket, sl, tp),

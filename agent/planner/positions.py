@@ -25,6 +25,7 @@ from agent.planner.book import LONG, Holding
 from agent.planner.context import Context
 from agent.planner.gates import check_tradable
 from agent.planner.levels import position_frozen
+from agent.planner.ownership import close_description
 from agent.planner.pending import cancel_orders
 from agent.planner.text import dec, fmt_lots, plain
 from agent.planner.types import PlannedRequest, PlanRejected
@@ -86,6 +87,7 @@ def close_holding(ctx: Context, holding: Holding, volume: Decimal | None = None)
     side = PositionSide.LONG if long else PositionSide.SHORT
     who = f"{holding.side} #{holding.ticket}" if holding.ticket else f"{holding.side} (opened by this alert)"
     chunks = _chunks(volume, dec(spec.volume_min), dec(spec.volume_max), holding.symbol)
+    shared = close_description(ctx, spec, holding, volume)
     requests = []
     for i, chunk in enumerate(chunks, 1):
         what = f"{plain(chunk)} lots" if chunk == total else f"{plain(chunk)} of {plain(total)} lots"
@@ -93,7 +95,7 @@ def close_holding(ctx: Context, holding: Holding, volume: Decimal | None = None)
         requests.append(
             PlannedRequest(
                 request=ctx.close(spec, holding.ticket, side, chunk, price),
-                description=f"close {who} {what} {holding.symbol}{part}",
+                description=(shared + part) if shared else f"close {who} {what} {holding.symbol}{part}",
                 kind="close",
             )
         )

@@ -20,6 +20,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path  # noqa: E402
 from tests.e2e.conftest import Live, start_live, stop_live  # noqa: E402
+from tests.e2e.paper import quote, trades  # noqa: E402
 
 WIDTHS = (1400, 400)
 
@@ -40,9 +41,30 @@ def demo_data(live: Live) -> dict[str, int]:
     last = live.trade(gold, '{"symbol": "XAUUSD", "action": "buy", "lots": 0.05, "sl_pips": 120}')
     live.admin.patch(f"/api/v1/strategies/{nas['strategy_id']}", json={"is_enabled": False})
     live.trade(nas, "buy NAS100 lot=0.1")
+    closed_trades(live)
     live.positions(gold)
     refused_senders(live, nas)
     return {"strategy": gold["strategy_id"], "signal": last["id"]}
+
+
+def closed_trades(live: Live) -> None:
+    """A day of closed trades for the Trades page: wins, losses, a stop loss hit and a close by hand."""
+    swing = live.create_strategy("GBPUSD swing", dedup_window_seconds=0)
+    for bid, body in (
+        (1.27000, '{"symbol": "GBPUSD", "action": "buy", "lots": 0.3}'),
+        (1.27310, '{"symbol": "GBPUSD", "action": "closelong"}'),
+        (1.27300, '{"symbol": "GBPUSD", "action": "sell", "lots": 0.2}'),
+        (1.27420, '{"symbol": "GBPUSD", "action": "closeshort"}'),
+        (1.27400, '{"symbol": "GBPUSD", "action": "buy", "lots": 0.4, "sl": 1.2725}'),
+    ):
+        quote(live, "GBPUSD", bid)
+        live.trade(swing, body)
+    quote(live, "GBPUSD", 1.27250)  # the stop loss closes the last one
+    quote(live, "AUDUSD", 0.66000)
+    live.trade(swing, '{"symbol": "AUDUSD", "action": "buy", "lots": 0.5}')
+    quote(live, "AUDUSD", 0.66280)
+    live.trade(swing, '{"symbol": "AUDUSD", "action": "closelong"}')
+    trades(live, 4, strategy_id=swing["strategy_id"])
 
 
 def refused_senders(live: Live, rotated: dict[str, object]) -> None:
@@ -69,7 +91,7 @@ def main() -> None:
     path = chromium_path()
     if path is None:
         raise SystemExit("No chromium on PATH: apt-get install -y chromium")
-    live = start_live(Path(tempfile.mkdtemp()) / "data")
+    live = start_live(Path(tempfile.mkdtemp()) / "data", deal_sync_seconds=0.3)
     try:
         ids = demo_data(live)
         pages = {

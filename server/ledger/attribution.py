@@ -7,6 +7,8 @@
   be rewritten by the broker or copied by someone else, a magic number + comment pair cannot be mistaken.
   Brokers replace the comment of server-side closes (``[sl 1.0950]``, ``[tp ...]``): those name no signal.
 - Everything else (magic 0: the trader's own trades; any other magic: another EA) is **manual / other EA**.
+- A strategy's own close with the comment ``tvb-exit:hold``/``tvb-exit:flat`` was made by the agent's exit monitor
+  for that strategy's rule (:data:`contract.settings.EXIT_COMMENTS`): its exit reason names the rule.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from enum import StrEnum
 
 from contract.deals import DEAL_REASON_SL, DEAL_REASON_SO, DEAL_REASON_TP
 from contract.netting import Cause, Exit
+from contract.settings import EXIT_COMMENTS
 
 _COMMENT = re.compile(r"tvb:(\d{1,18})(?!\d)")
 
@@ -27,8 +30,9 @@ class ExitReason(StrEnum):
     ``signal``: the owner's own deal closed its whole share; ``partial``: its own deal closed part of it;
     ``sl``/``tp``/``stop_out``: the trade server closed the position (DEAL_REASON_SL/TP/SO);
     ``manual``: the trader (in a terminal) or another EA closed it; ``other_strategy``: another strategy's deal
-    netted against it (allowed by that strategy's setting); ``expired_pending``: a pending order expired
-    unfilled (no money moved).
+    netted against it (allowed by that strategy's setting); ``max_hold``/``flat_time``: the agent closed it by the
+    strategy's exit rule (its close carries the comment ``tvb-exit:hold``/``tvb-exit:flat``);
+    ``expired_pending``: a pending order expired unfilled (no money moved).
     """
 
     SIGNAL = "signal"
@@ -38,7 +42,25 @@ class ExitReason(StrEnum):
     STOP_OUT = "stop_out"
     MANUAL = "manual"
     OTHER_STRATEGY = "other_strategy"
+    MAX_HOLD = "max_hold"
+    FLAT_TIME = "flat_time"
     EXPIRED_PENDING = "expired_pending"
+
+
+#: Exit reasons of trades the strategy's own signal did not close: they become events (server/ledger/events.py).
+EVENT_REASONS = frozenset(
+    {
+        ExitReason.SL,
+        ExitReason.TP,
+        ExitReason.STOP_OUT,
+        ExitReason.MANUAL,
+        ExitReason.OTHER_STRATEGY,
+        ExitReason.MAX_HOLD,
+        ExitReason.FLAT_TIME,
+        ExitReason.EXPIRED_PENDING,
+    }
+)
+_RULE_COMMENTS = {comment: ExitReason(rule) for rule, comment in EXIT_COMMENTS.items()}
 
 
 _SERVER_REASONS = {DEAL_REASON_SL: ExitReason.SL, DEAL_REASON_TP: ExitReason.TP, DEAL_REASON_SO: ExitReason.STOP_OUT}
@@ -79,6 +101,9 @@ def exit_reason(part: Exit, owners: Owners) -> ExitReason:
     if part.cause is Cause.OWN:
         if owners.strategy_of(part.magic) is None:
             return ExitReason.MANUAL
+        rule = _RULE_COMMENTS.get(part.deal.comment.strip())
+        if rule is not None:
+            return rule
         return ExitReason.PARTIAL if part.remaining else ExitReason.SIGNAL
     if owners.strategy_of(part.deal.magic) is not None:
         return ExitReason.OTHER_STRATEGY

@@ -9,7 +9,7 @@ stably (:class:`server.ledger.models.LedgerTrade` ``trade_key``), so posting a b
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, delete
@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 
 from contract.deals import Deal, DealBatch, SyncCursor
 from server.ledger.attribution import ExitReason, Owners, comment_signal_id
-from server.ledger.models import LedgerDeal, LedgerHolding, LedgerSync, LedgerTrade
+from server.ledger.events import record_events
+from server.ledger.models import LedgerDeal, LedgerEvent, LedgerHolding, LedgerSync, LedgerTrade
 from server.ledger.trades import TradeFigures, build_symbol, expired_trades
 from server.models import Signal, Strategy, utcnow
 
@@ -28,12 +29,14 @@ _CHUNK = 500
 @dataclass(frozen=True)
 class Recorded:
     """What :func:`record_deals` did: deals ``stored`` now, ``duplicates`` already stored, the ``symbols``
-    whose trades were rebuilt, and the account's sync cursor after it (``None``: never given)."""
+    whose trades were rebuilt, the account's sync cursor after it (``None``: never given), and the ``events`` it
+    created (trades a strategy's own signal did not close, :mod:`server.ledger.events`)."""
 
     stored: int
     duplicates: int
     symbols: list[str]
     cursor: SyncCursor | None
+    events: list[LedgerEvent] = field(default_factory=list)
 
 
 def record_deals(target: Session | Connection, agent_id: str, batch: DealBatch) -> Recorded:
@@ -59,15 +62,21 @@ def _record(session: Session, agent_id: str, batch: DealBatch) -> Recorded:
         session.add(_deal_row(agent_id, batch, deal, owners, now))
     session.flush()
     symbols = sorted({d.symbol for d in new if d.is_trade})
+    built: list[TradeFigures] = []
     for symbol in symbols:
-        _rebuild(session, agent_id, sync, symbol)
+        built += _rebuild(session, agent_id, sync, symbol)
     if batch.expired_orders:
         expired_owners = _owners_of(session, {o.magic for o in batch.expired_orders},
                                     {comment_signal_id(o.comment) for o in batch.expired_orders})
-        _upsert(session, agent_id, sync, expired_trades(batch.expired_orders, expired_owners))
+        expired = expired_trades(batch.expired_orders, expired_owners)
+        _upsert(session, agent_id, sync, expired)
+        built += expired
     session.flush()
+    events = record_events(session, agent_id, sync.login, sync.currency, built)
     cursor = SyncCursor(through_msc=sync.through_msc) if sync.through_msc is not None else None
-    return Recorded(stored=len(new), duplicates=len(batch.deals) - len(new), symbols=symbols, cursor=cursor)
+    return Recorded(
+        stored=len(new), duplicates=len(batch.deals) - len(new), symbols=symbols, cursor=cursor, events=events
+    )
 
 
 def read_cursor(session: Session, agent_id: str, login: int) -> SyncCursor | None:
@@ -139,8 +148,9 @@ def _deal_row(agent_id: str, batch: DealBatch, deal: Deal, owners: Owners, now: 
     )
 
 
-def _rebuild(session: Session, agent_id: str, sync: LedgerSync, symbol: str) -> None:
-    """Recompute the trades and open shares of one symbol of one account from all its stored deals."""
+def _rebuild(session: Session, agent_id: str, sync: LedgerSync, symbol: str) -> list[TradeFigures]:
+    """Recompute the trades and open shares of one symbol of one account from all its stored deals; returns the
+    trades."""
     stmt = (
         select(LedgerDeal)
         .where(
@@ -163,6 +173,7 @@ def _rebuild(session: Session, agent_id: str, sync: LedgerSync, symbol: str) -> 
     )
     for holding in built.holdings:
         session.add(LedgerHolding(agent_id=agent_id, login=sync.login, currency=sync.currency, **asdict(holding)))
+    return built.trades
 
 
 def _upsert(

@@ -1,4 +1,5 @@
-"""Ledger tables: deals (each stored once), trades and open shares (rebuilt from deals), sync cursors.
+"""Ledger tables: deals (each stored once), trades and open shares (rebuilt from deals), sync cursors, and events
+(trades a strategy's own signal did not close).
 
 ``server/models.py`` imports this module at its end, so the tables are on ``SQLModel.metadata`` for migrations.
 Money is in the account currency (``currency``); times are aware UTC (the deal's trade-server time minus the
@@ -188,4 +189,41 @@ class LedgerSync(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
-__all__ = ["LedgerDeal", "LedgerHolding", "LedgerSync", "LedgerTrade", "UInt64"]
+class LedgerEvent(SQLModel, table=True):
+    """A strategy's trade that ended by something other than its own signal: the trade server (SL, TP, stop-out),
+    the trader or another EA (manual), another strategy's deal, an exit rule of the agent (max hold, flat time), or a
+    pending order that expired. One per trade (``trade_key``), created when the trade first appears.
+
+    ``kind`` is the trade's exit reason; ``signal_id`` the signal that opened the share (the event belongs to its
+    line in the signal log); ``volume`` lots closed at ``price`` (``None`` for an expired order), ``remaining_volume``
+    the share's signed lots left; ``net_pnl`` in ``currency``; ``message`` the sentence shown to the trader;
+    ``time`` the exit time (UTC).
+    """
+
+    __tablename__ = "ledger_events"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "login", "trade_key", name="uq_ledger_events_trade"),
+        NEVER_REUSED_IDS,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: str = Field(max_length=64)
+    login: int = Field(sa_column=Column(BigInteger, nullable=False))
+    trade_key: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    strategy_id: int | None = _fk("tv_strategies")
+    signal_id: int | None = _fk("tv_signals")
+    symbol: str = Field(max_length=64)
+    side: str = Field(max_length=8)
+    volume: float
+    remaining_volume: float = 0.0
+    price: float | None = None
+    net_pnl: float = 0.0
+    currency: str = Field(max_length=16)
+    closed_by_magic: int | None = _u64(nullable=True)
+    message: str = Field(max_length=400)
+    time: datetime = _ts(nullable=False, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+__all__ = ["LedgerDeal", "LedgerEvent", "LedgerHolding", "LedgerSync", "LedgerTrade", "UInt64"]

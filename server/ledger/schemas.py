@@ -142,13 +142,55 @@ class DealOut(BaseModel):
     signal_id: int | None
 
 
+class EventOut(BaseModel):
+    """A strategy's trade that its own signal did not close (:class:`server.ledger.models.LedgerEvent`).
+
+    ``kind``: ``sl``, ``tp``, ``stop_out``, ``manual``, ``other_strategy``, ``max_hold``, ``flat_time`` or
+    ``expired_pending``; ``title`` the same in words; ``message`` the sentence; ``signal_id`` the signal that opened
+    the share; ``volume`` lots closed at ``price`` (``null`` for an expired order); ``remaining_volume`` the share's
+    signed lots left; ``net_pnl`` in ``currency``; ``time`` the exit time (UTC)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    agent_id: str
+    login: int
+    trade_key: str
+    kind: str
+    title: str = ""
+    strategy_id: int | None
+    strategy_name: str | None = None
+    signal_id: int | None
+    symbol: str
+    side: str
+    volume: float
+    remaining_volume: float
+    price: float | None
+    net_pnl: float
+    currency: str
+    closed_by_magic: int | None
+    message: str
+    time: datetime
+
+
+class EventPage(BaseModel):
+    """One page of events, newest first; ``total`` counts every event the filters match."""
+
+    total: int
+    limit: int
+    offset: int
+    events: list[EventOut]
+
+
 class SignalDeals(BaseModel):
-    """What one signal did in the terminal: its deals, and the trades its deals closed (any owner's: a netting
-    close may have moved another share, and this says whose)."""
+    """What one signal did in the terminal: its deals, the trades its deals closed (any owner's: a netting
+    close may have moved another share, and this says whose), and the events of the shares it opened (closed by
+    an SL, a TP, a stop-out, by hand, by another strategy or an exit rule)."""
 
     signal_id: int
     deals: list[DealOut]
     trades: list[TradeOut]
+    events: list[EventOut] = []
 
 
 class DealBatchAck(BaseModel):

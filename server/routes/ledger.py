@@ -3,30 +3,40 @@ agents (agent token, contract version checked).
 
 - ``GET  /api/v1/trades``: trades, newest exit first; filter by strategy, symbol, agent, exit reason, time.
 - ``GET  /api/v1/strategies/{strategy_id}/stats``: net/gross P&L, win rate, profit factor, drawdown, exposure.
-- ``GET  /api/v1/signals/{signal_id}/deals``: the deals a signal produced and the trades they closed.
+- ``GET  /api/v1/signals/{signal_id}/deals``: the deals a signal produced, the trades they closed, and the events of
+  the shares it opened.
+- ``GET  /api/v1/events``: trades strategies' own signals did not close (SL, TP, stop-out, manual, another strategy,
+  exit rules, expired pending orders), newest first.
 - ``POST /api/v1/agents/{agent_id}/deals``: store a :class:`contract.deals.DealBatch`.
 - ``GET  /api/v1/agents/{agent_id}/deals/cursor?login=``: where the agent's deal sync resumes.
+- ``GET  /api/v1/agents/{agent_id}/exit-rules``: the exit rules of the strategies the agent trades.
 
 Money is in the account currency each answer names; times are UTC.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from contract.deals import DealBatch
+from contract.settings import ExitRules
 from server.deps import ServerCtx
 from server.ledger.attribution import ExitReason
+from server.ledger.events import title
 from server.ledger.ingest import read_cursor, record_deals
-from server.ledger.models import LedgerDeal, LedgerHolding, LedgerSync, LedgerTrade
+from server.ledger.models import LedgerDeal, LedgerEvent, LedgerHolding, LedgerSync, LedgerTrade
+from server.ledger.rules import exit_rules_of
 from server.ledger.schemas import (
     DealBatchAck,
     DealCursorOut,
+    EventOut,
+    EventPage,
     HoldingOut,
     SignalDeals,
     StrategyStats,
@@ -45,6 +55,8 @@ from server.security import TokenGuard
 #: Ids and logins are SQLite integers (signed 64-bit): larger numbers are refused with 422.
 _I64 = 2**63
 
+logger = logging.getLogger(__name__)
+
 
 def require_agent(request: Request, ctx: ServerCtx) -> None:
     """The agent token (or the admin token), as the other agent routes."""
@@ -54,7 +66,7 @@ def require_agent(request: Request, ctx: ServerCtx) -> None:
 #: Read routes: included by ``create_admin_app`` behind the admin guard (token or dashboard session).
 admin = APIRouter(prefix="/api/v1", tags=["ledger"])
 agent = APIRouter(
-    prefix="/api/v1/agents/{agent_id}/deals",
+    prefix="/api/v1/agents/{agent_id}",
     tags=["agents"],
     dependencies=[Depends(require_agent), Depends(check_contract)],
 )
@@ -69,6 +81,22 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def _trade_out(row: LedgerTrade, strategy_name: str | None) -> TradeOut:
     return TradeOut.model_validate(row).model_copy(update={"strategy_name": strategy_name})
+
+
+def _event_out(row: LedgerEvent, strategy_name: str | None) -> EventOut:
+    return EventOut.model_validate(row).model_copy(update={"strategy_name": strategy_name, "title": title(row.kind)})
+
+
+def _events(session: Session, *conditions: ColumnElement[bool], limit: int = 500, offset: int = 0) -> list[EventOut]:
+    stmt = (
+        select(LedgerEvent, Strategy.name)
+        .outerjoin(Strategy, col(Strategy.id) == col(LedgerEvent.strategy_id))
+        .where(*conditions)
+        .order_by(col(LedgerEvent.time).desc(), col(LedgerEvent.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_event_out(row, name) for row, name in session.exec(stmt).all()]
 
 
 @admin.get("/trades")
@@ -196,28 +224,86 @@ async def signal_deals(ctx: ServerCtx, signal_id: int = Path(ge=0, lt=_I64)) -> 
                 signal_id=signal_id,
                 deals=[deal_out(d) for d in deals],
                 trades=[_trade_out(row, name) for row, name in trades],
+                events=_events(session, col(LedgerEvent.signal_id) == signal_id),
             )
 
     return await run_in_threadpool(query)
 
 
-@agent.post("")
+@admin.get("/events")
+async def list_events(
+    ctx: ServerCtx,
+    strategy_id: int | None = Query(None, ge=0, lt=_I64),
+    signal_id: int | None = Query(None, ge=0, lt=_I64, description="only events of shares this signal opened"),
+    kind: ExitReason | None = Query(None, description="sl, tp, stop_out, manual, other_strategy, max_hold ..."),
+    since: IsoTime | None = Query(None, description="exit time from (UTC when no zone is given)"),
+    until: IsoTime | None = Query(None, description="exit time before (UTC when no zone is given)"),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, lt=_I64),
+) -> EventPage:
+    """Trades that strategies' own signals did not close (the trade server's SL/TP/stop-out, the trader, another
+    strategy, an exit rule, an expired pending order), newest first, each with its sentence."""
+    conditions = []
+    if strategy_id is not None:
+        conditions.append(col(LedgerEvent.strategy_id) == strategy_id)
+    if signal_id is not None:
+        conditions.append(col(LedgerEvent.signal_id) == signal_id)
+    if kind is not None:
+        conditions.append(col(LedgerEvent.kind) == kind.value)
+    if since is not None:
+        conditions.append(col(LedgerEvent.time) >= _utc(since))
+    if until is not None:
+        conditions.append(col(LedgerEvent.time) < _utc(until))
+
+    def query() -> EventPage:
+        with Session(ctx.engine) as session:
+            total = session.exec(select(func.count()).select_from(LedgerEvent).where(*conditions)).one()
+            events = _events(session, *conditions, limit=limit, offset=offset)
+            return EventPage(total=total, limit=limit, offset=offset, events=events)
+
+    return await run_in_threadpool(query)
+
+
+@agent.post("/deals")
 async def post_deals(agent_id: str, body: DealBatch, ctx: ServerCtx) -> DealBatchAck:
     """Store the agent's deals once each (by ticket per account), rebuild the trades they touch, and advance
-    the account's sync cursor. Posting the same deals again is harmless."""
+    the account's sync cursor. Posting the same deals again is harmless. New events (trades a strategy's own
+    signal did not close) are announced to the app (tray notifications) once committed."""
 
-    def write(session: Session) -> DealBatchAck:
+    def write(session: Session) -> tuple[DealBatchAck, list[EventOut]]:
         recorded = record_deals(session, agent_id, body)
+        names = dict(session.exec(select(Strategy.id, Strategy.name)).all())
+        events = [_event_out(e, names.get(e.strategy_id)) for e in recorded.events]
         session.commit()
-        return DealBatchAck(
+        ack = DealBatchAck(
             stored=recorded.stored, duplicates=recorded.duplicates, symbols=recorded.symbols, cursor=recorded.cursor
         )
+        return ack, events
 
     # through the one writer (server/writer.py), like every write
-    return await run_in_threadpool(ctx.writer.run_session, write)
+    ack, events = await run_in_threadpool(ctx.writer.run_session, write)
+    listener = ctx.on_ledger_event
+    for event in events:
+        if listener is not None:
+            try:
+                listener(event)
+            except Exception:  # a notification that cannot be shown must not fail the agent's post
+                logger.exception("ledger event listener failed")
+    return ack
 
 
-@agent.get("/cursor")
+@agent.get("/exit-rules")
+async def agent_exit_rules(agent_id: str, ctx: ServerCtx) -> list[ExitRules]:
+    """The exit rules (max hold time, daily flat time) of every live strategy this agent trades that has one."""
+
+    def query() -> list[ExitRules]:
+        with Session(ctx.engine) as session:
+            return exit_rules_of(session, agent_id)
+
+    return await run_in_threadpool(query)
+
+
+@agent.get("/deals/cursor")
 async def deal_cursor(agent_id: str, ctx: ServerCtx, login: int = Query(ge=0, lt=_I64)) -> DealCursorOut:
     """Where this agent's deal sync of account ``login`` resumes (minus its safety overlap)."""
 

@@ -79,3 +79,16 @@ VISIBLE_TEXT_PATTERN = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x
 
 #: Signals one page of the signal log may hold.
 MAX_PAGE = 500
+
+#: Minutes a strategy may hold a position before its exit rule closes it: up to a year.
+MAX_HOLD_MINUTES = 527_040
+
+#: Entries per direction per symbol (pyramiding): far above any strategy's.
+MAX_ENTRIES_PER_DIRECTION = 1_000
+
+#: A time of day, ``HH:MM`` (00:00 to 23:59), and a session ``HH:MM-HH:MM`` (the contract's patterns).
+CLOCK_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+SESSION_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+
+#: Characters of an IANA time zone name (``America/Argentina/ComodRivadavia`` is among the longest).
+MAX_TIMEZONE_CHARS = 64

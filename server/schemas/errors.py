@@ -27,7 +27,13 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from server.schemas.bounds import AGENT_ID_PATTERN, NOTIFY_URL_PATTERN, VISIBLE_TEXT_PATTERN
+from server.schemas.bounds import (
+    AGENT_ID_PATTERN,
+    CLOCK_TIME_PATTERN,
+    NOTIFY_URL_PATTERN,
+    SESSION_PATTERN,
+    VISIBLE_TEXT_PATTERN,
+)
 
 #: Units of bounded fields, by field name, used in the sentences ("at most 86,400 seconds").
 FIELD_UNITS: dict[str, str] = {
@@ -42,6 +48,8 @@ FIELD_UNITS: dict[str, str] = {
     "max_trades_per_day": "trades",
     "rate_limit_per_second": "alerts",
     "rate_limit_per_minute": "alerts",
+    "max_hold_minutes": "minutes",
+    "max_entries_per_direction": "entries",
     "wait": "seconds",
 }
 
@@ -54,6 +62,8 @@ PATTERN_WORDS: dict[str, str] = {
     AGENT_ID_PATTERN: "may hold only letters, digits, '.', '_' and '-', and must start with a letter or digit",
     VISIBLE_TEXT_PATTERN: "must show a visible character and hold no control characters (tabs, line breaks)",
     NOTIFY_URL_PATTERN: "must be a notification URL such as tgram://bottoken/chatid (scheme://..., no spaces)",
+    CLOCK_TIME_PATTERN: "must be a time of day as HH:MM, 00:00 to 23:59",
+    SESSION_PATTERN: "must be two times of day as HH:MM-HH:MM, such as 08:00-17:00 (22:00-06:00 crosses midnight)",
 }
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

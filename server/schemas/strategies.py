@@ -18,8 +18,11 @@ from server.schemas import bounds
 from server.schemas.types import (
     AgentId,
     AlertSecret,
+    ClockTime,
     DedupWindow,
+    EntriesPerDirection,
     Flag,
+    HoldMinutes,
     LicenseId,
     Lots,
     Name,
@@ -28,15 +31,18 @@ from server.schemas.types import (
     PipSizes,
     RatePerMinute,
     RatePerSecond,
+    SessionHours,
     SignalAge,
     SigningSecret,
     Suffix,
     Symbol,
     SymbolList,
     SymbolMap,
+    TimeZone,
     TradesPerDay,
     only_symbol_keys,
     optional,
+    time_zone_enum,
 )
 
 #: Lots used when an alert names no volume, for strategies created without saying otherwise.
@@ -57,6 +63,21 @@ class Dialect(StrEnum):
 
 
 Dialects = Annotated[list[Dialect], Field(max_length=len(Dialect))]
+
+
+class NettingPolicy(StrEnum):
+    """Whose volume an entry may net against on a netting account (contract ``NettingPolicy``)."""
+
+    REFUSE = "refuse"  #: only the strategy's own share: an entry that would move anyone else's is refused
+    STRATEGIES = "strategies"  #: other tvbridge strategies' shares may move (never manual trades, other EAs)
+    ANYONE = "anyone"  #: any volume of the position, manual trades and other EAs included
+
+
+class SharedStops(StrEnum):
+    """Whether an alert may change SL/TP that other owners of a netting position share."""
+
+    REFUSE = "refuse"
+    ALLOW = "allow"
 
 #: One description per setting, shared by the request and answer models.
 DOCS: dict[str, str] = {
@@ -130,6 +151,37 @@ DOCS: dict[str, str] = {
     "default_symbol": "The symbol of alerts that name none.",
     "dialects": "Opt-in alert formats (`tradesgnl`, `tradingview_default`).",
     "trading_halted": "Set by an `eaoff` alert (cleared by `eaon`): entries are discarded, exits still run.",
+    "netting_against_others": (
+        "On a netting account (one position per symbol, shared by every owner): what an entry may do when it would "
+        "net against volume that is not the strategy's own share. `refuse` (default): nothing is sent, a sentence "
+        "says why; `strategies`: other strategies' shares may move (never manual trades or other EAs); `anyone`: "
+        "any volume. What moved is reported and recorded in the ledger."
+    ),
+    "shared_stops": (
+        "On a netting account the SL/TP belong to the whole position: `refuse` (default) an alert whose SL/TP would "
+        "change them while other owners hold part of it, or `allow` it (and say so)."
+    ),
+    "max_hold_minutes": (
+        f"Minutes (1 to {bounds.MAX_HOLD_MINUTES:,}) after which the agent closes the strategy's position (its share, "
+        "on netting) with the comment `tvb-exit:hold`; `null`: no limit."
+    ),
+    "flat_at": (
+        "A time of day `HH:MM` (in `rules_timezone`): the agent closes the strategy's positions opened before it, "
+        "every day, with the comment `tvb-exit:flat`; `null`: no daily flat time."
+    ),
+    "trading_session": (
+        "Hours `HH:MM-HH:MM` (in `rules_timezone`; `22:00-06:00` crosses midnight) outside which entries are "
+        "discarded with a sentence (exits always run); `null`: always."
+    ),
+    "rules_timezone": "The time zone of `flat_at` and `trading_session`: an IANA name such as `Europe/London`.",
+    "max_entries_per_direction": (
+        f"Entries allowed on one side of one symbol while the strategy holds that side (pyramiding, 1 to "
+        f"{bounds.MAX_ENTRIES_PER_DIRECTION:,}); further entries are discarded. `null`: no limit."
+    ),
+    "close_opposite_first": (
+        "On a hedging account, an entry first closes the strategy's positions of the other side on the symbol "
+        "(a netting account nets them by itself)."
+    ),
 }
 
 
@@ -171,6 +223,20 @@ class StrategyCreate(BaseModel):
     rate_limit_per_minute: RatePerMinute = Field(
         default=DEFAULT_RATE_LIMIT_PER_MINUTE, description=DOCS["rate_limit_per_minute"]
     )
+    netting_against_others: NettingPolicy = Field(
+        default=NettingPolicy.REFUSE, description=DOCS["netting_against_others"]
+    )
+    shared_stops: SharedStops = Field(default=SharedStops.REFUSE, description=DOCS["shared_stops"])
+    max_hold_minutes: HoldMinutes | None = Field(default=None, description=DOCS["max_hold_minutes"])
+    flat_at: ClockTime | None = Field(default=None, description=DOCS["flat_at"])
+    trading_session: SessionHours | None = Field(default=None, description=DOCS["trading_session"])
+    rules_timezone: TimeZone = Field(
+        default="UTC", description=DOCS["rules_timezone"], json_schema_extra=time_zone_enum
+    )
+    max_entries_per_direction: EntriesPerDirection | None = Field(
+        default=None, description=DOCS["max_entries_per_direction"]
+    )
+    close_opposite_first: Flag = Field(default=False, description=DOCS["close_opposite_first"])
 
 
 class StrategyUpdate(BaseModel):
@@ -204,6 +270,16 @@ class StrategyUpdate(BaseModel):
     signing_secret: SigningSecret | None = Field(default=None, description=DOCS["signing_secret"])
     rate_limit_per_second: RatePerSecond = optional(DOCS["rate_limit_per_second"])
     rate_limit_per_minute: RatePerMinute = optional(DOCS["rate_limit_per_minute"])
+    netting_against_others: NettingPolicy = optional(DOCS["netting_against_others"])
+    shared_stops: SharedStops = optional(DOCS["shared_stops"])
+    max_hold_minutes: HoldMinutes | None = Field(default=None, description=DOCS["max_hold_minutes"])
+    flat_at: ClockTime | None = Field(default=None, description=DOCS["flat_at"])
+    trading_session: SessionHours | None = Field(default=None, description=DOCS["trading_session"])
+    rules_timezone: TimeZone = optional(DOCS["rules_timezone"], time_zone_enum)
+    max_entries_per_direction: EntriesPerDirection | None = Field(
+        default=None, description=DOCS["max_entries_per_direction"]
+    )
+    close_opposite_first: Flag = optional(DOCS["close_opposite_first"])
 
 
 class StrategyPublic(BaseModel):
@@ -242,6 +318,14 @@ class StrategyPublic(BaseModel):
     signing_secret_set: bool = Field(description=DOCS["signing_secret_set"])
     rate_limit_per_second: int = Field(description=DOCS["rate_limit_per_second"])
     rate_limit_per_minute: int = Field(description=DOCS["rate_limit_per_minute"])
+    netting_against_others: str = Field(default="refuse", description=DOCS["netting_against_others"])
+    shared_stops: str = Field(default="refuse", description=DOCS["shared_stops"])
+    max_hold_minutes: int | None = Field(default=None, description=DOCS["max_hold_minutes"])
+    flat_at: str | None = Field(default=None, description=DOCS["flat_at"])
+    trading_session: str | None = Field(default=None, description=DOCS["trading_session"])
+    rules_timezone: str = Field(default="UTC", description=DOCS["rules_timezone"])
+    max_entries_per_direction: int | None = Field(default=None, description=DOCS["max_entries_per_direction"])
+    close_opposite_first: bool = Field(default=False, description=DOCS["close_opposite_first"])
     created_at: datetime = Field(description="When the strategy was created (UTC).")
     updated_at: datetime = Field(description="When a setting last changed (UTC).")
     archived_at: datetime | None = Field(

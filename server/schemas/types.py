@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fastapi import Path
-from pydantic import BeforeValidator, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
 from server.schemas import bounds
 
@@ -82,6 +83,41 @@ SignalAge = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_SIGNAL_AGE_SECOND
 DedupWindow = Annotated[int, Strict(), Field(ge=0, le=bounds.MAX_DEDUP_WINDOW_SECONDS), BeforeValidator(whole_number)]
 OpenPositions = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_OPEN_POSITIONS), BeforeValidator(whole_number)]
 TradesPerDay = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_TRADES_PER_DAY), BeforeValidator(whole_number)]
+HoldMinutes = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_HOLD_MINUTES), BeforeValidator(whole_number)]
+EntriesPerDirection = Annotated[
+    int, Strict(), Field(ge=1, le=bounds.MAX_ENTRIES_PER_DIRECTION), BeforeValidator(whole_number)
+]
+ClockTime = Annotated[str, Strict(), StringConstraints(pattern=bounds.CLOCK_TIME_PATTERN)]
+SessionHours = Annotated[str, Strict(), StringConstraints(pattern=bounds.SESSION_PATTERN)]
+
+
+def known_time_zone(name: str) -> str:
+    """An IANA time zone name this computer knows (``Europe/London``, ``UTC``)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"must be a time zone name such as Europe/London, America/New_York or UTC; {name!r} is not one"
+        ) from None
+    return name
+
+
+#: The IANA time zones this computer knows (the ``tzdata`` package on Windows), listed in the schema.
+TIME_ZONES = sorted(available_timezones() | {"UTC"})
+
+
+def time_zone_enum(schema: dict[str, Any]) -> None:
+    """The schema of a time zone field lists the names it accepts (a client never has to guess one)."""
+    schema["enum"] = TIME_ZONES
+
+
+TimeZone = Annotated[
+    str,
+    Strict(),
+    StringConstraints(min_length=1, max_length=bounds.MAX_TIMEZONE_CHARS),
+    AfterValidator(known_time_zone),
+    Field(json_schema_extra=time_zone_enum),
+]
 SymbolList = Annotated[list[Symbol], Field(max_length=bounds.MAX_SYMBOLS)]
 SymbolMap = Annotated[dict[Symbol, Symbol], Field(max_length=bounds.MAX_SYMBOLS, json_schema_extra=only_symbol_keys)]
 PipSizes = Annotated[dict[Symbol, PipSize], Field(max_length=bounds.MAX_SYMBOLS, json_schema_extra=only_symbol_keys)]

@@ -140,6 +140,7 @@ export const STRATEGY_GROUPS = [
   { id: "limits", title: "Limits and filters" },
   { id: "exits", title: "Halt and exits" },
   { id: "auth", title: "Sender authentication" },
+  { id: "ownership", title: "Shared positions (netting) and pyramiding" },
 ];
 const UNIT_OPTIONS = [["pips", "pips"], ["price", "price"], ["pct", "percent"]];
 export const STRATEGY_FIELDS = [
@@ -190,6 +191,25 @@ export const STRATEGY_FIELDS = [
       + "Write-only: type a new one (16+ characters) to replace it, or use Generate." },
   { key: "trading_halted", label: "Entries halted (eaoff)", group: "exits", kind: "bool",
     help: "Set by an eaoff alert, cleared by eaon. While on, new entries are discarded; closes still run." },
+  { key: "max_hold_minutes", label: "Max hold time (minutes)", group: "exits", kind: "int", nullable: true,
+    help: "tvbridge closes the strategy's position this long after it opened. Empty: no limit." },
+  { key: "flat_at", label: "Flat every day at (HH:MM)", group: "exits", kind: "text", nullable: true,
+    help: "tvbridge closes the strategy's positions opened before this time, every day. Empty: never." },
+  { key: "trading_session", label: "Trading session (HH:MM-HH:MM)", group: "exits", kind: "text", nullable: true,
+    help: "Entries outside it are discarded; closes always run. 22:00-06:00 crosses midnight. Empty: always." },
+  { key: "rules_timezone", label: "Time zone of these times", group: "exits", kind: "text",
+    help: "An IANA name such as Europe/London or America/New_York (UTC by default)." },
+  { key: "netting_against_others", label: "Netting against others", group: "ownership", kind: "select",
+    options: [["refuse", "refuse (only its own share)"], ["strategies", "allow against other strategies"],
+      ["anyone", "allow against anyone, manual trades too"]],
+    help: "On a netting account one position per symbol is shared: may an entry reduce someone else's share?" },
+  { key: "shared_stops", label: "SL/TP of a shared position", group: "ownership", kind: "select",
+    options: [["refuse", "refuse to change them"], ["allow", "allow (they move for everyone)"]],
+    help: "On a netting account the SL/TP belong to everyone holding the position." },
+  { key: "max_entries_per_direction", label: "Max entries per direction", group: "ownership", kind: "int",
+    nullable: true, help: "Pyramiding: entries on one side of a symbol while the strategy holds it. Empty: no limit." },
+  { key: "close_opposite_first", label: "Close the opposite side before opening", group: "ownership", kind: "bool",
+    help: "Hedging accounts: an entry first closes the strategy's positions of the other side." },
 ];
 
 function strategy(s) {
@@ -266,6 +286,58 @@ export async function listPositions(strategies) {
   return held.positions.map((p) => ({
     ticket: p.ticket, symbol: p.symbol, type: p.type, volume: p.volume, priceOpen: p.price_open, sl: p.sl, tp: p.tp,
     profit: p.profit, magic: p.magic, comment: p.comment, agentId: p.agent_id, strategy: owner(p),
+    positionVolume: p.position_volume ?? null,
+  }));
+}
+
+// -- the trade ledger -----------------------------------------------------------------------------------
+function trade(t) {
+  return {
+    id: t.id, strategyId: t.strategy_id, strategyName: t.strategy_name, symbol: t.symbol, side: t.side,
+    volume: t.volume, remaining: t.remaining_volume, entryPrice: t.entry_price, exitPrice: t.exit_price,
+    entryTime: t.entry_time, exitTime: t.exit_time, durationSeconds: t.duration_seconds, profit: t.profit,
+    commission: t.commission, swap: t.swap, fee: t.fee, net: t.net_pnl, currency: t.currency, reason: t.exit_reason,
+    login: t.login, agentId: t.agent_id, entrySignal: t.entry_signal_id, exitSignal: t.exit_signal_id,
+  };
+}
+
+// Closed trades, newest exit first. filters: {strategyId, symbol, reason, since, until}.
+export async function listTrades(filters = {}, limit = 100, offset = 0) {
+  const page = await get("/trades" + query({
+    strategy_id: filters.strategyId, symbol: filters.symbol, exit_reason: filters.reason, since: filters.since,
+    until: filters.until, limit, offset,
+  }));
+  return { total: page.total, items: page.trades.map(trade) };
+}
+
+// Every trade the filters match (pages of 500), oldest exit first: the equity curve and the CSV export.
+export async function allTrades(filters = {}, max = 5000) {
+  const items = [];
+  for (let offset = 0; offset < max; offset += 500) {
+    const page = await listTrades(filters, 500, offset);
+    items.push(...page.items);
+    if (items.length >= page.total || !page.items.length) break;
+  }
+  return items.reverse();
+}
+
+export async function getStrategyStats(id) {
+  const s = await get(`/strategies/${id}/stats`);
+  return {
+    strategyId: s.strategy_id, strategyName: s.strategy_name, currency: s.currency || "", trades: s.trades,
+    wins: s.wins, losses: s.losses, winRate: s.win_rate_pct, net: s.net_pnl, gross: s.gross_pnl,
+    costs: s.commission + s.swap + s.fee, grossProfit: s.gross_profit, grossLoss: s.gross_loss,
+    profitFactor: s.profit_factor, averageWin: s.average_win, averageLoss: s.average_loss,
+    maxDrawdown: s.max_drawdown, openLots: s.open_lots, expiredPending: s.expired_pending,
+  };
+}
+
+// Trades the strategies' own signals did not close (SL, TP, stop-out, by hand, another strategy, exit rules).
+export async function listEvents(filters = {}, limit = 20) {
+  const page = await get("/events" + query({ strategy_id: filters.strategyId, signal_id: filters.signalId, limit }));
+  return page.events.map((e) => ({
+    id: e.id, kind: e.kind, title: e.title, message: e.message, strategyName: e.strategy_name, signalId: e.signal_id,
+    symbol: e.symbol, net: e.net_pnl, currency: e.currency, time: e.time,
   }));
 }
 

@@ -7,7 +7,6 @@ breaks, NUL) and unpaired surrogates (valid in JSON, but not storable as UTF-8).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -130,9 +129,19 @@ def path_id(what: str) -> Any:
 
 def _iso_only(value: Any) -> Any:
     """Refuse epoch numbers where an ISO 8601 time is documented (pydantic would read ``0.5`` as a timestamp)."""
-    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\s*[+-]?[\d.]+\s*", value)):
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
         raise ValueError("must be a date and time in ISO 8601, such as 2026-11-30T12:00:00Z")
     return value
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number in any of Python's spellings (``1e-83``, ``inf``, ``1_000``): pydantic would
+    take such text as a Unix time."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 #: A time given as ISO 8601 text (a zone-less one is read as UTC by the routes).

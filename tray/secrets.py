@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from server.notifications import StoredUrls
+if TYPE_CHECKING:  # the agent process imports this module for the MT5 password: no server imports at run time
+    from server.notifications import StoredUrls
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ class KeyringUrlStore:
 
     def load(self) -> StoredUrls:
         """The URLs now and where they came from. Never raises."""
+        from server.notifications import StoredUrls
         problem: str | None = None
         if keyring_available():
             try:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -121,6 +121,11 @@ class Strategy(SQLModel, table=True):
     default_symbol: str | None = None
     dialects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     trading_halted: bool = False
+    #: HMAC-SHA256 key of senders that sign (server/signatures.py); write-only in the API, never logged.
+    signing_secret: str | None = Field(default=None, max_length=256, repr=False)
+    #: Alerts per second / per minute before further ones are discarded (server/ratelimits.py).
+    rate_limit_per_second: int = 50
+    rate_limit_per_minute: int = 600
     netting_against_others: str = Field(default="refuse", max_length=16)
     shared_stops: str = Field(default="refuse", max_length=16)
     max_hold_minutes: int | None = None
@@ -283,7 +288,43 @@ class AppSettings(SQLModel, table=True):
     id: int | None = Field(default=1, primary_key=True)
     daily_loss_limit_pct: float | None = None
     trading_paused: bool = False
+    #: Which events go to the notification targets (``server.notifications.NoticeKind`` values); ``None``: the
+    #: defaults (``server.notifications.DEFAULT_EVENTS``).
+    notify_events: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class SecurityEvent(SQLModel, table=True):
+    """Refused senders, rolled up: one row per minute (``bucket``), kind, source address, endpoint, fingerprint of
+    the secret tried, strategy and detail, with how many requests it stands for (``count``) and the first and last
+    time.
+
+    ``kind`` is a :class:`server.security_events.SecurityKind` value; ``endpoint`` the route template (never a
+    secret); ``fingerprint`` a short keyed hash of the secret tried (``''``: none was tried) that cannot be turned
+    back into the secret; ``strategy_id`` 0 when no strategy was reached. The table is bounded: rows older than
+    the retention and rows past the cap are pruned by the writer (server/security_events/store.py).
+    """
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index(
+            "ux_security_events_rollup", "bucket", "kind", "source", "endpoint", "fingerprint", "strategy_id", "detail",
+            unique=True,
+        ),
+        NEVER_REUSED_IDS,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: datetime = _ts(nullable=False, index=True)
+    kind: str = Field(max_length=32)
+    source: str = Field(max_length=64)
+    endpoint: str = Field(max_length=64)
+    fingerprint: str = Field(default="", max_length=16)
+    strategy_id: int = 0
+    detail: str = Field(default="", max_length=300)
+    count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    first_at: datetime = _ts(nullable=False)
+    last_at: datetime = _ts(nullable=False, index=True)
 
 
 class Counter(SQLModel, table=True):

@@ -27,9 +27,11 @@ from server.alerts import MAX_BODY_BYTES, AlertRejected, parse_alert
 from server.context import ServerContext
 from server.dashboard.words import intent_words
 from server.dry_run import dry_run
-from server.intake import StorageUnavailable, parse_context
+from server.intake import Sender, StorageUnavailable, parse_context
 from server.models import utcnow
 from server.schemas.errors import BAD_BODY, refusals
+from server.security_events import ENDPOINT_TEST_ALERT
+from server.signatures import sign
 from server.strategies import StrategyNotFound
 from server.view import StrategyView
 
@@ -207,10 +209,13 @@ async def send_test_alert(strategy_id: StrategyId, body: AlertMessage, request: 
     ctx: ServerContext = request.app.state.ctx
     received_at = utcnow()
     strategy = await run_in_threadpool(_strategy, ctx, strategy_id)
+    message = body.message.encode("utf-8")
+    # A strategy that requires signed alerts gets this one signed by tvbridge itself (the admin holds its key), so
+    # the test goes through the signature gate like a signing sender's alert.
+    signature = sign(strategy.signing_secret, message) if strategy.signing_secret else None
+    sender = Sender(source="dashboard", endpoint=ENDPOINT_TEST_ALERT, signature=signature)
     try:
-        result = await ctx.intake.receive(
-            strategy.webhook_secret, body.message.encode("utf-8"), "text/plain", received_at
-        )
+        result = await ctx.intake.receive(strategy.webhook_secret, message, "text/plain", received_at, sender)
     except StorageUnavailable as exc:
         raise HTTPException(503, "The alert could not be stored; try again.") from exc
     return TestAlertResult(signal_id=result.signal_id, status=str(result.status))

@@ -52,13 +52,14 @@ def job(
     close: bool = False,
     price: float | None = None,
     deadline: datetime | None = None,
+    comment: str | None = None,
 ) -> TradeJob:
     actions: list[Any] = []
     if close:
         actions.append(CloseAction(sides=(PositionSide.LONG, PositionSide.SHORT)))
     if side is not None:
         actions.append(OpenAction(side=side, volume=Volume(unit=VolumeUnit.LOTS, value=lots)))
-    intent = TradeIntent(format=AlertFormat.JSON, symbol=symbol, actions=actions, alert_price=price)
+    intent = TradeIntent(format=AlertFormat.JSON, symbol=symbol, actions=actions, alert_price=price, comment=comment)
     settings = ExecutionSettings(magic_number=MAGIC, comment=f"tvb:{signal_id}")
     return TradeJob(
         id=signal_id,
@@ -173,6 +174,30 @@ def test_reconcile_after_a_crash_reports_what_was_sent_and_sends_nothing(termina
     assert found.status == "executed"
     assert found.orders[0].deal_ticket == first.orders[0].deal_ticket
     assert len(mt5.positions_get()) == 1
+
+
+@pytest.mark.parametrize("kind", ["timeout", "ipc_recv"])
+def test_an_ambiguous_outcome_is_found_by_its_tag_when_the_comment_carries_the_alert_text(
+    terminal: Mt5Broker, kind: str
+) -> None:
+    control.inject_fault(kind, executed=True)
+    result = JobExecutor(terminal).execute(job("EURUSD", signal_id=13, comment="breakout"))
+    assert result.status == "executed", result
+    assert "not re-sent" in result.notes[-1]
+    (position,) = mt5.positions_get()
+    assert position.comment == "tvb:13 breakout"
+
+
+def test_reconcile_finds_orders_whose_comment_has_the_alert_text_after_the_tag(terminal: Mt5Broker) -> None:
+    executor = JobExecutor(terminal)
+    the_job = job("EURUSD", signal_id=23, comment="my own words that run long")
+    first = executor.execute(the_job)
+    assert [p.comment for p in mt5.positions_get()] == ["tvb:23 my own words that ru"]
+    found = executor.reconcile(the_job)
+    assert found is not None and found.orders[0].deal_ticket == first.orders[0].deal_ticket
+    assert len(mt5.positions_get()) == 1
+    # another signal whose id starts with the same digits is not taken for this one
+    assert executor.reconcile(job("EURUSD", signal_id=2, comment="x")) is None
 
 
 def test_reconcile_of_a_job_that_sent_nothing_lets_it_run(terminal: Mt5Broker) -> None:

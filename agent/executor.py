@@ -32,10 +32,15 @@ from agent.shares import ShareView, read_share
 from agent.snapshot import build_snapshot, owned_positions, utcnow
 from agent.stops import StopManager, StopRule
 from contract import JobOutcome, JobResult, PositionState, SentOrder, TradeJob
-from contract.intent import OpenAction, TradeIntent
+from contract.intent import OpenAction, OrderKind, TradeIntent
 from contract.settings import ExecutionSettings
 
 logger = logging.getLogger(__name__)
+
+
+def _places_pending(intent: TradeIntent) -> bool:
+    """True when the alert places a pending order (its expiry needs the broker's clock)."""
+    return any(isinstance(a, OpenAction) and a.kind != OrderKind.MARKET for a in intent.actions)
 
 
 def _result(status: JobOutcome, message: str | None = None, **extra: Any) -> JobResult:
@@ -205,6 +210,7 @@ class JobExecutor:
             quotes=quotes,
             shares=shares,
             now=self._clock(),
+            server_offset=b.server_offset() if _places_pending(intent) else None,
         )
 
     def _send_all(

@@ -19,6 +19,7 @@ from agent.broker.models import (
     MarketOrder,
     ModifyOrder,
     ModifyPosition,
+    OrderTime,
     OrderType,
     OrderView,
     PendingOrder,
@@ -121,12 +122,21 @@ class Context:
         )
 
     def pending(
-        self, spec: SymbolSpec, order_type: OrderType, volume: Decimal, price: float, sl: float, tp: float
+        self,
+        spec: SymbolSpec,
+        order_type: OrderType,
+        volume: Decimal,
+        price: float,
+        sl: float,
+        tp: float,
+        *,
+        type_time: OrderTime = OrderTime.GTC,
+        expiration: int = 0,
     ) -> PendingOrder:
-        """A pending order, good till cancelled."""
+        """A pending order living per ``type_time`` (``expiration``: trade-server epoch seconds, or 0)."""
         return PendingOrder(
             symbol=spec.name, type=order_type, volume=float(volume), price=float(price), sl=float(sl), tp=float(tp),
-            magic=self.magic, comment=self.comment,
+            magic=self.magic, comment=self.comment, type_time=type_time, expiration=int(expiration),
         )
 
     def sltp(self, symbol: str, position: int, sl: float, tp: float) -> ModifyPosition:
@@ -136,10 +146,10 @@ class Context:
         )
 
     def modify(self, order: OrderView, sl: float, tp: float) -> ModifyOrder:
-        """New SL/TP of a pending order, keeping its price."""
+        """New SL/TP of a pending order, keeping its price and its lifetime."""
         return ModifyOrder(
             symbol=order.symbol, order=int(order.ticket), price=float(order.price_open), sl=float(sl), tp=float(tp),
-            magic=self.magic, comment=self.comment,
+            magic=self.magic, comment=self.comment, type_time=order.type_time, expiration=int(order.expiration),
         )
 
     def remove(self, order: OrderView) -> CancelOrder:

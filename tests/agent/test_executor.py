@@ -22,8 +22,10 @@ from contract.intent import (
     DistanceUnit,
     OpenAction,
     OrderKind,
+    OrderLifetime,
     PositionSide,
     Side,
+    TimeInForce,
     TradeIntent,
     Volume,
     VolumeUnit,
@@ -240,3 +242,31 @@ def test_snapshot_reports_realised_pnl_by_magic_and_day_start_balance(terminal: 
     assert snap.day_start_balance == pytest.approx(10_000.0)
     assert snap.balance == pytest.approx(10_000.0 + pnl)
     assert snap.positions == []
+
+
+def pending_job(signal_id: int, lifetime: OrderLifetime) -> TradeJob:
+    limit = OpenAction(side=Side.BUY, kind=OrderKind.LIMIT, volume=Volume(unit=VolumeUnit.LOTS, value=0.1),
+                       entry=Distance(unit=DistanceUnit.PIPS, value=20), lifetime=lifetime)
+    base = job("EURUSD", side=None, signal_id=signal_id)
+    return base.model_copy(update={"intent": base.intent.model_copy(update={"actions": [limit]})})
+
+
+def test_a_pending_order_with_an_expiry_reaches_the_terminal_with_it(terminal: Mt5Broker) -> None:
+    control.set_time_offset(3 * 3600)  # a UTC+3 trade server: the expiration is in its clock
+    before = int(datetime.now(UTC).timestamp())
+    life = OrderLifetime(time_in_force=TimeInForce.SPECIFIED, duration_seconds=1800)
+    result = JobExecutor(terminal).execute(pending_job(31, life))
+    assert result.status == "executed", result.error_message
+    (placed,) = mt5.orders_get()
+    assert placed.type_time == mt5.ORDER_TIME_SPECIFIED
+    assert before + 1800 + 3 * 3600 <= placed.time_expiration <= before + 1802 + 3 * 3600
+    assert (result.orders[0].type_time, result.orders[0].expiration) == ("specified", placed.time_expiration)
+
+
+def test_a_lifetime_the_symbol_does_not_allow_is_refused_before_sending(terminal: Mt5Broker) -> None:
+    control.set_symbol("EURUSD", expiration_mode=3)  # GTC and DAY only
+    result = JobExecutor(terminal).execute(pending_job(32, OrderLifetime(time_in_force=TimeInForce.SPECIFIED,
+                                                                         duration_seconds=600)))
+    assert result.status == "rejected"
+    assert "good till cancelled (timeInForce=gtc) or for the day (timeInForce=day)" in (result.error_message or "")
+    assert mt5.orders_get() == ()

@@ -30,10 +30,11 @@ from agent.planner.gates import (
     check_volume_limit,
     creates_position,
 )
-from agent.planner.levels import check_position_levels, stops_for
+from agent.planner.levels import check_position_levels
 from agent.planner.lifetime import market_lifetime_note
 from agent.planner.ownership import account_position, check_opposing, check_shared_levels, holders
 from agent.planner.pending import place
+from agent.planner.plausible import checked_stops
 from agent.planner.positions import close_holding
 from agent.planner.rules import check_entries
 from agent.planner.text import fmt_lots, fmt_price, plain
@@ -55,7 +56,10 @@ def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
         ctx.notes.append(note)
     quote = ctx.quote_for(spec.name)
     fill = quote.ask if buy else quote.bid
-    sl, tp = stops_for(action.sl, action.tp, long=buy, ref=fill, spec=spec, pip=lambda: ctx.pip(spec))
+    sl, tp = checked_stops(
+        ctx, action.sl, action.tp, long=buy, ref=fill, ref_name="the ask" if buy else "the bid", spec=spec,
+        pip=lambda: ctx.pip(spec),
+    )
     sizing = size_entry(
         action.volume,
         spec=spec,

@@ -25,8 +25,9 @@ from agent.planner.gates import (
     check_volume_limit,
     creates_position,
 )
-from agent.planner.levels import check_pending_levels, entry_price, order_frozen, stops_for
+from agent.planner.levels import check_pending_levels, entry_price, order_frozen
 from agent.planner.lifetime import pending_lifetime
+from agent.planner.plausible import check_reading, checked_stops
 from agent.planner.text import fmt_price, plain
 from agent.planner.types import PlannedRequest, PlanRejected
 from agent.planner.volume import finalize, size_entry
@@ -48,8 +49,15 @@ def place(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
     check_order_mode(spec, action.kind, action.sl is not None, action.tp is not None)
     check_can_open(spec, buy)
     quote = ctx.quote_for(spec.name)
+    market_ref = quote.ask if buy else quote.bid
+    check_reading(
+        ctx, "entry", action.entry, above=order_type in (OrderType.BUY_STOP, OrderType.SELL_LIMIT), ref=market_ref,
+        ref_name="the ask" if buy else "the bid", spec=spec, pip=lambda: ctx.pip(spec),
+    )
     entry = entry_price(action.entry, order_type, quote, spec, lambda: ctx.pip(spec))
-    sl, tp = stops_for(action.sl, action.tp, long=buy, ref=entry, spec=spec, pip=lambda: ctx.pip(spec))
+    sl, tp = checked_stops(
+        ctx, action.sl, action.tp, long=buy, ref=entry, ref_name="the entry", spec=spec, pip=lambda: ctx.pip(spec)
+    )
     check_pending_levels(spec, quote, order_type, entry, sl, tp)
     life = pending_lifetime(ctx, action.lifetime)
     sizing = size_entry(

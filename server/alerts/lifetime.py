@@ -174,9 +174,10 @@ def _expiry(value: Value) -> OrderLifetime:
 
 def _epoch(number: float, value: Value, hint: str) -> OrderLifetime:
     if not math.isfinite(number) or number < 1e9:
+        example = f"{number:g}" if math.isfinite(number) and number > 0 else "30"
         raise AlertRejected(
             f"The alert's {value.key} is {show(value.raw)}: a bare number could be minutes, hours or days, and is "
-            f"too small to be a Unix time. {hint}"
+            f"too small to be a Unix time. Add the unit, such as {value.key}={example}m for {example} minutes. {hint}"
         )
     seconds = number / 1000 if number > _EPOCH_MS else number
     if seconds > _LATEST.timestamp():

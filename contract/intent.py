@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class Side(StrEnum):
@@ -162,8 +162,15 @@ class OrderLifetime(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     time_in_force: TimeInForce
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
     duration_seconds: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_expiry_for_specified(self) -> OrderLifetime:
+        given = (self.expires_at is not None) + (self.duration_seconds is not None)
+        if given != (1 if self.time_in_force is TimeInForce.SPECIFIED else 0):
+            raise ValueError("specified needs exactly one of expires_at and duration_seconds; gtc and day neither")
+        return self
 
 
 class OpenAction(BaseModel):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from contract.intent import OpenAction, OrderLifetime, TimeInForce
 from tests.server.alerts import parse, rejected
@@ -123,3 +124,19 @@ def test_legacy_levels_in_text_are_marked_as_read_by_the_settings() -> None:
     assert parse("60123456789,sell,XAUUSD,risk=0.05,sl_pips=50,tp=2301").units_from_settings == ["tp"]
     assert parse("sell XAUUSD lot=0.05 sl=2340.5 tp=2301").units_from_settings == ["sl", "tp"]
     assert parse('{"symbol":"XAUUSD","action":"sell","lots":0.05,"sl":2340.5}').units_from_settings == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"time_in_force": "specified"},
+        {"time_in_force": "specified", "duration_seconds": 60, "expires_at": "2026-12-01T18:00:00Z"},
+        {"time_in_force": "gtc", "duration_seconds": 60},
+        {"time_in_force": "day", "expires_at": "2026-12-01T18:00:00Z"},
+        {"time_in_force": "specified", "expires_at": "2026-12-01T18:00:00"},  # no zone: refused in the contract
+        {"time_in_force": "specified", "duration_seconds": 0},
+    ],
+)
+def test_the_contract_refuses_a_lifetime_that_says_two_things_or_nothing(fields: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        OrderLifetime.model_validate(fields)

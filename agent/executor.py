@@ -24,17 +24,23 @@ from agent.broker.errors import BrokerUnavailable, OrderOutcomeUnknown, OrderRef
 from agent.broker.interface import Broker, submit
 from agent.broker.models import Deal, MarginMode, MarketOrder, OrderReceipt, OrderView, Quote, SymbolSpec
 from agent.market import MarketView
+from agent.planner.comment import carries_tag, tag_of
 from agent.planner.pips import pip_size
-from agent.planner.text import fmt_lots, order_comment
+from agent.planner.text import fmt_lots
 from agent.reports import found_deal, found_order, planned_order, sent_order
 from agent.shares import ShareView, read_share
 from agent.snapshot import build_snapshot, owned_positions, utcnow
 from agent.stops import StopManager, StopRule
 from contract import JobOutcome, JobResult, PositionState, SentOrder, TradeJob
-from contract.intent import OpenAction, TradeIntent
+from contract.intent import OpenAction, OrderKind, TradeIntent
 from contract.settings import ExecutionSettings
 
 logger = logging.getLogger(__name__)
+
+
+def _places_pending(intent: TradeIntent) -> bool:
+    """True when the alert places a pending order (its expiry needs the broker's clock)."""
+    return any(isinstance(a, OpenAction) and a.kind != OrderKind.MARKET for a in intent.actions)
 
 
 def _result(status: JobOutcome, message: str | None = None, **extra: Any) -> JobResult:
@@ -236,6 +242,7 @@ class JobExecutor:
             quotes=quotes,
             shares=shares,
             now=self._clock(),
+            server_offset=b.server_offset() if _places_pending(intent) else None,
         )
 
     def _send_all(
@@ -343,10 +350,13 @@ class JobExecutor:
 
     def find_by_comment(self, settings: ExecutionSettings, since: datetime) -> Found:
         """Deals (since ``since``) and pending orders carrying the signal's comment and the strategy's magic
-        number: what a request sent before a crash or a timeout left behind (exactly-once reconciliation)."""
-        comment, magic = order_comment(settings.comment), settings.magic_number
-        deals = tuple(d for d in self.broker.deals_since(since) if d.comment == comment and d.magic == magic)
-        orders = tuple(o for o in self.broker.orders(magic=magic) if o.comment == comment)
+        number: what a request sent before a crash or a timeout left behind (exactly-once reconciliation).
+
+        The comment matches by its leading tag ``tvb:<signal id>`` (alone, or followed by a space and the alert's
+        own text: :func:`agent.planner.comment.carries_tag`), so a trader's ``comment=`` never hides an order."""
+        tag, magic = tag_of(settings.comment), settings.magic_number
+        deals = tuple(d for d in self.broker.deals_since(since) if carries_tag(d.comment, tag) and d.magic == magic)
+        orders = tuple(o for o in self.broker.orders(magic=magic) if carries_tag(o.comment, tag))
         return Found(deals=deals, orders=orders)
 
     def _unknown_outcome(

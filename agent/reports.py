@@ -8,6 +8,8 @@ orders, ``sltp`` (SL/TP of a position), ``modify`` (a pending order) and ``remov
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.broker.models import (
     CancelOrder,
     ClosePosition,
@@ -64,6 +66,7 @@ def sent_order(description: str, request: OrderRequest, receipt: OrderReceipt) -
         retcode_name=receipt.code_name,
         message=receipt.sentence,
         comment=receipt.message,
+        **_lifetime(request),
     )
 
 
@@ -80,6 +83,11 @@ def planned_order(description: str, request: OrderRequest) -> PlannedOrder:
         tp=getattr(request, "tp", 0.0) or 0.0,
         position_ticket=position,
     )
+def _lifetime(request: OrderRequest) -> dict[str, Any]:
+    """``type_time``/``expiration`` of a pending order or its modification (nothing for other requests)."""
+    if isinstance(request, PendingOrder | ModifyOrder):
+        return {"type_time": str(request.type_time), "expiration": int(request.expiration)}
+    return {}
 
 
 def found_deal(deal: Deal, description: str) -> SentOrder:

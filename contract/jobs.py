@@ -71,6 +71,8 @@ class SentOrder(BaseModel):
     ``message`` the terminal's answer as a sentence for the trader. ``requested_volume`` is the lots the request
     asked for (0.0 when it asked for none); ``partial`` is True when the broker filled less (retcode 10010
     TRADE_RETCODE_DONE_PARTIAL, or a deal volume below the request): ``volume`` is then the filled part.
+    ``type_time`` is a pending order's lifetime as sent (``gtc``, ``day``, ``specified``, ``specified_day``; ``""``
+    for requests without one) and ``expiration`` its expiry in trade-server epoch seconds (0 unless specified).
     """
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
@@ -91,6 +93,8 @@ class SentOrder(BaseModel):
     comment: str = ""
     requested_volume: float = 0.0
     partial: bool = False
+    type_time: Literal["", "gtc", "day", "specified", "specified_day"] = ""
+    expiration: int = Field(default=0, ge=0)
 
 
 class PlannedOrder(BaseModel):

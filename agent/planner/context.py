@@ -2,9 +2,10 @@
 
 The builders make broker-neutral requests (:mod:`agent.broker.models`); the broker adapter turns them into its
 own calls (for MT5: ``order_send`` dicts with exact Python types, and ``type_filling`` picked from the symbol).
-Every request carries the strategy's magic number and comment (ASCII, at most
-:data:`~contract.settings.MAX_COMMENT_CHARS` characters); market deals and closes carry the strategy's
-accepted slippage (``deviation_points``).
+Every request carries the strategy's magic number and the signal's order comment (the tag ``tvb:<signal id>``
+and the alert's own ``comment=`` after it, ASCII, at most :data:`~contract.settings.MAX_COMMENT_CHARS` characters:
+:mod:`agent.planner.comment`); market deals and closes carry the strategy's accepted slippage
+(``deviation_points``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from agent.broker.models import (
     MarketOrder,
     ModifyOrder,
     ModifyPosition,
+    OrderTime,
     OrderType,
     OrderView,
     PendingOrder,
@@ -26,8 +28,8 @@ from agent.broker.models import (
 )
 from agent.market import MarketView
 from agent.planner.book import Book
+from agent.planner.comment import OrderComment, compose
 from agent.planner.pips import pip_size
-from agent.planner.text import order_comment
 from agent.planner.types import PlanRejected
 from contract.intent import PositionSide, Side, TradeIntent
 from contract.settings import ExecutionSettings
@@ -45,6 +47,7 @@ class Context:
     #: "nothing to do" sentences of steps that planned no request; the plan is discarded with them if no
     #: step planned anything.
     idle: list[str] = field(default_factory=list)
+    _comment: OrderComment | None = field(default=None, repr=False)
 
     @property
     def spec(self) -> SymbolSpec:
@@ -89,8 +92,16 @@ class Context:
 
     @property
     def comment(self) -> str:
-        """The signal's order comment, made safe for every broker (ASCII, at most 27 characters)."""
-        return order_comment(self.settings.comment)
+        """The signal's order comment: its tag and the alert's ``comment=`` (ASCII, at most 27 characters)."""
+        return self.order_comment.text
+
+    @property
+    def order_comment(self) -> OrderComment:
+        """The signal's order comment with a note when the alert's text had to change to fit
+        (:func:`agent.planner.comment.compose`)."""
+        if self._comment is None:
+            self._comment = compose(self.settings.comment, self.intent.comment)
+        return self._comment
 
     def market_order(
         self, spec: SymbolSpec, side: Side, volume: Decimal, price: float, *, sl: float = 0.0, tp: float = 0.0
@@ -111,12 +122,21 @@ class Context:
         )
 
     def pending(
-        self, spec: SymbolSpec, order_type: OrderType, volume: Decimal, price: float, sl: float, tp: float
+        self,
+        spec: SymbolSpec,
+        order_type: OrderType,
+        volume: Decimal,
+        price: float,
+        sl: float,
+        tp: float,
+        *,
+        type_time: OrderTime = OrderTime.GTC,
+        expiration: int = 0,
     ) -> PendingOrder:
-        """A pending order, good till cancelled."""
+        """A pending order living per ``type_time`` (``expiration``: trade-server epoch seconds, or 0)."""
         return PendingOrder(
             symbol=spec.name, type=order_type, volume=float(volume), price=float(price), sl=float(sl), tp=float(tp),
-            magic=self.magic, comment=self.comment,
+            magic=self.magic, comment=self.comment, type_time=type_time, expiration=int(expiration),
         )
 
     def sltp(self, symbol: str, position: int, sl: float, tp: float) -> ModifyPosition:
@@ -126,10 +146,10 @@ class Context:
         )
 
     def modify(self, order: OrderView, sl: float, tp: float) -> ModifyOrder:
-        """New SL/TP of a pending order, keeping its price."""
+        """New SL/TP of a pending order, keeping its price and its lifetime."""
         return ModifyOrder(
             symbol=order.symbol, order=int(order.ticket), price=float(order.price_open), sl=float(sl), tp=float(tp),
-            magic=self.magic, comment=self.comment,
+            magic=self.magic, comment=self.comment, type_time=order.type_time, expiration=int(order.expiration),
         )
 
     def remove(self, order: OrderView) -> CancelOrder:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from contract.settings import MAX_COMMENT_CHARS
-
 
 def dec(value: float | int | str | Decimal) -> Decimal:
     """An exact :class:`Decimal` of the shortest repr of ``value`` (``0.1`` -> ``Decimal("0.1")``).
@@ -37,7 +35,3 @@ def fmt_money(value: float | Decimal, currency: str) -> str:
     """An account-currency amount: ``fmt_money(100, "USD")`` -> ``"100.00 USD"``."""
     return f"{dec(value):,.2f} {currency}".rstrip()
 
-
-def order_comment(comment: str) -> str:
-    """The strategy comment made safe for ``order_send``: ASCII only, at most 27 characters (mt5-api §2.3)."""
-    return comment.encode("ascii", "ignore").decode("ascii")[:MAX_COMMENT_CHARS]

@@ -70,6 +70,8 @@ class Slot(Enum):
     CURRENCY_TYPE = "currency type"
     QUANTITY_TYPE = "quantityType"
     STOP_TYPE = "stopLoss.type"
+    EXPIRY = "expiry"
+    TIME_IN_FORCE = "timeInForce"
 
 
 #: The unit marker for keys whose unit depends on the format and the strategy's settings.
@@ -162,6 +164,9 @@ _GROUPS: list[tuple[FieldSpec, tuple[str, ...]]] = [
     (_spec(Slot.CURRENCY_TYPE), ("ordercurrencytype", "currencytype")),
     (_spec(Slot.QUANTITY_TYPE), ("quantitytype",)),
     (_spec(Slot.STOP_TYPE), ("stoplosstype",)),
+    # A pending order's lifetime (server/alerts/lifetime.py): PineConnector-style expiry=, TradersPost timeInForce.
+    (_spec(Slot.EXPIRY), ("expiry", "expiration", "expires", "expire", "expiretime", "expirytime", "gtdtime")),
+    (_spec(Slot.TIME_IN_FORCE), ("timeinforce", "tif")),
 ]
 
 #: Every known key (compacted) for JSON, key=value and plain text.
@@ -174,7 +179,7 @@ PINECONNECTOR_KEYS: frozenset[str] = frozenset(
         "risk", "vollots", "voldollar", "volpctballoss", "volpcteqloss", "volpctbalmargin",
         "sl", "slpips", "slprice", "slpct", "tp", "tppips", "tpprice", "tppct",
         "price", "entryprice", "entrypips", "entrypct",
-        "spread", "accfilter", "comment", "secret", "strategy",
+        "spread", "accfilter", "comment", "secret", "strategy", "expiry",
         "betrigger", "beoffset", "trailtrig", "traildist", "trailstep",
         "atrtimeframe", "atrperiod", "atrmultiplier", "atrshift", "atrtrigger",
     }

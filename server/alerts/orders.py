@@ -41,6 +41,7 @@ from server.alerts.commands import CancelStep, CloseStep, Command, ControlStep, 
 from server.alerts.context import AlertRejected, EaDistanceType, ParseContext
 from server.alerts.detect import MAX_BODY_BYTES
 from server.alerts.fields import LEGACY, Slot
+from server.alerts.lifetime import lifetime_of
 from server.alerts.numbers import parse_number, parse_time, positive, whole_seconds
 from server.alerts.params import Mode, Params, Value, clean_symbol, strip_quotes, text_of
 
@@ -95,6 +96,7 @@ def build_actions(command: Command, p: Params, ctx: ParseContext) -> Built:
     price_value = p.get(Slot.ALERT_PRICE)
     alert_price = positive(price_value.raw, price_value.key, "a price") if price_value else None
     entry, alert_price = _entry(command, p, ctx, alert_price)
+    lifetime = lifetime_of(command, p)
     _check_atr(p)
     actions: list[Action] = []
     for step in command.steps:
@@ -110,6 +112,7 @@ def build_actions(command: Command, p: Params, ctx: ParseContext) -> Built:
                     entry=entry,
                     trailing=_trailing(p),
                     breakeven=_breakeven(p),
+                    lifetime=lifetime,
                 )
             )
         elif isinstance(step, CloseStep):
@@ -297,7 +300,16 @@ def finish(
         strategy=_text(p, Slot.STRATEGY),
         max_age_seconds=whole_seconds(max_age.raw, max_age.key) if max_age else None,
         extras=p.extras,
+        units_from_settings=units_from_settings(p),
     )
+
+
+def units_from_settings(p: Params) -> list[Literal["sl", "tp", "entry"]]:
+    """The levels whose unit the strategy's settings gave (legacy ``sl=``/``tp=``/``price=`` in text formats)."""
+    if p.mode == "json":
+        return []
+    names: dict[Slot, Literal["sl", "tp", "entry"]] = {Slot.SL: "sl", Slot.TP: "tp", Slot.ENTRY: "entry"}
+    return [name for slot, name in names.items() if (v := p.get(slot)) is not None and v.spec.unit == LEGACY]
 
 
 def _text(p: Params, slot: Slot, limit: int = 200) -> str | None:

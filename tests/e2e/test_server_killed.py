@@ -60,7 +60,10 @@ class Tvbridge:
         assert self.proc is not None
         found: list[int] = []
         for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
+            try:
+                found += [int(c) for c in (task / "children").read_text().split()]
+            except FileNotFoundError:  # the thread ended since the listing: it has no children to report
+                continue
         return found
 
     def admin(self) -> httpx.Client:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Final
 
-#: The version of the models in this package.
-CONTRACT_VERSION: Final = 1
+#: The version of the models in this package. 2: ``ExecutionSettings.volume_multiplier`` (an agent of version 1
+#: would ignore it and trade a fanned-out account at full size).
+CONTRACT_VERSION: Final = 2
 
 #: HTTP header an agent sends its contract version in.
 CONTRACT_HEADER: Final = "X-TVBridge-Contract"

@@ -12,6 +12,7 @@ import logging
 import contract
 from contract import JobOutcome, JobResult
 from server.db import from_sql_time, sql_time
+from server.flow.outcome import job_count, settle
 from server.models import FINAL_STATUSES, JobStatus, Signal, SignalStatus
 from server.queue import touch
 from server.view import AgentPnl
@@ -45,9 +46,14 @@ def record_result(tx: WriteTx, agent_id: str, job_id: int, result: JobResult) ->
     if job_status == JobStatus.DONE:
         return signal_id, row[0] if row else None
     now = sql_time(tx.now)
-    tx.execute("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?", (JobStatus.DONE.value, now, job_id))
+    tx.execute(
+        "UPDATE jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",
+        (JobStatus.DONE.value, now, result.model_dump_json(), job_id),
+    )
     if row is None or row[0] in _FINAL:
         return signal_id, row[0] if row else None
+    if job_count(tx, signal_id) > 1:  # one of several accounts: the signal ends once they all have
+        return signal_id, settle(tx, signal_id)
     _, strategy_id, created_at, notes, symbol, action, volume = row
     status = SignalStatus(result.status.value)
     error = None if result.status is JobOutcome.EXECUTED else result.error_message

@@ -4,7 +4,10 @@ approves (traded as usual), rejects (``rejected`` by ``trader``) or their max ag
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +118,32 @@ def test_approval_after_a_restart(tmp_path: Path) -> None:
         assert [(o["symbol"], o["type"], o["volume"]) for o in signal["orders"]] == [("EURUSD", "sell", 0.1)]
     finally:
         stop_live(live)
+
+
+def _cli(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TVBRIDGE_")}
+    return subprocess.run([sys.executable, "-m", "tray", *args, "--data-dir", str(live.data_dir)],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_cli_approves_and_rejects_and_says_why_it_cannot(shared_live: Live) -> None:
+    strategy = shared_live.create_strategy("cli approval", require_approval=True)
+    first = _awaiting(shared_live, strategy, '{"symbol": "NZDUSD", "action": "buy", "volume": 0.1}')
+    second = _awaiting(shared_live, strategy, '{"symbol": "NZDUSD", "action": "sell", "volume": 0.1}')
+    table = _cli(shared_live, "signals", "--status", "awaiting_approval", "--strategy", "cli approval")
+    assert table.returncode == 0, table.stderr
+    assert f"awaiting your approval: tvbridge signals approve {first}" in table.stdout
+
+    approved = _cli(shared_live, "signals", "approve", str(first))
+    assert approved.returncode == 0, approved.stderr
+    assert f"Signal #{first} approved" in approved.stdout
+    assert shared_live.settled(strategy, first)["status"] == "executed"
+    twice = _cli(shared_live, "signals", "approve", str(first))
+    assert twice.returncode == 1
+    assert f"Signal #{first}" in twice.stdout + twice.stderr
+
+    rejected = _cli(shared_live, "signals", "reject", str(second), "--reason", "too late in the day")
+    assert rejected.returncode == 0, rejected.stderr
+    signal = shared_live.admin.get(f"/api/v1/signals/{second}").json()
+    assert (signal["status"], signal["decided_by"]) == ("rejected", "trader")
+    assert "with the CLI" in signal["error_message"] and "too late in the day" in signal["error_message"]

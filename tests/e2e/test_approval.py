@@ -147,3 +147,18 @@ def test_cli_approves_and_rejects_and_says_why_it_cannot(shared_live: Live) -> N
     signal = shared_live.admin.get(f"/api/v1/signals/{second}").json()
     assert (signal["status"], signal["decided_by"]) == ("rejected", "trader")
     assert "with the CLI" in signal["error_message"] and "too late in the day" in signal["error_message"]
+
+
+def test_cli_edit_sets_approval_and_accounts(shared_live: Live) -> None:
+    strategy = shared_live.create_strategy("cli flow edit")
+    edited = _cli(shared_live, "strategy", "edit", "cli flow edit", "--require-approval", "--account", "prop=0.5",
+                  "--account", "small=0.25")
+    assert edited.returncode == 0, edited.stderr
+    assert "require approval" in edited.stdout and "prop x0.5, small x0.25" in edited.stdout
+    dropped = _cli(shared_live, "strategy", "edit", "cli flow edit", "--unaccount", "small", "--no-approval")
+    assert dropped.returncode == 0, dropped.stderr
+    saved = shared_live.admin.get(f"/api/v1/strategies/{strategy['strategy_id']}").json()
+    assert saved["require_approval"] is False
+    assert saved["accounts"] == [{"agent_id": "prop", "volume_multiplier": 0.5}]
+    bad = _cli(shared_live, "strategy", "edit", "cli flow edit", "--account", "prop=half")
+    assert bad.returncode == 2 and "must be a number" in bad.stdout + bad.stderr

@@ -1,11 +1,12 @@
-"""Webhook intake: one alert in, one stored signal (and at most one job) out.
+"""Webhook intake: one alert in, one stored signal (and at most one job per account of its strategy) out.
 
 The flow follows docs/architecture.md "Data path of one alert", in two halves:
 
 1. On the event loop, nothing that waits: the strategy is looked up by its secret in the writer's in-memory view
    (:mod:`server.view`), the body hashed and parsed (:func:`prepare`, tens of microseconds).
 2. In the writer (:mod:`server.writer`), one alert after the other: the gates decide (:mod:`server.gates`), and the
-   signal is stored — ``pending`` with its ``trade`` job, or directly in its final state with the reason and the
+   signal is stored — ``pending`` with its ``trade`` job(s) (``awaiting_approval`` with them held, for a strategy
+   with manual approval: :mod:`server.flow.approval`), or directly in its final state with the reason and the
    gate that decided (``decided_by``). A long-poll waiting for the strategy's agent takes the job in the same
    transaction. The webhook is answered once that transaction is durable.
 

@@ -66,6 +66,11 @@ class ExecutionSettings(BaseModel):
     - ``max_entries_per_direction``: entries allowed on one side of one symbol while the strategy holds that side.
     - ``close_opposite_first``: on hedging accounts, an entry first closes the strategy's positions of the other
       side on the symbol (netting does that by itself).
+
+    Fan-out (issue 13, one strategy on several accounts, as TradersPost subscriptions):
+
+    - ``volume_multiplier``: this account's factor on every entry volume the planner computes (lots, risk-sized,
+      default lot), applied before rounding down to the volume step; 1 on the strategy's primary account.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -89,6 +94,7 @@ class ExecutionSettings(BaseModel):
     rules_timezone: str = Field(default="UTC", min_length=1, max_length=64)
     max_entries_per_direction: int | None = Field(default=None, ge=1)
     close_opposite_first: bool = False
+    volume_multiplier: float = Field(default=1.0, gt=0, le=100)
 
     def exit_rules(self) -> ExitRules:
         """The rules the agent's exit monitor keeps for this strategy."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Final
 
 #: The version of the models in this package. 2: every agent request but the lease request carries the lease epoch
-#: (:mod:`contract.lease`); unfinished jobs are taken over with ``POST .../jobs/unfinished``; dry-run jobs.
+#: (:mod:`contract.lease`); unfinished jobs are taken over with ``POST .../jobs/unfinished``; dry-run jobs;
+#: ``ExecutionSettings.volume_multiplier`` (an agent of version 1 would ignore it and trade a fanned-out account at
+#: full size).
 CONTRACT_VERSION: Final = 2
 
 #: HTTP header an agent sends its contract version in.

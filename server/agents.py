@@ -17,6 +17,7 @@ import logging
 import contract
 from contract import JobOutcome, JobResult, LeaseRefusal
 from server.db import from_sql_time, sql_time
+from server.flow.outcome import job_count, settle
 from server.leases import Leases
 from server.models import FINAL_STATUSES, JobStatus, Signal, SignalStatus
 from server.queue import LeaseRefused, touch
@@ -62,10 +63,15 @@ def record_result(
             f"recorded (the holder reconciles the job at the broker)."
         )
     now = sql_time(tx.now)
-    tx.execute("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?", (JobStatus.DONE.value, now, job_id))
+    tx.execute(
+        "UPDATE jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",
+        (JobStatus.DONE.value, now, result.model_dump_json(), job_id),
+    )
     provisional = row is not None and row[0] in _FINAL and row[7] == "watchdog"
     if row is None or (row[0] in _FINAL and not provisional):
         return signal_id, row[0] if row else None
+    if job_count(tx, signal_id) > 1:  # one of several accounts: the signal ends (or is corrected) once all have
+        return signal_id, settle(tx, signal_id)
     _, strategy_id, created_at, notes, symbol, action, volume, _decided = row
     status = SignalStatus(result.status.value)
     error = None if result.status is JobOutcome.EXECUTED else result.error_message

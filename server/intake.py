@@ -1,4 +1,4 @@
-"""Webhook intake: one alert in, one stored signal (and at most one job) out.
+"""Webhook intake: one alert in, one stored signal (and at most one job per account of its strategy) out.
 
 The flow follows docs/architecture.md "Data path of one alert", in two halves:
 
@@ -9,7 +9,8 @@ The flow follows docs/architecture.md "Data path of one alert", in two halves:
    that reaches no strategy is answered at once and only counted (:mod:`server.security_events`); past the
    per-source limit it is answered 429.
 2. In the writer (:mod:`server.writer`), one alert after the other: the gates decide (:mod:`server.gates`), and the
-   signal is stored — ``pending`` with its ``trade`` job, or directly in its final state with the reason and the
+   signal is stored — ``pending`` with its ``trade`` job(s) (``awaiting_approval`` with them held, for a strategy
+   with manual approval: :mod:`server.flow.approval`), or directly in its final state with the reason and the
    gate that decided (``decided_by``). A long-poll waiting for the strategy's agent takes the job in the same
    transaction. The webhook is answered once that transaction is durable.
 
@@ -41,7 +42,7 @@ from server.alerts.venue import venue_notes
 from server.db import sql_time
 from server.gates import MAX_BODY_BYTES, Alert, Verdict
 from server.ledger.rules import execution_fields, owners_of
-from server.models import Signal, SignalStatus
+from server.models import JobStatus, Signal, SignalStatus
 from server.queue import JobQueue
 from server.ratelimits import SourceRateLimits, StrategyRateLimits
 from server.security_events import (
@@ -63,7 +64,7 @@ __all__ = ["MAX_BODY_BYTES", "AlertIntake", "IntakeResult", "StorageUnavailable"
 #: Seconds an alert may wait for the writer before it is answered 503 instead (TradingView gives up after 3 s).
 WRITER_WAIT_SECONDS = 2.0
 
-_LIVE = (SignalStatus.EXECUTED.value, SignalStatus.PENDING.value)
+_LIVE = (SignalStatus.EXECUTED.value, SignalStatus.PENDING.value, SignalStatus.AWAITING_APPROVAL.value)
 
 #: Bytes of the body kept with a signal refused by the signature or rate-limit gate: enough for any real alert, and
 #: a flood of 64 KiB bodies does not store 64 KiB each.
@@ -254,13 +255,14 @@ def find_duplicate(
     conn: sqlite3.Connection, strategy: StrategyView, intent: TradeIntent, digest: str, now: datetime
 ) -> tuple[int, str] | None:
     """The earlier signal this alert repeats (its id and why), or ``None``: the writer's lookup for the
-    ``duplicate`` gate. Only signals that traded or may still trade (``executed``, ``pending``) count: an alert that
+    ``duplicate`` gate. Only signals that traded or may still trade (``executed``, ``pending``,
+    ``awaiting_approval``) count: an alert that
     was refused, discarded or failed must go through when it is sent again."""
     # The unary ``+`` keeps SQLite on the key's own index: without statistics it would otherwise walk every
     # signal of the strategy (ix_tv_signals_strategy_id), a cost that grows with the history.
     if intent.alert_id:
         row = conn.execute(
-            "SELECT id FROM tv_signals WHERE idempotency_key = ? AND +strategy_id = ? AND +status IN (?, ?)"
+            "SELECT id FROM tv_signals WHERE idempotency_key = ? AND +strategy_id = ? AND +status IN (?, ?, ?)"
             " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
             (intent.alert_id, strategy.id, *_LIVE, sql_time(now - gates.ALERT_ID_WINDOW)),
         ).fetchone()
@@ -269,7 +271,7 @@ def find_duplicate(
     if window <= 0:
         return None
     row = conn.execute(
-        "SELECT id FROM tv_signals WHERE body_hash = ? AND +strategy_id = ? AND +status IN (?, ?)"
+        "SELECT id FROM tv_signals WHERE body_hash = ? AND +strategy_id = ? AND +status IN (?, ?, ?)"
         " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
         (digest, strategy.id, *_LIVE, sql_time(now - timedelta(seconds=window))),
     ).fetchone()
@@ -284,8 +286,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?)
 """
 
 _INSERT_JOB = """
-INSERT INTO jobs (signal_id, agent_id, job_type, status, payload, attempts, expires_at, created_at)
-VALUES (?, ?, 'trade', 'queued', ?, 0, ?, ?)
+INSERT INTO jobs (signal_id, agent_id, job_type, status, payload, attempts, expires_at, created_at, volume_multiplier)
+VALUES (?, ?, 'trade', ?, ?, 0, ?, ?, ?)
 """
 
 
@@ -411,18 +413,20 @@ class AlertIntake:
             rate_over=prepared.rate_over,
         )
         verdict = gates.decide(alert)
-        signal_id = self._insert_signal(tx, prepared, strategy, verdict)
+        # a strategy with manual approval holds what the gates let through until the trader decides (server/flow)
+        opened = SignalStatus.AWAITING_APPROVAL if strategy.require_approval else SignalStatus.PENDING
+        signal_id = self._insert_signal(tx, prepared, strategy, verdict, opened)
         if alert.halt is not None:
             tx.execute(
                 "UPDATE tv_strategies SET trading_halted = ?, updated_at = ? WHERE id = ?",
                 (int(alert.halt), sql_time(tx.now), strategy.id),
             )
-        status = verdict.status if verdict is not None else SignalStatus.PENDING
+        status = verdict.status if verdict is not None else opened
         if verdict is None:
-            self._insert_job(tx, prepared, strategy, signal_id)
+            self._insert_jobs(tx, prepared, strategy, signal_id, held=opened is SignalStatus.AWAITING_APPROVAL)
         if alert.halt is not None:
             tx.catalog = tx.catalog.with_strategy(replace(strategy, trading_halted=alert.halt))
-        if status in (SignalStatus.PENDING, SignalStatus.EXECUTED):
+        if status in (SignalStatus.PENDING, SignalStatus.AWAITING_APPROVAL, SignalStatus.EXECUTED):
             tx.counters.counted(strategy.id, tx.now, +1)
         if verdict is not None:
             tx.resolved(self._final(prepared, strategy, signal_id, verdict, tx.now))
@@ -451,7 +455,9 @@ class AlertIntake:
         )
 
     @staticmethod
-    def _insert_signal(tx: WriteTx, p: Prepared, strategy: StrategyView, verdict: Verdict | None) -> int:
+    def _insert_signal(
+        tx: WriteTx, p: Prepared, strategy: StrategyView, verdict: Verdict | None, opened: SignalStatus
+    ) -> int:
         intent = p.parsed if isinstance(p.parsed, TradeIntent) else None
         action, volume = _describe(intent) if intent is not None else (None, None)
         executed = verdict is not None and verdict.status == SignalStatus.EXECUTED
@@ -463,7 +469,7 @@ class AlertIntake:
             _INSERT_SIGNAL,
             (
                 strategy.id,
-                (verdict.status if verdict is not None else SignalStatus.PENDING).value,
+                (verdict.status if verdict is not None else opened).value,
                 intent.symbol if intent is not None else None,
                 action,
                 volume,
@@ -485,15 +491,23 @@ class AlertIntake:
         assert cur.lastrowid is not None
         return int(cur.lastrowid)
 
-    def _insert_job(self, tx: WriteTx, p: Prepared, strategy: StrategyView, signal_id: int) -> None:
+    def _insert_jobs(self, tx: WriteTx, p: Prepared, strategy: StrategyView, signal_id: int, *, held: bool) -> None:
+        """One ``trade`` job per account of the strategy (:meth:`StrategyView.targets`), each with its account's
+        volume multiplier; ``held`` jobs wait for the trader's approval (:mod:`server.flow.approval`)."""
         assert isinstance(p.parsed, TradeIntent) and p.intent_json is not None and p.settings is not None
         # every strategy's magic number and name as of this commit (the agent tells their shares apart by it)
         settings = dict(p.settings, comment=f"tvb:{signal_id}", owners=owners_of(tx.catalog.strategies.values()))
-        payload = f'{{"strategy_id":{strategy.id},"intent":{p.intent_json},"settings":{json.dumps(settings)}}}'
-        deadline = gates.deadline(strategy, p.parsed, tx.now)
-        cur = tx.execute(_INSERT_JOB, (signal_id, strategy.agent_id, payload, sql_time(deadline), sql_time(tx.now)))
-        assert cur.lastrowid is not None
-        self._jobs.queued(tx, strategy.agent_id, int(cur.lastrowid))
+        deadline = sql_time(gates.deadline(strategy, p.parsed, tx.now))
+        status = JobStatus.HELD if held else JobStatus.QUEUED
+        for agent_id, multiplier in strategy.targets():
+            account = json.dumps(dict(settings, volume_multiplier=multiplier))
+            payload = f'{{"strategy_id":{strategy.id},"intent":{p.intent_json},"settings":{account}}}'
+            cur = tx.execute(
+                _INSERT_JOB, (signal_id, agent_id, status.value, payload, deadline, sql_time(tx.now), multiplier)
+            )
+            assert cur.lastrowid is not None
+            if not held:
+                self._jobs.queued(tx, agent_id, int(cur.lastrowid))
 
     @staticmethod
     def _final(p: Prepared, strategy: StrategyView, signal_id: int, verdict: Verdict, now: datetime) -> Signal:

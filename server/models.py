@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -48,9 +48,13 @@ def _ts(**kw: Any) -> Any:
 
 
 class SignalStatus(StrEnum):
-    """Every stored signal ends in exactly one of the final states; ``pending`` is the only open one."""
+    """Every stored signal ends in exactly one of the final states. Two states are open: ``pending`` (its jobs are
+    queued for, or being run by, its agents) and ``awaiting_approval`` (a strategy with ``require_approval``: its
+    jobs are held until the trader approves; rejected by the trader, or expired at the strategy's max signal age,
+    it ends without trading)."""
 
     PENDING = "pending"
+    AWAITING_APPROVAL = "awaiting_approval"
     EXECUTED = "executed"
     REJECTED = "rejected"
     DISCARDED = "discarded"
@@ -59,15 +63,20 @@ class SignalStatus(StrEnum):
     FAILED = "failed"
 
 
-FINAL_STATUSES = frozenset(s for s in SignalStatus if s is not SignalStatus.PENDING)
+#: The states a signal leaves again; every other state is final.
+OPEN_STATUSES = frozenset({SignalStatus.PENDING, SignalStatus.AWAITING_APPROVAL})
+FINAL_STATUSES = frozenset(s for s in SignalStatus if s not in OPEN_STATUSES)
 
 
 class JobStatus(StrEnum):
     """A job is ``queued`` until an agent claims it atomically, then ``done`` (whatever the outcome) or
     ``expired`` when nobody claimed it before its deadline. ``lapsed``: claimed, past its deadline, and the
     claiming agent's lease lapsed (it hung or vanished): its signal carries a provisional outcome, which the result
-    of the next agent that holds the lease replaces (server/queue.py: the watchdog)."""
+    of the next agent that holds the lease replaces (server/queue.py: the watchdog). ``held``: its signal awaits the
+    trader's approval; no agent sees it until approval queues it (a rejection makes it ``done``, its deadline
+    ``expired``)."""
 
+    HELD = "held"
     QUEUED = "queued"
     CLAIMED = "claimed"
     DONE = "done"
@@ -134,6 +143,9 @@ class Strategy(SQLModel, table=True):
     rules_timezone: str = Field(default="UTC", max_length=64)
     max_entries_per_direction: int | None = None
     close_opposite_first: bool = False
+    # -- issue 13 `flow`: manual approval and fan-out to several accounts (server/flow/) --
+    require_approval: bool = False
+    accounts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
     archived_at: datetime | None = _ts(nullable=True)
@@ -184,10 +196,16 @@ class Signal(SQLModel, table=True):
 
 class Job(SQLModel, table=True):
     """Work for one agent. ``payload`` is a :class:`contract.jobs.JobSpec` as JSON (the parsed alert and the
-    strategy's execution settings at intake); ``expires_at`` is its deadline."""
+    strategy's execution settings at intake); ``expires_at`` is its deadline.
+
+    A signal has one job per account it trades on (the strategy's ``agent_id`` and its ``accounts``), at most one
+    per agent (``ux_jobs_signal_agent``). ``volume_multiplier`` scales that account's entry volumes; ``result``
+    is what that account's job ended with (:class:`contract.jobs.JobResult` as JSON, or the expiry's sentence),
+    from which the signal's own outcome is derived (:mod:`server.flow.outcome`).
+    """
 
     __tablename__ = "jobs"
-    __table_args__ = NEVER_REUSED_IDS
+    __table_args__ = (Index("ux_jobs_signal_agent", "signal_id", "agent_id", unique=True), NEVER_REUSED_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     signal_id: int | None = Field(
@@ -208,6 +226,8 @@ class Job(SQLModel, table=True):
     lease_epoch: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     #: When the server quarantined it (handed out too often without a result): it is then only reconciled.
     quarantined_at: datetime | None = _ts(nullable=True)
+    volume_multiplier: float = Field(default=1.0, sa_column=Column(Float, nullable=False, server_default="1"))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class AgentLease(SQLModel, table=True):

@@ -37,6 +37,7 @@ from sqlmodel import Session, select
 
 from contract import JobResult, LeaseGrant, LeaseRefusal, LeaseRequest, TradeJob
 from server.db import from_sql_time, sql_time
+from server.flow.outcome import job_count, settle
 from server.leases import Leases
 from server.models import Job, JobStatus, Signal, SignalStatus
 from server.writer import Writer, WriteTx
@@ -342,28 +343,54 @@ def touch(tx: WriteTx, agent_id: str) -> None:
 
 
 def expire_overdue(tx: WriteTx) -> list[int]:
-    """Expire queued jobs past their deadline with their signals; return the expired signal ids.
+    """Expire queued and held jobs past their deadline with their signals; return the expired signal ids.
 
-    A signal older than its strategy's max age is never executed late (docs/architecture.md). Claimed jobs are the
-    agent's to judge: it checks the deadline before the first ``order_send``.
+    A signal older than its strategy's max age is never executed late (docs/architecture.md), and a signal that
+    waited for the trader's approval that long ends ``expired`` too (``held`` jobs, :mod:`server.flow.approval`).
+    Claimed jobs are the agent's to judge: it checks the deadline before the first ``order_send``. A job of a signal
+    with several accounts expires on its own; the signal ends once all its accounts have (:mod:`server.flow.outcome`).
     """
     now = sql_time(tx.now)
-    rows = tx.execute(
-        "UPDATE jobs SET status = ?, finished_at = ? WHERE status = ? AND expires_at < ? RETURNING signal_id, agent_id",
-        (JobStatus.EXPIRED.value, now, JobStatus.QUEUED.value, now),
+    overdue = tx.execute(
+        "SELECT id, signal_id, agent_id, status FROM jobs WHERE status IN (?, ?) AND expires_at < ?",
+        (JobStatus.QUEUED.value, JobStatus.HELD.value, now),
     ).fetchall()
     expired: list[int] = []
-    for signal_id, agent_id in rows:
-        if signal_id is None:
-            continue
+    for job_id, signal_id, agent_id, job_status in overdue:
+        held = job_status == JobStatus.HELD.value
         message = (
-            "Not executed: no agent picked it up within the strategy's max signal age. "
+            "Not executed: it waited for your approval longer than the strategy's max signal age and expired. "
+            "Approve waiting signals sooner, or raise the strategy's max signal age."
+            if held
+            else "Not executed: no agent picked it up within the strategy's max signal age. "
             f"Check that the agent '{agent_id}' is running and MetaTrader 5 is connected."
         )
+        tx.execute(
+            "UPDATE jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",
+            (
+                JobStatus.EXPIRED.value,
+                now,
+                json.dumps({"status": SignalStatus.EXPIRED.value, "error_message": message, "expiry": True}),
+                job_id,
+            ),
+        )
+        if signal_id is None:
+            continue
+        if job_count(tx, signal_id) > 1:
+            if settle(tx, signal_id) == SignalStatus.EXPIRED.value:
+                expired.append(signal_id)
+            continue
         found = tx.execute(
             "UPDATE tv_signals SET status = ?, error_message = ?, resolved_at = ?, decided_by = 'expiry'"
-            " WHERE id = ? AND status = ? RETURNING strategy_id, created_at, symbol, action, volume",
-            (SignalStatus.EXPIRED.value, message, now, signal_id, SignalStatus.PENDING.value),
+            " WHERE id = ? AND status IN (?, ?) RETURNING strategy_id, created_at, symbol, action, volume",
+            (
+                SignalStatus.EXPIRED.value,
+                message,
+                now,
+                signal_id,
+                SignalStatus.PENDING.value,
+                SignalStatus.AWAITING_APPROVAL.value,
+            ),
         ).fetchone()
         if found is None:
             continue
@@ -372,12 +399,12 @@ def expire_overdue(tx: WriteTx) -> list[int]:
         tx.resolved(
             Signal(
                 id=signal_id, strategy_id=strategy_id, status=SignalStatus.EXPIRED, symbol=symbol, action=action,
-                volume=volume, error_message=message, resolved_at=tx.now,
+                volume=volume, error_message=message, resolved_at=tx.now, decided_by="expiry",
             )
         )
         expired.append(signal_id)
     if expired:
-        logger.warning("expired %d signal(s) no agent took in time: %s", len(expired), expired)
+        logger.warning("expired %d signal(s) not executed in time: %s", len(expired), expired)
     return expired
 
 

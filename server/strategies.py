@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
 
-from server.models import AccountSnapshot, Signal, SignalStatus, Strategy, utcnow
+from server.flow.targets import check_accounts
+from server.models import OPEN_STATUSES, AccountSnapshot, Signal, Strategy, utcnow
 from server.schemas.strategies import StrategyCreate, StrategyUpdate
 from server.writer import Writer
 
@@ -115,8 +116,10 @@ class StrategyService:
         ``settings`` may hold any of :data:`EDITABLE_FIELDS`; ``default_volume`` defaults to
         :data:`server.schemas.strategies.DEFAULT_VOLUME_LOTS` (pass ``None`` for "alerts must name their volume").
         :raises pydantic.ValidationError: (a ``ValueError``) for an unknown field or a value out of bounds.
+        :raises AccountsConflict: ``accounts`` name an agent twice or the primary ``agent_id``.
         """
         fields = StrategyCreate.model_validate({"name": name, **settings}).model_dump(mode="json")
+        check_accounts(fields["agent_id"], fields["accounts"])
 
         def write(session: Session) -> Strategy:
             magic = self._next_magic(session)
@@ -134,6 +137,7 @@ class StrategyService:
         :raises StrategyNotFound: no such strategy, or it is archived.
         :raises pydantic.ValidationError: (a ``ValueError``) unknown field, ``null`` for a required one, or a
             value out of bounds.
+        :raises AccountsConflict: ``accounts`` would name an agent twice or the primary ``agent_id``.
         """
         valid = StrategyUpdate.model_validate(changes).model_dump(mode="json", exclude_unset=True)
 
@@ -141,6 +145,7 @@ class StrategyService:
             strategy = self._live(session, strategy_id)
             for key, value in valid.items():
                 setattr(strategy, key, value)
+            check_accounts(strategy.agent_id, strategy.accounts)  # raises before the commit: nothing changes
             strategy.updated_at = utcnow()
             session.add(strategy)
             session.commit()
@@ -242,14 +247,14 @@ class StrategyService:
         label = f"Strategy {strategy.id} ('{strategy.name}', magic number {strategy.magic_number})"
         pending = session.exec(
             select(Signal.id)
-            .where(Signal.strategy_id == strategy.id, Signal.status == SignalStatus.PENDING)
+            .where(Signal.strategy_id == strategy.id, col(Signal.status).in_(list(OPEN_STATUSES)))
             .order_by(col(Signal.id))
         ).all()
         if pending:
             ids = ", ".join(f"#{i}" for i in pending[:5]) + (" ..." if len(pending) > 5 else "")
             return (
-                f"{label} cannot be deleted while {len(pending)} of its signals are pending ({ids}): wait for their "
-                f"outcome, then delete it again."
+                f"{label} cannot be deleted while {len(pending)} of its signals are pending or awaiting "
+                f"approval ({ids}): approve or reject them, or wait for their outcome, then delete it again."
             )
         held: list[str] = []
         orders: list[str] = []

@@ -65,6 +65,23 @@ class StrategyView:
     rules_timezone: str = "UTC"
     max_entries_per_direction: int | None = None
     close_opposite_first: bool = False
+    # -- issue 13 `flow` --
+    #: Accepted alerts wait as ``awaiting_approval`` until the trader approves them.
+    require_approval: bool = False
+    #: Further accounts: ``(agent_id, volume_multiplier)`` pairs beside the primary ``agent_id`` (multiplier 1).
+    accounts: tuple[tuple[str, float], ...] = ()
+
+    def targets(self) -> list[tuple[str, float]]:
+        """Every account an alert of this strategy trades on, the primary first: ``(agent_id, volume_multiplier)``.
+        An extra account naming the primary agent again, or an agent already listed, is ignored (one job per
+        agent: exactly once per account)."""
+        seen = {self.agent_id}
+        found = [(self.agent_id, 1.0)]
+        for agent_id, multiplier in self.accounts:
+            if agent_id not in seen:
+                seen.add(agent_id)
+                found.append((agent_id, multiplier))
+        return found
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> StrategyView:
@@ -75,7 +92,12 @@ class StrategyView:
             values[key] = tuple(values.get(key) or ())
         for key in ("symbol_map", "pip_sizes"):
             values[key] = dict(values.get(key) or {})
-        for key in ("is_enabled", "trading_halted", "close_opposite_first"):
+        values["accounts"] = tuple(
+            (str(a["agent_id"]), float(a.get("volume_multiplier", 1.0)))
+            for a in values.get("accounts") or ()
+            if isinstance(a, Mapping) and a.get("agent_id")
+        )
+        for key in ("is_enabled", "trading_halted", "close_opposite_first", "require_approval"):
             if key in values:
                 values[key] = bool(values[key])
         return cls(**values)

@@ -64,7 +64,7 @@ CHECKPOINT_SECONDS = 1.0
 #: (sqlite.org/rescode.html): BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL.
 _STORAGE_CODES = frozenset({5, 6, 7, 8, 10, 11, 13, 14, 15})
 
-_STRATEGY_JSON = ("allowed_pairs", "symbol_map", "pip_sizes", "dialects")
+_STRATEGY_JSON = ("allowed_pairs", "symbol_map", "pip_sizes", "dialects", "accounts")
 
 
 class StorageUnavailable(Exception):
@@ -603,9 +603,14 @@ class Writer:
         assert conn is not None
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         rows = conn.execute(
-            "SELECT strategy_id, count(*) FROM tv_signals WHERE created_at >= ? AND +status IN (?, ?)"
+            "SELECT strategy_id, count(*) FROM tv_signals WHERE created_at >= ? AND +status IN (?, ?, ?)"
             " GROUP BY +strategy_id",  # '+': today's rows by their time index, never a walk of the whole history
-            (sql_time(day_start), SignalStatus.EXECUTED.value, SignalStatus.PENDING.value),
+            (
+                sql_time(day_start),
+                SignalStatus.EXECUTED.value,
+                SignalStatus.PENDING.value,
+                SignalStatus.AWAITING_APPROVAL.value,
+            ),
         ).fetchall()
         counters = Counters(now.date(), {int(sid): int(n) for sid, n in rows})
         for agent_id, start, pnl in conn.execute(

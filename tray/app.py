@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tray.menu import TrayActions, build_menu, default_autostart
+from tray.menu_approval import ApprovalWatch
 from tray.notify import Notifier
 from tray.paths import AppPaths
 from tray.runtime import Runtime
@@ -90,6 +91,7 @@ class TrayApp:
         self._last_state: AppState | None = None
         self._last_fingerprint: Any = None
         self.notifier = Notifier(self.notify, strategy_name=self._strategy_name)
+        self.approvals = ApprovalWatch(runtime, self.notify)  # issue 13: signals awaiting the trader's approval
         actions.setdefault("autostart", default_autostart(data_dir_arg))
         self.actions = TrayActions(runtime=runtime, status=self.status, refresh=self.refresh, notify=self.notify,
                                    quit=self.quit, **actions)
@@ -120,7 +122,8 @@ class TrayApp:
         if ctx is None or self.runtime.server is None:
             return None
         strategies = tuple((s.id, s.name, s.is_enabled) for s, _ in ctx.strategies.list())
-        return strategies, ctx.read_settings().trading_paused, self.runtime.public_base_url()
+        waiting = self.approvals.check()
+        return strategies, ctx.read_settings().trading_paused, self.runtime.public_base_url(), waiting
 
     def refresh(self) -> None:
         """Re-read the status into the icon (colour, tooltip) and rebuild the menu when the data changed."""

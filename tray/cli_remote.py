@@ -181,6 +181,9 @@ def send(
         final = _wait_final(remote, signal_id, wait)
     if final["status"] == "pending":
         fail(f"outcome: still pending after {wait:g} s. Watch it with `tvbridge signals --follow`.", EXIT_REFUSED)
+    if final["status"] == "awaiting_approval":
+        fail(f"outcome: awaiting your approval (the strategy asks first): `tvbridge signals approve {signal_id}` "
+             f"trades it, `tvbridge signals reject {signal_id}` drops it.", EXIT_REFUSED)
     typer.echo(f"outcome: {final['status']}" + (f" - {final['error_message']}" if final.get("error_message") else ""))
     for order in final.get("orders", []):
         typer.echo(

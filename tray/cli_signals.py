@@ -18,13 +18,22 @@ from tray.cli_common import DataDir, app
 from tray.cli_remote import Remote
 from tray.signal_follow import SignalFollower
 
-Status = Literal["pending", "executed", "rejected", "discarded", "duplicate", "expired", "failed"]
+Status = Literal[
+    "pending", "awaiting_approval", "executed", "rejected", "discarded", "duplicate", "expired", "failed"
+]
 
 _COLUMNS = ((">6", "ID"), ("<14", "RECEIVED"), ("<18", "STRATEGY"), ("<22", "ORDER"), ("<9", "STATUS"))
 
 
-@app.command()
+
+#: ``tvbridge signals`` lists; its subcommands (``approve``, ``reject``: tray/cli_approval.py) act on one signal.
+signals_app = typer.Typer(add_completion=False)
+app.add_typer(signals_app, name="signals")
+
+
+@signals_app.callback(invoke_without_command=True)
 def signals(
+    ctx: typer.Context,
     strategy: Annotated[str | None, typer.Option(metavar="ID|NAME", help="Only this strategy's signals.")] = None,
     status: Annotated[Status | None, typer.Option(help="Only signals with this status (with --follow: as they "
                                                   "reach it).")] = None,
@@ -36,8 +45,12 @@ def signals(
                                           "instead of the table.")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """The latest signals, oldest first, with why each did or did not trade."""
+    """The latest signals, oldest first, with why each did or did not trade (``approve``/``reject ID``: decide on a
+    signal awaiting approval)."""
     from tray.cli_strategy import find_strategy
+
+    if ctx.invoked_subcommand is not None:
+        return
 
     with Remote(data_dir) as remote:
         strategy_id = find_strategy(remote, strategy)["strategy_id"] if strategy else None
@@ -130,6 +143,8 @@ def _order(s: dict[str, Any]) -> str:
 def _detail(s: dict[str, Any]) -> str:
     if s["status"] == "pending":
         return "waiting for the agent"
+    if s["status"] == "awaiting_approval":
+        return f"awaiting your approval: tvbridge signals approve {s['id']} (or reject {s['id']})"
     if s["status"] == "executed":
         fill = f"filled at {s['fill_price']:g}" if isinstance(s.get("fill_price"), int | float) else "done"
         ticket = f", ticket {s['order_ticket']}" if s.get("order_ticket") else ""

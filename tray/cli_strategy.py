@@ -36,6 +36,8 @@ LABELS = {
     "is_enabled": "--enable/--disable",
     "trading_halted": "--halt/--unhalt",
     "signing_secret": "--enter-signing-secret",
+    "require_approval": "--require-approval/--no-approval",
+    "accounts": "--account/--unaccount",
 }
 
 
@@ -161,6 +163,7 @@ CLEARABLE: dict[str, Any] = {
     "alert_secret": None, "symbol_map": {}, "pip_sizes": {}, "allowed_pairs": [], "dialects": [],
     "signing_secret": None,
     "max_hold_minutes": None, "flat_at": None, "trading_session": None, "max_entries_per_direction": None,
+    "accounts": [],
 }
 #: ``--clear`` takes a setting as its option is spelled (``--clear max-lots``).
 Clearable = StrEnum("Clearable", {f.replace("_", "-"): f.replace("_", "-") for f in CLEARABLE})  # type: ignore[misc]
@@ -177,6 +180,7 @@ ROUTE, VOLUME, UNITS, SYMBOLS = "Routing", "Volume", "SL/TP and entry units", "S
 FORMAT, LIMITS, AUTH = "Alert format", "Limits and filters", "Sender authentication"
 FORMAT, LIMITS = "Alert format", "Limits and filters"
 EXITS, SHARED = "Exit rules and session", "Shared positions (netting) and pyramiding"
+FLOW = "Approval and several accounts"
 
 
 @strategy_app.command("edit", no_args_is_help=True)
@@ -244,6 +248,14 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
     close_opposite_first: Annotated[bool | None, _opt(
         "Hedging: close the other side before opening.", SHARED, "--close-opposite-first/--keep-opposite"
     )] = None,
+    # -- issue 13 `flow` --
+    require_approval: Annotated[bool | None, _opt(
+        "Hold its alerts until you approve them (tvbridge signals approve ID), or trade them at once.", FLOW,
+        "--require-approval/--no-approval")] = None,
+    account: Annotated[Many, _opt("Also trade on this agent with a volume multiplier, e.g. --account prop=0.5 "
+                                  "(repeatable).", FLOW, metavar="AGENT=MULTIPLIER")] = None,
+    unaccount: Annotated[Many, _opt("Stop trading on this further agent (repeatable).", FLOW,
+                                    metavar="AGENT")] = None,
     clear: Annotated[list[Clearable] | None, _opt(
         "Empty a setting (repeatable): " + ", ".join(m.value for m in Clearable) + ".", None,
         metavar="SETTING")] = None,
@@ -263,6 +275,7 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         "netting_against_others": str(netting_against_others) if netting_against_others else None,
         "shared_stops": str(shared_stops) if shared_stops else None,
         "max_entries_per_direction": max_entries_per_direction, "close_opposite_first": close_opposite_first,
+        "require_approval": require_approval,
     }
     changes: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
     shown_secret = _signing_secret(generate_signing_secret, enter_signing_secret)
@@ -278,6 +291,9 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         try:
             changes.update(_collection_changes(found, changes, map_, unmap, pip, unpip, allow, disallow,
                                                dialect, no_dialect))
+            if account or unaccount:
+                changes["accounts"] = _accounts(changes.get("accounts", found.get("accounts") or []), account or [],
+                                                unaccount or [])
         except edits.EditError as exc:
             fail(f"{exc} Nothing was changed.", 2)
         if not changes:
@@ -329,3 +345,22 @@ def _collection_changes(found: dict[str, Any], cleared: dict[str, Any], map_: An
         out["dialects"] = edits.edit_list(start("dialects"), [str(d) for d in dialect or []],
                                           [str(d) for d in no_dialect or []], "enabled dialects", "--no-dialect")
     return out
+
+
+def _accounts(current: list[dict[str, Any]], put: list[str], drop: list[str]) -> list[dict[str, Any]]:
+    """The strategy's further accounts after ``--account AGENT=MULTIPLIER`` and ``--unaccount AGENT``.
+    :raises edits.EditError: a malformed pair, a multiplier that is not a number, or an agent not listed."""
+    accounts = {a["agent_id"]: float(a.get("volume_multiplier", 1.0)) for a in current}
+    for agent in drop:
+        if agent not in accounts:
+            raise edits.EditError(f"--unaccount {agent}: the strategy does not trade on that agent.")
+        del accounts[agent]
+    for pair in put:
+        agent, raw = edits.split_pair(pair, "--account")
+        try:
+            accounts[agent] = float(raw)
+        except ValueError:
+            raise edits.EditError(
+                f"--account {pair}: the volume multiplier must be a number, e.g. {agent}=0.5."
+            ) from None
+    return [{"agent_id": a, "volume_multiplier": m} for a, m in accounts.items()]

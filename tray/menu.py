@@ -349,6 +349,8 @@ def build_menu(actions: TrayActions) -> Menu:
     """The tray menu for ``actions.runtime`` (see the module docstring for its shape)."""
     from pystray import Menu, MenuItem
 
+    from tray.menu_approval import approval_menu
+
     runtime = actions.runtime
 
     def status_text(item: MenuItem) -> str:
@@ -392,6 +394,7 @@ def build_menu(actions: TrayActions) -> Menu:
                  enabled=lambda item: actions.running),
         MenuItem("Copy webhook URL", Menu(lambda: _webhook_items(actions))),
         MenuItem("Strategies", Menu(lambda: _strategy_items(actions))),
+        approval_menu(actions),  # issue 13: visible only while signals await approval (tray/menu_approval.py)
         MenuItem("Pause all trading", _safe(actions, "pause trading", toggle_pause),
                  checked=lambda item: _paused(actions), enabled=lambda item: actions.running),
         Menu.SEPARATOR,

@@ -97,6 +97,12 @@ GROUPS: list[tuple[str, list[tuple[str, str, Formatter]]]] = [
         ("max_entries_per_direction", "max entries per direction", _or("no limit")),
         ("close_opposite_first", "close opposite first", _yes_no),
     ]),
+    # -- issue 13 `flow` --
+    ("Approval and several accounts", [
+        ("require_approval", "require approval (--require-approval/--no-approval)", _yes_no),
+        ("accounts", "further accounts (--account/--unaccount)", lambda value: ", ".join(
+            f"{a['agent_id']} x{a['volume_multiplier']:g}" for a in value) if value else "none"),
+    ]),
 ]
 
 _BY_FIELD = {field: (label, fmt) for _, rows in GROUPS for field, label, fmt in rows}

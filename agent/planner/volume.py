@@ -163,10 +163,14 @@ def round_down(lots: Decimal, spec: SymbolSpec) -> Decimal:
 def finalize(sizing: Sizing, spec: SymbolSpec, settings: ExecutionSettings, *, cap: bool = True) -> Decimal:
     """Round ``sizing`` down to the step, then refuse it below the minimum or above a maximum; never clamp.
 
+    The account's ``volume_multiplier`` (fan-out, :class:`contract.settings.ExecutionSettings`) scales the size
+    first, so the rounding and every limit apply to what this account sends.
+
     :param cap: also apply the strategy's ``max_lots``.
     :return: the lots to send.
     :raises PlanRejected: below ``volume_min``, above ``volume_max`` or above ``max_lots``.
     """
+    sizing = _multiplied(sizing, settings)
     lots = round_down(sizing.lots, spec)
     shown = fmt_lots(sizing.lots)
     rounded = f" (rounded down to the volume step: {fmt_lots(lots)})" if lots != sizing.lots else ""
@@ -190,6 +194,16 @@ def finalize(sizing: Sizing, spec: SymbolSpec, settings: ExecutionSettings, *, c
             f"reduces a size on its own: nothing was sent."
         )
     return lots
+
+
+def _multiplied(sizing: Sizing, settings: ExecutionSettings) -> Sizing:
+    """``sizing`` times the account's volume multiplier (unchanged at 1)."""
+    multiplier = dec(settings.volume_multiplier)
+    if multiplier == 1:
+        return sizing
+    how = f"this account's volume multiplier of {plain(multiplier)}"
+    how = f"{sizing.how} and {how}" if sizing.how else f"With {how}"
+    return Sizing(sizing.lots * multiplier, how)
 
 
 def describe(volume: Volume) -> str:

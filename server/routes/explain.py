@@ -63,7 +63,8 @@ class OrderExplained(BaseModel):
 
 class SignalExplanation(BaseModel):
     """``stage``: ``server`` (a gate decided before any job), ``queue`` (no agent took it in time), ``agent``
-    (the agent refused before sending), ``terminal`` (orders were sent) or ``waiting``. ``gate``: the server gate
+    (the agent refused before sending), ``terminal`` (orders were sent), ``trader`` (rejected by the trader) or
+    ``waiting`` (for the agent, or for the trader's approval). ``gate``: the server gate
     that decided, when ``stage`` is ``server``. ``decided_by``: that in one sentence. ``intent_words``: what the
     alert asked for (empty when it could not be read)."""
 
@@ -81,8 +82,14 @@ def _gate(decided_by: str | None) -> str:
 
 
 def _stage(signal: Signal, job: Job | None) -> tuple[str, str | None, str]:
+    if signal.status == "awaiting_approval":
+        return "waiting", None, (
+            "Waiting for your approval: approve or reject it; unapproved, it expires at the strategy's max signal age."
+        )
     if signal.status == "pending":
         return "waiting", None, "Still waiting: the agent has not reported an outcome yet."
+    if signal.decided_by == "trader":
+        return "trader", None, "You rejected it before anything was sent to MetaTrader 5."
     if signal.orders:
         return "terminal", None, "The agent sent orders to MetaTrader 5; the terminal's answers are below."
     if job is None:
@@ -91,6 +98,8 @@ def _stage(signal: Signal, job: Job | None) -> tuple[str, str | None, str]:
         gate = _gate(signal.decided_by)
         return "server", gate, f"The server's '{gate}' check decided before any order was sent."
     if job.status == "expired" or signal.status == "expired":
+        if "approval" in str((job.result or {}).get("error_message") or ""):
+            return "queue", None, "Nobody approved it before its deadline, so nothing was sent."
         return "queue", None, "No agent took it before its deadline, so nothing was sent."
     return "agent", None, "The agent decided before sending anything to MetaTrader 5."
 

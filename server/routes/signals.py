@@ -13,10 +13,11 @@ from sqlmodel import Session, col, select
 
 from contract import PositionState, SentOrder, TradeIntent
 from server.deps import ServerCtx
+from server.flow.accounts import accounts_of
 from server.models import Signal, SignalStatus, Strategy
 from server.schemas import bounds
 from server.schemas.errors import INVALID, UNAUTHORIZED, not_found
-from server.schemas.signals import SignalPublic, SignalTimings
+from server.schemas.signals import AccountOutcome, SignalPublic, SignalTimings
 from server.schemas.types import IsoTime, path_id
 from server.signal_filters import filter_signals
 
@@ -37,7 +38,9 @@ def _intent(signal: Signal) -> TradeIntent | None:
         return None
 
 
-def signal_public(signal: Signal, strategy_name: str | None) -> SignalPublic:
+def signal_public(
+    signal: Signal, strategy_name: str | None, accounts: list[AccountOutcome] | None = None
+) -> SignalPublic:
     """The API shape of a signal, including what was understood (``intent``), the orders sent and the
     timings in milliseconds from receipt (``ack_ms``, ``send_ms``, ``fill_ms``)."""
 
@@ -77,6 +80,7 @@ def signal_public(signal: Signal, strategy_name: str | None) -> SignalPublic:
             send_ms=ms(signal.sent_at),
             fill_ms=ms(signal.filled_at),
         ),
+        accounts=accounts or [],
     )
 
 
@@ -119,7 +123,9 @@ async def list_signals(
             else:
                 stmt = stmt.order_by(col(Signal.id).desc())
             stmt = stmt.offset(offset).limit(limit)
-            return [signal_public(s, name) for s, name in session.exec(stmt).all()]
+            rows = session.exec(stmt).all()
+            accounts = accounts_of(session, (s.id for s, _ in rows if s.id is not None))
+            return [signal_public(s, name, accounts.get(s.id or 0)) for s, name in rows]
 
     return await run_in_threadpool(query)
 
@@ -134,7 +140,8 @@ async def read_signal(signal_id: Annotated[int, path_id("signal")], ctx: ServerC
             if signal is None:
                 return None
             strategy = session.get(Strategy, signal.strategy_id)
-            return signal_public(signal, strategy.name if strategy else None)
+            accounts = accounts_of(session, [signal_id]).get(signal_id)
+            return signal_public(signal, strategy.name if strategy else None, accounts)
 
     found = await run_in_threadpool(query)
     if found is None:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 
 from server.deps import ServerCtx
+from server.flow.targets import AccountsConflict
 from server.models import Strategy
-from server.schemas.errors import BAD_BODY, INVALID, UNAUTHORIZED, ErrorPublic, not_found
+from server.schemas.errors import BAD_BODY, INVALID, UNAUTHORIZED, ErrorPublic, not_found, refusals
 from server.schemas.strategies import StrategyCreate, StrategyPublic, StrategyUpdate
 from server.schemas.types import path_id
 from server.strategies import StrategyInUse, StrategyNotFound
@@ -43,12 +44,19 @@ async def list_strategies(ctx: ServerCtx, include_archived: IncludeArchived = Fa
     return [strategy_public(ctx, s, n) for s, n in rows]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=BAD_BODY)
+#: 409 of create and update: ``accounts`` that would give one agent two jobs of a signal (server/flow/targets.py).
+_ACCOUNTS = refusals({409: "`accounts` names an agent twice, or the primary `agent_id`."})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses={**BAD_BODY, **_ACCOUNTS})
 async def create_strategy(body: StrategyCreate, ctx: ServerCtx) -> StrategyPublic:
     """Create a strategy with a new webhook URL and a magic number never used before."""
     fields = body.model_dump(mode="json", exclude_unset=True)  # an explicit null (e.g. no default volume) is kept
     name = fields.pop("name")
-    strategy = await run_in_threadpool(lambda: ctx.strategies.create(name, **fields))
+    try:
+        strategy = await run_in_threadpool(lambda: ctx.strategies.create(name, **fields))
+    except AccountsConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
     return strategy_public(ctx, strategy, 0)
 
 
@@ -64,7 +72,7 @@ async def read_strategy(strategy_id: StrategyId, ctx: ServerCtx, include_archive
     return strategy_public(ctx, strategy, await run_in_threadpool(ctx.strategies.signal_count, strategy_id))
 
 
-@router.patch("/{strategy_id}", responses={**not_found("strategy"), **BAD_BODY})
+@router.patch("/{strategy_id}", responses={**not_found("strategy"), **BAD_BODY, **_ACCOUNTS})
 async def update_strategy(strategy_id: StrategyId, body: StrategyUpdate, ctx: ServerCtx) -> StrategyPublic:
     """Change settings; fields left out stay as they are (``null`` clears a nullable one, e.g. ``max_lots``)."""
     changes = body.model_dump(mode="json", exclude_unset=True)
@@ -72,6 +80,8 @@ async def update_strategy(strategy_id: StrategyId, body: StrategyUpdate, ctx: Se
         strategy = await run_in_threadpool(lambda: ctx.strategies.update(strategy_id, **changes))
     except StrategyNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    except AccountsConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
     return strategy_public(ctx, strategy, await run_in_threadpool(ctx.strategies.signal_count, strategy_id))
 
 

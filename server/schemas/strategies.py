@@ -45,6 +45,9 @@ from server.schemas.types import (
     time_zone_enum,
 )
 
+#: Most further accounts one strategy fans out to.
+MAX_ACCOUNTS = 8
+
 #: Lots used when an alert names no volume, for strategies created without saying otherwise.
 DEFAULT_VOLUME_LOTS = 0.01
 DEFAULT_MAX_SIGNAL_AGE_SECONDS = 300
@@ -182,7 +185,33 @@ DOCS: dict[str, str] = {
         "On a hedging account, an entry first closes the strategy's positions of the other side on the symbol "
         "(a netting account nets them by itself)."
     ),
+    # -- issue 13 `flow` --
+    "require_approval": (
+        "Manual approval (TradersPost's auto-submit off): accepted alerts wait as `awaiting_approval` until the "
+        "trader approves or rejects them (dashboard, tray, CLI, `POST /api/v1/signals/{id}/approve|reject`); "
+        "unapproved after `max_signal_age_seconds` they end `expired`."
+    ),
+    "accounts": (
+        f"Further accounts (agents, one MT5 terminal each) this strategy also trades on, at most {MAX_ACCOUNTS}, each "
+        "with its `volume_multiplier` on every entry volume (0 < m <= 100). `agent_id` stays the primary account "
+        "(multiplier 1). One alert makes one job per account; the signal shows each account's outcome."
+    ),
 }
+
+
+class AccountTarget(BaseModel):
+    """One further account a strategy trades on (fan-out) and its volume multiplier."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    agent_id: AgentId = Field(description="The agent (one MT5 terminal) of the account.")
+    volume_multiplier: Annotated[float, Field(gt=0, le=100)] = Field(
+        default=1.0, description="Factor on every entry volume on this account, e.g. 0.5 for half the size."
+    )
+
+
+#: Each agent at most once, never the primary ``agent_id`` (checked by the service: 409, server/flow/targets.py).
+Accounts = Annotated[list[AccountTarget], Field(max_length=MAX_ACCOUNTS)]
 
 
 class StrategyCreate(BaseModel):
@@ -237,6 +266,9 @@ class StrategyCreate(BaseModel):
         default=None, description=DOCS["max_entries_per_direction"]
     )
     close_opposite_first: Flag = Field(default=False, description=DOCS["close_opposite_first"])
+    # -- issue 13 `flow` --
+    require_approval: Flag = Field(default=False, description=DOCS["require_approval"])
+    accounts: Accounts = Field(default_factory=list, description=DOCS["accounts"])
 
 
 class StrategyUpdate(BaseModel):
@@ -280,6 +312,9 @@ class StrategyUpdate(BaseModel):
         default=None, description=DOCS["max_entries_per_direction"]
     )
     close_opposite_first: Flag = optional(DOCS["close_opposite_first"])
+    # -- issue 13 `flow` --
+    require_approval: Flag = optional(DOCS["require_approval"])
+    accounts: Accounts = optional(DOCS["accounts"])
 
 
 class StrategyPublic(BaseModel):
@@ -326,6 +361,9 @@ class StrategyPublic(BaseModel):
     rules_timezone: str = Field(default="UTC", description=DOCS["rules_timezone"])
     max_entries_per_direction: int | None = Field(default=None, description=DOCS["max_entries_per_direction"])
     close_opposite_first: bool = Field(default=False, description=DOCS["close_opposite_first"])
+    # -- issue 13 `flow` --
+    require_approval: bool = Field(default=False, description=DOCS["require_approval"])
+    accounts: list[AccountTarget] = Field(default_factory=list, description=DOCS["accounts"])
     created_at: datetime = Field(description="When the strategy was created (UTC).")
     updated_at: datetime = Field(description="When a setting last changed (UTC).")
     archived_at: datetime | None = Field(

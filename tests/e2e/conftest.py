@@ -56,7 +56,7 @@ class Live:
         deadline = time.monotonic() + timeout
         while True:
             sig = self.admin.get(f"/api/v1/signals/{signal_id}").json()
-            if sig["status"] != "pending":
+            if sig["status"] not in ("pending", "awaiting_approval"):
                 return sig
             if time.monotonic() > deadline:
                 raise AssertionError(f"signal {signal_id} still pending after {timeout}s: {sig}")

@@ -110,7 +110,8 @@ def test_pending_signals_and_pending_orders_block_deletion(serverless: Live) -> 
     queued = serverless.post_alert(strategy, '{"symbol": "EURUSD", "action": "buylimit", "price": 1.05}').json()
     refused = serverless.admin.delete(f"/api/v1/strategies/{sid}")
     assert refused.status_code == 409
-    assert f"while 1 of its signals are pending (#{queued['signal_id']})" in refused.json()["detail"]
+    sentence = f"while 1 of its signals are pending or awaiting approval (#{queued['signal_id']})"
+    assert sentence in refused.json()["detail"]
 
     order = PendingOrderState(ticket=7, symbol="EURUSD", type="buy_limit", volume=0.1, price_open=1.05,
                               magic=strategy["magic_number"], comment=f"tvb:{queued['signal_id']}")

@@ -141,6 +141,7 @@ export const STRATEGY_GROUPS = [
   { id: "exits", title: "Halt and exits" },
   { id: "auth", title: "Sender authentication" },
   { id: "ownership", title: "Shared positions (netting) and pyramiding" },
+  { id: "flow", title: "Approval and several accounts" },
 ];
 const UNIT_OPTIONS = [["pips", "pips"], ["price", "price"], ["pct", "percent"]];
 export const STRATEGY_FIELDS = [
@@ -210,6 +211,11 @@ export const STRATEGY_FIELDS = [
     nullable: true, help: "Pyramiding: entries on one side of a symbol while the strategy holds it. Empty: no limit." },
   { key: "close_opposite_first", label: "Close the opposite side before opening", group: "ownership", kind: "bool",
     help: "Hedging accounts: an entry first closes the strategy's positions of the other side." },
+  // -- issue 13 `flow` --
+  { key: "require_approval", label: "Ask me before trading", group: "flow", kind: "bool",
+    help: "Alerts wait as awaiting approval until you approve or reject them (home page, tray, CLI); unapproved after the max signal age they expire." },
+  { key: "accounts", label: "Also trade on these agents", group: "flow", kind: "accounts",
+    help: "One per line: agent id=volume multiplier, e.g. prop-firm=0.5. The agent above stays the main account (multiplier 1)." },
 ];
 
 function strategy(s) {
@@ -263,6 +269,10 @@ function signal(s) {
     volume: s.volume, status: s.status, fillPrice: s.fill_price, orderTicket: s.order_ticket,
     reason: s.error_message, notes: s.notes || [], raw: s.raw_payload, contentType: s.content_type,
     createdAt: s.created_at, resolvedAt: s.resolved_at, orders: s.orders || [],
+    accounts: (s.accounts || []).map((a) => ({
+      agentId: a.agent_id, multiplier: a.volume_multiplier, status: a.status, reason: a.error_message,
+      fillPrice: a.fill_price, orderTicket: a.order_ticket, orders: a.orders || [],
+    })),
     timings: { receivedAt: t.received_at, ackedAt: t.acked_at, sentAt: t.sent_at, filledAt: t.filled_at,
       ackMs: t.ack_ms, sendMs: t.send_ms, fillMs: t.fill_ms },
   };
@@ -278,6 +288,11 @@ export async function listSignals(filters = {}, limit = 50, offset = 0) {
   return { items: rows.slice(0, limit).map(signal), hasMore: rows.length > limit };
 }
 export const getSignal = async (id) => signal(await get(`/signals/${id}`));
+// Manual approval: the signals waiting for the trader, and the decision (409 sentence when it no longer waits).
+export const listAwaiting = async () => (await get("/signals?status=awaiting_approval&limit=100")).map(signal);
+export const approveSignal = async (id) => signal(await request("POST", `/signals/${id}/approve`, { via: "dashboard" }));
+export const rejectSignal = async (id, reason) => signal(await request("POST", `/signals/${id}/reject`,
+  reason ? { via: "dashboard", reason } : { via: "dashboard" }));
 export async function explainSignal(id) {
   const e = await get(`/signals/${id}/explanation`);
   return {

@@ -48,7 +48,7 @@ export function ErrorNote({ error }) {
 export function Loading() { return html`<div class="loading" aria-busy="true">Loading…</div>`; }
 
 const STATUS_CLASS = {
-  executed: "ok", pending: "wait", rejected: "bad", failed: "bad", discarded: "muted", duplicate: "muted",
+  executed: "ok", pending: "wait", awaiting_approval: "warn", rejected: "bad", failed: "bad", discarded: "muted", duplicate: "muted",
   expired: "warn", running: "ok", degraded: "warn", stopped: "bad", unknown: "muted", online: "ok",
   disabled: "muted", starting: "wait", reconnecting: "warn", error: "bad",
 };

@@ -3,6 +3,7 @@ import { html, useState } from "../lib.js";
 import { getAgents, getSettings, getStatus, getTunnel, listSignals, setPaused } from "../api.js";
 import { ago, lots, money, signedMoney, time, words } from "../format.js";
 import { Badge, Card, CopyField, Dot, Empty, ErrorNote, PageHead, usePoll } from "../ui.js";
+import { AwaitingApproval } from "./approval.js";
 
 const POLL_MS = 2000;
 
@@ -131,6 +132,7 @@ export function HomePage() {
     <${ErrorNote} error=${status.error} />
     <${StatusPanel} status=${status.data} settings=${settings.data} onPauseChange=${reloadAll} />
     <${Kpis} agents=${agents.data} signals=${signals.data} />
+    <${AwaitingApproval} />
     <div class="grid-2">
       <${Card} title="Agents (MT5 terminals)"><${Agents} agents=${agents.data} /><//>
       <${Card} title="Tunnel"><${Tunnel} tunnel=${tunnel.data} /><//>

@@ -3,6 +3,7 @@ import { html } from "../lib.js";
 import { explainSignal, getSignal } from "../api.js";
 import { dateTime, lots, num, price, words } from "../format.js";
 import { Badge, Card, CopyButton, Empty, ErrorNote, Loading, PageHead, TimingBar, usePoll } from "../ui.js";
+import { Accounts, ApprovalButtons } from "./approval.js";
 
 function Orders({ orders }) {
   if (!orders.length) return html`<${Empty} title="No order was sent to MetaTrader 5." />`;
@@ -36,7 +37,9 @@ export function SignalPage({ id }) {
       ${s.reason && html`<p class="outcome-reason" data-testid="signal-reason">${s.reason}</p>`}
       ${s.notes.map((n) => html`<p class="outcome-note">${n}</p>`)}
       <p class="muted small" data-testid="decided-by">${why.decidedBy}${why.gate ? ` (gate: ${why.gate})` : ""}</p>
+      ${s.status === "awaiting_approval" && html`<${ApprovalButtons} signal=${s} onDone=${sig.reload} />`}
     </section>
+    <${Accounts} accounts=${s.accounts} />
     <div class="grid-2">
       <${Card} title="What the alert asked for">
         ${why.intentWords.length ? html`<ul class="words" data-testid="intent-words">${why.intentWords.map((w) => html`<li>${w}</li>`)}</ul>`

@@ -2,11 +2,12 @@
 import { html, useEffect, useRef, useState } from "../lib.js";
 import { listSignals, listStrategies } from "../api.js";
 import { Card, Empty, ErrorNote, Field, Loading, PageHead, useData, usePoll } from "../ui.js";
+import { AwaitingApproval } from "./approval.js";
 import { SignalRows } from "./home.js";
 import uPlot from "/static/vendor/uplot/uPlot.esm.js";
 
 const PAGE_SIZE = 50;
-const STATUSES = ["", "pending", "executed", "rejected", "discarded", "duplicate", "expired", "failed"];
+const STATUSES = ["", "pending", "awaiting_approval", "executed", "rejected", "discarded", "duplicate", "expired", "failed"];
 
 // datetime-local value (local time) -> ISO string for the API.
 const toIso = (local) => (local ? new Date(local).toISOString() : "");
@@ -69,6 +70,7 @@ export function SignalsPage() {
   const items = page.data ? page.data.items : null;
   return html`<div class="page">
     <${PageHead} title="Signals" sub="Every alert received, with its outcome and the reason. Newest first." />
+    <${AwaitingApproval} />
     <${Card}>
       <form class="filters" onSubmit=${apply} role="search">
         <${Field} id="s-strategy" label="Strategy"><select id="s-strategy" value=${draft.strategyId} onChange=${d("strategyId")}>

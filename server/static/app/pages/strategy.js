@@ -11,6 +11,7 @@ const NEW_DEFAULTS = {
   target_type: "pips", entry_type: "pips", max_signal_age_seconds: 300, dedup_window_seconds: 60,
   allowed_pairs: [], symbol_map: {}, pip_sizes: {}, dialects: [], trading_halted: false,
   rate_limit_per_second: 50, rate_limit_per_minute: 600, signing_secret: { set: false },
+  require_approval: false, accounts: [],
 };
 
 // A fresh random signing secret (32 bytes, URL-safe base64, like the server's webhook secrets).
@@ -28,6 +29,7 @@ function toInput(field, value) {
     case "list": return (value || []).join(", ");
     case "map": case "numbermap":
       return Object.entries(value || {}).map(([k, v]) => `${k}=${v}`).join("\n");
+    case "accounts": return (value || []).map((a) => `${a.agent_id}=${a.volume_multiplier}`).join("\n");
     default: return value === null || value === undefined ? "" : String(value);
   }
 }
@@ -45,6 +47,16 @@ function fromInput(field, raw) {
   }
   const text = String(raw ?? "").trim();
   if (field.kind === "list") return text ? text.split(/[,\n]/).map((p) => p.trim()).filter(Boolean) : [];
+  if (field.kind === "accounts") {  // "agent=multiplier" lines -> [{agent_id, volume_multiplier}]
+    return text.split("\n").map((l) => l.trim()).filter(Boolean).map((line) => {
+      const [agent, m, extra] = line.split("=").map((p) => p.trim());
+      const n = m === undefined || m === "" ? 1 : Number(m.replace(",", "."));
+      if (!agent || extra !== undefined || !Number.isFinite(n) || n <= 0) {
+        throw new Error(`Each line must look like prop-firm=0.5 (agent id=volume multiplier; this one is "${line}").`);
+      }
+      return { agent_id: agent, volume_multiplier: n };
+    });
+  }
   if (field.kind === "map" || field.kind === "numbermap") {
     const out = {};
     for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) {
@@ -102,7 +114,7 @@ function Input({ field, value, onInput, error }) {
   } else if (field.kind === "select") {
     control = html`<select ...${common} value=${value} onChange=${(e) => onInput(e.currentTarget.value)}>
       ${field.options.map(([v, label]) => html`<option value=${v}>${label}</option>`)}</select>`;
-  } else if (field.kind === "map" || field.kind === "numbermap") {
+  } else if (field.kind === "map" || field.kind === "numbermap" || field.kind === "accounts") {
     control = html`<textarea ...${common} rows="3" spellcheck="false" value=${value}
       onInput=${(e) => onInput(e.currentTarget.value)}></textarea>`;
   } else {
@@ -110,7 +122,7 @@ function Input({ field, value, onInput, error }) {
     control = html`<input ...${common} type="text" inputmode=${numeric ? "decimal" : undefined} autocomplete="off"
       spellcheck="false" value=${value} onInput=${(e) => onInput(e.currentTarget.value)} />`;
   }
-  const wide = field.kind === "map" || field.kind === "numbermap";
+  const wide = field.kind === "map" || field.kind === "numbermap" || field.kind === "accounts";
   return html`<${Field} id=${id} label=${field.label} help=${field.help} error=${error} wide=${wide}>${control}<//>`;
 }
 

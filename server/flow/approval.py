@@ -1,0 +1,150 @@
+"""Manual approval (TradersPost's "auto-submit off"): a strategy with ``require_approval`` holds its signals.
+
+At intake (:meth:`server.intake.AlertIntake.store`) an alert the gates let through is stored
+``awaiting_approval`` with its jobs ``held`` (one per account), carrying the usual deadline (the strategy's max
+signal age). From there exactly one of three writer ops ends the wait — one op each, so an approval and the expiry
+sweep can never both happen (the writer applies ops one after the other):
+
+- :func:`approve`: the held jobs become ``queued`` (a waiting long-poll takes them in the same transaction) and
+  the signal ``pending``; from then on it is traded like any other signal;
+- :func:`reject`: the jobs become ``done`` and the signal ``rejected``, ``decided_by = "trader"``, with a sentence;
+- :func:`server.queue.expire_overdue`: past the deadline, ``expired`` with a sentence.
+
+An approval reaching the writer after the deadline but before the sweeper expires the signal now, in the same op,
+and is refused (nothing late is ever traded). The state lives in SQLite, so a restart changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.db import from_sql_time, sql_time
+from server.models import JobStatus, Signal, SignalStatus
+from server.queue import expire_overdue
+from server.schemas.signals import Via
+from server.writer import WriteTx
+
+logger = logging.getLogger(__name__)
+
+
+_WHERE = {"dashboard": "in the dashboard", "tray": "from the tray", "cli": "with the CLI", "api": "through the API"}
+
+#: ``(agent_id, job_id)`` -> hands a queued job to a waiting long-poll in the same group (JobQueue.queued).
+Handover = Callable[[WriteTx, str, int], None]
+
+
+class SignalNotFound(LookupError):
+    """No signal with that id."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an approve/reject op did: ``done`` False means the signal was no longer awaiting approval, and
+    ``message`` says what happened to it instead (the API answers 409 with it). ``status`` is the signal's status
+    after the op."""
+
+    done: bool
+    status: str
+    message: str
+
+
+def approve(tx: WriteTx, signal_id: int, via: Via, handover: Handover) -> Decision:
+    """Approve an ``awaiting_approval`` signal: queue its held jobs for their agents (writer thread).
+
+    :raises SignalNotFound: no such signal.
+    """
+    status = _status(tx, signal_id)
+    if status != SignalStatus.AWAITING_APPROVAL.value:
+        return Decision(False, status, _not_awaiting(tx, signal_id, status))
+    now = sql_time(tx.now)
+    overdue = tx.execute(
+        "SELECT count(*) FROM jobs WHERE signal_id = ? AND status = ? AND expires_at < ?",
+        (signal_id, JobStatus.HELD.value, now),
+    ).fetchone()[0]
+    if overdue:  # the sweeper has not reached it yet: expire it here, never trade it late
+        expire_overdue(tx)
+        status = _status(tx, signal_id)
+        return Decision(False, status, _not_awaiting(tx, signal_id, status))
+    jobs = tx.execute(
+        "UPDATE jobs SET status = ? WHERE signal_id = ? AND status = ? RETURNING id, agent_id",
+        (JobStatus.QUEUED.value, signal_id, JobStatus.HELD.value),
+    ).fetchall()
+    note = f"Approved by the trader {_WHERE[via]} at {tx.now:%H:%M:%S} UTC."
+    _update(tx, signal_id, SignalStatus.PENDING, None, note)
+    for job_id, agent_id in sorted(jobs):
+        handover(tx, str(agent_id), int(job_id))
+    logger.info("signal #%s approved %s", signal_id, _WHERE[via])
+    return Decision(True, SignalStatus.PENDING.value, note)
+
+
+def reject(tx: WriteTx, signal_id: int, via: Via, reason: str | None) -> Decision:
+    """Reject an ``awaiting_approval`` signal: nothing is sent, it ends ``rejected`` by ``trader`` (writer thread).
+
+    :raises SignalNotFound: no such signal.
+    """
+    status = _status(tx, signal_id)
+    if status != SignalStatus.AWAITING_APPROVAL.value:
+        return Decision(False, status, _not_awaiting(tx, signal_id, status))
+    now = sql_time(tx.now)
+    why = f": {reason.strip().rstrip('.')}" if reason and reason.strip() else ""
+    message = f"Rejected by the trader {_WHERE[via]} at {tx.now:%H:%M:%S} UTC{why}. Nothing was sent to MetaTrader 5."
+    tx.execute(
+        "UPDATE jobs SET status = ?, finished_at = ?, result = ? WHERE signal_id = ? AND status = ?",
+        (
+            JobStatus.DONE.value,
+            now,
+            json.dumps({"status": SignalStatus.REJECTED.value, "error_message": message}),
+            signal_id,
+            JobStatus.HELD.value,
+        ),
+    )
+    row = _update(tx, signal_id, SignalStatus.REJECTED, message, None)
+    strategy_id, created_at, symbol, action, volume = row
+    tx.counters.counted(strategy_id, from_sql_time(created_at) or tx.now, -1)
+    tx.resolved(
+        Signal(
+            id=signal_id, strategy_id=strategy_id, status=SignalStatus.REJECTED, symbol=symbol, action=action,
+            volume=volume, error_message=message, resolved_at=tx.now, decided_by="trader",
+        )
+    )
+    logger.info("signal #%s rejected %s", signal_id, _WHERE[via])
+    return Decision(True, SignalStatus.REJECTED.value, message)
+
+
+def _status(tx: WriteTx, signal_id: int) -> str:
+    row = tx.execute("SELECT status FROM tv_signals WHERE id = ?", (signal_id,)).fetchone()
+    if row is None:
+        raise SignalNotFound(f"No signal with id {signal_id}.")
+    return str(row[0])
+
+
+def _update(
+    tx: WriteTx, signal_id: int, status: SignalStatus, error: str | None, note: str | None
+) -> tuple[int, str, str | None, str | None, float | None]:
+    final = status is not SignalStatus.PENDING
+    row = tx.execute(
+        "UPDATE tv_signals SET status = ?, error_message = COALESCE(?, error_message),"
+        " notes = CASE WHEN ? IS NULL THEN notes ELSE json_insert(notes, '$[#]', ?) END,"
+        " resolved_at = CASE WHEN ? THEN ? ELSE resolved_at END,"
+        " decided_by = CASE WHEN ? THEN 'trader' ELSE decided_by END"
+        " WHERE id = ? RETURNING strategy_id, created_at, symbol, action, volume",
+        (status.value, error, note, note, final, sql_time(tx.now), final, signal_id),
+    ).fetchone()
+    return row[0], row[1], row[2], row[3], row[4]
+
+
+def _not_awaiting(tx: WriteTx, signal_id: int, status: str) -> str:
+    """Why signal ``signal_id`` (now ``status``) can no longer be approved or rejected, as a sentence."""
+    if status == SignalStatus.PENDING.value:
+        return f"Signal #{signal_id} was already approved: it is with its agent and will be traded once."
+    error = tx.execute("SELECT error_message FROM tv_signals WHERE id = ?", (signal_id,)).fetchone()[0]
+    if status == SignalStatus.EXPIRED.value:
+        return (
+            f"Signal #{signal_id} can no longer be approved: it waited longer than the strategy's max signal age "
+            "and expired, so nothing was sent. Wait for the next alert."
+        )
+    reason = f" ({error})" if error else ""
+    return f"Signal #{signal_id} is no longer awaiting approval: it already ended {status}{reason}."

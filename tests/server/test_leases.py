@@ -174,6 +174,7 @@ def test_the_watchdog_gives_an_abandoned_signal_a_provisional_outcome_that_the_a
     [(status, error, decided_by)] = fenced.store.rows("SELECT status, error_message, decided_by FROM tv_signals")
     assert (status, decided_by) == ("failed", "watchdog")
     assert error.startswith("Outcome unknown, check the terminal") and f"tvb:{signal_id}" in error
+    assert fenced.store.writer.wait_reported()  # the listener runs on the writer's report thread
     assert [x.status for x in fenced.store.resolved] == ["failed"]  # the tray is told
     assert fenced.store.rows("SELECT status FROM jobs") == [("lapsed",)]
 
@@ -185,4 +186,5 @@ def test_the_watchdog_gives_an_abandoned_signal_a_provisional_outcome_that_the_a
     )
     assert (status, error, decided_by) == ("executed", None, "agent")
     assert "Outcome unknown" in notes and "corrected" in notes  # the log shows both, in order
+    assert fenced.store.writer.wait_reported()
     assert [x.status for x in fenced.store.resolved] == ["failed", "executed"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agent.broker.models import AccountView, OrderView, PositionView, Quote, SymbolSpec
+from agent.exposure import ExposureView
 from agent.shares import ShareView
 
 
@@ -21,6 +22,8 @@ class MarketView:
     ``shares`` says, by position ticket, how each is split (:mod:`agent.shares`): the strategy's holding is its
     own share. A netting position without an entry in ``shares`` counts as wholly its magic number's.
     ``now`` is the aware UTC time the view was read (``None``: unknown), for the trading session rule.
+    ``exposure``: the account's and the strategy's exposure, read only when the job sets an exposure cap
+    (:mod:`agent.exposure`; ``None``: no cap to check).
     """
 
     symbol: SymbolSpec
@@ -34,3 +37,4 @@ class MarketView:
     quotes: dict[str, Quote] = field(default_factory=dict)
     shares: dict[int, ShareView] = field(default_factory=dict)
     now: datetime | None = None
+    exposure: ExposureView | None = None

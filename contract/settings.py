@@ -25,6 +25,12 @@ NettingPolicy = Literal["refuse", "strategies", "anyone"]
 #: Whether an entry or modification may move SL/TP another owner shares (see :class:`ExecutionSettings`).
 SharedStopsPolicy = Literal["refuse", "allow"]
 
+#: What an entry larger than the strategy's ``max_lots`` does: refused, or reduced to ``max_lots`` (and said so).
+MaxLotsMode = Literal["refuse", "cap"]
+#: What an exposure cap measures: the margin the positions hold, or their notional value (both in the account
+#: currency, as % of equity).
+ExposureBasis = Literal["margin", "notional"]
+
 #: Order comments of closes the agent makes on its own (exit rules), by rule; the ledger reads them back as exit
 #: reasons. ``tvb-exit:`` never matches a signal comment (``tvb:<id>``).
 EXIT_COMMENTS = {"max_hold": "tvb-exit:hold", "flat_time": "tvb-exit:flat"}
@@ -66,6 +72,15 @@ class ExecutionSettings(BaseModel):
     - ``max_entries_per_direction``: entries allowed on one side of one symbol while the strategy holds that side.
     - ``close_opposite_first``: on hedging accounts, an entry first closes the strategy's positions of the other
       side on the symbol (netting does that by itself).
+
+    Trader's controls (issue 13; :mod:`agent.planner.exposure`, :func:`agent.planner.volume.finalize`):
+
+    - ``risk_multiplier``: every computed entry volume is multiplied by it, then rounded down to the volume step.
+    - ``max_lots_mode``: ``refuse`` an entry above ``max_lots`` (the default), or ``cap`` it to ``max_lots``.
+    - ``max_exposure_pct`` / ``exposure_basis``: the strategy's positions may hold at most this % of equity as
+      ``margin`` or ``notional`` value (account currency); an entry that would cross it is refused.
+    - ``account_max_exposure_pct`` / ``account_exposure_basis`` / ``account_max_open_positions``: the same caps
+      over every position of the account (the app's settings, copied into every job); exits are never refused.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -89,6 +104,13 @@ class ExecutionSettings(BaseModel):
     rules_timezone: str = Field(default="UTC", min_length=1, max_length=64)
     max_entries_per_direction: int | None = Field(default=None, ge=1)
     close_opposite_first: bool = False
+    risk_multiplier: float = Field(default=1.0, gt=0)
+    max_lots_mode: MaxLotsMode = "refuse"
+    max_exposure_pct: float | None = Field(default=None, gt=0)
+    exposure_basis: ExposureBasis = "margin"
+    account_max_exposure_pct: float | None = Field(default=None, gt=0)
+    account_exposure_basis: ExposureBasis = "margin"
+    account_max_open_positions: int | None = Field(default=None, ge=1)
 
     def exit_rules(self) -> ExitRules:
         """The rules the agent's exit monitor keeps for this strategy."""

@@ -75,3 +75,14 @@ SESSION_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 
 #: Characters of an IANA time zone name (``America/Argentina/ComodRivadavia`` is among the longest).
 MAX_TIMEZONE_CHARS = 64
+
+#: A strategy's risk multiplier: from a hundredth of the computed volume up to a hundred times it.
+MIN_RISK_MULTIPLIER = 0.01
+MAX_RISK_MULTIPLIER = 100.0
+
+#: Exposure caps in % of equity: notional value reaches many times equity on leveraged accounts (1:1000 -> 100,000%).
+MIN_EXPOSURE_PCT = 0.01
+MAX_EXPOSURE_PCT = 100_000.0
+
+#: Timeframes one strategy may list (TradingView offers fewer than 30).
+MAX_TIMEFRAMES = 50

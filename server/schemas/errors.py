@@ -42,6 +42,9 @@ FIELD_UNITS: dict[str, str] = {
     "max_trades_per_day": "trades",
     "max_hold_minutes": "minutes",
     "max_entries_per_direction": "entries",
+    "max_exposure_pct": "%",
+    "account_max_exposure_pct": "%",
+    "account_max_open_positions": "positions",
     "wait": "seconds",
 }
 

@@ -54,6 +54,7 @@ def test_the_gates_run_in_the_documented_order() -> None:
         "parse",
         "alert_secret",
         "allowed_pairs",
+        "timeframe",
         "duplicate",
         "max_age",
         "ea_switch",

@@ -45,7 +45,7 @@ def _fill(text: str) -> str:
 def test_message_box_json() -> None:
     intent = parse(_fill(_block("### Indicator alert typed in the Message box")))
     assert intent.actions == [OpenAction(side=Side.BUY, volume=lots(0.1))]
-    assert intent.alert_price == 1.0845 and intent.timeframe == "15" and intent.alert_time is not None
+    assert intent.alert_price == 1.0845 and intent.timeframe == "15m" and intent.alert_time is not None
 
 
 def test_strategy_order_fill_json() -> None:

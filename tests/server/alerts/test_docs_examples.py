@@ -80,3 +80,10 @@ def test_plain_text_lines() -> None:
 )
 def test_json_shape_table_plain_row(body: str, sl: object) -> None:
     assert parse(body).actions == [OpenAction(side=Side.SELL, volume=lots(0.2), sl=sl)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("heading", ["### Timeframes", "### Duplicates by meaning"])
+def test_the_strategy_controls_examples_carry_the_canonical_timeframe(heading: str) -> None:
+    intent = parse(_fill(_block(heading)))
+    assert intent.symbol == "EURUSD" and intent.timeframe == "15m"
+    assert isinstance(intent.actions[0], OpenAction)

@@ -160,7 +160,7 @@ export const STRATEGY_FIELDS = [
   { key: "default_volume", label: "Default volume (lots)", group: "volume", kind: "number", nullable: true,
     help: "Used when an alert names no volume. Empty: alerts must name one." },
   { key: "max_lots", label: "Lot cap", group: "volume", kind: "number", nullable: true,
-    help: "An order above this is refused, never reduced." },
+    help: "An order above this is refused, or sent at the cap (Strategy controls: Above the lot cap)." },
   { key: "risk_override_pct", label: "Risk override (%)", group: "volume", kind: "number", nullable: true },
   { key: "target_type", label: "SL/TP unit (sl=, tp=)", group: "levels", kind: "select", options: UNIT_OPTIONS },
   { key: "entry_type", label: "Pending entry unit (price=)", group: "levels", kind: "select", options: UNIT_OPTIONS },
@@ -202,6 +202,31 @@ export const STRATEGY_FIELDS = [
   { key: "close_opposite_first", label: "Close the opposite side before opening", group: "ownership", kind: "bool",
     help: "Hedging accounts: an entry first closes the strategy's positions of the other side." },
 ];
+
+// Strategy controls (issue 13, ctl): one fieldset of the strategy editor, and the defaults of a new strategy.
+const CONTROL_GROUP = { id: "controls", title: "Strategy controls" };
+const CONTROL_FIELDS = [
+  { key: "timeframes", label: "Timeframes", group: "controls", kind: "list",
+    help: "Comma-separated, e.g. 15, 60, 4H, D (stored as 15m, 1h, 4h, 1D). Entries from other charts are refused; "
+      + "exits always run. Empty: every timeframe." },
+  { key: "risk_multiplier", label: "Risk multiplier", group: "controls", kind: "number",
+    help: "Every entry volume is multiplied by this, then rounded down to the volume step (0.01 to 100; 1: as sent)." },
+  { key: "dedup_by", label: "Duplicates by", group: "controls", kind: "select",
+    options: [["body", "identical message"], ["meaning", "same symbol, direction and timeframe"]],
+    help: "Within the duplicate window. By meaning, a second entry with another price or comment is a duplicate." },
+  { key: "max_lots_mode", label: "Above the lot cap", group: "controls", kind: "select",
+    options: [["refuse", "refuse the order"], ["cap", "send the lot cap instead (and say so)"]] },
+  { key: "max_exposure_pct", label: "Exposure cap (% of equity)", group: "controls", kind: "number", nullable: true,
+    help: "The strategy's positions plus an entry may hold at most this. Exits always run. Empty: no cap." },
+  { key: "exposure_basis", label: "Exposure measured as", group: "controls", kind: "select",
+    options: [["margin", "margin"], ["notional", "notional value (volume x contract x price)"]] },
+];
+export const CONTROL_DEFAULTS = {
+  timeframes: [], risk_multiplier: 1, dedup_by: "body", max_lots_mode: "refuse", max_exposure_pct: null,
+  exposure_basis: "margin",
+};
+STRATEGY_GROUPS.push(CONTROL_GROUP);
+STRATEGY_FIELDS.push(...CONTROL_FIELDS);
 
 function strategy(s) {
   const settings = {};

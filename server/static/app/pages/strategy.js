@@ -1,7 +1,8 @@
 // One strategy: every setting, grouped; its webhook URL; rotate the secret; delete. Also "New strategy".
 import { html, useEffect, useState } from "../lib.js";
 import {
-  STRATEGY_FIELDS, STRATEGY_GROUPS, createStrategy, deleteStrategy, getStrategy, rotateSecret, updateStrategy,
+  CONTROL_DEFAULTS, STRATEGY_FIELDS, STRATEGY_GROUPS, createStrategy, deleteStrategy, getStrategy, rotateSecret,
+  updateStrategy,
 } from "../api.js";
 import { navigate } from "../router.js";
 import { Card, ConfirmButton, CopyField, ErrorNote, Field, Loading, PageHead, Toggle } from "../ui.js";
@@ -10,6 +11,7 @@ const NEW_DEFAULTS = {
   name: "", is_enabled: true, agent_id: "default", volume_type: "lots", default_volume: 0.01,
   target_type: "pips", entry_type: "pips", max_signal_age_seconds: 300, dedup_window_seconds: 60,
   allowed_pairs: [], symbol_map: {}, pip_sizes: {}, dialects: [], trading_halted: false,
+  ...CONTROL_DEFAULTS,
 };
 
 // API value -> what the input shows.

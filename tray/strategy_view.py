@@ -88,6 +88,14 @@ GROUPS: list[tuple[str, list[tuple[str, str, Formatter]]]] = [
         ("max_entries_per_direction", "max entries per direction", _or("no limit")),
         ("close_opposite_first", "close opposite first", _yes_no),
     ]),
+    ("Strategy controls", [
+        ("timeframes", "timeframes (--timeframe)", _items("all")),
+        ("risk_multiplier", "risk multiplier", _or("1")),
+        ("dedup_by", "duplicates by", _or("body")),
+        ("max_lots_mode", "above max lots", _or("refuse")),
+        ("max_exposure_pct", "max exposure", _or("no cap", "% of equity")),
+        ("exposure_basis", "exposure basis", _or("margin")),
+    ]),
 ]
 
 _BY_FIELD = {field: (label, fmt) for _, rows in GROUPS for field, label, fmt in rows}

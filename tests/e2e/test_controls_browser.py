@@ -56,3 +56,29 @@ def test_the_controls_fieldset_edits_every_control(browser: Any, live: Live) -> 
     assert traded["status"] == "executed" and [o["volume"] for o in traded["orders"]] == [0.2]
     w.clean()
     page.context.close()
+
+
+def test_the_account_caps_are_set_on_the_settings_page(browser: Any, live: Live) -> None:  # noqa: F811
+    w = open_signed_in(browser, live)
+    page = w.page
+    page.goto(f"{live.runtime.admin_url}/settings")
+    expect(page.get_by_role("heading", name="Account exposure caps")).to_be_visible()
+    page.locator("#account-exposure").fill("0")  # below the bound: the API's sentence is shown at the field
+    page.get_by_role("button", name="Save caps").click()
+    expect(page.locator("#account-exposure-error")).to_contain_text("0.01")
+    page.locator("#account-exposure").fill("250")
+    page.locator("#account-basis").select_option("notional")
+    page.locator("#account-positions").fill("3")
+    page.get_by_role("button", name="Save caps").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    saved = live.admin.get("/api/v1/settings").json()
+    assert (saved["account_max_exposure_pct"], saved["account_exposure_basis"], saved["account_max_open_positions"]) \
+        == (250.0, "notional", 3)
+    page.locator("#account-exposure").fill("")
+    page.locator("#account-positions").fill("")
+    page.get_by_role("button", name="Save caps").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    saved = live.admin.get("/api/v1/settings").json()
+    assert saved["account_max_exposure_pct"] is None and saved["account_max_open_positions"] is None
+    w.clean()
+    page.context.close()

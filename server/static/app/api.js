@@ -124,8 +124,16 @@ export async function getTunnel() {
 
 export async function getSettings() {
   const s = await get("/settings");
-  return { dailyLossLimitPct: s.daily_loss_limit_pct, paused: !!s.trading_paused, updatedAt: s.updated_at };
+  return { dailyLossLimitPct: s.daily_loss_limit_pct, paused: !!s.trading_paused, updatedAt: s.updated_at,
+    accountMaxExposurePct: s.account_max_exposure_pct ?? null, accountExposureBasis: s.account_exposure_basis || "margin",
+    accountMaxOpenPositions: s.account_max_open_positions ?? null };
 }
+// The account-wide exposure caps (strategy controls): {maxExposurePct, basis, maxOpenPositions}; null removes a cap.
+// Refusals name the API fields; the page shows them by these keys.
+export const ACCOUNT_CAP_FIELDS = { maxExposurePct: "account_max_exposure_pct", basis: "account_exposure_basis",
+  maxOpenPositions: "account_max_open_positions" };
+export const setAccountCaps = (caps) => request("PATCH", "/settings", { account_max_exposure_pct: caps.maxExposurePct,
+  account_exposure_basis: caps.basis, account_max_open_positions: caps.maxOpenPositions });
 export const setPaused = (paused) => request("PATCH", "/settings", { trading_paused: paused });
 export const setDailyLossLimit = (pct) => request("PATCH", "/settings", { daily_loss_limit_pct: pct });
 

@@ -266,6 +266,9 @@ class TradeIntent(BaseModel):
     simulator's quote in paper mode; ``secret``/``license_id``/``strategy`` route and authenticate it.
     ``extras`` keeps keys the bridge logged but did not need (``close_price``, ``exit_reason`` ...).
 
+    ``timeframe`` is the chart's timeframe in its canonical form (:mod:`contract.timeframes`: ``"60"`` -> ``"1h"``,
+    ``"D"`` -> ``"1D"``), or the text as written when it is not a timeframe; ``None`` when the alert names none.
+
     Staleness: ``max_age_seconds`` is the alert's own limit on its age (3Commas ``max_lag``, in seconds,
     measured from ``alert_time``); when set it replaces the strategy's maximum signal age for this alert.
     """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,20 @@ def test_duplicates_by_meaning_same_symbol_direction_and_timeframe_within_the_wi
     ok(account.trade(s, '{"symbol":"EURGBP","action":"closeall","timeframe":"60"}'))
     closed_again = account.trade(s, '{"symbol":"EURGBP","action":"closeall","timeframe":"60","comment":"again"}')
     assert closed_again["decided_by"] != "duplicate", closed_again
+
+
+def test_simultaneous_alerts_of_one_meaning_trade_once(account: Live) -> None:
+    s = account.create_strategy("meaning burst", dedup_by="meaning", dedup_window_seconds=600)
+    bodies = [f'{{"symbol":"CHFJPY","action":"sell","lots":0.1,"tf":"15","price":170.{40 + i}}}' for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda b: account.post_alert(s, b), bodies))
+    assert all(a.status_code == 200 for a in answers)
+    final = [account.settled(s, a.json()["signal_id"]) for a in answers]
+    assert sorted(sig["status"] for sig in final) == ["duplicate"] * 7 + ["executed"]
+    (done,) = [sig for sig in final if sig["status"] == "executed"]
+    assert orders(done) == [("CHFJPY", "sell", 0.1)]
+    assert all(f"Duplicate of signal #{done['id']} " in sig["error_message"] for sig in final if sig is not done)
+    ok(account.trade(s, '{"symbol":"CHFJPY","action":"closeshort"}'))
 
 
 def test_dedup_by_body_keeps_todays_behaviour(account: Live) -> None:

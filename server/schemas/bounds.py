@@ -86,3 +86,8 @@ MAX_EXPOSURE_PCT = 100_000.0
 
 #: Timeframes one strategy may list (TradingView offers fewer than 30).
 MAX_TIMEFRAMES = 50
+
+#: A timeframe as a strategy setting: TradingView's ``{{interval}}`` (``15``, ``240``, ``D``, ``1S``, ``3M``), a
+#: count and a unit (``15m``, ``4H``, ``1d``) or MetaTrader's name (``M15``, ``H4``, ``MN1``). Every text it matches
+#: normalises (``contract.timeframes``); alerts may also write words (``15min``), which the parser reads.
+TIMEFRAME_PATTERN = r"^([1-9][0-9]{0,5}[sSmhHdDwWMTR]?|[DWM]|(M|H|D|W|MN)[1-9][0-9]{0,3})$"

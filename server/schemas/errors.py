@@ -27,7 +27,13 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from server.schemas.bounds import AGENT_ID_PATTERN, CLOCK_TIME_PATTERN, SESSION_PATTERN, VISIBLE_TEXT_PATTERN
+from server.schemas.bounds import (
+    AGENT_ID_PATTERN,
+    CLOCK_TIME_PATTERN,
+    SESSION_PATTERN,
+    TIMEFRAME_PATTERN,
+    VISIBLE_TEXT_PATTERN,
+)
 
 #: Units of bounded fields, by field name, used in the sentences ("at most 86,400 seconds").
 FIELD_UNITS: dict[str, str] = {
@@ -54,6 +60,7 @@ PATTERN_WORDS: dict[str, str] = {
     VISIBLE_TEXT_PATTERN: "must show a visible character and hold no control characters (tabs, line breaks)",
     CLOCK_TIME_PATTERN: "must be a time of day as HH:MM, 00:00 to 23:59",
     SESSION_PATTERN: "must be two times of day as HH:MM-HH:MM, such as 08:00-17:00 (22:00-06:00 crosses midnight)",
+    TIMEFRAME_PATTERN: "must be a timeframe such as 15, 60, 240, D, W, M (TradingView's interval), 15m, 4H or M15",
 }
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

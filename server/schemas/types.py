@@ -142,7 +142,7 @@ def _timeframes(values: list[str]) -> list[str]:
 
 
 Timeframes = Annotated[
-    list[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=20)]],
+    list[Annotated[str, Strict(), StringConstraints(pattern=bounds.TIMEFRAME_PATTERN)]],
     Field(max_length=bounds.MAX_TIMEFRAMES),
     AfterValidator(_timeframes),
 ]

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contract.timeframes import UnknownTimeframe, normalize_timeframe, try_normalize_timeframe
+from server.schemas.bounds import TIMEFRAME_PATTERN
 
 
 @pytest.mark.parametrize(
@@ -59,3 +60,9 @@ def test_hours_days_and_weeks_agree_with_minutes(n: int) -> None:
     assert normalize_timeframe(f"{n}h") == normalize_timeframe(str(n * 60))
     assert normalize_timeframe(f"{n}D") == normalize_timeframe(str(n * 1440))
     assert normalize_timeframe(f"{n}W") == normalize_timeframe(f"{n * 7}D")
+
+
+@given(st.from_regex(TIMEFRAME_PATTERN, fullmatch=True))
+def test_every_timeframe_the_admin_api_accepts_normalises(text: str) -> None:
+    """The API's schema promises these are valid (schemathesis holds it to that): none may be refused later."""
+    assert normalize_timeframe(text) == normalize_timeframe(normalize_timeframe(text))

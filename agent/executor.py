@@ -23,6 +23,7 @@ from agent import planner
 from agent.broker.errors import BrokerUnavailable, OrderOutcomeUnknown, OrderRefused
 from agent.broker.interface import Broker, submit
 from agent.broker.models import Deal, MarginMode, MarketOrder, OrderReceipt, OrderView, Quote, SymbolSpec
+from agent.exposure import read_exposure, wants_exposure
 from agent.market import MarketView
 from agent.planner.comment import carries_tag, tag_of
 from agent.planner.pips import pip_size
@@ -230,7 +231,12 @@ class JobExecutor:
             if other not in specs:
                 specs[other] = b.symbol_spec(other)
                 quotes[other] = b.quote(other)
+        exposure = None
+        if wants_exposure(settings):
+            own = [(p, abs(float(shares[p.ticket].own.volume)) if shares else p.volume) for p in held]
+            exposure = read_exposure(b, account, spec, quote, own)
         return MarketView(
+            exposure=exposure,
             symbol=spec,
             quote=quote,
             account=account,

@@ -147,6 +147,10 @@ class FencedBroker:
         """See :meth:`Broker.server_offset` (may read ticks to measure it)."""
         return self._read("reading the trade server's clock", self.inner.server_offset)
 
+    def margin(self, side: Side, symbol: str, volume: float, price: float) -> float:
+        """See :meth:`Broker.margin`."""
+        return self._read(f"computing the margin of {symbol}", lambda: self.inner.margin(side, symbol, volume, price))
+
     # -- writes --------------------------------------------------------------------------------------------
 
     def place_order(self, request: MarketOrder | PendingOrder) -> OrderReceipt:

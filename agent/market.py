@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agent.broker.models import AccountView, OrderView, PositionView, Quote, SymbolSpec
+from agent.exposure import ExposureView
 from agent.shares import ShareView
 
 
@@ -23,6 +24,8 @@ class MarketView:
     ``now`` is the aware UTC time the view was read (``None``: unknown), for the trading session rule and order
     expiry; ``server_offset`` how far the broker's clock runs ahead of UTC in seconds (``None``: not measured yet;
     :meth:`agent.broker.interface.Broker.server_offset`), to turn an expiry into trade-server time.
+    ``exposure``: the account's and the strategy's exposure, read only when the job sets an exposure cap
+    (:mod:`agent.exposure`; ``None``: no cap to check).
     """
 
     symbol: SymbolSpec
@@ -37,3 +40,4 @@ class MarketView:
     shares: dict[int, ShareView] = field(default_factory=dict)
     now: datetime | None = None
     server_offset: int | None = None
+    exposure: ExposureView | None = None

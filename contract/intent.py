@@ -311,6 +311,8 @@ class TradeIntent(BaseModel):
     setting (a legacy ``sl=``, ``tp=`` or ``price=`` in a text format) rather than from the alert's own key: the
     agent refuses a pips or points reading of those that looks like a price near the market
     (``agent/planner/plausible.py``).
+    ``timeframe`` is the chart's timeframe in its canonical form (:mod:`contract.timeframes`: ``"60"`` -> ``"1h"``,
+    ``"D"`` -> ``"1D"``), or the text as written when it is not a timeframe; ``None`` when the alert names none.
 
     Staleness: ``max_age_seconds`` is the alert's own limit on its age (3Commas ``max_lag``, in seconds,
     measured from ``alert_time``); when set it replaces the strategy's maximum signal age for this alert.

@@ -25,6 +25,12 @@ NettingPolicy = Literal["refuse", "strategies", "anyone"]
 #: Whether an entry or modification may move SL/TP another owner shares (see :class:`ExecutionSettings`).
 SharedStopsPolicy = Literal["refuse", "allow"]
 
+#: What an entry larger than the strategy's ``max_lots`` does: refused, or reduced to ``max_lots`` (and said so).
+MaxLotsMode = Literal["refuse", "cap"]
+#: What an exposure cap measures: the margin the positions hold, or their notional value (both in the account
+#: currency, as % of equity).
+ExposureBasis = Literal["margin", "notional"]
+
 #: Order comments of closes the agent makes on its own (exit rules), by rule; the ledger reads them back as exit
 #: reasons. ``tvb-exit:`` never matches a signal comment (``tvb:<id>``).
 EXIT_COMMENTS = {"max_hold": "tvb-exit:hold", "flat_time": "tvb-exit:flat"}
@@ -71,6 +77,15 @@ class ExecutionSettings(BaseModel):
 
     - ``volume_multiplier``: this account's factor on every entry volume the planner computes (lots, risk-sized,
       default lot), applied before rounding down to the volume step; 1 on the strategy's primary account.
+
+    Trader's controls (issue 13; :mod:`agent.planner.exposure`, :func:`agent.planner.volume.finalize`):
+
+    - ``risk_multiplier``: every computed entry volume is multiplied by it, then rounded down to the volume step.
+    - ``max_lots_mode``: ``refuse`` an entry above ``max_lots`` (the default), or ``cap`` it to ``max_lots``.
+    - ``max_exposure_pct`` / ``exposure_basis``: the strategy's positions may hold at most this % of equity as
+      ``margin`` or ``notional`` value (account currency); an entry that would cross it is refused.
+    - ``account_max_exposure_pct`` / ``account_exposure_basis`` / ``account_max_open_positions``: the same caps
+      over every position of the account (the app's settings, copied into every job); exits are never refused.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -95,6 +110,13 @@ class ExecutionSettings(BaseModel):
     max_entries_per_direction: int | None = Field(default=None, ge=1)
     close_opposite_first: bool = False
     volume_multiplier: float = Field(default=1.0, gt=0, le=100)
+    risk_multiplier: float = Field(default=1.0, gt=0)
+    max_lots_mode: MaxLotsMode = "refuse"
+    max_exposure_pct: float | None = Field(default=None, gt=0)
+    exposure_basis: ExposureBasis = "margin"
+    account_max_exposure_pct: float | None = Field(default=None, gt=0)
+    account_exposure_basis: ExposureBasis = "margin"
+    account_max_open_positions: int | None = Field(default=None, ge=1)
 
     def exit_rules(self) -> ExitRules:
         """The rules the agent's exit monitor keeps for this strategy."""

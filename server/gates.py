@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contract.intent import ControlAction, TradeIntent
+from contract.timeframes import try_normalize_timeframe
 from server.alerts import AlertRejected, LicenseMismatch
 from server.models import SignalStatus
 from server.signatures import SENTENCES, Problem, SignatureCheck
@@ -235,6 +236,39 @@ def allowed_pairs(a: Alert) -> Verdict | None:
     )
 
 
+def timeframe(a: Alert) -> Verdict | None:
+    """Refuse an entry from a chart timeframe outside the strategy's ``timeframes`` (empty: every timeframe).
+
+    Both sides are canonical (:mod:`contract.timeframes`: ``"60"``, ``"1h"`` and ``"H1"`` are all ``1h``). An
+    alert naming no timeframe is refused too, since it cannot be shown to come from an allowed chart. Exits
+    (closes, cancels, modifications, eaoff/eaon) pass: refusing one would leave the trader exposed."""
+    allowed = a.strategy.timeframes
+    if not allowed or not a.intent.opens_exposure:
+        return None
+    raw = a.intent.timeframe
+    canonical = try_normalize_timeframe(raw)
+    if canonical is not None and canonical in allowed:
+        return None
+    listed = ", ".join(allowed)
+    if raw is None:
+        message = (
+            f"The alert names no timeframe, and this strategy trades only {listed}, so it was not traded. "
+            f"Add timeframe={{{{interval}}}} to the alert message."
+        )
+    elif canonical is None:
+        message = (
+            f"The alert's timeframe {raw!r} could not be read, and this strategy trades only {listed}, so it was not "
+            f"traded. Send timeframe={{{{interval}}}} (15, 60, 240, D ...) or a form such as 15m, 1h, 1D."
+        )
+    else:
+        shown = canonical if canonical == raw else f"{raw} ({canonical})"
+        message = (
+            f"The alert comes from the {shown} timeframe, and this strategy trades only {listed}, so it was not "
+            f"traded. Add {canonical} to the strategy's timeframes, or fix the alert's chart."
+        )
+    return Verdict(SignalStatus.REJECTED, message, "timeframe")
+
+
 def duplicate(a: Alert) -> Verdict | None:
     """A repeat of an earlier signal that traded or may still trade: same alert id within 24 h, or, for alerts
     without an id, the identical body within the strategy's ``dedup_window_seconds`` (TradingView resends an
@@ -246,11 +280,13 @@ def duplicate(a: Alert) -> Verdict | None:
     if found is None:
         return None
     earlier, why = found
+    tail = (
+        "Set the strategy's dedup_by to body to trade every alert that differs."
+        if why.endswith("by meaning")
+        else "TradingView resends an alert when a server answers with an error."
+    )
     return Verdict(
-        SignalStatus.DUPLICATE,
-        f"Duplicate of signal #{earlier} ({why}); it was not traded again. "
-        f"TradingView resends an alert when a server answers with an error.",
-        "duplicate",
+        SignalStatus.DUPLICATE, f"Duplicate of signal #{earlier} ({why}); it was not traded again. {tail}", "duplicate"
     )
 
 
@@ -338,6 +374,7 @@ GATES: tuple[Gate, ...] = (
     alert_secret,
     rate_limit,
     allowed_pairs,
+    timeframe,
     duplicate,
     max_age,
     ea_switch,

@@ -39,6 +39,7 @@ from server.alerts import (
     parse_alert,
 )
 from server.alerts.venue import venue_notes
+from server.controls import account_caps, control_fields, find_same_meaning, meaning_of
 from server.db import sql_time
 from server.gates import MAX_BODY_BYTES, Alert, Verdict
 from server.ledger.rules import execution_fields, owners_of
@@ -131,6 +132,7 @@ def execution_settings(strategy: StrategyView, signal_id: int) -> ExecutionSetti
         pip_sizes=dict(strategy.pip_sizes),
         max_open_positions=strategy.max_open_positions,
         **execution_fields(strategy),  # ownership, exit and pyramiding settings (server/ledger/rules.py)
+        **control_fields(strategy),  # risk multiplier, lot cap mode, exposure cap (server/controls.py)
     )
 
 
@@ -256,8 +258,9 @@ def find_duplicate(
 ) -> tuple[int, str] | None:
     """The earlier signal this alert repeats (its id and why), or ``None``: the writer's lookup for the
     ``duplicate`` gate. Only signals that traded or may still trade (``executed``, ``pending``,
-    ``awaiting_approval``) count: an alert that
-    was refused, discarded or failed must go through when it is sent again."""
+    ``awaiting_approval``) count: an alert that was refused, discarded or failed must go through when it is sent
+    again. With the strategy's ``dedup_by`` set to ``meaning``, an entry also repeats one of the same symbol,
+    direction and timeframe within the dedup window (:func:`server.controls.find_same_meaning`)."""
     # The unary ``+`` keeps SQLite on the key's own index: without statistics it would otherwise walk every
     # signal of the strategy (ix_tv_signals_strategy_id), a cost that grows with the history.
     if intent.alert_id:
@@ -266,7 +269,12 @@ def find_duplicate(
             " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
             (intent.alert_id, strategy.id, *_LIVE, sql_time(now - gates.ALERT_ID_WINDOW)),
         ).fetchone()
-        return (int(row[0]), f"alert id {intent.alert_id!r}") if row else None
+        if row:
+            return int(row[0]), f"alert id {intent.alert_id!r}"
+    if strategy.dedup_by == "meaning" and meaning_of(intent) is not None:
+        return find_same_meaning(conn, strategy, intent, now)  # entries: same symbol, direction and timeframe
+    if intent.alert_id:
+        return None
     window = strategy.dedup_window_seconds
     if window <= 0:
         return None
@@ -497,6 +505,7 @@ class AlertIntake:
         assert isinstance(p.parsed, TradeIntent) and p.intent_json is not None and p.settings is not None
         # every strategy's magic number and name as of this commit (the agent tells their shares apart by it)
         settings = dict(p.settings, comment=f"tvb:{signal_id}", owners=owners_of(tx.catalog.strategies.values()))
+        settings.update(account_caps(tx.catalog.settings))  # the account-wide exposure caps as of this commit
         deadline = sql_time(gates.deadline(strategy, p.parsed, tx.now))
         status = JobStatus.HELD if held else JobStatus.QUEUED
         for agent_id, multiplier in strategy.targets():

@@ -146,6 +146,13 @@ class Strategy(SQLModel, table=True):
     # -- issue 13 `flow`: manual approval and fan-out to several accounts (server/flow/) --
     require_approval: bool = False
     accounts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Trader's controls (issue 13, ctl): see server/schemas/strategies.py DOCS for each.
+    timeframes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    risk_multiplier: float = 1.0
+    dedup_by: str = Field(default="body", max_length=16)
+    max_lots_mode: str = Field(default="refuse", max_length=16)
+    max_exposure_pct: float | None = None
+    exposure_basis: str = Field(default="margin", max_length=16)
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
     archived_at: datetime | None = _ts(nullable=True)
@@ -301,6 +308,9 @@ class AppSettings(SQLModel, table=True):
     ``daily_loss_limit_pct``: once today's realised loss reaches this percent of the day's starting balance,
     new alerts are discarded with ``daily_loss_limit_reached`` (``None`` = no limit).
     ``trading_paused``: every alert is discarded while set (tray "Pause all trading").
+    Exposure caps of each agent's account (checked by the agent, which reads the terminal):
+    ``account_max_exposure_pct`` (margin or notional, per ``account_exposure_basis``, as % of equity) and
+    ``account_max_open_positions`` (every position on the account, whoever opened it); ``None`` = no cap.
     """
 
     __tablename__ = "settings"
@@ -311,6 +321,9 @@ class AppSettings(SQLModel, table=True):
     #: Which events go to the notification targets (``server.notifications.NoticeKind`` values); ``None``: the
     #: defaults (``server.notifications.DEFAULT_EVENTS``).
     notify_events: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    account_max_exposure_pct: float | None = None
+    account_exposure_basis: str = Field(default="margin", max_length=16)
+    account_max_open_positions: int | None = None
     updated_at: datetime = _ts(nullable=False, default=utcnow)
 
 

@@ -65,6 +65,13 @@ class StrategyView:
     rules_timezone: str = "UTC"
     max_entries_per_direction: int | None = None
     close_opposite_first: bool = False
+    # -- issue 13 `ctl`: the trader's controls (server/controls.py, server/gates.py) --
+    timeframes: tuple[str, ...] = ()
+    risk_multiplier: float = 1.0
+    dedup_by: str = "body"
+    max_lots_mode: str = "refuse"
+    max_exposure_pct: float | None = None
+    exposure_basis: str = "margin"
     # -- issue 13 `flow` --
     #: Accepted alerts wait as ``awaiting_approval`` until the trader approves them.
     require_approval: bool = False
@@ -88,7 +95,7 @@ class StrategyView:
         """The view of one ``tv_strategies`` row (a mapping of column name to value, JSON columns decoded)."""
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in row.items() if k in names and v is not None}
-        for key in ("allowed_pairs", "dialects"):
+        for key in ("allowed_pairs", "dialects", "timeframes"):
             values[key] = tuple(values.get(key) or ())
         for key in ("symbol_map", "pip_sizes"):
             values[key] = dict(values.get(key) or {})
@@ -119,10 +126,24 @@ class StrategyView:
 @dataclass(frozen=True)
 class SettingsView:
     """The account-wide settings row: ``daily_loss_limit_pct`` in percent of the day's starting balance
-    (``None``: no limit); ``trading_paused``: every alert is discarded."""
+    (``None``: no limit); ``trading_paused``: every alert is discarded. The account exposure caps
+    (``account_max_exposure_pct`` of equity by ``account_exposure_basis``, ``account_max_open_positions``) travel
+    to the agent in every job (:class:`contract.settings.ExecutionSettings`)."""
 
     daily_loss_limit_pct: float | None = None
     trading_paused: bool = False
+    account_max_exposure_pct: float | None = None
+    account_exposure_basis: str = "margin"
+    account_max_open_positions: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SettingsView:
+        """The view of the ``settings`` row (a mapping of column name to value); unknown columns are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in row.items() if k in names and v is not None}
+        if "trading_paused" in values:
+            values["trading_paused"] = bool(values["trading_paused"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

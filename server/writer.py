@@ -64,7 +64,7 @@ CHECKPOINT_SECONDS = 1.0
 #: (sqlite.org/rescode.html): BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL.
 _STORAGE_CODES = frozenset({5, 6, 7, 8, 10, 11, 13, 14, 15})
 
-_STRATEGY_JSON = ("allowed_pairs", "symbol_map", "pip_sizes", "dialects", "accounts")
+_STRATEGY_JSON = ("allowed_pairs", "symbol_map", "pip_sizes", "dialects", "accounts", "timeframes")
 
 
 class StorageUnavailable(Exception):
@@ -594,8 +594,10 @@ class Writer:
                 if isinstance(data.get(key), str):
                     data[key] = json.loads(data[key])
             strategies.append(StrategyView.from_row(data))
-        found = conn.execute("SELECT daily_loss_limit_pct, trading_paused FROM settings WHERE id = 1").fetchone()
-        settings = SettingsView(found[0], bool(found[1])) if found else SettingsView()
+        cur = conn.execute("SELECT * FROM settings WHERE id = 1")
+        found = cur.fetchone()
+        columns = [d[0] for d in cur.description]
+        settings = SettingsView.from_row(dict(zip(columns, found, strict=True))) if found else SettingsView()
         return Catalog.build(strategies, settings)
 
     def _load_counters(self, now: datetime) -> Counters:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from server.alerts.context import Dialect, EaDistanceType, EaVolumeType
-from server.schemas.strategies import NettingPolicy, SharedStops
+from server.schemas.strategies import DedupBy, ExposureBasis, MaxLotsMode, NettingPolicy, SharedStops
 from tray import strategy_edit as edits
 from tray.cli_common import DataDir, app
 from tray.cli_remote import EXIT_REFUSED, Remote, fail
@@ -164,6 +164,7 @@ CLEARABLE: dict[str, Any] = {
     "signing_secret": None,
     "max_hold_minutes": None, "flat_at": None, "trading_session": None, "max_entries_per_direction": None,
     "accounts": [],
+    "timeframes": [], "max_exposure_pct": None,
 }
 #: ``--clear`` takes a setting as its option is spelled (``--clear max-lots``).
 Clearable = StrEnum("Clearable", {f.replace("_", "-"): f.replace("_", "-") for f in CLEARABLE})  # type: ignore[misc]
@@ -181,6 +182,7 @@ FORMAT, LIMITS, AUTH = "Alert format", "Limits and filters", "Sender authenticat
 FORMAT, LIMITS = "Alert format", "Limits and filters"
 EXITS, SHARED = "Exit rules and session", "Shared positions (netting) and pyramiding"
 FLOW = "Approval and several accounts"
+CONTROLS = "Strategy controls"
 
 
 @strategy_app.command("edit", no_args_is_help=True)
@@ -256,6 +258,18 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
                                   "(repeatable).", FLOW, metavar="AGENT=MULTIPLIER")] = None,
     unaccount: Annotated[Many, _opt("Stop trading on this further agent (repeatable).", FLOW,
                                     metavar="AGENT")] = None,
+    timeframe: Annotated[Many, _opt("Trade only entries from these chart timeframes (repeatable or comma-separated: "
+                                    "60, 4H, D, 15m); replaces the list.", CONTROLS, metavar="TIMEFRAME")] = None,
+    risk_multiplier: Annotated[float | None, _opt("Multiply every entry volume by this (then round down to the "
+                                                  "volume step).", CONTROLS)] = None,
+    dedup_by: Annotated[DedupBy | None, _opt("Duplicates are an identical message (body), or an entry of the same "
+                                             "symbol, direction and timeframe (meaning).", CONTROLS)] = None,
+    max_lots_mode: Annotated[MaxLotsMode | None, _opt("Above --max-lots: refuse the order, or cap it to max lots.",
+                                                      CONTROLS)] = None,
+    max_exposure_pct: Annotated[float | None, _opt("Most % of equity the strategy's positions may hold (see "
+                                                   "--exposure-basis).", CONTROLS)] = None,
+    exposure_basis: Annotated[ExposureBasis | None, _opt("What --max-exposure-pct measures: margin or notional.",
+                                                         CONTROLS)] = None,
     clear: Annotated[list[Clearable] | None, _opt(
         "Empty a setting (repeatable): " + ", ".join(m.value for m in Clearable) + ".", None,
         metavar="SETTING")] = None,
@@ -276,6 +290,10 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         "shared_stops": str(shared_stops) if shared_stops else None,
         "max_entries_per_direction": max_entries_per_direction, "close_opposite_first": close_opposite_first,
         "require_approval": require_approval,
+        "timeframes": [t.strip() for item in timeframe for t in item.split(",") if t.strip()] if timeframe else None,
+        "risk_multiplier": risk_multiplier, "dedup_by": str(dedup_by) if dedup_by else None,
+        "max_lots_mode": str(max_lots_mode) if max_lots_mode else None, "max_exposure_pct": max_exposure_pct,
+        "exposure_basis": str(exposure_basis) if exposure_basis else None,
     }
     changes: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
     shown_secret = _signing_secret(generate_signing_secret, enter_signing_secret)

@@ -103,6 +103,14 @@ GROUPS: list[tuple[str, list[tuple[str, str, Formatter]]]] = [
         ("accounts", "further accounts (--account/--unaccount)", lambda value: ", ".join(
             f"{a['agent_id']} x{a['volume_multiplier']:g}" for a in value) if value else "none"),
     ]),
+    ("Strategy controls", [
+        ("timeframes", "timeframes (--timeframe)", _items("all")),
+        ("risk_multiplier", "risk multiplier", _or("1")),
+        ("dedup_by", "duplicates by", _or("body")),
+        ("max_lots_mode", "above max lots", _or("refuse")),
+        ("max_exposure_pct", "max exposure", _or("no cap", "% of equity")),
+        ("exposure_basis", "exposure basis", _or("margin")),
+    ]),
 ]
 
 _BY_FIELD = {field: (label, fmt) for _, rows in GROUPS for field, label, fmt in rows}

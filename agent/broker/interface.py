@@ -34,6 +34,7 @@ from agent.broker.models import (
     Quote,
     SymbolSpec,
 )
+from contract.intent import Side
 
 
 @runtime_checkable
@@ -116,6 +117,14 @@ class Broker(Protocol):
     def server_offset(self) -> int | None:
         """How far the broker's clock (the times of its quotes, deals and positions) runs ahead of UTC, in
         seconds (MT5: trade-server time; 10800 on a server at UTC+3); ``None`` while it is not known yet."""
+        ...
+
+    def margin(self, side: Side, symbol: str, volume: float, price: float) -> float:
+        """The margin, in the account currency, that ``volume`` lots of ``symbol`` bought (or sold) at ``price``
+        need, ignoring the positions already open (MT5 ``order_calc_margin``, mt5-api §1.8).
+
+        :raises OrderRefused: the broker cannot compute it (unknown symbol, no rates).
+        """
         ...
 
     # -- writes: each returns what the broker did, or raises OrderRefused / OrderOutcomeUnknown /

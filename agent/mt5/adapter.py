@@ -58,6 +58,7 @@ from agent.mt5.errors import (
     retcode_name,
 )
 from agent.mt5.filling import filling_candidates
+from contract.intent import Side
 
 logger = logging.getLogger(__name__)
 
@@ -304,6 +305,12 @@ class Mt5Broker:
         """``history_orders_get(ticket=...)``: the order of the history with this ticket, or ``None``."""
         raw = self._checked("history_orders_get", ticket=int(ticket))
         return convert.historical_order(raw[0]) if raw else None
+
+    def margin(self, side: Side, symbol: str, volume: float, price: float) -> float:
+        """``order_calc_margin(ORDER_TYPE_BUY/SELL, symbol, volume, price)``: account-currency margin of the order
+        alone (mt5-api §1.8). :raises OrderRefused: the terminal could not compute it."""
+        action = c.ORDER_TYPE_BUY if side == Side.BUY else c.ORDER_TYPE_SELL
+        return float(self._checked("order_calc_margin", action, symbol, float(volume), float(price)))
 
     # -- paper trading --------------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ Modules, one job each:
 - :mod:`~agent.planner.levels`: SL/TP/entry prices and the broker's side and stops-level checks.
 - :mod:`~agent.planner.gates`: spread and account filters, max open positions, trade and order modes.
 - :mod:`~agent.planner.rules`: the strategy's trading session and pyramiding limit.
+- :mod:`~agent.planner.exposure`: the strategy's and the account's exposure caps (margin or notional % of equity,
+  the account's open positions) on entries, from the figures the executor read (:mod:`agent.exposure`).
 - :mod:`~agent.planner.ownership`: on netting accounts, what a deal does to the other owners of the symbol's one
   position (their shares, the shared SL/TP) and whether the strategy's settings allow it.
 - :mod:`~agent.planner.entries`, :mod:`~agent.planner.pending`, :mod:`~agent.planner.positions`,

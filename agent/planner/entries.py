@@ -23,6 +23,7 @@ from decimal import Decimal
 from agent.broker.models import SymbolSpec
 from agent.planner.book import LONG, SHORT
 from agent.planner.context import Context
+from agent.planner.exposure import check_exposure
 from agent.planner.gates import (
     check_can_open,
     check_max_positions,
@@ -69,7 +70,7 @@ def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
         sl=sl,
         notes=ctx.notes,
     )
-    lots = finalize(sizing, spec, ctx.settings)
+    lots = finalize(sizing, spec, ctx.settings, notes=ctx.notes)
     first = _close_opposite(ctx, spec, buy)
     return first + market_entry(ctx, spec, buy, lots, sl, tp)
 
@@ -120,6 +121,7 @@ def market_entry(
         if effect.foreign:
             nets_against = "; ".join(f"{fmt_lots(part)} lots of {o.name}" for o, part in effect.taken)
         if effect.opens:
+            check_exposure(ctx, buy=buy, lots=lots, creates_new=False, closes=lots - effect.opens)
             kind = "reverse"
             ctx.notes.append(
                 f"On this netting account the {deal} of {fmt_lots(lots)} lots closes the "
@@ -132,6 +134,7 @@ def market_entry(
     else:
         check_max_positions(ctx, creates_position(ctx, spec.name))
         check_volume_limit(ctx, spec, buy, lots)
+        check_exposure(ctx, buy=buy, lots=lots, creates_new=creates_position(ctx, spec.name))
         if net is not None:
             sl, tp = _keep_netting_levels(ctx, spec, net.sl, net.tp, sl, tp)
             check_shared_levels(ctx, spec, net, sl or 0.0, tp or 0.0, adding=lots)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from agent.broker.models import OrderType, TradeMode
 from agent.planner.context import Context
+from agent.planner.exposure import check_exposure
 from agent.planner.gates import (
     check_can_open,
     check_max_positions,
@@ -69,9 +70,10 @@ def place(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
         sl=sl,
         notes=ctx.notes,
     )
-    lots = finalize(sizing, spec, ctx.settings)
+    lots = finalize(sizing, spec, ctx.settings, notes=ctx.notes)
     check_max_positions(ctx, creates_position(ctx, spec.name))
     check_volume_limit(ctx, spec, buy, lots)
+    check_exposure(ctx, buy=buy, lots=lots, creates_new=creates_position(ctx, spec.name))  # as if it filled
     digits = spec.digits
     levels = ", ".join(f"{label} {fmt_price(v, digits)}" for label, v in (("SL", sl), ("TP", tp)) if v is not None)
     return [

@@ -21,7 +21,9 @@ Rules:
 - Hedging: close every position on the wrong side (each with its ticket), then open or reduce (oldest first)
   the right side to the target.
 - The target is rounded down to the volume step and must reach ``volume_min``; the strategy's ``max_lots``
-  applies to the target position. ``risk_override_pct`` does not resize syncs: the bridge follows TradingView's
+  applies to the target position (always refused, never capped: a capped position would fall out of step with
+  TradingView's). ``risk_multiplier`` scales TradingView's sizes (target and previous alike).
+  ``risk_override_pct`` does not resize syncs: the bridge follows TradingView's
   size, or every later fill would be out of step.
 """
 
@@ -52,6 +54,11 @@ def plan_sync(ctx: Context, action: SyncAction) -> list[PlannedRequest]:
     _check_prev(ctx, action, actual)
     wanted = _target(ctx, action, actual)
     target = round_down(abs(wanted), spec) * (1 if wanted > 0 else -1)
+    if ctx.settings.risk_multiplier != 1 and target != 0:
+        ctx.notes.append(
+            f"TradingView's position size is multiplied by the strategy's risk multiplier "
+            f"{plain(ctx.settings.risk_multiplier)}: the target is {fmt_lots(abs(target))} lots."
+        )
     if ctx.settings.risk_override_pct and target != 0:
         ctx.notes.append(
             "The strategy's risk override does not resize TradingView position syncs: the bridge follows "
@@ -196,11 +203,14 @@ def _check_target(ctx: Context, action: SyncAction, wanted: Decimal, target: Dec
 
 
 def _to_lots(ctx: Context, action: SyncAction, size: float) -> Decimal:
+    """TradingView's size in lots, times the strategy's ``risk_multiplier`` (targets and previous positions alike,
+    so a scaled position still matches the next alert's previous size)."""
     value = abs(dec(size))
+    multiplier = dec(ctx.settings.risk_multiplier)
     if action.size_unit == VolumeUnit.LOTS:
-        return value
+        return value * multiplier
     if action.size_unit == VolumeUnit.UNITS:
-        return units_to_lots(value, ctx.spec)
+        return units_to_lots(value, ctx.spec) * multiplier
     raise PlanRejected(
         f"TradingView position sizes must be in units or lots, not {action.size_unit.value.replace('_', ' ')}."
     )

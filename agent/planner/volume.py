@@ -24,9 +24,13 @@ Rules and sources:
 - ``settings.risk_override_pct``: entries that carry an SL are sized to lose that % of balance at the SL,
   whatever the alert asked; without an SL the alert's volume stands and the plan says so.
 
+Scaling: the strategy's ``risk_multiplier`` multiplies every computed entry size before rounding (issue 13).
+
 Rounding: DOWN to a multiple of ``volume_step`` with :class:`~decimal.Decimal`, so no ``0.30000000000000004``
 (mt5-api §4.1). Then refuse below ``volume_min`` (stating the computed size), above ``volume_max`` and above the
-strategy's ``max_lots``: never clamp (corpus "Oversized lot typo": a silent clamp to volume_max is a bug).
+strategy's ``max_lots``: never clamp (corpus "Oversized lot typo": a silent clamp to volume_max is a bug). The
+one exception is the trader's own choice, ``max_lots_mode = "cap"``: a size above ``max_lots`` is sent at
+``max_lots`` and the plan's note says so.
 """
 
 from __future__ import annotations
@@ -160,29 +164,51 @@ def round_down(lots: Decimal, spec: SymbolSpec) -> Decimal:
     return (lots / step).to_integral_value(ROUND_DOWN) * step
 
 
-def finalize(sizing: Sizing, spec: SymbolSpec, settings: ExecutionSettings, *, cap: bool = True) -> Decimal:
-    """Round ``sizing`` down to the step, then refuse it below the minimum or above a maximum; never clamp.
+def finalize(
+    sizing: Sizing,
+    spec: SymbolSpec,
+    settings: ExecutionSettings,
+    *,
+    cap: bool = True,
+    notes: list[str] | None = None,
+) -> Decimal:
+    """Scale ``sizing`` by the strategy's ``risk_multiplier``, round it down to the step, then refuse it below the
+    minimum or above a maximum; never clamp, except to ``max_lots`` when the strategy's ``max_lots_mode`` is
+    ``cap`` (the note says so).
 
     The account's ``volume_multiplier`` (fan-out, :class:`contract.settings.ExecutionSettings`) scales the size
     first, so the rounding and every limit apply to what this account sends.
 
     :param cap: also apply the strategy's ``max_lots``.
+    :param notes: the plan's notes (the multiplier and a capped size are reported there).
     :return: the lots to send.
-    :raises PlanRejected: below ``volume_min``, above ``volume_max`` or above ``max_lots``.
+    :raises PlanRejected: below ``volume_min``, above ``volume_max`` or above ``max_lots`` (mode ``refuse``).
     """
-    sizing = _multiplied(sizing, settings)
-    lots = round_down(sizing.lots, spec)
-    shown = fmt_lots(sizing.lots)
-    rounded = f" (rounded down to the volume step: {fmt_lots(lots)})" if lots != sizing.lots else ""
-    head = (
-        f"{sizing.how}, the size comes to {shown} lots{rounded}, which is"
-        if sizing.how
-        else f"The size of {shown} lots{rounded} is"
-    )
+    sizing = _multiplied(sizing, settings)  # this account's fan-out multiplier first
+    multiplier = dec(settings.risk_multiplier)
+    asked = sizing.lots * multiplier
+    lots = round_down(asked, spec)
+    shown = fmt_lots(asked)
+    if multiplier != 1:
+        scaled = f"{fmt_lots(sizing.lots)} lots x the strategy's risk multiplier {plain(multiplier)} = {shown}"
+        head_how = f"{sizing.how}, the size comes to {scaled} lots" if sizing.how else f"The size of {scaled} lots"
+    else:
+        head_how = f"{sizing.how}, the size comes to {shown} lots" if sizing.how else f"The size of {shown} lots"
+    rounded = f" (rounded down to the volume step: {fmt_lots(lots)})" if lots != asked else ""
+    head = f"{head_how}{rounded}, which is" if sizing.how or multiplier != 1 else f"{head_how}{rounded} is"
     if lots <= 0 or lots < dec(spec.volume_min):
         raise PlanRejected(
             f"{head} below {spec.name}'s minimum volume of {plain(spec.volume_min)} lots: nothing was sent."
         )
+    if cap and settings.max_lots is not None and lots > dec(settings.max_lots) and settings.max_lots_mode == "cap":
+        capped = round_down(dec(settings.max_lots), spec)
+        if capped >= dec(spec.volume_min) and capped > 0:
+            if notes is not None:
+                notes.append(
+                    f"{head_how}{rounded}; capped to the strategy's max lots of {plain(settings.max_lots)} "
+                    f"(max_lots_mode cap): {fmt_lots(capped)} lots were sent."
+                )
+            lots = capped
     if spec.volume_max > 0 and lots > dec(spec.volume_max):
         raise PlanRejected(
             f"{head} above {spec.name}'s maximum volume of {plain(spec.volume_max)} lots. The bridge "
@@ -191,8 +217,11 @@ def finalize(sizing: Sizing, spec: SymbolSpec, settings: ExecutionSettings, *, c
     if cap and settings.max_lots is not None and lots > dec(settings.max_lots):
         raise PlanRejected(
             f"{head} above the strategy's lot cap of {plain(settings.max_lots)} lots. The bridge never "
-            f"reduces a size on its own: nothing was sent."
+            f"reduces a size on its own (set the strategy's max_lots_mode to cap to send max_lots instead): "
+            f"nothing was sent."
         )
+    if multiplier != 1 and notes is not None:
+        notes.append(f"{head_how}{rounded} (risk multiplier {plain(multiplier)}).")
     return lots
 
 

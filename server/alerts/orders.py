@@ -37,6 +37,7 @@ from contract.intent import (
     Volume,
     VolumeUnit,
 )
+from contract.timeframes import try_normalize_timeframe
 from server.alerts.commands import CancelStep, CloseStep, Command, ControlStep, ModifyStep, OpenStep
 from server.alerts.context import AlertRejected, EaDistanceType, ParseContext
 from server.alerts.detect import MAX_BODY_BYTES
@@ -292,7 +293,7 @@ def finish(
         alert_id=_text(p, Slot.ALERT_ID),
         alert_time=parse_time(time.raw, time.key) if time else None,
         alert_price=built.alert_price,
-        timeframe=_text(p, Slot.TIMEFRAME, 20),
+        timeframe=_timeframe(p),
         max_spread_pips=positive(spread.raw, spread.key, "a maximum spread") if spread else None,
         account_filter=positive(accfilter.raw, accfilter.key, "an account filter") if accfilter else None,
         secret=_text(p, Slot.SECRET),
@@ -310,6 +311,13 @@ def units_from_settings(p: Params) -> list[Literal["sl", "tp", "entry"]]:
         return []
     names: dict[Slot, Literal["sl", "tp", "entry"]] = {Slot.SL: "sl", Slot.TP: "tp", Slot.ENTRY: "entry"}
     return [name for slot, name in names.items() if (v := p.get(slot)) is not None and v.spec.unit == LEGACY]
+
+
+def _timeframe(p: Params) -> str | None:
+    """The chart's timeframe in its canonical form (``contract.timeframes``: ``"60"`` -> ``"1h"``); text that is
+    not a timeframe is kept as written, so the strategy's timeframe gate can name it."""
+    raw = _text(p, Slot.TIMEFRAME, 20)
+    return try_normalize_timeframe(raw) or raw
 
 
 def _text(p: Params, slot: Slot, limit: int = 200) -> str | None:

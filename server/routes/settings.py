@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1/settings", tags=["settings"], responses=UNAUT
 def settings_public(row: AppSettings) -> SettingsPublic:
     """The API shape of the settings row."""
     return SettingsPublic(
-        daily_loss_limit_pct=row.daily_loss_limit_pct, trading_paused=row.trading_paused, updated_at=row.updated_at
+        daily_loss_limit_pct=row.daily_loss_limit_pct, trading_paused=row.trading_paused, updated_at=row.updated_at,
+        account_max_exposure_pct=row.account_max_exposure_pct, account_exposure_basis=row.account_exposure_basis,
+        account_max_open_positions=row.account_max_open_positions,
     )
 
 
@@ -28,6 +30,7 @@ async def read_settings(ctx: ServerCtx) -> SettingsPublic:
 
 @router.patch("", responses={**INVALID, **BAD_BODY})
 async def update_settings(body: SettingsUpdate, ctx: ServerCtx) -> SettingsPublic:
-    """Change the daily loss limit (``null`` removes it) and/or pause or resume all trading."""
+    """Change the daily loss limit (``null`` removes it), the account exposure caps (``null`` removes one) and/or
+    pause or resume all trading."""
     changes = body.model_dump(exclude_unset=True)
     return settings_public(await run_in_threadpool(lambda: ctx.update_settings(**changes)))

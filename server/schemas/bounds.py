@@ -96,3 +96,19 @@ SESSION_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 
 #: Characters of an IANA time zone name (``America/Argentina/ComodRivadavia`` is among the longest).
 MAX_TIMEZONE_CHARS = 64
+
+#: A strategy's risk multiplier: from a hundredth of the computed volume up to a hundred times it.
+MIN_RISK_MULTIPLIER = 0.01
+MAX_RISK_MULTIPLIER = 100.0
+
+#: Exposure caps in % of equity: notional value reaches many times equity on leveraged accounts (1:1000 -> 100,000%).
+MIN_EXPOSURE_PCT = 0.01
+MAX_EXPOSURE_PCT = 100_000.0
+
+#: Timeframes one strategy may list (TradingView offers fewer than 30).
+MAX_TIMEFRAMES = 50
+
+#: A timeframe as a strategy setting: TradingView's ``{{interval}}`` (``15``, ``240``, ``D``, ``1S``, ``3M``), a
+#: count and a unit (``15m``, ``4H``, ``1d``) or MetaTrader's name (``M15``, ``H4``, ``MN1``). Every text it matches
+#: normalises (``contract.timeframes``); alerts may also write words (``15min``), which the parser reads.
+TIMEFRAME_PATTERN = r"^([1-9][0-9]{0,5}[sSmhHdDwWMTR]?|[DWM]|(M|H|D|W|MN)[1-9][0-9]{0,3})$"

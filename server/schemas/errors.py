@@ -32,6 +32,7 @@ from server.schemas.bounds import (
     CLOCK_TIME_PATTERN,
     NOTIFY_URL_PATTERN,
     SESSION_PATTERN,
+    TIMEFRAME_PATTERN,
     VISIBLE_TEXT_PATTERN,
 )
 
@@ -50,6 +51,9 @@ FIELD_UNITS: dict[str, str] = {
     "rate_limit_per_minute": "alerts",
     "max_hold_minutes": "minutes",
     "max_entries_per_direction": "entries",
+    "max_exposure_pct": "%",
+    "account_max_exposure_pct": "%",
+    "account_max_open_positions": "positions",
     "wait": "seconds",
 }
 
@@ -64,6 +68,7 @@ PATTERN_WORDS: dict[str, str] = {
     NOTIFY_URL_PATTERN: "must be a notification URL such as tgram://bottoken/chatid (scheme://..., no spaces)",
     CLOCK_TIME_PATTERN: "must be a time of day as HH:MM, 00:00 to 23:59",
     SESSION_PATTERN: "must be two times of day as HH:MM-HH:MM, such as 08:00-17:00 (22:00-06:00 crosses midnight)",
+    TIMEFRAME_PATTERN: "must be a timeframe such as 15, 60, 240, D, W, M (TradingView's interval), 15m, 4H or M15",
 }
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

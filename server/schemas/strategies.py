@@ -21,6 +21,7 @@ from server.schemas.types import (
     ClockTime,
     DedupWindow,
     EntriesPerDirection,
+    ExposurePct,
     Flag,
     HoldMinutes,
     LicenseId,
@@ -31,6 +32,7 @@ from server.schemas.types import (
     PipSizes,
     RatePerMinute,
     RatePerSecond,
+    RiskMultiplier,
     SessionHours,
     SignalAge,
     SigningSecret,
@@ -38,6 +40,7 @@ from server.schemas.types import (
     Symbol,
     SymbolList,
     SymbolMap,
+    Timeframes,
     TimeZone,
     TradesPerDay,
     only_symbol_keys,
@@ -82,6 +85,27 @@ class SharedStops(StrEnum):
     REFUSE = "refuse"
     ALLOW = "allow"
 
+class DedupBy(StrEnum):
+    """What makes an alert a duplicate of an earlier one within the dedup window (:mod:`server.controls`)."""
+
+    BODY = "body"  #: an identical message body (and the same alert id within 24 h)
+    MEANING = "meaning"  #: an entry of the same symbol, direction and timeframe, whatever else differs
+
+
+class MaxLotsMode(StrEnum):
+    """What an entry larger than ``max_lots`` does."""
+
+    REFUSE = "refuse"  #: refused with a sentence, nothing sent
+    CAP = "cap"  #: sent at ``max_lots``, and the signal says so
+
+
+class ExposureBasis(StrEnum):
+    """What an exposure cap measures, as % of equity (account currency)."""
+
+    MARGIN = "margin"  #: the margin the positions hold (MT5 order_calc_margin)
+    NOTIONAL = "notional"  #: volume x contract size x price, converted to the account currency
+
+
 #: One description per setting, shared by the request and answer models.
 DOCS: dict[str, str] = {
     "name": f"The strategy's name (1 to {bounds.MAX_NAME_CHARS} characters); PineConnector's `strategy=` routes by it.",
@@ -99,7 +123,10 @@ DOCS: dict[str, str] = {
         f"Lots used when an alert names no volume (more than 0, at most {bounds.MAX_LOTS:,.0f}). `null`: such "
         "alerts are refused."
     ),
-    "max_lots": f"Largest volume in lots this strategy may send (at most {bounds.MAX_LOTS:,.0f}); larger is refused.",
+    "max_lots": (
+        f"Largest volume in lots this strategy may send (at most {bounds.MAX_LOTS:,.0f}); larger is refused, or "
+        "capped to it with `max_lots_mode` = `cap`."
+    ),
     "max_signal_age_seconds": (
         f"Seconds an alert may be old, 1 to {bounds.MAX_SIGNAL_AGE_SECONDS:,}: by its own timestamp at intake, and "
         "from its arrival until the agent sends it."
@@ -196,6 +223,32 @@ DOCS: dict[str, str] = {
         "with its `volume_multiplier` on every entry volume (0 < m <= 100). `agent_id` stays the primary account "
         "(multiplier 1). One alert makes one job per account; the signal shows each account's outcome."
     ),
+    "timeframes": (
+        f"Chart timeframes this strategy trades (at most {bounds.MAX_TIMEFRAMES}), in any form TradingView's "
+        "`{{interval}}` or a trader writes (`60`, `1h`, `4H`, `D`, `M15`), stored in one form (`15m`, `1h`, `4h`, "
+        "`1D`, `1W`, `1M`). Entries from another timeframe, or naming none, are refused; exits always run. "
+        "Empty: every timeframe."
+    ),
+    "risk_multiplier": (
+        f"Every computed entry volume is multiplied by this ({bounds.MIN_RISK_MULTIPLIER:g} to "
+        f"{bounds.MAX_RISK_MULTIPLIER:g}), then rounded down to the symbol's volume step; below the symbol's "
+        "minimum volume the entry is refused. 1: as computed."
+    ),
+    "dedup_by": (
+        "`body` (default): an identical message within the dedup window is a duplicate. `meaning`: an entry with "
+        "the same symbol, direction and timeframe as a signal within the dedup window is a duplicate, whatever its "
+        "price or comment."
+    ),
+    "max_lots_mode": (
+        "What an entry above `max_lots` does: `refuse` (default; nothing is sent) or `cap` (sent at `max_lots`, and "
+        "the signal says so)."
+    ),
+    "max_exposure_pct": (
+        f"The strategy's positions may hold at most this % of equity ({bounds.MIN_EXPOSURE_PCT:g} to "
+        f"{bounds.MAX_EXPOSURE_PCT:,.0f}) as margin or notional value (`exposure_basis`); an entry that would cross "
+        "it is refused with the figures. Exits always run. `null`: no cap."
+    ),
+    "exposure_basis": "What `max_exposure_pct` measures: `margin` (default) or `notional` value, in % of equity.",
 }
 
 
@@ -269,6 +322,12 @@ class StrategyCreate(BaseModel):
     # -- issue 13 `flow` --
     require_approval: Flag = Field(default=False, description=DOCS["require_approval"])
     accounts: Accounts = Field(default_factory=list, description=DOCS["accounts"])
+    timeframes: Timeframes = Field(default_factory=list, description=DOCS["timeframes"])
+    risk_multiplier: RiskMultiplier = Field(default=1.0, description=DOCS["risk_multiplier"])
+    dedup_by: DedupBy = Field(default=DedupBy.BODY, description=DOCS["dedup_by"])
+    max_lots_mode: MaxLotsMode = Field(default=MaxLotsMode.REFUSE, description=DOCS["max_lots_mode"])
+    max_exposure_pct: ExposurePct | None = Field(default=None, description=DOCS["max_exposure_pct"])
+    exposure_basis: ExposureBasis = Field(default=ExposureBasis.MARGIN, description=DOCS["exposure_basis"])
 
 
 class StrategyUpdate(BaseModel):
@@ -315,6 +374,12 @@ class StrategyUpdate(BaseModel):
     # -- issue 13 `flow` --
     require_approval: Flag = optional(DOCS["require_approval"])
     accounts: Accounts = optional(DOCS["accounts"])
+    timeframes: Timeframes = optional(DOCS["timeframes"])
+    risk_multiplier: RiskMultiplier = optional(DOCS["risk_multiplier"])
+    dedup_by: DedupBy = optional(DOCS["dedup_by"])
+    max_lots_mode: MaxLotsMode = optional(DOCS["max_lots_mode"])
+    max_exposure_pct: ExposurePct | None = Field(default=None, description=DOCS["max_exposure_pct"])
+    exposure_basis: ExposureBasis = optional(DOCS["exposure_basis"])
 
 
 class StrategyPublic(BaseModel):
@@ -364,6 +429,12 @@ class StrategyPublic(BaseModel):
     # -- issue 13 `flow` --
     require_approval: bool = Field(default=False, description=DOCS["require_approval"])
     accounts: list[AccountTarget] = Field(default_factory=list, description=DOCS["accounts"])
+    timeframes: list[str] = Field(default_factory=list, description=DOCS["timeframes"])
+    risk_multiplier: float = Field(default=1.0, description=DOCS["risk_multiplier"])
+    dedup_by: str = Field(default="body", description=DOCS["dedup_by"])
+    max_lots_mode: str = Field(default="refuse", description=DOCS["max_lots_mode"])
+    max_exposure_pct: float | None = Field(default=None, description=DOCS["max_exposure_pct"])
+    exposure_basis: str = Field(default="margin", description=DOCS["exposure_basis"])
     created_at: datetime = Field(description="When the strategy was created (UTC).")
     updated_at: datetime = Field(description="When a setting last changed (UTC).")
     archived_at: datetime | None = Field(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
+from contract.timeframes import normalize_timeframe
 from server.schemas import bounds
 
 
@@ -146,3 +147,26 @@ def _is_number(text: str) -> bool:
 
 #: A time given as ISO 8601 text (a zone-less one is read as UTC by the routes).
 IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
+def _timeframes(values: list[str]) -> list[str]:
+    """Each timeframe in its canonical form (``"60"`` -> ``"1h"``), once each, in the order given.
+
+    :raises ValueError: one is not a timeframe (the sentence names it)."""
+    out: list[str] = []
+    for value in values:
+        canonical = normalize_timeframe(value)
+        if canonical not in out:
+            out.append(canonical)
+    return out
+
+
+Timeframes = Annotated[
+    list[Annotated[str, Strict(), StringConstraints(pattern=bounds.TIMEFRAME_PATTERN)]],
+    Field(max_length=bounds.MAX_TIMEFRAMES),
+    AfterValidator(_timeframes),
+]
+RiskMultiplier = Annotated[
+    float, Strict(), Field(ge=bounds.MIN_RISK_MULTIPLIER, le=bounds.MAX_RISK_MULTIPLIER)
+]
+ExposurePct = Annotated[float, Strict(), Field(ge=bounds.MIN_EXPOSURE_PCT, le=bounds.MAX_EXPOSURE_PCT)]

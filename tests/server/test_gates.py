@@ -58,6 +58,7 @@ def test_the_gates_run_in_the_documented_order() -> None:
         "alert_secret",
         "rate_limit",
         "allowed_pairs",
+        "timeframe",
         "duplicate",
         "max_age",
         "ea_switch",

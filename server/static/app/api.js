@@ -124,8 +124,16 @@ export async function getTunnel() {
 
 export async function getSettings() {
   const s = await get("/settings");
-  return { dailyLossLimitPct: s.daily_loss_limit_pct, paused: !!s.trading_paused, updatedAt: s.updated_at };
+  return { dailyLossLimitPct: s.daily_loss_limit_pct, paused: !!s.trading_paused, updatedAt: s.updated_at,
+    accountMaxExposurePct: s.account_max_exposure_pct ?? null, accountExposureBasis: s.account_exposure_basis || "margin",
+    accountMaxOpenPositions: s.account_max_open_positions ?? null };
 }
+// The account-wide exposure caps (strategy controls): {maxExposurePct, basis, maxOpenPositions}; null removes a cap.
+// Refusals name the API fields; the page shows them by these keys.
+export const ACCOUNT_CAP_FIELDS = { maxExposurePct: "account_max_exposure_pct", basis: "account_exposure_basis",
+  maxOpenPositions: "account_max_open_positions" };
+export const setAccountCaps = (caps) => request("PATCH", "/settings", { account_max_exposure_pct: caps.maxExposurePct,
+  account_exposure_basis: caps.basis, account_max_open_positions: caps.maxOpenPositions });
 export const setPaused = (paused) => request("PATCH", "/settings", { trading_paused: paused });
 export const setDailyLossLimit = (pct) => request("PATCH", "/settings", { daily_loss_limit_pct: pct });
 
@@ -162,7 +170,7 @@ export const STRATEGY_FIELDS = [
   { key: "default_volume", label: "Default volume (lots)", group: "volume", kind: "number", nullable: true,
     help: "Used when an alert names no volume. Empty: alerts must name one." },
   { key: "max_lots", label: "Lot cap", group: "volume", kind: "number", nullable: true,
-    help: "An order above this is refused, never reduced." },
+    help: "An order above this is refused, or sent at the cap (Strategy controls: Above the lot cap)." },
   { key: "risk_override_pct", label: "Risk override (%)", group: "volume", kind: "number", nullable: true },
   { key: "target_type", label: "SL/TP unit (sl=, tp=)", group: "levels", kind: "select", options: UNIT_OPTIONS },
   { key: "entry_type", label: "Pending entry unit (price=)", group: "levels", kind: "select", options: UNIT_OPTIONS },
@@ -217,6 +225,31 @@ export const STRATEGY_FIELDS = [
   { key: "accounts", label: "Also trade on these agents", group: "flow", kind: "accounts",
     help: "One per line: agent id=volume multiplier, e.g. prop-firm=0.5. The agent above stays the main account (multiplier 1)." },
 ];
+
+// Strategy controls (issue 13, ctl): one fieldset of the strategy editor, and the defaults of a new strategy.
+const CONTROL_GROUP = { id: "controls", title: "Strategy controls" };
+const CONTROL_FIELDS = [
+  { key: "timeframes", label: "Timeframes", group: "controls", kind: "list",
+    help: "Comma-separated, e.g. 15, 60, 4H, D (stored as 15m, 1h, 4h, 1D). Entries from other charts are refused; "
+      + "exits always run. Empty: every timeframe." },
+  { key: "risk_multiplier", label: "Risk multiplier", group: "controls", kind: "number",
+    help: "Every entry volume is multiplied by this, then rounded down to the volume step (0.01 to 100; 1: as sent)." },
+  { key: "dedup_by", label: "Duplicates by", group: "controls", kind: "select",
+    options: [["body", "identical message"], ["meaning", "same symbol, direction and timeframe"]],
+    help: "Within the duplicate window. By meaning, a second entry with another price or comment is a duplicate." },
+  { key: "max_lots_mode", label: "Above the lot cap", group: "controls", kind: "select",
+    options: [["refuse", "refuse the order"], ["cap", "send the lot cap instead (and say so)"]] },
+  { key: "max_exposure_pct", label: "Exposure cap (% of equity)", group: "controls", kind: "number", nullable: true,
+    help: "The strategy's positions plus an entry may hold at most this. Exits always run. Empty: no cap." },
+  { key: "exposure_basis", label: "Exposure measured as", group: "controls", kind: "select",
+    options: [["margin", "margin"], ["notional", "notional value (volume x contract x price)"]] },
+];
+export const CONTROL_DEFAULTS = {
+  timeframes: [], risk_multiplier: 1, dedup_by: "body", max_lots_mode: "refuse", max_exposure_pct: null,
+  exposure_basis: "margin",
+};
+STRATEGY_GROUPS.push(CONTROL_GROUP);
+STRATEGY_FIELDS.push(...CONTROL_FIELDS);
 
 function strategy(s) {
   const settings = {};

@@ -123,7 +123,7 @@ CORPUS: dict[str, Expect] = {
     '{\n    "ticker": "EURUSD",\n    "action": "buy",\n    "sentiment": "long",\n    "quantity": "100000",\n'
     '    "price": "1.08452",\n    "time": "2025-01-15T14:30:05Z",\n    "interval": "15"\n}': Expect(
         [OpenAction(side=Side.BUY, volume=units(100000))],
-        {"symbol": "EURUSD", "alert_price": 1.08452, "timeframe": "15",
+        {"symbol": "EURUSD", "alert_price": 1.08452, "timeframe": "15m",
          "alert_time": datetime(2025, 1, 15, 14, 30, 5, tzinfo=UTC)},
         fmt=AlertFormat.JSON,
     ),
@@ -157,7 +157,7 @@ CORPUS: dict[str, Expect] = {
     '{"ticker":"XAUUSD","action":"buy","entry":2331.55,"sl":2318.2,"tp":2358.25,"tf":"60",'
     '"time":"2025-02-03T09:00:02Z"}': Expect(
         [OpenAction(side=Side.BUY, volume=DEFAULT, sl=price(2318.2), tp=price(2358.25))],
-        {"alert_price": 2331.55, "timeframe": "60", "alert_time": datetime(2025, 2, 3, 9, 0, 2, tzinfo=UTC)},
+        {"alert_price": 2331.55, "timeframe": "1h", "alert_time": datetime(2025, 2, 3, 9, 0, 2, tzinfo=UTC)},
         settings={"default_volume_configured": True},
     ),
     '{"action":"buy","symbol":"XAUUSD","risk":1,"sl":2325.50,"tp":2352.00,"source":"TradingView",'

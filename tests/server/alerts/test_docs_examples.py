@@ -57,7 +57,7 @@ def _fill(text: str) -> str:
 def test_message_box_json() -> None:
     intent = parse(_fill(_block("### Indicator alert typed in the Message box")))
     assert intent.actions == [OpenAction(side=Side.BUY, volume=lots(0.1))]
-    assert intent.alert_price == 1.0845 and intent.timeframe == "15" and intent.alert_time is not None
+    assert intent.alert_price == 1.0845 and intent.timeframe == "15m" and intent.alert_time is not None
 
 
 def test_strategy_order_fill_json() -> None:
@@ -117,3 +117,8 @@ def test_order_lifetime_comment_and_stop_examples() -> None:
     assert action.lifetime == OrderLifetime(time_in_force=TimeInForce.SPECIFIED,
                                             expires_at=datetime(2026, 12, 1, 18, tzinfo=UTC))
     assert body.comment == "london breakout"
+@pytest.mark.parametrize("heading", ["### Timeframes", "### Duplicates by meaning"])
+def test_the_strategy_controls_examples_carry_the_canonical_timeframe(heading: str) -> None:
+    intent = parse(_fill(_block(heading)))
+    assert intent.symbol == "EURUSD" and intent.timeframe == "15m"
+    assert isinstance(intent.actions[0], OpenAction)

@@ -37,7 +37,7 @@ def test_symbol_aliases(key: str) -> None:
 
 def test_meta_ticker() -> None:
     intent = parse('{"meta": {"ticker": "XAUUSD", "interval": "5"}, "action": "sell", "lots": 1}')
-    assert intent.symbol == "XAUUSD" and intent.timeframe == "5"
+    assert intent.symbol == "XAUUSD" and intent.timeframe == "5m"
 
 
 @pytest.mark.parametrize("key", ["action", "side", "signal", "direction", "trend", "bias", "type"])
@@ -100,9 +100,11 @@ def test_price_aliases_give_the_alert_price(key: str) -> None:
     assert parse(body(symbol="EURUSD", action="buy", lots=1, **{key: "1.0845"})).alert_price == 1.0845
 
 
-@pytest.mark.parametrize(("key", "value"), [("timeframe", "15"), ("tf", "60"), ("interval", 240)])
-def test_timeframe_aliases(key: str, value: object) -> None:
-    assert parse(body(symbol="EURUSD", action="buy", lots=1, **{key: value})).timeframe == str(value)
+@pytest.mark.parametrize(
+    ("key", "value", "canonical"), [("timeframe", "15", "15m"), ("tf", "60", "1h"), ("interval", 240, "4h")]
+)
+def test_timeframe_aliases(key: str, value: object, canonical: str) -> None:
+    assert parse(body(symbol="EURUSD", action="buy", lots=1, **{key: value})).timeframe == canonical
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 // Settings: daily loss limit, pause, the tunnel, and notifications to the trader's phone or e-mail.
 import { html, useEffect, useState } from "../lib.js";
 import {
-  getNotifications, getSettings, getStatus, getTunnel, sendTestNotification, setDailyLossLimit, setNotifyEvents,
-  setNotifyUrls, setPaused,
+  ACCOUNT_CAP_FIELDS, getNotifications, getSettings, getStatus, getTunnel, sendTestNotification, setAccountCaps,
+  setDailyLossLimit, setNotifyEvents, setNotifyUrls, setPaused,
 } from "../api.js";
 import { Badge, Card, CopyField, ErrorNote, Field, Loading, PageHead, Toggle, usePoll } from "../ui.js";
 
@@ -82,6 +82,45 @@ function Notifications() {
     ${said && html`<p class="note note-ok" role="status">${said}</p>`}
     <${ErrorNote} error=${error} />
   </div>`;
+// Account-wide exposure caps (strategy controls): checked by the agent before every entry; exits always run.
+function AccountCaps({ settings, onSaved }) {
+  const shown = (v) => (v === null || v === undefined ? "" : String(v));
+  const [pct, setPct] = useState(shown(settings.accountMaxExposurePct));
+  const [basis, setBasis] = useState(settings.accountExposureBasis);
+  const [positions, setPositions] = useState(shown(settings.accountMaxOpenPositions));
+  const [error, setError] = useState(null);
+  const [saved, setSaved] = useState(false);
+  const save = async (e) => {
+    e.preventDefault();
+    setError(null); setSaved(false);
+    const num = (text) => (text.trim() === "" ? null : Number(text.trim().replace(",", ".")));
+    const caps = { maxExposurePct: num(pct), basis, maxOpenPositions: num(positions) };
+    if (caps.maxExposurePct !== null && !Number.isFinite(caps.maxExposurePct)) {
+      setError({ fields: { [ACCOUNT_CAP_FIELDS.maxExposurePct]: "Enter a number, or leave it empty for no cap." } }); return;
+    }
+    if (caps.maxOpenPositions !== null && !Number.isInteger(caps.maxOpenPositions)) {
+      setError({ fields: { [ACCOUNT_CAP_FIELDS.maxOpenPositions]: "Enter a whole number, or leave it empty." } }); return;
+    }
+    try { await setAccountCaps(caps); setSaved(true); await onSaved(); } catch (err) { setError(err); }
+  };
+  const fieldError = (key) => (error && error.fields ? error.fields[ACCOUNT_CAP_FIELDS[key]] : null);
+  const anyField = Object.keys(ACCOUNT_CAP_FIELDS).some((k) => fieldError(k));
+  return html`<form onSubmit=${save} novalidate class="account-caps">
+    <${Field} id="account-exposure" label="Account exposure cap (% of equity)" error=${fieldError("maxExposurePct")}
+      help="Every position on the account plus an entry may hold at most this. Exits always run. Empty: no cap.">
+      <input id="account-exposure" type="text" inputmode="decimal" value=${pct} placeholder="no cap"
+        onInput=${(e) => setPct(e.currentTarget.value)} /><//>
+    <${Field} id="account-basis" label="Exposure measured as" error=${fieldError("basis")}>
+      <select id="account-basis" value=${basis} onChange=${(e) => setBasis(e.currentTarget.value)}>
+        <option value="margin">margin</option><option value="notional">notional value</option></select><//>
+    <${Field} id="account-positions" label="Account max open positions" error=${fieldError("maxOpenPositions")}
+      help="Entries that would open a position while the account holds this many are refused. Empty: no cap.">
+      <input id="account-positions" type="text" inputmode="numeric" value=${positions} placeholder="no cap"
+        onInput=${(e) => setPositions(e.currentTarget.value)} /><//>
+    <button type="submit" class="btn btn-primary">Save caps</button>
+    ${saved && html`<span class="note-inline" role="status">Saved.</span>`}
+    ${error && !anyField && html`<${ErrorNote} error=${error} />`}
+  </form>`;
 }
 
 export function SettingsPage() {
@@ -100,6 +139,9 @@ export function SettingsPage() {
         <${Toggle} checked=${settings.data.paused} onChange=${pause} label="Pause all trading" /></div>
       <${ErrorNote} error=${error} />
       <${LossLimit} settings=${settings.data} onSaved=${settings.reload} />
+    <//>
+    <${Card} title="Account exposure caps">
+      <${AccountCaps} settings=${settings.data} onSaved=${settings.reload} />
     <//>
     <${Card} title="Tunnel (how TradingView reaches this PC)">
       ${!t ? html`<${Loading} />` : html`<div class="tunnel">

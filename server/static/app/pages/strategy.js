@@ -1,7 +1,8 @@
 // One strategy: every setting, grouped; its webhook URL; rotate the secret; delete. Also "New strategy".
 import { html, useEffect, useState } from "../lib.js";
 import {
-  STRATEGY_FIELDS, STRATEGY_GROUPS, createStrategy, deleteStrategy, getStrategy, rotateSecret, updateStrategy,
+  CONTROL_DEFAULTS, STRATEGY_FIELDS, STRATEGY_GROUPS, createStrategy, deleteStrategy, getStrategy, rotateSecret,
+  updateStrategy,
 } from "../api.js";
 import { navigate } from "../router.js";
 import { Card, ConfirmButton, CopyField, ErrorNote, Field, Loading, PageHead, Toggle } from "../ui.js";
@@ -12,6 +13,7 @@ const NEW_DEFAULTS = {
   allowed_pairs: [], symbol_map: {}, pip_sizes: {}, dialects: [], trading_halted: false,
   rate_limit_per_second: 50, rate_limit_per_minute: 600, signing_secret: { set: false },
   require_approval: false, accounts: [],
+  ...CONTROL_DEFAULTS,
 };
 
 // A fresh random signing secret (32 bytes, URL-safe base64, like the server's webhook secrets).

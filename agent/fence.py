@@ -35,6 +35,7 @@ from agent.broker.models import (
 )
 from agent.lease import LeaseKeeper
 from agent.watchdog import Watchdog, WatchdogLimits
+from contract.intent import Side
 
 T = TypeVar("T")
 

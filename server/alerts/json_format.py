@@ -31,8 +31,8 @@ from server.alerts.fields import KEYS, FieldSpec, Slot, compact
 from server.alerts.numbers import label, show, show_keys
 from server.alerts.orders import build_actions, finish, require_symbol
 from server.alerts.params import Params, text_of
-from server.alerts.takeprofits import take_json_list
 from server.alerts.strategy_sync import build_sync, is_sync
+from server.alerts.takeprofits import take_json_list
 
 _TRANSPARENT = {"meta", "strategy", "strategyinfo"}
 _MAX_DEPTH = 4

@@ -64,7 +64,8 @@ def distance_of(value: Value, mode: Mode, ctx: ParseContext) -> Distance:
         setting = ctx.entry_type if value.spec.slot is Slot.ENTRY else ctx.target_type
         unit = DistanceUnit.PRICE if mode == "json" else setting.unit
     slot = value.spec.slot
-    what = "a take-profit" if slot is Slot.TP or slot in TP_LEVEL_SLOTS else "a stop-loss" if slot is Slot.SL else "an entry"
+    what = "a take-profit" if slot is Slot.TP or slot in TP_LEVEL_SLOTS else "an entry"
+    what = "a stop-loss" if slot is Slot.SL else what
     amount = positive(value.raw, value.key, what)
     if unit == DistanceUnit.PCT and value.spec.slot is Slot.SL and amount >= 100:
         raise AlertRejected(

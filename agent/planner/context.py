@@ -27,7 +27,7 @@ from agent.broker.models import (
 from agent.market import MarketView
 from agent.planner.book import Book
 from agent.planner.pips import pip_size
-from agent.planner.text import order_comment
+from agent.planner.text import level_comment, order_comment
 from agent.planner.types import PlanRejected
 from contract.intent import PositionSide, Side, TradeIntent
 from contract.settings import ExecutionSettings
@@ -93,12 +93,22 @@ class Context:
         return order_comment(self.settings.comment)
 
     def market_order(
-        self, spec: SymbolSpec, side: Side, volume: Decimal, price: float, *, sl: float = 0.0, tp: float = 0.0
+        self,
+        spec: SymbolSpec,
+        side: Side,
+        volume: Decimal,
+        price: float,
+        *,
+        sl: float = 0.0,
+        tp: float = 0.0,
+        level: int | None = None,
     ) -> MarketOrder:
-        """A market deal of ``volume`` lots at the expected fill ``price``, with the resulting position's SL/TP."""
+        """A market deal of ``volume`` lots at the expected fill ``price``, with the resulting position's SL/TP;
+        ``level`` marks the position of one take-profit level (comment ``tvb:<signal id>/<level>``)."""
+        comment = self.comment if level is None else order_comment(level_comment(self.settings.comment, level))
         return MarketOrder(
             symbol=spec.name, side=side, volume=float(volume), price=float(price), sl=float(sl), tp=float(tp),
-            deviation_points=int(self.settings.deviation_points), magic=self.magic, comment=self.comment,
+            deviation_points=int(self.settings.deviation_points), magic=self.magic, comment=comment,
         )
 
     def close(

@@ -36,7 +36,8 @@ EXIT_UNUSABLE = 2
 class AgentOptions:
     """Everything one agent process needs.
 
-    ``state_dir`` holds the agent's own files (``stops.json``, ``inflight.json``, ``exit-rules.json``); ``lifeline``
+    ``state_dir`` holds the agent's own files (``stops.json``, ``targets.json``, ``inflight.json``,
+    ``exit-rules.json``); ``lifeline``
     makes the agent exit when its stdin closes (set by the app that starts it); ``deal_sync_seconds`` is how often
     new deals are posted to the ledger when no job ran.
     """
@@ -124,6 +125,7 @@ def run(options: AgentOptions) -> int:
     from agent.exits import ExitMonitor
     from agent.ledger_client import LedgerClient
     from agent.stops import StopManager
+    from agent.targets import TargetMonitor
     from agent.worker import AgentWorker
 
     try:
@@ -135,7 +137,8 @@ def run(options: AgentOptions) -> int:
     client = ServerClient(options.admin_url, options.token, options.agent_id)
     stops = StopManager(options.state_dir / "stops.json")
     journal = CrashJournal(options.state_dir / "inflight.json")
-    worker = AgentWorker(client, broker, stops=stops, journal=journal)
+    targets = TargetMonitor(options.state_dir / "targets.json")
+    worker = AgentWorker(client, broker, stops=stops, journal=journal, targets=targets)
     # The ledger's side of the agent: the deal sync and the exit monitor, each with its own thread and HTTP client,
     # told about every job the executor ran (they read the broker; the monitor trades under the executor's lock).
     ledger = LedgerClient(options.admin_url, options.token, options.agent_id)

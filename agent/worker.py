@@ -26,6 +26,7 @@ from agent.crashes import CrashJournal, quarantine_sentence
 from agent.executor import JobExecutor, build_snapshot
 from agent.outbox import ResultOutbox
 from agent.stops import StopManager
+from agent.targets import TargetMonitor
 from contract import AccountSnapshot, JobOutcome, JobResult, TradeJob
 
 logger = logging.getLogger(__name__)
@@ -52,11 +53,12 @@ class AgentWorker:
         snapshot_interval: float = 10.0,
         stops: StopManager | None = None,
         journal: CrashJournal | None = None,
+        targets: TargetMonitor | None = None,
         stop_check_interval: float = 0.5,
     ) -> None:
         self.client = client
         self.broker = broker
-        self.executor = JobExecutor(broker, stops=stops)
+        self.executor = JobExecutor(broker, stops=stops, targets=targets)
         #: Jobs started and not yet reported, to quarantine one the agent keeps dying on.
         self.journal = journal if journal is not None else CrashJournal()
         self.stop_check_interval = stop_check_interval
@@ -306,14 +308,20 @@ class AgentWorker:
             logger.debug("snapshot not posted: %s", exc)
 
     def _stops_loop(self) -> None:
-        # Breakeven and trailing stops (agent/stops.py): checked twice a second while there are rules.
-        stops = self.executor.stops
+        # Breakeven and trailing stops (agent/stops.py) and netting take-profit levels (agent/targets.py): checked
+        # twice a second while there are rules; the levels under the executor's lock, as they close volume.
+        stops, targets = self.executor.stops, self.executor.targets
         while not self._stop.wait(self.stop_check_interval):
-            if not self._connected or not len(stops):
+            if not self._connected or not (len(stops) or len(targets)):
                 continue
             try:
-                if stops.check(self.broker):
+                if len(stops) and stops.check(self.broker):
                     self._snapshot_due.set()
+                if len(targets):
+                    with self.executor.lock:
+                        closed = targets.check(self.broker)
+                    if closed:
+                        self._snapshot_due.set()
             except BrokerUnavailable as exc:
                 self._connected = False
                 self._last_error = str(exc)

@@ -94,3 +94,20 @@ def test_one_level_is_a_plain_take_profit() -> None:
 )
 def test_refusals_are_sentences(body: str, needles: tuple[str, ...]) -> None:
     rejected(body, *needles)
+
+
+def test_the_examples_in_docs_alerts_parse_as_documented() -> None:
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "alerts.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Several take-profit levels") :]
+    section = section[: section.index("\n## ", 5)]
+    blocks = [b.replace("{{ticker}}", "EURUSD") for b in re.findall(r"```(?:json)?\n(.*?)```", section, re.S)]
+    assert len(blocks) == 4
+    got = [[(lv.tp, lv.share_pct) for lv in levels(b)] for b in blocks]
+    assert got[0] == [(pips(20), 50), (pips(40), 30), (pips(60), 20)]
+    assert [tp for tp, _ in got[1]] == [price(2350), price(2365), price(2380)]
+    assert [share for _, share in got[1]] == pytest.approx([100 / 3] * 3)
+    assert got[2] == [(price(1.105), 50), (price(1.11), 30), (price(1.115), 20)]
+    assert got[3] == [(price(1.08), 50), (price(1.075), 50)]

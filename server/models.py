@@ -126,6 +126,8 @@ class Strategy(SQLModel, table=True):
     rules_timezone: str = Field(default="UTC", max_length=64)
     max_entries_per_direction: int | None = None
     close_opposite_first: bool = False
+    #: Default shares (percent) of take-profit levels an alert gives without shares, TP1 first; [] = equal split.
+    tp_split: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
     archived_at: datetime | None = _ts(nullable=True)

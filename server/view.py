@@ -61,13 +61,14 @@ class StrategyView:
     rules_timezone: str = "UTC"
     max_entries_per_direction: int | None = None
     close_opposite_first: bool = False
+    tp_split: tuple[float, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> StrategyView:
         """The view of one ``tv_strategies`` row (a mapping of column name to value, JSON columns decoded)."""
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in row.items() if k in names and v is not None}
-        for key in ("allowed_pairs", "dialects"):
+        for key in ("allowed_pairs", "dialects", "tp_split"):
             values[key] = tuple(values.get(key) or ())
         for key in ("symbol_map", "pip_sizes"):
             values[key] = dict(values.get(key) or {})

@@ -157,6 +157,7 @@ CLEARABLE: dict[str, Any] = {
     "max_trades_per_day": None, "symbol_suffix": None, "default_symbol": None, "license_id": None,
     "alert_secret": None, "symbol_map": {}, "pip_sizes": {}, "allowed_pairs": [], "dialects": [],
     "max_hold_minutes": None, "flat_at": None, "trading_session": None, "max_entries_per_direction": None,
+    "tp_split": [],
 }
 #: ``--clear`` takes a setting as its option is spelled (``--clear max-lots``).
 Clearable = StrEnum("Clearable", {f.replace("_", "-"): f.replace("_", "-") for f in CLEARABLE})  # type: ignore[misc]
@@ -172,6 +173,7 @@ def _opt(help: str, panel: str | None = None, *names: str, **kw: Any) -> Any:
 ROUTE, VOLUME, UNITS, SYMBOLS = "Routing", "Volume", "SL/TP and entry units", "Symbols"
 FORMAT, LIMITS = "Alert format", "Limits and filters"
 EXITS, SHARED = "Exit rules and session", "Shared positions (netting) and pyramiding"
+TAKE_PROFITS = "Take-profit levels"
 
 
 @strategy_app.command("edit", no_args_is_help=True)
@@ -228,6 +230,9 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
     close_opposite_first: Annotated[bool | None, _opt(
         "Hedging: close the other side before opening.", SHARED, "--close-opposite-first/--keep-opposite"
     )] = None,
+    tp_split: Annotated[str | None, _opt(
+        "Default shares in percent of TP1, TP2, TP3 for alerts whose levels have none, e.g. 50,30,20.", TAKE_PROFITS
+    )] = None,
     clear: Annotated[list[Clearable] | None, _opt(
         "Empty a setting (repeatable): " + ", ".join(m.value for m in Clearable) + ".", None,
         metavar="SETTING")] = None,
@@ -248,6 +253,11 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         "max_entries_per_direction": max_entries_per_direction, "close_opposite_first": close_opposite_first,
     }
     changes: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
+    if tp_split is not None:
+        try:
+            changes["tp_split"] = [float(p) for p in tp_split.replace(" ", "").split(",") if p]
+        except ValueError:
+            fail(f"--tp-split takes percentages separated by commas, such as 50,30,20 (not {tp_split!r}).", 2)
     for option in map(str, clear or []):
         field = option.replace("-", "_")
         if field in changes:

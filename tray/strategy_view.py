@@ -34,6 +34,10 @@ def _items(empty: str) -> Formatter:
     return lambda value: ", ".join(value) if value else empty
 
 
+def _shares(value: Any) -> str:
+    return ", ".join(f"{v:g}" for v in value) if value else "equal shares"
+
+
 def _yes_no(value: Any) -> str:
     return "yes" if value else "no"
 
@@ -87,6 +91,9 @@ GROUPS: list[tuple[str, list[tuple[str, str, Formatter]]]] = [
         ("shared_stops", "shared stops", _or("refuse")),
         ("max_entries_per_direction", "max entries per direction", _or("no limit")),
         ("close_opposite_first", "close opposite first", _yes_no),
+    ]),
+    ("Take-profit levels", [
+        ("tp_split", "default TP split % (--tp-split)", _shares),
     ]),
 ]
 

@@ -62,6 +62,8 @@ class ParseContext:
       no volume parse (to ``VolumeUnit.DEFAULT``); otherwise it is refused at parse time, as PineConnector
       requires ``risk=``/``vol_*`` on every entry (ExecRelay ``ErrMissingVolume``; corpus
       ``60123456789,buy,EURUSD``).
+    - ``tp_split``: the strategy's default shares (percent, TP1 first, adding up to 100) of take-profit levels an
+      alert gives without any share (server/alerts/takeprofits.py); empty: equal shares.
     """
 
     volume_type: EaVolumeType = EaVolumeType.LOTS
@@ -71,6 +73,7 @@ class ParseContext:
     default_symbol: str | None = None
     dialects: frozenset[str] = field(default_factory=frozenset)
     default_volume_configured: bool = False
+    tp_split: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept the settings' plain strings as stored in the database; a value outside the enums raises here.

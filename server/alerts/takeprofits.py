@@ -14,8 +14,10 @@ Syntax (docs/alerts.md "Several take-profit levels"):
 Rules (design decisions, documented in docs/alerts.md):
 
 - At most 3 levels, numbered from 1 without gaps; ``tp=`` and ``tp1=`` together are refused (which one is meant?).
-- Shares are percentages (50 = half the volume). Levels without a share split what the others leave equally;
-  when every level has one they must add up to 100. Shares that add up to 1 were written as fractions: the
+- Shares are percentages (50 = half the volume). An alert that gives no share at all takes the strategy's default
+  split (``tp_split``, e.g. 50/30/20) when it has one; its number of shares must then match the alert's levels.
+  Otherwise levels without a share split what the others leave equally; when every level has one they must add
+  up to 100. Shares that add up to 1 were written as fractions: the
   sentence says to write 50, not 0.5. Nothing is left to "ride" without a target: an alert that wants that
   sends its last level far away.
 - A single level (``tp1=`` alone) is the same as ``tp=``.
@@ -114,7 +116,16 @@ def take_profit_levels(p: Params, ctx: ParseContext, *, has_tp: bool) -> tuple[T
     for value in given[:count]:
         assert value is not None
         targets.append(distance_of(value, p.mode, ctx))
-    pcts = [_share(v.key, v.raw) if v is not None else None for v in shares[:count]]
+    pcts: list[float | None] = [_share(v.key, v.raw) if v is not None else None for v in shares[:count]]
+    if ctx.tp_split and all(s is None for s in pcts):
+        if len(ctx.tp_split) != count:
+            split = "/".join(f"{s:g}" for s in ctx.tp_split)
+            raise AlertRejected(
+                f"The alert has {count} take-profit levels and gives no shares, and the strategy's default split "
+                f"{split} is for {len(ctx.tp_split)} levels. Give each level a share in the alert (tp1_share=...), "
+                f"or send {len(ctx.tp_split)} levels."
+            )
+        pcts = list(ctx.tp_split)
     return tuple(
         TakeProfitLevel(tp=tp, share_pct=share) for tp, share in zip(targets, _fill_shares(pcts), strict=True)
     )

@@ -36,6 +36,7 @@ from server.schemas.types import (
     SymbolList,
     SymbolMap,
     TimeZone,
+    TpSplit,
     TradesPerDay,
     only_symbol_keys,
     optional,
@@ -160,6 +161,11 @@ DOCS: dict[str, str] = {
         "On a hedging account, an entry first closes the strategy's positions of the other side on the symbol "
         "(a netting account nets them by itself)."
     ),
+    "tp_split": (
+        "Default shares, in percent of the volume and TP1 first, of the take-profit levels an alert gives without "
+        "shares (`[50, 30, 20]`: 2 or 3 shares adding up to 100); such an alert must have as many levels. `[]`: "
+        "equal shares. See docs/alerts.md, Several take-profit levels."
+    ),
 }
 
 
@@ -208,6 +214,7 @@ class StrategyCreate(BaseModel):
         default=None, description=DOCS["max_entries_per_direction"]
     )
     close_opposite_first: Flag = Field(default=False, description=DOCS["close_opposite_first"])
+    tp_split: TpSplit = Field(default_factory=list, description=DOCS["tp_split"])
 
 
 class StrategyUpdate(BaseModel):
@@ -248,6 +255,7 @@ class StrategyUpdate(BaseModel):
         default=None, description=DOCS["max_entries_per_direction"]
     )
     close_opposite_first: Flag = optional(DOCS["close_opposite_first"])
+    tp_split: TpSplit = optional(DOCS["tp_split"])
 
 
 class StrategyPublic(BaseModel):
@@ -291,6 +299,7 @@ class StrategyPublic(BaseModel):
     rules_timezone: str = Field(default="UTC", description=DOCS["rules_timezone"])
     max_entries_per_direction: int | None = Field(default=None, description=DOCS["max_entries_per_direction"])
     close_opposite_first: bool = Field(default=False, description=DOCS["close_opposite_first"])
+    tp_split: list[float] = Field(default_factory=list, description=DOCS["tp_split"])
     created_at: datetime = Field(description="When the strategy was created (UTC).")
     updated_at: datetime = Field(description="When a setting last changed (UTC).")
     archived_at: datetime | None = Field(

@@ -126,3 +126,20 @@ def _iso_only(value: Any) -> Any:
 
 #: A time given as ISO 8601 text (a zone-less one is read as UTC by the routes).
 IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
+def _split_adds_up(shares: list[float]) -> list[float]:
+    """A take-profit split is empty (equal shares) or 2 or 3 shares adding up to 100 (server/alerts/takeprofits.py)."""
+    if not shares:
+        return shares
+    if len(shares) < 2:
+        raise ValueError("give 2 or 3 shares (one per take-profit level), or none for equal shares")
+    if abs(sum(shares) - 100) > 1e-6:
+        raise ValueError(f"the shares add up to {sum(shares):g}; they must add up to 100 (percent of the volume)")
+    return shares
+
+
+#: Default shares (percent, TP1 first) of take-profit levels an alert gives without shares.
+TpSplit = Annotated[
+    list[Annotated[float, Strict(), Field(gt=0, le=100)]], Field(max_length=3), AfterValidator(_split_adds_up)
+]

@@ -140,6 +140,7 @@ export const STRATEGY_GROUPS = [
   { id: "limits", title: "Limits and filters" },
   { id: "exits", title: "Halt and exits" },
   { id: "ownership", title: "Shared positions (netting) and pyramiding" },
+  { id: "takeprofits", title: "Take-profit levels" },
 ];
 const UNIT_OPTIONS = [["pips", "pips"], ["price", "price"], ["pct", "percent"]];
 export const STRATEGY_FIELDS = [
@@ -201,6 +202,9 @@ export const STRATEGY_FIELDS = [
     nullable: true, help: "Pyramiding: entries on one side of a symbol while the strategy holds it. Empty: no limit." },
   { key: "close_opposite_first", label: "Close the opposite side before opening", group: "ownership", kind: "bool",
     help: "Hedging accounts: an entry first closes the strategy's positions of the other side." },
+  { key: "tp_split", label: "Default split of TP1, TP2, TP3 (%)", group: "takeprofits", kind: "numberlist",
+    help: "Shares of the volume for alerts with tp1=, tp2=, tp3= and no shares, e.g. 50, 30, 20 (adding up to "
+      + "100). Empty: equal shares." },
 ];
 
 function strategy(s) {

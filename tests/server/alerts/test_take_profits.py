@@ -111,3 +111,11 @@ def test_the_examples_in_docs_alerts_parse_as_documented() -> None:
     assert [share for _, share in got[1]] == pytest.approx([100 / 3] * 3)
     assert got[2] == [(price(1.105), 50), (price(1.11), 30), (price(1.115), 20)]
     assert got[3] == [(price(1.08), 50), (price(1.075), 50)]
+
+
+def test_the_strategy_default_split_fills_levels_given_without_shares() -> None:
+    body = "60123456789,buy,EURUSD,risk=1,tp1=10,tp2=20,tp3=30"
+    assert [lv.share_pct for lv in levels(body, tp_split=(50, 30, 20))] == [50, 30, 20]
+    # a share in the alert wins: the alert's own rules apply (the rest split equally)
+    assert [lv.share_pct for lv in levels(body + ",tp1_share=40", tp_split=(50, 30, 20))] == [40, 30, 30]
+    rejected(body.replace(",tp3=30", ""), "default split 50/30/20 is for 3 levels", tp_split=(50, 30, 20))

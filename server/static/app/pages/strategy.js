@@ -10,13 +10,14 @@ const NEW_DEFAULTS = {
   name: "", is_enabled: true, agent_id: "default", volume_type: "lots", default_volume: 0.01,
   target_type: "pips", entry_type: "pips", max_signal_age_seconds: 300, dedup_window_seconds: 60,
   allowed_pairs: [], symbol_map: {}, pip_sizes: {}, dialects: [], trading_halted: false,
+  tp_split: [],
 };
 
 // API value -> what the input shows.
 function toInput(field, value) {
   switch (field.kind) {
     case "bool": return !!value;
-    case "list": return (value || []).join(", ");
+    case "list": case "numberlist": return (value || []).join(", ");
     case "map": case "numbermap":
       return Object.entries(value || {}).map(([k, v]) => `${k}=${v}`).join("\n");
     default: return value === null || value === undefined ? "" : String(value);
@@ -28,6 +29,12 @@ function fromInput(field, raw) {
   if (field.kind === "bool") return !!raw;
   const text = String(raw ?? "").trim();
   if (field.kind === "list") return text ? text.split(/[,\n]/).map((p) => p.trim()).filter(Boolean) : [];
+  if (field.kind === "numberlist") {
+    const parts = text ? text.split(/[,\s]+/).filter(Boolean) : [];
+    const numbers = parts.map(Number);
+    if (numbers.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error("Enter positive numbers, such as 50, 30, 20.");
+    return numbers;
+  }
   if (field.kind === "map" || field.kind === "numbermap") {
     const out = {};
     for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) {

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Final
 
-#: The version of the models in this package.
-CONTRACT_VERSION: Final = 1
+#: The version of the models in this package. 2: entries may carry take-profit levels
+#: (``OpenAction.take_profits``), which an agent of version 1 would silently drop.
+CONTRACT_VERSION: Final = 2
 
 #: HTTP header an agent sends its contract version in.
 CONTRACT_HEADER: Final = "X-TVBridge-Contract"

@@ -262,6 +262,11 @@ class JobExecutor:
                     notes.append(f"Breakeven/trailing not applied: the rule could not be kept ({exc}).")
             if step.targets and not receipt.partial:
                 self._watch_levels(step, settings, notes)
+            elif step.targets:
+                notes.append(
+                    "Take-profit levels not watched: the entry filled only partly, so the levels' volumes no longer "
+                    "match; the position keeps its broker TP at the last level."
+                )
             if receipt.partial:
                 break  # the steps after it were planned for a full fill: the note says they were not sent
         return self._executed(sent, progress.sent_at, notes)

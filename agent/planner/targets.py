@@ -26,10 +26,24 @@ from agent.broker.models import SymbolSpec
 from agent.planner.book import LONG, SHORT
 from agent.planner.context import Context
 from agent.planner.levels import check_position_levels, level_price
-from agent.planner.text import dec, fmt_lots, fmt_price, plain
+from agent.planner.text import dec, fmt_lots, fmt_price, plain, split_level
 from agent.planner.types import PlannedRequest, PlanRejected, TargetLevel
 from agent.planner.volume import round_down
 from contract.intent import OpenAction
+
+
+def level_siblings(ctx: Context, symbol: str, side: str) -> int:
+    """How many of the strategy's hedging positions on ``symbol``/``side`` are further levels of an entry already
+    counted (``tvb:<id>/2`` and ``/3`` beside ``/1``): one entry with three levels is one entry for pyramiding."""
+    if ctx.netting:
+        return 0
+    open_tickets = {h.ticket for h in ctx.book.positions(symbol, (side,))}
+    tags: list[str] = []
+    for p in ctx.market.positions:
+        base, level = split_level(p.comment)
+        if p.ticket in open_tickets and level is not None:
+            tags.append(base)
+    return len(tags) - len(set(tags))
 
 
 def level_prices(ctx: Context, action: OpenAction, spec: SymbolSpec, *, buy: bool, fill: float) -> list[float]:

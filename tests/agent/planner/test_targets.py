@@ -3,6 +3,8 @@ agent-watched levels on netting, volume rounding, and the refusals."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from agent.broker.models import MarketOrder
@@ -81,4 +83,16 @@ def test_netting_against_an_opposite_position_is_refused() -> None:
         plan(
             intent(open_("buy", 1.0, take_profits=THREE)), settings(),
             market(mode=NETTING, positions=[pos(1, "short", 0.5)]),
+        )
+
+
+def test_an_entry_with_three_levels_is_one_entry_for_pyramiding() -> None:
+    levels = [pos(n, "long", 0.1) for n in (1, 2, 3)]
+    held = [replace(p, comment=f"tvb:40/{n}") for n, p in enumerate(levels, 1)]
+    p = plan(intent(open_("buy", 0.1)), settings(max_entries_per_direction=2), market(positions=held))
+    assert len(p.requests) == 1
+    with pytest.raises(PlanRejected, match="already has 2 long entries"):
+        plan(
+            intent(open_("buy", 0.1)), settings(max_entries_per_direction=2),
+            market(positions=[*held, replace(pos(4, "long", 0.1), comment="tvb:41")]),
         )

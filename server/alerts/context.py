@@ -62,8 +62,8 @@ class ParseContext:
       no volume parse (to ``VolumeUnit.DEFAULT``); otherwise it is refused at parse time, as PineConnector
       requires ``risk=``/``vol_*`` on every entry (ExecRelay ``ErrMissingVolume``; corpus
       ``60123456789,buy,EURUSD``).
-    - ``tp_split``: the strategy's default shares (percent, TP1 first, adding up to 100) of take-profit levels an
-      alert gives without any share (server/alerts/takeprofits.py); empty: equal shares.
+    - ``tp_split``: the strategy's default shares (TP1 first, normalised to 100 %) of take-profit levels an alert
+      gives without any share (server/alerts/takeprofits.py); empty: equal shares.
     """
 
     volume_type: EaVolumeType = EaVolumeType.LOTS

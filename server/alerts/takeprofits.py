@@ -15,7 +15,8 @@ Rules (design decisions, documented in docs/alerts.md):
 
 - At most 3 levels, numbered from 1 without gaps; ``tp=`` and ``tp1=`` together are refused (which one is meant?).
 - Shares are percentages (50 = half the volume). An alert that gives no share at all takes the strategy's default
-  split (``tp_split``, e.g. 50/30/20) when it has one; its number of shares must then match the alert's levels.
+  split (``tp_split``, e.g. 50/30/20, normalised to 100 %) when it has one; its number of shares must then match
+  the alert's levels.
   Otherwise levels without a share split what the others leave equally; when every level has one they must add
   up to 100. Shares that add up to 1 were written as fractions: the
   sentence says to write 50, not 0.5. Nothing is left to "ride" without a target: an alert that wants that
@@ -125,7 +126,8 @@ def take_profit_levels(p: Params, ctx: ParseContext, *, has_tp: bool) -> tuple[T
                 f"{split} is for {len(ctx.tp_split)} levels. Give each level a share in the alert (tp1_share=...), "
                 f"or send {len(ctx.tp_split)} levels."
             )
-        pcts = list(ctx.tp_split)
+        total = sum(ctx.tp_split)
+        pcts = [100 * s / total for s in ctx.tp_split]  # weights: 5/3/2 is 50/30/20
     return tuple(
         TakeProfitLevel(tp=tp, share_pct=share) for tp, share in zip(targets, _fill_shares(pcts), strict=True)
     )

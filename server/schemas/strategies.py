@@ -162,9 +162,9 @@ DOCS: dict[str, str] = {
         "(a netting account nets them by itself)."
     ),
     "tp_split": (
-        "Default shares, in percent of the volume and TP1 first, of the take-profit levels an alert gives without "
-        "shares (`[50, 30, 20]`: 2 or 3 shares adding up to 100); such an alert must have as many levels. `[]`: "
-        "equal shares. See docs/alerts.md, Several take-profit levels."
+        "Default shares of the volume, TP1 first, of the take-profit levels an alert gives without shares "
+        "(`[50, 30, 20]`; normalised to 100 %, so `[5, 3, 2]` is the same split); such an alert must have as many "
+        "levels as the split has shares. `[]`: equal shares. See docs/alerts.md, Several take-profit levels."
     ),
 }
 

@@ -128,18 +128,7 @@ def _iso_only(value: Any) -> Any:
 IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
-def _split_adds_up(shares: list[float]) -> list[float]:
-    """A take-profit split is empty (equal shares) or 2 or 3 shares adding up to 100 (server/alerts/takeprofits.py)."""
-    if not shares:
-        return shares
-    if len(shares) < 2:
-        raise ValueError("give 2 or 3 shares (one per take-profit level), or none for equal shares")
-    if abs(sum(shares) - 100) > 1e-6:
-        raise ValueError(f"the shares add up to {sum(shares):g}; they must add up to 100 (percent of the volume)")
-    return shares
 
-
-#: Default shares (percent, TP1 first) of take-profit levels an alert gives without shares.
-TpSplit = Annotated[
-    list[Annotated[float, Strict(), Field(gt=0, le=100)]], Field(max_length=3), AfterValidator(_split_adds_up)
-]
+#: Default shares (TP1 first) of take-profit levels an alert gives without shares: weights, normalised to 100 %
+#: (``[50, 30, 20]`` and ``[5, 3, 2]`` are the same split), so every list the schema allows is valid.
+TpSplit = Annotated[list[Annotated[float, Strict(), Field(gt=0, le=100)]], Field(max_length=3)]

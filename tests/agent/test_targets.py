@@ -17,6 +17,7 @@ from agent.mt5sim import control
 from agent.targets import TargetMonitor
 from contract import TradeJob
 from contract.intent import AlertFormat, TradeIntent
+from contract.settings import ExecutionSettings
 from server.alerts import ParseContext, parse_alert
 
 MAGIC = 70_707
@@ -46,8 +47,6 @@ def netting() -> Iterator[Mt5Broker]:
 
 
 def job(body: str) -> TradeJob:
-    from contract.settings import ExecutionSettings
-
     n = next(_ids)
     intent: TradeIntent = parse_alert(body.encode(), ParseContext())
     assert intent.format == AlertFormat.PINECONNECTOR
@@ -84,7 +83,7 @@ def test_a_restart_after_tp1_was_sent_sends_only_tp2_and_tp3(hedging: Mt5Broker)
     assert again is not None and len(again.orders) == 3 and len(hedging.positions(magic=MAGIC)) == 3
 
 
-def test_netting_levels_close_once_each(netting: Mt5Broker, tmp_path: object) -> None:
+def test_netting_levels_close_once_each(netting: Mt5Broker) -> None:
     executor = JobExecutor(netting)
     j = job(LEVELS)
     result = executor.execute(j)

@@ -127,16 +127,16 @@ def test_netting_refuses_levels_against_an_opposite_position(netting: Live) -> N
 
 
 def test_the_strategy_default_split_applies_to_levels_without_shares(hedging: Live) -> None:
-    bad = hedging.admin.post("/api/v1/strategies", json={"name": "bad split", "tp_split": [60, 30]})
-    assert bad.status_code == 422 and "add up to 90" in bad.text, bad.text
-    s = hedging.create_strategy("tp split", dedup_window_seconds=0, tp_split=[60, 40])
-    assert s["tp_split"] == [60.0, 40.0]
+    bad = hedging.admin.post("/api/v1/strategies", json={"name": "bad split", "tp_split": [60, -40]})
+    assert bad.status_code == 422 and "tp_split" in bad.text, bad.text
+    s = hedging.create_strategy("tp split", dedup_window_seconds=0, tp_split=[3, 2])  # weights: 60 % and 40 %
+    assert s["tp_split"] == [3.0, 2.0]
     quote(hedging, "USDCHF", 0.88000)
     sig = ok(hedging.trade(s, "1,sell,USDCHF,vol_lots=0.5,tp1=10,tp2=20"))
     assert [(o["type"], o["volume"]) for o in sig["orders"]] == [("sell", 0.3), ("sell", 0.2)]
     refused(
         hedging.trade(s, "1,sell,USDCHF,vol_lots=0.5,tp1=10,tp2=20,tp3=30"),
-        "the strategy's default split 60/40 is for 2 levels",
+        "the strategy's default split 3/2 is for 2 levels",
     )
     cleared = hedging.admin.patch(f"/api/v1/strategies/{s['strategy_id']}", json={"tp_split": []})
     assert cleared.status_code == 200 and cleared.json()["tp_split"] == []

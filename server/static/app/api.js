@@ -203,8 +203,8 @@ export const STRATEGY_FIELDS = [
   { key: "close_opposite_first", label: "Close the opposite side before opening", group: "ownership", kind: "bool",
     help: "Hedging accounts: an entry first closes the strategy's positions of the other side." },
   { key: "tp_split", label: "Default split of TP1, TP2, TP3 (%)", group: "takeprofits", kind: "numberlist",
-    help: "Shares of the volume for alerts with tp1=, tp2=, tp3= and no shares, e.g. 50, 30, 20 (adding up to "
-      + "100). Empty: equal shares." },
+    help: "Shares of the volume for alerts with tp1=, tp2=, tp3= and no shares, e.g. 50, 30, 20 (normalised to "
+      + "100 %). Empty: equal shares." },
 ];
 
 function strategy(s) {

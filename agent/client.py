@@ -1,4 +1,9 @@
-"""The agent's HTTP client for the admin listener's agent API (httpx, agent token, contract models)."""
+"""The agent's HTTP client for the admin listener's agent API (httpx, agent token, contract models).
+
+Every request carries the contract version; once the process holds its agent id's lease (:mod:`agent.lease`),
+every request but the lease request carries the lease epoch too (:data:`contract.LEASE_HEADER`). A request the
+server refuses because the process does not hold the lease raises :class:`Fenced`.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,15 @@ from tenacity import retry as retrying
 from contract import (
     CONTRACT_HEADER,
     CONTRACT_VERSION,
+    LEASE_HEADER,
+    LEASE_REFUSED,
     AccountSnapshot,
     JobRelease,
     JobReport,
     JobResult,
+    LeaseGrant,
+    LeaseRefusal,
+    LeaseRequest,
     ResultBatch,
     TradeJob,
     version_mismatch,
@@ -30,9 +40,19 @@ class ContractMismatch(RuntimeError):
     """The server speaks another contract version; ``str(exc)`` is the sentence saying which side to update."""
 
 
+class Fenced(RuntimeError):
+    """The server refused the request (423): this process does not hold its agent id's lease, or its lease lapsed.
+    ``refusal.sentence`` says which; nothing of the request was stored."""
+
+    def __init__(self, refusal: LeaseRefusal) -> None:
+        super().__init__(refusal.sentence)
+        self.refusal = refusal
+
+
 class ServerClient:
     """Talks to ``/api/v1/agents/{agent_id}/...``. Network errors raise ``httpx.HTTPError``; a server that
-    speaks another contract version raises :class:`ContractMismatch`."""
+    speaks another contract version raises :class:`ContractMismatch`; a request of a process that does not hold the
+    agent id's lease raises :class:`Fenced`."""
 
     def __init__(
         self, admin_url: str, token: str, agent_id: str, *, transport: httpx.BaseTransport | None = None
@@ -48,6 +68,37 @@ class ServerClient:
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
+
+    @property
+    def epoch(self) -> int | None:
+        """The lease epoch sent with every request (``None`` before the lease is granted)."""
+        value = self._http.headers.get(LEASE_HEADER)
+        return int(value) if value else None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Send ``epoch`` with every later request."""
+        self._http.headers[LEASE_HEADER] = str(epoch)
+
+    def take_lease(self, ask: LeaseRequest, timeout: float = 5.0) -> LeaseGrant:
+        """Ask for or renew the agent id's lease (within ``timeout`` seconds).
+
+        :raises Fenced: another process holds it, or the renewed lease is no longer this process's.
+        """
+        content = ask.model_dump_json()
+        resp = self._checked(
+            self._http.post("/lease", content=content, headers={"Content-Type": "application/json"}, timeout=timeout)
+        )
+        return LeaseGrant.model_validate(resp.json())
+
+    def release_lease(self, holder: str) -> None:
+        """End this process's lease now (a clean stop), so a waiting agent need not wait for it to lapse."""
+        self._checked(self._http.delete("/lease", params={"holder": holder}, timeout=5.0))
+
+    def take_over_unfinished(self) -> list[TradeJob]:
+        """Take over every job of the agent id claimed and never finished (before a restart, or by a process that
+        held the lease before this one): to reconcile at the broker before anything else is sent."""
+        resp = self._checked(self._http.post("/jobs/unfinished"))
+        return [_job(j) for j in resp.json()["jobs"]]
 
     def next_job(self, wait: float) -> TradeJob | None:
         """Long-poll for a job for up to ``wait`` seconds; ``None`` when none came.
@@ -69,11 +120,6 @@ class ServerClient:
         """Hand back claimed jobs this agent will not start (it is stopping); they return to the queue."""
         for start in range(0, len(job_ids), MAX_BATCH):
             self._post("/jobs/release", JobRelease(job_ids=job_ids[start : start + MAX_BATCH]))
-
-    def unfinished_jobs(self) -> list[TradeJob]:
-        """Jobs this agent claimed before and never finished."""
-        resp = self._checked(self._http.get("/jobs/unfinished"))
-        return [_job(j) for j in resp.json()]
 
     def last_finished_signal(self) -> int | None:
         """The newest signal whose job for this agent the server has as done (``None``: none yet)."""
@@ -119,6 +165,12 @@ class ServerClient:
     def _checked(resp: httpx.Response) -> httpx.Response:
         if resp.status_code == 409:
             raise ContractMismatch(resp.json().get("detail", resp.text))
+        if resp.status_code == LEASE_REFUSED:
+            try:
+                refusal = LeaseRefusal.model_validate(resp.json()["detail"])
+            except (ValueError, KeyError, TypeError):
+                refusal = LeaseRefusal(sentence=f"The server refused this agent process's lease: {resp.text[:200]}")
+            raise Fenced(refusal)
         resp.raise_for_status()
         return resp
 

@@ -24,18 +24,24 @@ from agent.broker.errors import BrokerUnavailable, OrderOutcomeUnknown, OrderRef
 from agent.broker.interface import Broker, submit
 from agent.broker.models import Deal, MarginMode, MarketOrder, OrderReceipt, OrderView, Quote, SymbolSpec
 from agent.market import MarketView
+from agent.planner.comment import level_of, names_signal, tag_of
 from agent.planner.pips import pip_size
-from agent.planner.text import fmt_lots, order_comment, split_level
-from agent.reports import found_deal, found_order, sent_order
+from agent.planner.text import fmt_lots
+from agent.reports import found_deal, found_order, planned_order, sent_order
 from agent.shares import ShareView, read_share
 from agent.snapshot import build_snapshot, owned_positions, utcnow
 from agent.stops import StopManager, StopRule
 from agent.targets import Level, TargetMonitor, TargetRule
 from contract import JobOutcome, JobResult, PositionState, SentOrder, TradeJob
-from contract.intent import OpenAction, TradeIntent
+from contract.intent import OpenAction, OrderKind, TradeIntent
 from contract.settings import ExecutionSettings
 
 logger = logging.getLogger(__name__)
+
+
+def _places_pending(intent: TradeIntent) -> bool:
+    """True when the alert places a pending order (its expiry needs the broker's clock)."""
+    return any(isinstance(a, OpenAction) and a.kind != OrderKind.MARKET for a in intent.actions)
 
 
 def _result(status: JobOutcome, message: str | None = None, **extra: Any) -> JobResult:
@@ -176,12 +182,44 @@ class JobExecutor:
             plan.requests = [r for r in plan.requests if r.level is not None and r.level not in resume.levels]
         return self._send_all(plan, market, settings, deadline, intent, progress)
 
-    def _market_view(self, intent: TradeIntent, settings: ExecutionSettings) -> MarketView:
+    def dry_run(self, job: TradeJob) -> JobResult:
+        """Plan a ``dry_run`` job against the live account and return the orders the planner would send
+        (``planned``); nothing is sent and the paper market is not moved. ``status`` says what would happen:
+        ``executed`` (the orders would be sent) or the outcome the planner decided, with its sentence.
+
+        Never raises: an unreachable broker or any error ends the dry run ``failed`` with a sentence.
+        """
+        progress = _Progress()
+        if self._clock() > job.deadline:
+            return _result(JobOutcome.EXPIRED, "The dry run came too late to be planned.", planned=[])
+        try:
+            market = self._market_view(job.intent, job.settings, follow_price=False)
+            progress.stage = "planning its orders"
+            plan = planner.plan(job.intent, job.settings, market)
+        except planner.PlanRejected as exc:
+            return _result(JobOutcome(exc.outcome), str(exc), planned=[])
+        except (OrderRefused, BrokerUnavailable) as exc:
+            return _result(JobOutcome.FAILED, str(exc), planned=[])
+        except Exception as exc:  # a dry run must not crash the agent either
+            logger.exception("dry run %s failed while %s", job.id, progress.stage)
+            return self._crashed(exc, progress).model_copy(update={"planned": []})
+        notes = list(plan.notes)
+        if job.intent.alert_price and self.broker.kind == "sim":
+            notes.append(
+                f"Paper trading fills at the alert's price ({job.intent.alert_price:g}); the prices shown are the "
+                f"paper market's now."
+            )
+        return _result(
+            JobOutcome.EXECUTED, None, notes=notes,
+            planned=[planned_order(step.description, step.request) for step in plan.requests],
+        )
+
+    def _market_view(self, intent: TradeIntent, settings: ExecutionSettings, follow_price: bool = True) -> MarketView:
         b = self.broker
         if not intent.symbol:
             raise planner.PlanRejected("The alert names no symbol. Add symbol or ticker to the alert message.")
         name = planner.resolve_symbol(intent.symbol, settings, b.symbol_names())
-        if intent.alert_price:
+        if intent.alert_price and follow_price:
             b.follow_alert_price(name, intent.alert_price)
         spec = b.symbol_spec(name)
         quote = b.quote(name)
@@ -217,6 +255,7 @@ class JobExecutor:
             quotes=quotes,
             shares=shares,
             now=self._clock(),
+            server_offset=b.server_offset() if _places_pending(intent) else None,
         )
 
     def _send_all(
@@ -285,7 +324,7 @@ class JobExecutor:
             return
         pos = found[0]  # netting: one position per symbol
         self.targets.add(TargetRule(
-            tag=order_comment(settings.comment), magic=settings.magic_number, symbol=pos.symbol,
+            tag=tag_of(settings.comment), magic=settings.magic_number, symbol=pos.symbol,
             position=pos.identifier or pos.ticket, long=pos.side == "long",
             levels=[Level(t.number, t.price, t.lots) for t in step.targets],
         ))
@@ -350,10 +389,14 @@ class JobExecutor:
 
     def find_by_comment(self, settings: ExecutionSettings, since: datetime) -> Found:
         """Deals (since ``since``) and pending orders carrying the signal's comment and the strategy's magic
-        number: what a request sent before a crash or a timeout left behind (exactly-once reconciliation)."""
-        comment, magic = order_comment(settings.comment), settings.magic_number
-        deals = tuple(d for d in self.broker.deals_since(since) if _names(d.comment, comment) and d.magic == magic)
-        orders = tuple(o for o in self.broker.orders(magic=magic) if _names(o.comment, comment))
+        number: what a request sent before a crash or a timeout left behind (exactly-once reconciliation).
+
+        The comment matches by its leading tag ``tvb:<signal id>``, or a take-profit level's ``tvb:<signal id>/<n>``
+        (alone, or followed by a space and the alert's own text: :func:`agent.planner.comment.names_signal`), so a
+        trader's ``comment=`` never hides an order and ``tvb:12`` never finds ``tvb:123``'s."""
+        tag, magic = tag_of(settings.comment), settings.magic_number
+        deals = tuple(d for d in self.broker.deals_since(since) if names_signal(d.comment, tag) and d.magic == magic)
+        orders = tuple(o for o in self.broker.orders(magic=magic) if names_signal(o.comment, tag))
         return Found(deals=deals, orders=orders)
 
     def _unknown_outcome(
@@ -437,19 +480,13 @@ class _Resume:
     note: str
 
 
-def _names(comment: str, signal_comment: str) -> bool:
-    """True when an order comment names the signal: its own comment, or one of its take-profit levels'
-    (``tvb:<id>/<level>``, agent/planner/text.py)."""
-    base, level = split_level(comment)
-    return comment == signal_comment or (level is not None and base == signal_comment)
-
-
 def _missing_levels(job: TradeJob, found: Found, sent: list[SentOrder]) -> _Resume | None:
     """After a restart: the levels of the job's entry still to send, when some (not all) were found."""
     action = next((a for a in job.intent.actions if isinstance(a, OpenAction) and a.take_profits), None)
     if action is None:
         return None
-    levels = frozenset(n for d in found.deals if (n := split_level(d.comment)[1]) is not None)
+    tag = tag_of(job.settings.comment)
+    levels = frozenset(n for d in found.deals if (n := level_of(d.comment, tag)) is not None)
     wanted = set(range(1, len(action.take_profits) + 1))
     if not levels or levels >= wanted:
         return None

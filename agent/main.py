@@ -1,9 +1,13 @@
 """The agent's entry point: ``python -m agent`` and ``tvbridge agent`` (which forwards here).
 
 :func:`main` parses the command line, turns it into :class:`AgentOptions` through a *resolver*, and
-:func:`run` wires the agent: the broker (:func:`~agent.broker.factory.open_broker`), the server client, the stop
-rules and crash journal in ``<data dir>/agents/<agent id>/``, the job loop, and the ways it is asked to stop
-(SIGTERM/SIGINT, and the stdin lifeline when the app started it).
+:func:`run` wires the agent, in this order: the terminal lock (:mod:`agent.terminal_lock`: one agent per agent
+id on this computer; a second one waits here, before it touches anything), the broker
+(:func:`~agent.broker.factory.open_broker`), the agent id's lease from the server (:mod:`agent.lease`: one agent
+process per agent id anywhere; a second one waits here), the watchdog and the fenced broker (:mod:`agent.fence`),
+the stop rules and crash journal in ``<data dir>/agents/<agent id>/``, the job loop with the deal sync and the exit
+monitor beside it (:mod:`agent.dealsync`, :mod:`agent.exits`), and the ways it is asked to stop (SIGTERM/SIGINT,
+and the stdin lifeline when the app started it), which also end a wait.
 
 The default resolver reads the agent's settings from ``TVBRIDGE_*`` environment variables and the agent token
 from ``TVBRIDGE_AGENT_TOKEN`` (else ``<data dir>/agent-token``), and logs to stderr. The desktop app passes its
@@ -25,6 +29,7 @@ from typing import Any
 
 from agent.broker.factory import BrokerConfig, BrokerNotInstalled, open_broker
 from agent.settings import AgentSettings
+from agent.watchdog import WatchdogLimits
 
 logger = logging.getLogger("agent")
 
@@ -37,9 +42,9 @@ class AgentOptions:
     """Everything one agent process needs.
 
     ``state_dir`` holds the agent's own files (``stops.json``, ``targets.json``, ``inflight.json``,
-    ``exit-rules.json``); ``lifeline``
-    makes the agent exit when its stdin closes (set by the app that starts it); ``deal_sync_seconds`` is how often
-    new deals are posted to the ledger when no job ran.
+    ``exit-rules.json``, the terminal lock); ``lifeline`` makes the agent exit when its stdin closes (set by the app
+    that starts it); ``watchdog`` the broker call limits; ``deal_sync_seconds`` is how often new deals are posted to
+    the ledger when no job ran.
     """
 
     admin_url: str
@@ -48,6 +53,7 @@ class AgentOptions:
     broker: BrokerConfig
     state_dir: Path
     lifeline: bool = False
+    watchdog: WatchdogLimits = WatchdogLimits()
     deal_sync_seconds: float = 10.0
 
 
@@ -92,6 +98,7 @@ def resolve_from_environment(args: argparse.Namespace) -> AgentOptions:
         broker=settings.broker_config(data_dir),
         state_dir=data_dir / "agents" / settings.agent_id,
         lifeline=bool(args.lifeline),
+        watchdog=settings.watchdog_limits(),
         deal_sync_seconds=settings.deal_sync_seconds,
     )
 
@@ -116,70 +123,112 @@ def main(argv: Sequence[str] | None = None, *, resolve: Resolver = resolve_from_
     return run(options)
 
 
-def run(options: AgentOptions) -> int:
-    """Wire and run one agent until it is asked to stop; returns the exit code (:data:`EXIT_UNUSABLE` when the
-    configured broker cannot run here)."""
-    from agent.client import ServerClient
-    from agent.crashes import CrashJournal
-    from agent.dealsync import DealSync
-    from agent.exits import ExitMonitor
-    from agent.ledger_client import LedgerClient
-    from agent.stops import StopManager
-    from agent.targets import TargetMonitor
-    from agent.worker import AgentWorker
+class _Control:
+    """The stop requests of one agent process: before the job loop exists they end the waits (the terminal lock,
+    the lease), after that they go to the loop (a trade in flight is finished first)."""
 
-    try:
-        broker = open_broker(options.broker)
-    except BrokerNotInstalled as exc:
-        logger.error("%s", exc)
-        print(str(exc), file=sys.stderr)  # noqa: T201 - also shown when logging goes to a file only
-        return EXIT_UNUSABLE
-    client = ServerClient(options.admin_url, options.token, options.agent_id)
-    stops = StopManager(options.state_dir / "stops.json")
-    journal = CrashJournal(options.state_dir / "inflight.json")
-    targets = TargetMonitor(options.state_dir / "targets.json")
-    worker = AgentWorker(client, broker, stops=stops, journal=journal, targets=targets)
-    # The ledger's side of the agent: the deal sync and the exit monitor, each with its own thread and HTTP client,
-    # told about every job the executor ran (they read the broker; the monitor trades under the executor's lock).
-    ledger = LedgerClient(options.admin_url, options.token, options.agent_id)
-    deals = DealSync(broker, ledger, interval=options.deal_sync_seconds)
-    exits = ExitMonitor(
-        broker, worker.executor.lock, client=ledger, state_file=options.state_dir / "exit-rules.json"
-    )
-    worker.executor.listeners += [deals.nudge, exits.learn]
-    deals.start()
-    exits.start()
-    _install_signals(worker)
-    if options.lifeline:
-        threading.Thread(target=_watch_lifeline, args=(worker,), name="lifeline", daemon=True).start()
-    try:
-        worker.run()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        deals.stop()
-        exits.stop()
-        client.close()
-    return 0
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.worker: Any = None
 
-
-def _install_signals(worker: Any) -> None:
-    """SIGTERM/SIGINT: finish a trade in flight, but leave an idle long-poll at once."""
-
-    def handler(*_: Any) -> None:
+    def signalled(self, *_: Any) -> None:
+        """SIGTERM/SIGINT: finish a trade in flight, but leave an idle long-poll (or a wait) at once."""
+        self.stopping.set()
+        worker = self.worker
+        if worker is None:
+            return
         worker.stop()
         with worker.idle_lock:
             if worker.idle:
                 raise SystemExit(0)
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    def lifeline_closed(self) -> None:
+        """The app closed our stdin or died: finish what is in flight and exit."""
+        self.stopping.set()
+        if self.worker is not None:
+            self.worker.interrupt()
 
 
-def _watch_lifeline(worker: Any) -> None:
+def run(options: AgentOptions) -> int:
+    """Wire and run one agent until it is asked to stop; returns the exit code (:data:`EXIT_UNUSABLE` when the
+    configured broker cannot run here or the state folder cannot be written)."""
+    from agent.client import ServerClient
+    from agent.crashes import CrashJournal
+    from agent.dealsync import DealSync
+    from agent.exits import ExitMonitor
+    from agent.fence import FencedBroker
+    from agent.lease import LeaseKeeper
+    from agent.ledger_client import LedgerClient
+    from agent.stops import StopManager
+    from agent.targets import TargetMonitor
+    from agent.terminal_lock import TerminalLock
+    from agent.watchdog import Watchdog
+    from agent.worker import AgentWorker
+
+    control = _Control()
+    signal.signal(signal.SIGTERM, control.signalled)
+    signal.signal(signal.SIGINT, control.signalled)
+    if options.lifeline:
+        threading.Thread(target=_watch_lifeline, args=(control,), name="lifeline", daemon=True).start()
+    lock = TerminalLock(options.state_dir, options.agent_id)
+    try:
+        if not lock.acquire(control.stopping.is_set):
+            return 0
+        broker = open_broker(options.broker)  # after the lock: the simulator's book is read only by its holder
+    except (BrokerNotInstalled, OSError) as exc:
+        logger.error("%s", exc)
+        print(str(exc), file=sys.stderr)  # noqa: T201 - also shown when logging goes to a file only
+        return EXIT_UNUSABLE
+    client = ServerClient(options.admin_url, options.token, options.agent_id)
+    watchdog = Watchdog()
+    keeper = LeaseKeeper(client, lock_domain=lock.domain, lock_held=True, on_renewed=watchdog.rearm)
+    watchdog.lease_until = keeper.valid_until
+    deals: DealSync | None = None
+    exits: ExitMonitor | None = None
+    try:
+        if keeper.acquire(control.stopping.is_set) is None:
+            return 0
+        keeper.start()
+        stops = StopManager(options.state_dir / "stops.json")
+        journal = CrashJournal(options.state_dir / "inflight.json")
+        targets = TargetMonitor(options.state_dir / "targets.json")
+        fenced = FencedBroker(broker, keeper, watchdog, options.watchdog)
+        # The worker checks breakeven/trailing stops and netting take-profit levels (targets) in its own thread, on
+        # the fenced broker like everything else: started in worker.run() now that the lease is held, and joined
+        # before the worker releases the lease.
+        control.worker = worker = AgentWorker(
+            client, fenced, stops=stops, journal=journal, targets=targets, lease=keeper
+        )
+        # The ledger's side of the agent: the deal sync and the exit monitor, each with its own thread and HTTP
+        # client, told about every job the executor ran. Both use the fenced broker: their reads run under the
+        # watchdog, and the monitor's closes need the lease like every other write (it trades under the
+        # executor's lock). They start only once this process holds the lease.
+        ledger = LedgerClient(options.admin_url, options.token, options.agent_id)
+        deals = DealSync(fenced, ledger, interval=options.deal_sync_seconds)
+        exits = ExitMonitor(
+            fenced, worker.executor.lock, client=ledger, state_file=options.state_dir / "exit-rules.json"
+        )
+        worker.executor.listeners += [deals.nudge, exits.learn]
+        deals.start()
+        exits.start()
+        if not control.stopping.is_set():
+            worker.run()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    finally:
+        if exits is not None:
+            exits.stop()
+        if deals is not None:
+            deals.stop()
+        keeper.stop()
+        client.close()
+    return 0
+
+
+def _watch_lifeline(control: _Control) -> None:
     """Block on stdin until EOF: the parent closed it (a stop request) or died (the OS closed it). Then stop: a
     job in flight is finished, an idle long-poll is cut at once (on every platform, unlike a signal)."""
     while sys.stdin is not None and sys.stdin.buffer.read(65536):
         pass
     logger.info("lifeline closed: the app is stopping or gone; finishing")
-    worker.interrupt()
+    control.lifeline_closed()

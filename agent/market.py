@@ -20,7 +20,9 @@ class MarketView:
     On a netting account ``positions``/``all_positions`` are the account's positions whoever holds them, and
     ``shares`` says, by position ticket, how each is split (:mod:`agent.shares`): the strategy's holding is its
     own share. A netting position without an entry in ``shares`` counts as wholly its magic number's.
-    ``now`` is the aware UTC time the view was read (``None``: unknown), for the trading session rule.
+    ``now`` is the aware UTC time the view was read (``None``: unknown), for the trading session rule and order
+    expiry; ``server_offset`` how far the broker's clock runs ahead of UTC in seconds (``None``: not measured yet;
+    :meth:`agent.broker.interface.Broker.server_offset`), to turn an expiry into trade-server time.
     """
 
     symbol: SymbolSpec
@@ -34,3 +36,4 @@ class MarketView:
     quotes: dict[str, Quote] = field(default_factory=dict)
     shares: dict[int, ShareView] = field(default_factory=dict)
     now: datetime | None = None
+    server_offset: int | None = None

@@ -8,6 +8,8 @@ is reported in a handful of posts instead of hundreds.
 
 A result that cannot be posted even after the client's retries stays unreported: its job stays claimed on the
 server, and the agent's next start finds it and reports what the terminal shows, without sending anything again.
+A result the server refuses because another agent process took the agent id over (423) is dropped: that process
+takes the job over and reports what the terminal shows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable
 
 import httpx
 
-from agent.client import ContractMismatch, ServerClient
+from agent.client import ContractMismatch, Fenced, ServerClient
 from contract import JobResult
 
 logger = logging.getLogger(__name__)
@@ -109,6 +111,9 @@ class ResultOutbox:
                 self._in_flight = len(batch)
             try:
                 self._client.post_results(batch, give_up=self._give_up)
+            except Fenced as exc:
+                ids = [job_id for job_id, _ in batch]
+                logger.error("jobs %s not reported: %s", ids, exc)
             except (httpx.HTTPError, ContractMismatch) as exc:
                 ids = [job_id for job_id, _ in batch]
                 logger.error("could not report jobs %s (%s); the next start reports them from the terminal", ids, exc)

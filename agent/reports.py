@@ -8,6 +8,8 @@ orders, ``sltp`` (SL/TP of a position), ``modify`` (a pending order) and ``remov
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.broker.models import (
     CancelOrder,
     ClosePosition,
@@ -21,7 +23,7 @@ from agent.broker.models import (
     PendingOrder,
     PositionView,
 )
-from contract import PositionState, SentOrder
+from contract import PlannedOrder, PositionState, SentOrder
 from contract.intent import PositionSide, Side
 from contract.netting import OwnerShare
 
@@ -64,7 +66,28 @@ def sent_order(description: str, request: OrderRequest, receipt: OrderReceipt) -
         retcode_name=receipt.code_name,
         message=receipt.sentence,
         comment=receipt.message,
+        **_lifetime(request),
     )
+
+
+def planned_order(description: str, request: OrderRequest) -> PlannedOrder:
+    """One request the planner would send, for a dry run (nothing sent)."""
+    position = request.position if isinstance(request, ClosePosition | ModifyPosition) else 0
+    return PlannedOrder(
+        description=description,
+        symbol=request.symbol,
+        type=order_type_name(request),
+        volume=getattr(request, "volume", 0.0),
+        price=getattr(request, "price", 0.0) or 0.0,
+        sl=getattr(request, "sl", 0.0) or 0.0,
+        tp=getattr(request, "tp", 0.0) or 0.0,
+        position_ticket=position,
+    )
+def _lifetime(request: OrderRequest) -> dict[str, Any]:
+    """``type_time``/``expiration`` of a pending order or its modification (nothing for other requests)."""
+    if isinstance(request, PendingOrder | ModifyOrder):
+        return {"type_time": str(request.type_time), "expiration": int(request.expiration)}
+    return {}
 
 
 def found_deal(deal: Deal, description: str) -> SentOrder:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.broker.factory import BrokerConfig
 from agent.mt5.adapter import TerminalConfig
+from agent.watchdog import WatchdogLimits
 
 
 class AgentSettings(BaseSettings):
@@ -31,6 +33,9 @@ class AgentSettings(BaseSettings):
     - ``deal_sync_seconds``: how often the agent posts new deals to the ledger when no job ran (it also posts right
       after every job), in seconds.
     - ``log_level``: ``DEBUG``, ``INFO``, ``WARNING`` ...
+    - ``broker_*_limit_seconds``: the watchdog (agent/watchdog.py): a broker read, connect or write still running
+      after this many seconds ends the agent process (the app restarts it; the job is reconciled by its comment).
+      A write is also ended when the agent's lease on its agent id stops being valid.
     """
 
     model_config = SettingsConfigDict(env_prefix="TVBRIDGE_", extra="ignore")
@@ -50,11 +55,22 @@ class AgentSettings(BaseSettings):
     mt5_server: str | None = None
     deal_sync_seconds: float = 10.0
     log_level: str = "INFO"
+    broker_read_limit_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    broker_connect_limit_seconds: float = Field(default=120.0, ge=1.0, le=3600.0)
+    broker_write_limit_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
 
     @property
     def admin_url(self) -> str:
         """Base URL of the admin listener."""
         return f"http://127.0.0.1:{self.admin_port}"
+
+    def watchdog_limits(self) -> WatchdogLimits:
+        """The watchdog's limits, in seconds."""
+        return WatchdogLimits(
+            read=self.broker_read_limit_seconds,
+            connect=self.broker_connect_limit_seconds,
+            write=self.broker_write_limit_seconds,
+        )
 
     def broker_config(self, data_dir: Path, mt5_password: str | None = None) -> BrokerConfig:
         """The broker these settings describe; the simulator keeps its book in ``data_dir/simulator/<agent id>``, the

@@ -4,7 +4,13 @@ It runs in its own process (``python -m agent`` / ``tvbridge agent``) because th
 never releases the GIL and its calls block with no time-out (mt5-api §5.1): in the server process one broker
 round trip would freeze webhook intake. It talks to the broker only through
 :class:`~agent.broker.interface.Broker`. Reconnecting and waiting out an unreachable broker are retried with
-``tenacity``; a job the agent died on twice is quarantined (:mod:`agent.crashes`).
+``tenacity``; a job the agent died on twice is quarantined (:mod:`agent.crashes`), and so is one the server
+handed out three times (``TradeJob.quarantine``).
+
+With a :class:`~agent.lease.LeaseKeeper` (the real agent: :mod:`agent.main`) the worker acts only while this
+process holds its agent id's lease: it takes over the unfinished jobs of the agent id after every grant, and when
+another process takes the lease over it drops what it claimed (the new holder reconciles it) and waits for the
+lease again. Dry-run jobs are planned and never sent.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exp
 
 from agent.broker.errors import BrokerUnavailable, OrderRefused
 from agent.broker.interface import Broker
-from agent.client import ContractMismatch, ServerClient
+from agent.client import ContractMismatch, Fenced, ServerClient
 from agent.crashes import CrashJournal, quarantine_sentence
 from agent.executor import JobExecutor, build_snapshot
+from agent.fence import LeaseLapsed
+from agent.lease import LeaseKeeper
 from agent.outbox import ResultOutbox
 from agent.stops import StopManager
 from agent.targets import TargetMonitor
@@ -55,9 +63,12 @@ class AgentWorker:
         journal: CrashJournal | None = None,
         targets: TargetMonitor | None = None,
         stop_check_interval: float = 0.5,
+        lease: LeaseKeeper | None = None,
     ) -> None:
         self.client = client
         self.broker = broker
+        #: This process's lease on its agent id (``None``: not fenced, for in-process use).
+        self.lease = lease
         self.executor = JobExecutor(broker, stops=stops, targets=targets)
         #: Jobs started and not yet reported, to quarantine one the agent keeps dying on.
         self.journal = journal if journal is not None else CrashJournal()
@@ -109,23 +120,48 @@ class AgentWorker:
         return self._stop.is_set()
 
     def run(self) -> None:
-        """Connect, reconcile, then serve jobs until stopped."""
+        """Connect, reconcile, then serve jobs until stopped (with a lease: only while this process holds it)."""
         self._ensure_connected()
         self._learn_progress()
         self._post_snapshot()  # the account is visible as soon as the terminal is
         snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
         snapshots.start()
-        threading.Thread(target=self._stops_loop, name="stops", daemon=True).start()
+        # Breakeven/trailing stops and netting take-profit levels: started once this process holds its lease (the
+        # caller acquired it), and joined before the broker is shut and the lease released (a level close never
+        # races the release; every write of it also goes through the fenced broker).
+        checks = threading.Thread(target=self._stops_loop, name="stops", daemon=True)
+        checks.start()
         self._outbox.start()
         self._reconcile_unfinished()
         while not self._stop.is_set():
-            if self._inbox:
+            if self._fenced_off():
+                self._stand_by()
+            elif self._inbox:
                 self.handle(self._inbox.popleft())
             else:
                 self._poll()
         self._outbox.close()
+        checks.join()
         self._hand_back()
         self.broker.shutdown()
+        if self.lease is not None:
+            self.lease.release()
+
+    def _fenced_off(self) -> bool:
+        """True once another process took this agent id's lease over."""
+        return self.lease is not None and self.lease.lost.is_set()
+
+    def _stand_by(self) -> None:
+        """Another process holds the agent id now: forget the jobs in hand (it takes them over and reconciles them
+        at the broker), wait for the lease, then take over what is unfinished, as at a start."""
+        assert self.lease is not None
+        with self.idle_lock:
+            dropped = [job.id for job in self._inbox]
+            self._inbox.clear()
+        if dropped:
+            logger.warning("jobs %s are left to the agent process that took over: it reconciles them", dropped)
+        if self.lease.acquire(self._stop.is_set) is not None:
+            self._reconcile_unfinished()
 
     def _poll(self) -> None:
         """Claim the next jobs. Before waiting for new ones, every result is reported: the agent is then idle, and a
@@ -133,6 +169,8 @@ class AgentWorker:
         while not self._outbox.flush(timeout=0.5):
             if self._stop.is_set():  # reporting is stuck (the server is gone): stop; the next start reconciles
                 return
+        if self.lease is not None and not self.lease.wait_valid(POLL_WAIT):
+            return  # the lease is being renewed late, or was taken over: claim nothing meanwhile
         try:
             with self.idle_lock:
                 self.idle = self._outbox.empty
@@ -141,6 +179,14 @@ class AgentWorker:
             with self.idle_lock:
                 self.idle = False
             self._refused(str(exc))
+            return
+        except Fenced as exc:
+            with self.idle_lock:
+                self.idle = False
+            logger.warning("no job claimed: %s", exc)
+            if self.lease is not None:
+                self.lease.refused(exc.refusal)
+            self._stop.wait(0.5)  # taken over: the loop stands by; lapsed: the lease keeper renews it meanwhile
             return
         except httpx.HTTPError as exc:
             with self.idle_lock:
@@ -161,7 +207,7 @@ class AgentWorker:
         try:
             self.client.release_jobs(ids)
             logger.info("handed back %d job(s) not started: %s", len(ids), ids)
-        except (httpx.HTTPError, ContractMismatch) as exc:
+        except (httpx.HTTPError, ContractMismatch, Fenced) as exc:
             logger.warning("could not hand back jobs %s (%s); the next start runs them", ids, exc)
         self._inbox.clear()
 
@@ -169,7 +215,7 @@ class AgentWorker:
         # Jobs finished by earlier runs of this agent are in the terminal already: snapshots say so from the start.
         try:
             done = self.client.last_finished_signal()
-        except (httpx.HTTPError, ContractMismatch) as exc:
+        except (httpx.HTTPError, ContractMismatch, Fenced) as exc:
             logger.warning("could not read the agent's progress: %s", exc)
             return
         with self._snapshot_lock:
@@ -186,13 +232,17 @@ class AgentWorker:
         """Execute one job and report it. An unreachable broker (nothing sent) is retried every second until it
         answers (past the job's deadline the job expires without sending); when the agent is stopping meanwhile,
         the job is left claimed and reconciled at the next start."""
+        if job.kind == "dry_run":
+            self._dry_run(job)
+            return
         logger.info("job %s for signal #%s", job.id, job.signal_id)
         self.journal.started(job.id)
 
         def unavailable(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            self._connected = False
-            self._last_error = str(exc)
+            if not isinstance(exc, LeaseLapsed):  # the terminal is fine: the lease is being renewed
+                self._connected = False
+                self._last_error = str(exc)
             logger.warning("broker unavailable while executing job %s: %s", job.id, exc)
 
         def attempt() -> JobResult:
@@ -202,7 +252,7 @@ class AgentWorker:
         retrying = Retrying(
             retry=retry_if_exception_type(BrokerUnavailable),
             wait=wait_fixed(1.0),
-            stop=lambda _state: self._stop.is_set(),
+            stop=lambda _state: self._stop.is_set() or self._fenced_off(),
             sleep=self._pause,
             before_sleep=unavailable,
             reraise=True,
@@ -210,7 +260,10 @@ class AgentWorker:
         try:
             result = retrying(attempt)
         except BrokerUnavailable as exc:
-            logger.warning("stopping with job %s unexecuted (%s): it is reconciled at the next start", job.id, exc)
+            if self._fenced_off():
+                logger.warning("job %s left unexecuted to the agent process that took over (%s)", job.id, exc)
+            else:
+                logger.warning("stopping with job %s unexecuted (%s): it is reconciled at the next start", job.id, exc)
             self.journal.left(job.id)  # set aside on purpose: not a death to count towards quarantine
             return
         except Exception as exc:  # never lose a job to a bug: it fails with a sentence, the loop goes on
@@ -222,6 +275,17 @@ class AgentWorker:
             )
         self._finished(job, result)
 
+    def _dry_run(self, job: TradeJob) -> None:
+        """Plan a dry-run job against the live account and report the plan; nothing is sent, nothing journaled."""
+        logger.info("dry run %s for strategy %s", job.id, job.strategy_id)
+        try:
+            self._ensure_connected()
+            result = self.executor.dry_run(job)
+        except Exception as exc:  # a dry run must never stop the agent
+            logger.exception("dry run %s failed", job.id)
+            result = JobResult.refused(JobOutcome.FAILED, f"The dry run could not be planned ({exc}).", planned=[])
+        self._outbox.put(job.id, result)
+
     def _finished(self, job: TradeJob, result: JobResult) -> None:
         # Snapshots read after this line reflect the job: they say so with ``as_of_signal``.
         with self._snapshot_lock:
@@ -231,21 +295,48 @@ class AgentWorker:
         self.journal.finished(job.id)
 
     def _reconcile_unfinished(self) -> None:
+        """Take over the agent id's unfinished jobs (claimed before this process held the lease) and settle each
+        before anything new is claimed."""
         try:
-            jobs = self.client.unfinished_jobs()
-        except (httpx.HTTPError, ContractMismatch) as exc:
-            logger.warning("could not list unfinished jobs: %s", exc)
+            jobs = self.client.take_over_unfinished()
+        except (httpx.HTTPError, ContractMismatch, Fenced) as exc:
+            logger.warning("could not take over unfinished jobs: %s", exc)
             return
         for job in jobs:
+            if self._stop.is_set() or self._fenced_off():
+                return
             self._reconcile(job)
 
     def _reconcile(self, job: TradeJob) -> None:
-        """A job claimed before this process started: report what the broker shows of it, quarantine it if the
-        agent died on it twice, or run it (nothing of it was sent)."""
+        """A job claimed before this process held the lease: report what the broker shows of it, quarantine it if
+        the agent died on it twice (its crash journal) or the server handed it out three times, or run it (nothing
+        of it was sent)."""
+        if job.kind == "dry_run":
+            self.handle(job)
+            return
+
+        def unreachable(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            logger.warning("cannot search the broker for job %s now (%s); retrying before anything else", job.id, exc)
+            self._connected = False
+
+        def search() -> JobResult | None:
+            self._ensure_connected()
+            return self.executor.reconcile(job)
+
+        # Nothing new is sent before this job is settled: retried every second, like an unreachable broker.
+        retrying = Retrying(
+            retry=retry_if_exception_type(BrokerUnavailable),
+            wait=wait_fixed(1.0),
+            stop=lambda _state: self._stop.is_set() or self._fenced_off(),
+            sleep=self._pause,
+            before_sleep=unreachable,
+            reraise=True,
+        )
         try:
-            found = self.executor.reconcile(job)
+            found = retrying(search)
         except BrokerUnavailable as exc:
-            logger.warning("cannot search the broker for job %s now (%s): it stays claimed", job.id, exc)
+            logger.warning("job %s not reconciled (%s): it stays claimed for the next holder", job.id, exc)
             return
         except Exception:  # an unreadable job must not stop the agent from starting
             logger.exception("job %s could not be reconciled", job.id)
@@ -257,6 +348,9 @@ class AgentWorker:
             starts = self.journal.starts(job.id)
             logger.error("job %s: the agent stopped %s times while executing it; quarantined", job.id, starts)
             self._finished(job, JobResult.refused(JobOutcome.FAILED, quarantine_sentence(starts)))
+        elif job.quarantine is not None:
+            logger.error("job %s was quarantined by the server after %s deliveries; not run", job.id, job.attempts)
+            self._finished(job, JobResult.refused(JobOutcome.FAILED, job.quarantine))
         else:
             self.handle(job)
 
@@ -304,7 +398,7 @@ class AgentWorker:
         snap = snap.model_copy(update={**version, **health})
         try:
             self.client.post_snapshot(snap)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ContractMismatch, Fenced) as exc:
             logger.debug("snapshot not posted: %s", exc)
 
     def _stops_loop(self) -> None:
@@ -313,6 +407,8 @@ class AgentWorker:
         stops, targets = self.executor.stops, self.executor.targets
         while not self._stop.wait(self.stop_check_interval):
             if not self._connected or not (len(stops) or len(targets)):
+                continue
+            if self.lease is not None and not self.lease.valid():
                 continue
             try:
                 if len(stops) and stops.check(self.broker):

@@ -64,6 +64,10 @@ def iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+#: The largest rate limits a strategy accepts (server/schemas/bounds.py): a benchmark measures intake, not the limit.
+NO_RATE_LIMIT = {"rate_limit_per_second": 10_000, "rate_limit_per_minute": 600_000}
+
+
 class Admin:
     """The admin API of a running tvbridge, as far as the benchmark needs it."""
 
@@ -81,8 +85,9 @@ class Admin:
         return time.perf_counter() - started
 
     def create_strategy(self, name: str) -> dict[str, Any]:
-        """A strategy at its defaults (no daily trade cap, no open-position cap, 300 s max signal age)."""
-        resp = self.http.post("/api/v1/strategies", json={"name": name})
+        """A strategy at its defaults (no daily trade cap, no open-position cap, 300 s max signal age), except its
+        rate limits, set to their maxima: a benchmark floods one strategy as no real one does (server/ratelimits.py)."""
+        resp = self.http.post("/api/v1/strategies", json={"name": name, **NO_RATE_LIMIT})
         resp.raise_for_status()
         return dict(resp.json())
 

@@ -8,13 +8,25 @@ Modules: :mod:`contract.intent` (what an alert asked for), :mod:`contract.settin
 settings as a job carries them), :mod:`contract.jobs` (jobs and their results), :mod:`contract.account`
 (account snapshots and positions), :mod:`contract.deals` (deals from the terminal's history, posted in
 batches), :mod:`contract.netting` (the share model: how one account position is split between strategies),
+:mod:`contract.lease` (which one agent process may act for an agent id: leases and their epochs),
 :mod:`contract.version` (the wire version both sides check).
 """
 
 from contract.account import AccountSnapshot, PendingOrderState, PositionState
 from contract.deals import Deal, DealBatch, ExpiredOrder, SyncCursor
 from contract.intent import TradeIntent
-from contract.jobs import JobBatch, JobOutcome, JobRelease, JobReport, JobResult, ResultBatch, SentOrder, TradeJob
+from contract.jobs import (
+    JobBatch,
+    JobOutcome,
+    JobRelease,
+    JobReport,
+    JobResult,
+    PlannedOrder,
+    ResultBatch,
+    SentOrder,
+    TradeJob,
+)
+from contract.lease import LEASE_HEADER, LEASE_REFUSED, LeaseGrant, LeaseRefusal, LeaseRequest
 from contract.netting import OwnerShare, PositionSplit, ShareBook, split_position
 from contract.settings import ExecutionSettings
 from contract.version import CONTRACT_HEADER, CONTRACT_VERSION, version_mismatch
@@ -22,6 +34,8 @@ from contract.version import CONTRACT_HEADER, CONTRACT_VERSION, version_mismatch
 __all__ = [
     "CONTRACT_HEADER",
     "CONTRACT_VERSION",
+    "LEASE_HEADER",
+    "LEASE_REFUSED",
     "AccountSnapshot",
     "Deal",
     "DealBatch",
@@ -32,9 +46,13 @@ __all__ = [
     "JobRelease",
     "JobReport",
     "JobResult",
+    "LeaseGrant",
+    "LeaseRefusal",
+    "LeaseRequest",
     "OwnerShare",
     "PositionSplit",
     "PendingOrderState",
+    "PlannedOrder",
     "PositionState",
     "ResultBatch",
     "SentOrder",

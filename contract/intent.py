@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class Side(StrEnum):
@@ -148,11 +148,51 @@ class TakeProfitLevel(BaseModel):
     share_pct: float = Field(gt=0, le=100)
 
 
+class TimeInForce(StrEnum):
+    """How long a pending order stays in the terminal (MQL5 ENUM_ORDER_TYPE_TIME, mt5-api §2.3).
+
+    - ``gtc``: good till cancelled (ORDER_TIME_GTC);
+    - ``day``: until the end of the trading day (ORDER_TIME_DAY);
+    - ``specified``: until a moment (ORDER_TIME_SPECIFIED with ``expiration``): an absolute time or a duration
+      from when the agent places it.
+
+    Alert spellings (``timeInForce`` of TradersPost/TradingView JSON, ``expiry=``) are mapped in
+    ``server/alerts/lifetime.py``.
+    """
+
+    GTC = "gtc"
+    DAY = "day"
+    SPECIFIED = "specified"
+
+
+class OrderLifetime(BaseModel):
+    """A pending order's lifetime as the alert asked for it.
+
+    ``time_in_force`` says which kind. For ``specified`` exactly one of ``expires_at`` (an aware UTC moment) and
+    ``duration_seconds`` (> 0, counted from when the agent places the order) is set; both are ``None`` otherwise.
+    The agent turns it into MT5 ``type_time``/``expiration`` where the symbol's expiration modes allow it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    time_in_force: TimeInForce
+    expires_at: AwareDatetime | None = None
+    duration_seconds: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_expiry_for_specified(self) -> OrderLifetime:
+        given = (self.expires_at is not None) + (self.duration_seconds is not None)
+        if given != (1 if self.time_in_force is TimeInForce.SPECIFIED else 0):
+            raise ValueError("specified needs exactly one of expires_at and duration_seconds; gtc and day neither")
+        return self
+
+
 class OpenAction(BaseModel):
     """Open a position (market) or place a pending order.
 
     ``entry`` is required for ``limit``/``stop`` and ignored for ``market``. ``sl``/``tp`` of ``None`` mean
-    no stop / no target.
+    no stop / no target. ``lifetime`` is the pending order's lifetime (``None``: not given, good till cancelled);
+    on a market order only ``gtc``/``day`` are possible and mean nothing (MT5 fills it at once).
 
     ``take_profits``: several take-profit levels (TP1 first, nearest the market), each closing its share of the
     volume; when set, ``tp`` is ``None``. Hedging accounts get one position per level with its own TP; netting
@@ -172,6 +212,7 @@ class OpenAction(BaseModel):
     trailing: Trailing | None = None
     breakeven: Breakeven | None = None
     take_profits: tuple[TakeProfitLevel, ...] = ()
+    lifetime: OrderLifetime | None = None
 
 
 class CloseAction(BaseModel):
@@ -286,6 +327,11 @@ class TradeIntent(BaseModel):
     simulator's quote in paper mode; ``secret``/``license_id``/``strategy`` route and authenticate it.
     ``extras`` keeps keys the bridge logged but did not need (``close_price``, ``exit_reason`` ...).
 
+    ``units_from_settings`` names the levels whose unit came from the strategy's Target Type / Pending Order Entry
+    setting (a legacy ``sl=``, ``tp=`` or ``price=`` in a text format) rather than from the alert's own key: the
+    agent refuses a pips or points reading of those that looks like a price near the market
+    (``agent/planner/plausible.py``).
+
     Staleness: ``max_age_seconds`` is the alert's own limit on its age (3Commas ``max_lag``, in seconds,
     measured from ``alert_time``); when set it replaces the strategy's maximum signal age for this alert.
     """
@@ -305,6 +351,7 @@ class TradeIntent(BaseModel):
     strategy: str | None = None
     max_age_seconds: int | None = None
     extras: dict[str, str] = Field(default_factory=dict)
+    units_from_settings: list[Literal["sl", "tp", "entry"]] = Field(default_factory=list)
 
     @property
     def opens_exposure(self) -> bool:

@@ -1,7 +1,8 @@
 """Jobs the server hands to agents, and what agents report back.
 
 A job is claimed by one agent, executed at most once against its terminal, and answered by exactly one
-:class:`JobResult` (the server ignores a repeated report of a finished job).
+:class:`JobResult` (the server ignores a repeated report of a finished job). A ``dry_run`` job is planned against
+the live account and never sent: its result carries the orders the planner would send (:class:`PlannedOrder`).
 """
 
 from __future__ import annotations
@@ -30,17 +31,23 @@ class TradeJob(JobSpec):
     """A job as an agent receives it from ``GET /api/v1/agents/{agent_id}/jobs/next``.
 
     ``deadline`` (aware UTC) is the moment after which nothing of it may be sent: the strategy's max signal
-    age counted from when TradingView fired the alert. ``attempts`` counts claims (a job re-delivered after an
-    agent crash has ``attempts > 1``); ``claimed_at`` is when the latest claim happened.
+    age counted from when TradingView fired the alert. ``attempts`` counts deliveries (a job handed out again
+    after an agent restart has ``attempts > 1``); ``claimed_at`` is when the latest claim happened.
+
+    ``kind``: ``trade`` (send it) or ``dry_run`` (plan it against the live account, send nothing, report the
+    planned orders; ``signal_id`` is then 0: a dry run is no signal). ``quarantine``: a sentence when the server
+    quarantined the job (handed out too often without a result): the agent only looks for its orders at the
+    broker and reports them, or fails the signal with this sentence; it never sends anything of it.
     """
 
     contract_version: int = CONTRACT_VERSION
     id: int
-    kind: Literal["trade"] = "trade"
+    kind: Literal["trade", "dry_run"] = "trade"
     signal_id: int
     attempts: int = 1
     claimed_at: AwareDatetime | None = None
     deadline: AwareDatetime
+    quarantine: str | None = None
 
 
 class JobOutcome(StrEnum):
@@ -64,6 +71,8 @@ class SentOrder(BaseModel):
     ``message`` the terminal's answer as a sentence for the trader. ``requested_volume`` is the lots the request
     asked for (0.0 when it asked for none); ``partial`` is True when the broker filled less (retcode 10010
     TRADE_RETCODE_DONE_PARTIAL, or a deal volume below the request): ``volume`` is then the filled part.
+    ``type_time`` is a pending order's lifetime as sent (``gtc``, ``day``, ``specified``, ``specified_day``; ``""``
+    for requests without one) and ``expiration`` its expiry in trade-server epoch seconds (0 unless specified).
     """
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
@@ -84,6 +93,25 @@ class SentOrder(BaseModel):
     comment: str = ""
     requested_volume: float = 0.0
     partial: bool = False
+    type_time: Literal["", "gtc", "day", "specified", "specified_day"] = ""
+    expiration: int = Field(default=0, ge=0)
+
+
+class PlannedOrder(BaseModel):
+    """One request the planner would send for a dry run, nothing sent: ``type`` as in :class:`SentOrder`
+    (``buy``, ``close sell``, ``buy_limit``, ``sltp`` ...), ``volume`` in lots, ``price``/``sl``/``tp`` in the
+    symbol's price (0.0: at market / none), ``position_ticket`` the position it closes or changes (0: none)."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    description: str
+    symbol: str
+    type: str
+    volume: float = 0.0
+    price: float = 0.0
+    sl: float = 0.0
+    tp: float = 0.0
+    position_ticket: int = 0
 
 
 class JobResult(BaseModel):
@@ -95,6 +123,8 @@ class JobResult(BaseModel):
     agent read them after its last order: the state this signal left, so a reader never has to guess whether
     a later snapshot already shows it (``None`` when the agent could not read them).
     ``reconciled`` marks a result found in the terminal after an agent restart rather than sent now.
+    ``planned`` (dry runs only): the orders the planner would send; ``status`` then says what would happen
+    (``executed``: they would be sent; otherwise the sentence says why nothing would be).
     """
 
     model_config = ConfigDict(allow_inf_nan=False)
@@ -109,6 +139,7 @@ class JobResult(BaseModel):
     filled_at: AwareDatetime | None = None
     reconciled: bool = False
     positions_after: list[PositionState] | None = None
+    planned: list[PlannedOrder] | None = None
 
     @classmethod
     def refused(cls, status: JobOutcome, message: str, **extra: object) -> JobResult:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Final
 
-#: The version of the models in this package. 2: entries may carry take-profit levels
-#: (``OpenAction.take_profits``), which an agent of version 1 would silently drop.
+#: The version of the models in this package. 2 (one release, main was 1): every agent request but the lease request
+#: carries the lease epoch (:mod:`contract.lease`); unfinished jobs are taken over with ``POST .../jobs/unfinished``;
+#: dry-run jobs; pending orders carry a lifetime (``OpenAction.lifetime``); entries may carry take-profit levels
+#: (``OpenAction.take_profits``). An agent of version 1 would silently drop the last two.
 CONTRACT_VERSION: Final = 2
 
 #: HTTP header an agent sends its contract version in.

@@ -1,7 +1,12 @@
 """What agents report back: job results (propagated to signals) and account snapshots (:mod:`contract`).
 
 Every report is a writer op (:mod:`server.writer`): a batch of results from one agent is one op, stored in the
-writer's next group together with whatever else is queued.
+writer's next group together with whatever else is queued. Reports of an agent process whose lease epoch is not its
+agent id's newest are refused whole (:mod:`server.leases`): a fenced-off process stores nothing.
+
+A result for a signal that the watchdog gave a provisional outcome (``decided_by = 'watchdog'``: its agent hung or
+vanished, server/queue.py) replaces that outcome; the signal keeps the provisional sentence as a note and says
+when and why it was corrected, and the tray is told again.
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ import json
 import logging
 
 import contract
-from contract import JobOutcome, JobResult
+from contract import JobOutcome, JobResult, LeaseRefusal
 from server.db import from_sql_time, sql_time
+from server.leases import Leases
 from server.models import FINAL_STATUSES, JobStatus, Signal, SignalStatus
-from server.queue import touch
+from server.queue import LeaseRefused, touch
 from server.view import AgentPnl
 from server.writer import Writer, WriteTx
 
@@ -23,35 +29,52 @@ _FINAL = tuple(s.value for s in FINAL_STATUSES)
 
 
 class JobNotFound(LookupError):
-    """No such job for this agent."""
+    """No such job for this agent, or not one this agent process holds (claimed under another lease epoch)."""
 
 
-def record_result(tx: WriteTx, agent_id: str, job_id: int, result: JobResult) -> tuple[int | None, str | None]:
-    """Finish ``job_id`` and propagate ``result`` to its signal (writer thread); returns the signal's id and status.
+def record_result(
+    tx: WriteTx, agent_id: str, job_id: int, result: JobResult, epoch: int | None = None
+) -> tuple[int | None, str | None]:
+    """Finish ``job_id`` and propagate ``result`` to its signal (writer thread); returns the signal's id and status
+    (both ``None`` for a dry run, which has no signal).
 
     A repeated report of a finished job changes nothing (the agent retries a post whose answer it did not get).
-    :raises JobNotFound: the job does not exist or belongs to another agent.
+    A result for a signal with a provisional outcome (``decided_by = 'watchdog'``) replaces it (module docstring).
+    :raises JobNotFound: the job does not exist, belongs to another agent, or was claimed under another lease epoch
+        than ``epoch`` (``None``: an in-process caller, not fenced).
     """
-    job = tx.execute("SELECT agent_id, status, signal_id FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    job = tx.execute("SELECT agent_id, status, signal_id, lease_epoch FROM jobs WHERE id = ?", (job_id,)).fetchone()
     if job is None or job[0] != agent_id:
         raise JobNotFound(f"No job {job_id} for agent {agent_id}.")
-    _, job_status, signal_id = job
+    _, job_status, signal_id, claimed_in = job
     row = None
     if signal_id is not None:
         row = tx.execute(
-            "SELECT status, strategy_id, created_at, notes, symbol, action, volume FROM tv_signals WHERE id = ?",
+            "SELECT status, strategy_id, created_at, notes, symbol, action, volume, decided_by FROM tv_signals"
+            " WHERE id = ?",
             (signal_id,),
         ).fetchone()
     if job_status == JobStatus.DONE:
         return signal_id, row[0] if row else None
+    if epoch is not None and claimed_in is not None and claimed_in != epoch:
+        raise JobNotFound(
+            f"Job {job_id} of agent {agent_id} is held under lease {claimed_in}, not {epoch}: this result is not "
+            f"recorded (the holder reconciles the job at the broker)."
+        )
     now = sql_time(tx.now)
     tx.execute("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?", (JobStatus.DONE.value, now, job_id))
-    if row is None or row[0] in _FINAL:
+    provisional = row is not None and row[0] in _FINAL and row[7] == "watchdog"
+    if row is None or (row[0] in _FINAL and not provisional):
         return signal_id, row[0] if row else None
-    _, strategy_id, created_at, notes, symbol, action, volume = row
+    _, strategy_id, created_at, notes, symbol, action, volume, _decided = row
     status = SignalStatus(result.status.value)
     error = None if result.status is JobOutcome.EXECUTED else result.error_message
     notes_after = [*json.loads(notes or "[]"), *result.notes]
+    if provisional:
+        notes_after.append(
+            f"{tx.now:%H:%M:%S} UTC: corrected: the agent is back and reported the outcome now shown; the 'outcome "
+            f"unknown' above was provisional."
+        )
     positions = None if result.positions_after is None else [p.model_dump() for p in result.positions_after]
     tx.execute(
         "UPDATE tv_signals SET status = ?, error_message = ?, fill_price = ?, order_ticket = ?, orders = ?, notes = ?,"
@@ -71,7 +94,9 @@ def record_result(tx: WriteTx, agent_id: str, job_id: int, result: JobResult) ->
             signal_id,
         ),
     )
-    if status is not SignalStatus.EXECUTED:
+    if provisional and status is SignalStatus.EXECUTED:
+        tx.counters.counted(strategy_id, from_sql_time(created_at) or tx.now, +1)  # it was uncounted as failed
+    elif not provisional and status is not SignalStatus.EXECUTED:
         tx.counters.counted(strategy_id, from_sql_time(created_at) or tx.now, -1)
     tx.resolved(
         Signal(
@@ -93,7 +118,7 @@ def record_result(tx: WriteTx, agent_id: str, job_id: int, result: JobResult) ->
             decided_by="agent",
         )
     )
-    logger.info("signal #%s %s %s", signal_id, status, error or "")
+    logger.info("signal #%s %s%s %s", signal_id, status, " (corrected)" if provisional else "", error or "")
     return signal_id, status.value
 
 
@@ -174,33 +199,57 @@ def record_refusal(tx: WriteTx, agent_id: str, sentence: str) -> None:
 
 
 class AgentService:
-    """The agents' reports as the routes submit them to the ``writer``."""
+    """The agents' reports as the routes submit them to the ``writer``, fenced by ``leases`` (``None``: not fenced,
+    for in-process callers)."""
 
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: Writer, leases: Leases | None = None) -> None:
         self._writer = writer
+        self._leases = leases
+
+    def _refusal(self, tx: WriteTx, agent_id: str, epoch: int | None) -> LeaseRefusal | None:
+        if epoch is None or self._leases is None:
+            return None
+        return self._leases.check(tx, agent_id, epoch, live=False)
 
     async def record_results(
-        self, agent_id: str, results: list[tuple[int, JobResult]]
+        self, agent_id: str, results: list[tuple[int, JobResult]], epoch: int | None = None
     ) -> list[tuple[int, int | None, str | None] | JobNotFound]:
         """Record a batch of ``(job_id, result)`` in one op; per job ``(job_id, signal_id, status)`` or the
-        :class:`JobNotFound` for a job that is not this agent's (the others are stored all the same)."""
+        :class:`JobNotFound` for a job that is not this agent's (the others are stored all the same).
 
-        def op(tx: WriteTx) -> list[tuple[int, int | None, str | None] | JobNotFound]:
+        :raises LeaseRefused: ``epoch`` is not the agent id's newest lease: nothing is recorded.
+        """
+
+        def op(tx: WriteTx) -> list[tuple[int, int | None, str | None] | JobNotFound] | LeaseRefusal:
+            if refusal := self._refusal(tx, agent_id, epoch):
+                return refusal
             touch(tx, agent_id)
             answers: list[tuple[int, int | None, str | None] | JobNotFound] = []
             for job_id, result in results:
                 try:
-                    answers.append((job_id, *record_result(tx, agent_id, job_id, result)))
+                    answers.append((job_id, *record_result(tx, agent_id, job_id, result, epoch)))
                 except JobNotFound as exc:
                     answers.append(exc)
             return answers
 
-        return await self._writer.submit(op)
+        answer = await self._writer.submit(op)
+        if isinstance(answer, LeaseRefusal):
+            raise LeaseRefused(answer)
+        return answer
 
-    async def record_snapshot(self, agent_id: str, snap: contract.AccountSnapshot) -> bool:
-        """See :func:`record_snapshot`."""
+    async def record_snapshot(self, agent_id: str, snap: contract.AccountSnapshot, epoch: int | None = None) -> bool:
+        """See :func:`record_snapshot`. :raises LeaseRefused: ``epoch`` is not the agent id's newest lease."""
+
+        def op(tx: WriteTx) -> bool | LeaseRefusal:
+            if refusal := self._refusal(tx, agent_id, epoch):
+                return refusal
+            return record_snapshot(tx, agent_id, snap)
+
         # Soft state: the agent posts a newer one within seconds, so its group need not wait for the disk.
-        return await self._writer.submit(lambda tx: record_snapshot(tx, agent_id, snap), durable=False)
+        answer = await self._writer.submit(op, durable=False)
+        if isinstance(answer, LeaseRefusal):
+            raise LeaseRefused(answer)
+        return answer
 
     async def record_refusal(self, agent_id: str, sentence: str) -> None:
         """See :func:`record_refusal`."""

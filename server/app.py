@@ -30,6 +30,8 @@ from server.routes import (
     explain,
     health,
     ledger,
+    notifications,
+    security,
     settings,
     signals,
     status,
@@ -85,7 +87,7 @@ def create_admin_app(ctx: ServerContext) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.public_router, responses=BAD_BODY)
     for router in (strategies.router, alert_tools.router, explain.router, signals.router, settings.router,
-                   account.router, status.router, auth.router, ledger.admin):
+                   account.router, status.router, auth.router, ledger.admin, security.router, notifications.router):
         app.include_router(router, dependencies=admin_only, responses=UNAUTHORIZED)
     app.include_router(agents.router, dependencies=[Depends(TokenGuard(ctx.agent_token, ctx.admin_token))])
     app.include_router(ledger.agent)  # guards itself: the agent token, for deal batches

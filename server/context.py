@@ -13,7 +13,9 @@ from server.agents import AgentService
 from server.dashboard.sessions import DashboardSessions
 from server.intake import AlertIntake
 from server.models import AppSettings, utcnow
+from server.notifications import MemoryUrlStore, NotificationService
 from server.queue import JobQueue
+from server.security_events import SecurityMonitor
 from server.strategies import StrategyService
 from server.view import View
 from server.writer import Writer
@@ -48,6 +50,13 @@ class ServerContext:
     app_status: Callable[[], dict[str, Any]] = _no_app_status
     #: Dashboard sign-in codes and sessions (in memory).
     sessions: DashboardSessions = field(default_factory=DashboardSessions)
+    #: Notification targets (apprise) and the events that go to them; the runtime gives one backed by the keyring.
+    notifications: NotificationService = field(default_factory=lambda: NotificationService(MemoryUrlStore()))
+
+    @property
+    def security(self) -> SecurityMonitor:
+        """The refused-sender counter the intake reports to (``server.security_events``)."""
+        return self.intake.monitor
     #: Called with each new ledger event (``server.ledger.schemas.EventOut``: a trade its signal did not close),
     #: from a worker thread after it is committed; the tray shows a notification. Must not block.
     on_ledger_event: Callable[[Any], None] | None = None

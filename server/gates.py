@@ -14,13 +14,15 @@ duplicate check, the trade count and the eaoff/eaon switch see every alert queue
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contract.intent import ControlAction, TradeIntent
-from server.alerts import AlertRejected
+from server.alerts import AlertRejected, LicenseMismatch
 from server.models import SignalStatus
+from server.signatures import SENTENCES, Problem, SignatureCheck
 from server.view import AgentPnl, SettingsView, StrategyView
 
 #: The ``error_message`` of a signal discarded by the daily loss limit (an exact, documented string).
@@ -43,11 +45,13 @@ def body_hash(body: bytes) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """How a gate ended an alert: its final ``status``, the sentence for the trader, and the gate's name."""
+    """How a gate ended an alert: its final ``status``, the sentence for the trader, and the gate's name.
+    ``detail``: a short word for the security-event log (which signature problem, which rate limit)."""
 
     status: SignalStatus
     message: str | None
     gate: str
+    detail: str | None = None
 
 
 @dataclass
@@ -56,7 +60,13 @@ class Alert:
     (``None`` when the body was too large to parse); ``body_size`` in bytes; ``trades_today`` counts the
     strategy's signals created today (UTC) that traded or may still trade; ``pnl`` is the strategy's agent's latest
     daily figures (``None``: no snapshot yet). ``halt`` is set by the eaoff/eaon gate: the strategy's new halted
-    state, which the writer stores with the signal."""
+    state, which the writer stores with the signal.
+
+    Sender authentication: ``signature`` is the checked ``X-TVBridge-Signature`` (``None``: the strategy requires
+    none), ``remember_signature(key)`` the writer's replay memory (``False``: seen before);
+    ``alert_secret_proven``: the universal endpoint routed the alert by the strategy's webhook secret, which
+    stands in for ``secret=``; ``rate_over``: which rate limit the alert is over (``None``: within them), counted
+    on the event loop (server/ratelimits.py)."""
 
     strategy: StrategyView
     settings: SettingsView
@@ -68,6 +78,10 @@ class Alert:
     trades_today: int = 0
     find_duplicate: DuplicateLookup | None = None
     halt: bool | None = None
+    signature: SignatureCheck | None = None
+    remember_signature: Callable[[str], bool] | None = None
+    alert_secret_proven: bool = False
+    rate_over: str | None = None
 
     @property
     def intent(self) -> TradeIntent:
@@ -78,6 +92,21 @@ class Alert:
 
 
 Gate = Callable[[Alert], Verdict | None]
+
+
+def signature(a: Alert) -> Verdict | None:
+    """Refuse an alert of a strategy that requires signed alerts (it has a ``signing_secret``) when the
+    ``X-TVBridge-Signature`` header is missing, malformed, dated outside the window, does not match, or repeats one
+    already accepted (server/signatures.py). Checked before anything else is read from the alert."""
+    check = a.signature
+    if check is None:
+        return None
+    problem = check.problem
+    if problem is None and a.remember_signature is not None and not a.remember_signature(check.key):
+        problem = Problem.REPLAYED
+    if problem is None:
+        return None
+    return Verdict(SignalStatus.REJECTED, SENTENCES[problem], "signature", problem.value)
 
 
 def strategy_disabled(a: Alert) -> Verdict | None:
@@ -129,6 +158,14 @@ def daily_loss_limit(a: Alert) -> Verdict | None:
     return Verdict(SignalStatus.DISCARDED, DAILY_LOSS_LIMIT_REACHED, "daily_loss_limit")
 
 
+def license_id(a: Alert) -> Verdict | None:
+    """Refuse a PineConnector alert whose License ID is not the strategy's (or is empty): an authentication
+    failure, counted as such, not a syntax error (the parser tells them apart with :class:`LicenseMismatch`)."""
+    if not isinstance(a.parsed, LicenseMismatch):
+        return None
+    return Verdict(SignalStatus.REJECTED, str(a.parsed), "license_id")
+
+
 def parse(a: Alert) -> Verdict | None:
     """Refuse a body the alert language cannot read (``server.alerts``), with the parser's sentence."""
     if isinstance(a.parsed, TradeIntent):
@@ -137,15 +174,41 @@ def parse(a: Alert) -> Verdict | None:
     return Verdict(SignalStatus.REJECTED, reason, "parse")
 
 
+def alert_secret_matches(strategy: StrategyView, intent: TradeIntent, proven: bool = False) -> bool:
+    """True when the strategy needs no alert secret, the alert's ``secret=`` equals it (constant-time compare), or
+    the alert was routed by the strategy's webhook secret on the universal endpoint (``proven``)."""
+    if not strategy.alert_secret or proven:
+        return True
+    given = (intent.secret or "").encode("utf-8")
+    return hmac.compare_digest(given, strategy.alert_secret.encode("utf-8"))
+
+
 def alert_secret(a: Alert) -> Verdict | None:
     """Refuse an alert whose ``secret=`` differs from the strategy's alert secret (when one is set)."""
-    if not a.strategy.alert_secret or a.intent.secret == a.strategy.alert_secret:
+    if alert_secret_matches(a.strategy, a.intent, a.alert_secret_proven):
         return None
     return Verdict(
         SignalStatus.REJECTED,
         "The alert's secret= does not match this strategy's alert secret, so it was not traded. "
         "Fix the secret in the alert message or in the strategy settings.",
         "alert_secret",
+    )
+
+
+def rate_limit(a: Alert) -> Verdict | None:
+    """Discard an alert over the strategy's ``rate_limit_per_second`` or ``rate_limit_per_minute`` (counted in
+    arrival order; only alerts that passed the sender checks above count, so someone who knows a URL but not its
+    secrets cannot use up the strategy's allowance). Answered 200 like every stored alert: TradingView must not
+    resend it."""
+    if a.rate_over is None:
+        return None
+    return Verdict(
+        SignalStatus.DISCARDED,
+        f"Discarded by the strategy's rate limit: {a.rate_over} (allowed: {a.strategy.rate_limit_per_second:,} a "
+        f"second, {a.strategy.rate_limit_per_minute:,} a minute). A sender may be looping; raise the strategy's "
+        f"rate limits if this traffic is real.",
+        "rate_limit",
+        a.rate_over,
     )
 
 
@@ -265,12 +328,15 @@ def daily_trade_cap(a: Alert) -> Verdict | None:
 
 #: The gates in the documented order; the first verdict ends the alert.
 GATES: tuple[Gate, ...] = (
+    body_size,
+    signature,
     strategy_disabled,
     trading_paused,
-    body_size,
     daily_loss_limit,
+    license_id,
     parse,
     alert_secret,
+    rate_limit,
     allowed_pairs,
     duplicate,
     max_age,

@@ -3,7 +3,11 @@
 The flow follows docs/architecture.md "Data path of one alert", in two halves:
 
 1. On the event loop, nothing that waits: the strategy is looked up by its secret in the writer's in-memory view
-   (:mod:`server.view`), the body hashed and parsed (:func:`prepare`, tens of microseconds).
+   (:mod:`server.view`) — or, on the universal endpoint, found from the secret in the body
+   (:mod:`server.universal`) — the body hashed, parsed and its signature checked (:func:`prepare`, tens of
+   microseconds), and the alert counted against the strategy's rate limits (:mod:`server.ratelimits`). A request
+   that reaches no strategy is answered at once and only counted (:mod:`server.security_events`); past the
+   per-source limit it is answered 429.
 2. In the writer (:mod:`server.writer`), one alert after the other: the gates decide (:mod:`server.gates`), and the
    signal is stored — ``pending`` with its ``trade`` job, or directly in its final state with the reason and the
    gate that decided (``decided_by``). A long-poll waiting for the strategy's agent takes the job in the same
@@ -17,19 +21,38 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from contract.intent import ControlAction, OpenAction, SyncAction, TradeIntent
 from contract.settings import ExecutionSettings
-from server import gates
-from server.alerts import AlertRejected, EaDistanceType, EaVolumeType, ParseContext, extract_routing, parse_alert
+from server import gates, signatures
+from server.alerts import (
+    AlertRejected,
+    EaDistanceType,
+    EaVolumeType,
+    LicenseMismatch,
+    ParseContext,
+    parse_alert,
+)
+from server.alerts.venue import venue_notes
 from server.db import sql_time
 from server.gates import MAX_BODY_BYTES, Alert, Verdict
 from server.ledger.rules import execution_fields, owners_of
 from server.models import Signal, SignalStatus
 from server.queue import JobQueue
+from server.ratelimits import SourceRateLimits, StrategyRateLimits
+from server.security_events import (
+    ENDPOINT_STRATEGY_URL,
+    ENDPOINT_UNIVERSAL,
+    Fingerprinter,
+    SecurityKind,
+    SecurityMonitor,
+)
+from server.signatures import ReplayMemory, SignatureCheck
+from server.universal import Route, route
 from server.view import StrategyView, View
 from server.writer import StorageUnavailable, Writer, WriteTx
 
@@ -42,13 +65,42 @@ WRITER_WAIT_SECONDS = 2.0
 
 _LIVE = (SignalStatus.EXECUTED.value, SignalStatus.PENDING.value)
 
+#: Bytes of the body kept with a signal refused by the signature or rate-limit gate: enough for any real alert, and
+#: a flood of 64 KiB bodies does not store 64 KiB each.
+UNTRUSTED_BODY_BYTES = 4096
+
+#: The gates whose verdicts are sender-authentication failures, and the security-event kind each counts as.
+AUTH_GATES: dict[str, SecurityKind] = {
+    "signature": SecurityKind.BAD_SIGNATURE,
+    "license_id": SecurityKind.WRONG_LICENSE_ID,
+    "alert_secret": SecurityKind.WRONG_ALERT_SECRET,
+    "rate_limit": SecurityKind.RATE_LIMITED,
+}
+
+#: The status of a request refused before any strategy was reached (nothing stored) ...
+IGNORED = "ignored"
+#: ... and of one refused because its source sent too many such requests (answered 429).
+RATE_LIMITED = "rate_limited"
+
 
 @dataclass(frozen=True)
 class IntakeResult:
-    """What the webhook answers. ``signal_id`` is ``None`` for unknown secrets (nothing stored)."""
+    """What the webhook answers. ``signal_id`` is ``None`` when no strategy was reached (nothing stored):
+    ``status`` is then ``ignored``, or ``rate_limited`` for a source over the unknown-secret limit."""
 
     signal_id: int | None
     status: str
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a request, for authentication and the security-event log: the source address
+    (:mod:`server.source_address`), the endpoint template, and the ``X-TVBridge-Signature`` header (``None``:
+    absent)."""
+
+    source: str = "unknown"
+    endpoint: str = ENDPOINT_STRATEGY_URL
+    signature: str | None = None
 
 
 def parse_context(strategy: StrategyView) -> ParseContext:
@@ -62,6 +114,7 @@ def parse_context(strategy: StrategyView) -> ParseContext:
         dialects=frozenset(strategy.dialects),
         default_volume_configured=strategy.default_volume is not None,
         tp_split=tuple(strategy.tp_split),
+        symbol_map=dict(strategy.symbol_map),
     )
 
 
@@ -106,10 +159,21 @@ def _parse(body: bytes, strategy: StrategyView) -> TradeIntent | AlertRejected |
         return exc
 
 
+def check_signature(strategy: StrategyView, sender: Sender, body: bytes) -> SignatureCheck | None:
+    """The signature check for ``strategy`` (``None`` when it requires no signature)."""
+    if not strategy.signing_secret:
+        return None
+    return signatures.check(strategy.signing_secret, sender.signature, body, time.time())
+
+
 @dataclass(frozen=True)
 class Prepared:
     """An alert as read on the event loop, before the writer: its strategy as the view had it, the body, its
-    SHA-256, and the parse outcome (with the intent's JSON and the job's settings ready to store)."""
+    SHA-256, the parse outcome (with the intent's JSON and the job's settings ready to store), who sent it and
+    its signature check, the notes the signal starts with, and which rate limit it is over (``None``: within).
+
+    ``by_secret``: it came to the strategy's own URL; else ``routed_secret`` is the body's secret that routed it
+    on the universal endpoint, and ``by_webhook_secret`` says whether that was the strategy's webhook secret."""
 
     strategy: StrategyView
     body: bytes
@@ -120,23 +184,70 @@ class Prepared:
     intent_json: str | None
     settings: dict[str, Any] | None
     by_secret: bool
+    sender: Sender = Sender()
+    signature: SignatureCheck | None = None
+    notes: tuple[str, ...] = ()
+    routed_secret: str | None = None
+    by_webhook_secret: bool = False
+    rate_over: str | None = None
 
     def reparsed(self, strategy: StrategyView) -> Prepared:
         """This alert read again under ``strategy``'s current settings (they changed since it was prepared)."""
-        return prepare(strategy, self.body, self.content_type, self.received_at, by_secret=self.by_secret)
+        again = prepare(
+            strategy, self.body, self.content_type, self.received_at, by_secret=self.by_secret, sender=self.sender
+        )
+        return replace(
+            again,
+            routed_secret=self.routed_secret,
+            by_webhook_secret=self.by_webhook_secret,
+            rate_over=self.rate_over,
+        )
+
+    @property
+    def authenticated(self) -> bool:
+        """True when the sender checks that need no database passed (signature before the replay check, License
+        ID, alert secret): only such alerts count toward the strategy's rate limits."""
+        if self.signature is not None and not self.signature.ok:
+            return False
+        if isinstance(self.parsed, LicenseMismatch):
+            return False
+        if isinstance(self.parsed, TradeIntent):
+            return gates.alert_secret_matches(self.strategy, self.parsed, self.by_webhook_secret)
+        return True
 
 
 def prepare(
-    strategy: StrategyView, body: bytes, content_type: str | None, received_at: datetime, *, by_secret: bool = True
+    strategy: StrategyView,
+    body: bytes,
+    content_type: str | None,
+    received_at: datetime,
+    *,
+    by_secret: bool = True,
+    sender: Sender | None = None,
 ) -> Prepared:
-    """Everything about an alert that needs no database: hash, parse, and the JSON the writer will store."""
+    """Everything about an alert that needs no database: hash, parse, signature check, and the JSON the writer
+    will store."""
+    sender = sender or Sender()
     parsed = _parse(body, strategy)
     intent_json = settings = None
+    notes: tuple[str, ...] = ()
     if isinstance(parsed, TradeIntent):
         intent_json = parsed.model_dump_json()
         settings = execution_settings(strategy, 0).model_dump(mode="json")
+        notes = tuple(venue_notes(parsed))
     return Prepared(
-        strategy, body, content_type, received_at, gates.body_hash(body), parsed, intent_json, settings, by_secret
+        strategy,
+        body,
+        content_type,
+        received_at,
+        gates.body_hash(body),
+        parsed,
+        intent_json,
+        settings,
+        by_secret,
+        sender,
+        check_signature(strategy, sender, body),
+        notes,
     )
 
 
@@ -181,63 +292,110 @@ VALUES (?, ?, 'trade', 'queued', ?, 0, ?, ?)
 
 class AlertIntake:
     """Receives alerts for one server process: prepares them on the event loop and stores them through the
-    ``writer``, with jobs handed to ``jobs``."""
+    ``writer``, with jobs handed to ``jobs``.
 
-    def __init__(self, writer: Writer, view: View, jobs: JobQueue) -> None:
+    ``monitor`` counts refused senders (:mod:`server.security_events`); without one (tests, tools) they are only
+    logged. The rate limiters and the signature replay memory live here, one per server process.
+    """
+
+    def __init__(
+        self, writer: Writer, view: View, jobs: JobQueue, monitor: SecurityMonitor | None = None
+    ) -> None:
         self._writer = writer
         self._view = view
         self._jobs = jobs
+        self.monitor = monitor or SecurityMonitor(Fingerprinter("unkeyed"))
+        self.rate_limits = StrategyRateLimits()
+        self.source_limits = SourceRateLimits()
+        self.replays = ReplayMemory()  # writer thread only
         self.unknown_secret_hits = 0
 
-    async def receive(self, secret: str, body: bytes, content_type: str | None, received_at: datetime) -> IntakeResult:
+    async def receive(
+        self,
+        secret: str,
+        body: bytes,
+        content_type: str | None,
+        received_at: datetime,
+        sender: Sender | None = None,
+    ) -> IntakeResult:
         """Run the webhook flow for ``body`` posted to the strategy whose webhook secret is ``secret``.
 
         :raises StorageUnavailable: the signal could not be stored (nothing was).
         """
+        sender = sender or Sender()
         strategy = self._view.strategy_by_secret(secret)
         if strategy is None:
-            self.unknown_secret_hits += 1
-            if self.unknown_secret_hits in (1, 10, 100) or self.unknown_secret_hits % 1000 == 0:
-                logger.warning("webhook for an unknown secret (%d so far)", self.unknown_secret_hits)
-            return IntakeResult(None, "ignored")
-        return await self._store(prepare(strategy, body, content_type, received_at))
+            return self.refused(SecurityKind.UNKNOWN_URL, sender, secret=secret)
+        return await self._store(self._counted(prepare(strategy, body, content_type, received_at, sender=sender)))
 
-    async def receive_universal(self, body: bytes, content_type: str | None, received_at: datetime) -> IntakeResult:
-        """As :meth:`receive`, for the universal endpoint: the body names its strategy (:meth:`route`)."""
-        strategy = self.route(body)
-        if strategy is None:
-            return IntakeResult(None, "ignored")
-        return await self._store(prepare(strategy, body, content_type, received_at, by_secret=False))
+    async def receive_universal(
+        self, body: bytes, content_type: str | None, received_at: datetime, sender: Sender | None = None
+    ) -> IntakeResult:
+        """As :meth:`receive`, for the universal endpoint: the secret in the body picks the strategy, optionally
+        narrowed by its ``strategy`` name (:mod:`server.universal`); without a valid secret nothing is stored or
+        traded, and the request is counted as a refused sender."""
+        sender = sender or Sender(endpoint=ENDPOINT_UNIVERSAL)
+        found = self.route(body)
+        if found.strategy is None:
+            kind = found.refusal or SecurityKind.UNKNOWN_SECRET
+            return self.refused(kind, sender, secret=found.secret, strategy_id=found.strategy_hint, detail=found.detail)
+        prepared = prepare(found.strategy, body, content_type, received_at, by_secret=False, sender=sender)
+        prepared = replace(prepared, routed_secret=found.secret, by_webhook_secret=found.by_webhook_secret)
+        return await self._store(self._counted(prepared))
 
-    def route(self, body: bytes) -> StrategyView | None:
-        """The strategy a universal-endpoint body names: by its webhook secret or alert secret
-        (``secret``/``api_sec``), else by PineConnector License ID plus ``strategy`` name; ``None`` if none."""
-        routing = extract_routing(body)
-        strategies = self._view.catalog.strategies.values()
-        if routing.secret:
-            for s in strategies:
-                if routing.secret in (s.webhook_secret, s.alert_secret):
-                    return s
-        if routing.license_id:
-            hits = [
-                s
-                for s in strategies
-                if s.license_id == routing.license_id and (not routing.strategy or s.name == routing.strategy)
-            ]
-            if len(hits) == 1:
-                return hits[0]
-        return None
+    def route(self, body: bytes) -> Route:
+        """Where a universal-endpoint body goes (:func:`server.universal.route` over the live strategies)."""
+        return route(body, self._view.catalog.strategies.values())
+
+    def refused(
+        self,
+        kind: SecurityKind,
+        sender: Sender,
+        *,
+        secret: str | None = None,
+        strategy_id: int | None = None,
+        detail: str | None = None,
+    ) -> IntakeResult:
+        """Answer a request that reached no strategy: counted as ``kind`` (its secret only as a fingerprint), or as
+        ``rate_limited`` when its source sent too many such requests (answered 429). Nothing is stored now: the
+        monitor stores the counts in rounds."""
+        self.unknown_secret_hits += 1
+        if self.unknown_secret_hits in (1, 10, 100) or self.unknown_secret_hits % 1000 == 0:
+            logger.warning("webhook refused: %s (%d refused so far)", kind.value, self.unknown_secret_hits)
+        if not self.source_limits.allow(sender.source):
+            self.monitor.record(
+                SecurityKind.RATE_LIMITED, sender.source, sender.endpoint, detail="unknown secrets from this source"
+            )
+            return IntakeResult(None, RATE_LIMITED)
+        self.monitor.record(kind, sender.source, sender.endpoint, secret=secret, strategy_id=strategy_id, detail=detail)
+        return IntakeResult(None, IGNORED)
+
+    def _counted(self, prepared: Prepared) -> Prepared:
+        """Count an authenticated alert against its strategy's rate limits, on the event loop (arrival order)."""
+        if not prepared.authenticated:
+            return prepared
+        return replace(prepared, rate_over=self.rate_limits.hit(prepared.strategy))
 
     async def _store(self, prepared: Prepared) -> IntakeResult:
         return await self._writer.submit(lambda tx: self.store(tx, prepared), within=WRITER_WAIT_SECONDS)
 
+    def _still_routed(self, prepared: Prepared, strategy: StrategyView) -> bool:
+        """The strategy still answers to what reached it (its webhook secret was not rotated, nor the secret that
+        routed a universal alert changed, while the alert was on its way)."""
+        if prepared.by_secret:
+            return strategy.webhook_secret == prepared.strategy.webhook_secret
+        secret = prepared.routed_secret
+        return secret is not None and secret in (strategy.webhook_secret, strategy.alert_secret)
+
     def store(self, tx: WriteTx, prepared: Prepared) -> IntakeResult:
         """The writer op: gate and store one prepared alert (writer thread)."""
         strategy = tx.catalog.strategies.get(prepared.strategy.id)
-        if strategy is None or (prepared.by_secret and strategy.webhook_secret != prepared.strategy.webhook_secret):
-            return IntakeResult(None, "ignored")  # deleted, or its secret rotated, while the alert was on its way
+        if strategy is None or not self._still_routed(prepared, strategy):
+            return IntakeResult(None, IGNORED)  # deleted, or its secret rotated, while the alert was on its way
         if strategy is not prepared.strategy and strategy.parse_key() != prepared.strategy.parse_key():
             prepared = prepared.reparsed(strategy)
+        if strategy.signing_secret != prepared.strategy.signing_secret:
+            prepared = replace(prepared, signature=check_signature(strategy, prepared.sender, prepared.body))
         alert = Alert(
             strategy=strategy,
             settings=tx.catalog.settings,
@@ -248,6 +406,10 @@ class AlertIntake:
             pnl=tx.counters.pnl.get(strategy.agent_id),
             trades_today=tx.counters.trades_today(strategy.id, tx.now),
             find_duplicate=lambda s, i, d, now: find_duplicate(tx.conn, s, i, d, now),
+            signature=prepared.signature,
+            remember_signature=lambda key: self._remember(tx, strategy.id, key),
+            alert_secret_proven=prepared.by_webhook_secret,
+            rate_over=prepared.rate_over,
         )
         verdict = gates.decide(alert)
         signal_id = self._insert_signal(tx, prepared, strategy, verdict)
@@ -266,7 +428,28 @@ class AlertIntake:
         if verdict is not None:
             tx.resolved(self._final(prepared, strategy, signal_id, verdict, tx.now))
             logger.info("signal #%s %s by %s: %s", signal_id, verdict.status, verdict.gate, verdict.message)
+            self._count_auth_failure(prepared, strategy, verdict)
         return IntakeResult(signal_id, status)
+
+    def _remember(self, tx: WriteTx, strategy_id: int, key: str) -> bool:
+        """The replay memory, undone if the alert's group is not committed (the request was then not accepted)."""
+        if not self.replays.remember(strategy_id, key, time.time()):
+            return False
+        tx.on_undo(lambda: self.replays.forget(strategy_id, key))
+        return True
+
+    def _count_auth_failure(self, p: Prepared, strategy: StrategyView, verdict: Verdict) -> None:
+        kind = AUTH_GATES.get(verdict.gate)
+        if kind is None:
+            return
+        tried: str | None = None
+        if kind is SecurityKind.WRONG_ALERT_SECRET and isinstance(p.parsed, TradeIntent):
+            tried = p.parsed.secret
+        elif kind is SecurityKind.WRONG_LICENSE_ID and isinstance(p.parsed, LicenseMismatch):
+            tried = p.parsed.license_id
+        self.monitor.record(
+            kind, p.sender.source, p.sender.endpoint, secret=tried, strategy_id=strategy.id, detail=verdict.detail
+        )
 
     @staticmethod
     def _insert_signal(tx: WriteTx, p: Prepared, strategy: StrategyView, verdict: Verdict | None) -> int:
@@ -274,6 +457,9 @@ class AlertIntake:
         action, volume = _describe(intent) if intent is not None else (None, None)
         executed = verdict is not None and verdict.status == SignalStatus.EXECUTED
         now = sql_time(tx.now)
+        untrusted = verdict is not None and verdict.gate in ("signature", "rate_limit")
+        kept = p.body[: UNTRUSTED_BODY_BYTES if untrusted else MAX_BODY_BYTES]
+        notes = [*p.notes, *([verdict.message] if executed and verdict is not None and verdict.message else [])]
         cur = tx.execute(
             _INSERT_SIGNAL,
             (
@@ -282,14 +468,14 @@ class AlertIntake:
                 intent.symbol if intent is not None else None,
                 action,
                 volume,
-                p.body[:MAX_BODY_BYTES].decode("utf-8", errors="replace"),
+                kept.decode("utf-8", errors="replace"),
                 p.content_type,
                 p.intent_json,
                 intent.alert_id if intent is not None else None,
                 p.digest,
                 sql_time(intent.alert_time) if intent is not None and intent.alert_time is not None else None,
                 verdict.message if verdict is not None and not executed else None,
-                json.dumps([verdict.message] if executed and verdict is not None and verdict.message else []),
+                json.dumps(notes),
                 sql_time(p.received_at),
                 now,
                 now if verdict is not None else None,
@@ -323,7 +509,7 @@ class AlertIntake:
             action=action,
             volume=volume,
             error_message=None if executed else verdict.message,
-            notes=[verdict.message] if executed and verdict.message else [],
+            notes=[*p.notes, *([verdict.message] if executed and verdict.message else [])],
             received_at=p.received_at,
             acked_at=now,
             resolved_at=now,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -64,12 +64,15 @@ FINAL_STATUSES = frozenset(s for s in SignalStatus if s is not SignalStatus.PEND
 
 class JobStatus(StrEnum):
     """A job is ``queued`` until an agent claims it atomically, then ``done`` (whatever the outcome) or
-    ``expired`` when nobody claimed it before its deadline."""
+    ``expired`` when nobody claimed it before its deadline. ``lapsed``: claimed, past its deadline, and the
+    claiming agent's lease lapsed (it hung or vanished): its signal carries a provisional outcome, which the result
+    of the next agent that holds the lease replaces (server/queue.py: the watchdog)."""
 
     QUEUED = "queued"
     CLAIMED = "claimed"
     DONE = "done"
     EXPIRED = "expired"
+    LAPSED = "lapsed"
 
 
 #: Table arguments of every table with an integer id: SQLite ``AUTOINCREMENT`` (ids are never reused).
@@ -118,6 +121,11 @@ class Strategy(SQLModel, table=True):
     default_symbol: str | None = None
     dialects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     trading_halted: bool = False
+    #: HMAC-SHA256 key of senders that sign (server/signatures.py); write-only in the API, never logged.
+    signing_secret: str | None = Field(default=None, max_length=256, repr=False)
+    #: Alerts per second / per minute before further ones are discarded (server/ratelimits.py).
+    rate_limit_per_second: int = 50
+    rate_limit_per_minute: int = 600
     netting_against_others: str = Field(default="refuse", max_length=16)
     shared_stops: str = Field(default="refuse", max_length=16)
     max_hold_minutes: int | None = None
@@ -198,6 +206,28 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = _ts(nullable=True)
     expires_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False, default=utcnow)
+    #: The lease epoch of the agent process that claimed it last (server/leases.py); ``None`` while queued.
+    lease_epoch: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    #: When the server quarantined it (handed out too often without a result): it is then only reconciled.
+    quarantined_at: datetime | None = _ts(nullable=True)
+
+
+class AgentLease(SQLModel, table=True):
+    """Which agent process may act for an agent id (server/leases.py): the newest ``epoch`` granted (epochs only go
+    up, never reused), the process that holds it (``holder``, ``host``, ``pid``, ``lock_domain``) and when. Whether
+    it is still live is kept in memory by the server (a monotonic clock), not here."""
+
+    __tablename__ = "agent_leases"
+
+    agent_id: str = Field(primary_key=True, max_length=64)
+    epoch: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    holder: str | None = Field(default=None, max_length=64)
+    host: str | None = Field(default=None, max_length=255)
+    pid: int | None = None
+    lock_domain: str | None = Field(default=None, max_length=64)
+    granted_at: datetime | None = _ts(nullable=True)
+    renewed_at: datetime | None = _ts(nullable=True)
+    released_at: datetime | None = _ts(nullable=True)
 
 
 class Agent(SQLModel, table=True):
@@ -260,7 +290,43 @@ class AppSettings(SQLModel, table=True):
     id: int | None = Field(default=1, primary_key=True)
     daily_loss_limit_pct: float | None = None
     trading_paused: bool = False
+    #: Which events go to the notification targets (``server.notifications.NoticeKind`` values); ``None``: the
+    #: defaults (``server.notifications.DEFAULT_EVENTS``).
+    notify_events: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     updated_at: datetime = _ts(nullable=False, default=utcnow)
+
+
+class SecurityEvent(SQLModel, table=True):
+    """Refused senders, rolled up: one row per minute (``bucket``), kind, source address, endpoint, fingerprint of
+    the secret tried, strategy and detail, with how many requests it stands for (``count``) and the first and last
+    time.
+
+    ``kind`` is a :class:`server.security_events.SecurityKind` value; ``endpoint`` the route template (never a
+    secret); ``fingerprint`` a short keyed hash of the secret tried (``''``: none was tried) that cannot be turned
+    back into the secret; ``strategy_id`` 0 when no strategy was reached. The table is bounded: rows older than
+    the retention and rows past the cap are pruned by the writer (server/security_events/store.py).
+    """
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index(
+            "ux_security_events_rollup", "bucket", "kind", "source", "endpoint", "fingerprint", "strategy_id", "detail",
+            unique=True,
+        ),
+        NEVER_REUSED_IDS,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: datetime = _ts(nullable=False, index=True)
+    kind: str = Field(max_length=32)
+    source: str = Field(max_length=64)
+    endpoint: str = Field(max_length=64)
+    fingerprint: str = Field(default="", max_length=16)
+    strategy_id: int = 0
+    detail: str = Field(default="", max_length=300)
+    count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    first_at: datetime = _ts(nullable=False)
+    last_at: datetime = _ts(nullable=False, index=True)
 
 
 class Counter(SQLModel, table=True):

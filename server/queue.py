@@ -8,6 +8,17 @@ A poll first claims what is queued for its agent. When nothing is, it leaves a :
 the op that stores the agent's next job claims it for that waiter in the same transaction, and the job is handed
 over on the event loop once the transaction is durable — one fsync from alert to agent. A waiter that gave up in
 the meantime (time-out, disconnect, shutdown) gets nothing: its jobs go back to ``queued`` (:func:`release`).
+
+Fencing (:mod:`server.leases`): a poll carries its process's lease epoch; a claim needs that epoch's lease to be
+live, records the epoch on the job, and a waiting poll of an older epoch never gets a job. When a new epoch is
+granted, the new holder takes over every job claimed under an older one (:func:`recover`): each such hand-out
+counts as a delivery, and a job delivered :data:`QUARANTINE_DELIVERIES` times without a result is quarantined:
+handed out only to be looked up at the broker, never to be sent again.
+
+The watchdog (:func:`lapse_abandoned`, with the expiry sweep every second): a claimed job past its deadline whose
+claiming lease is no longer live (its agent hung or vanished) gets a provisional outcome, ``failed`` with a sentence
+saying the outcome is unknown and the terminal must be checked; the next holder's result replaces it
+(:func:`server.agents.record_result`).
 """
 
 from __future__ import annotations
@@ -24,8 +35,9 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from contract import TradeJob
+from contract import JobResult, LeaseGrant, LeaseRefusal, LeaseRequest, TradeJob
 from server.db import from_sql_time, sql_time
+from server.leases import Leases
 from server.models import Job, JobStatus, Signal, SignalStatus
 from server.writer import Writer, WriteTx
 
@@ -37,24 +49,31 @@ MAX_BATCH = 64
 #: Seconds between two "agent seen" writes of one agent.
 TOUCH_SECONDS = 5.0
 
+#: Deliveries of one job without a result after which the server quarantines it (the agent died twice with it in
+#: hand): from then on it is only looked up at the broker. The agent's own crash journal (agent/crashes.py) does the
+#: same after two deaths *while executing it*; this count holds when that journal is lost or the agent moved.
+QUARANTINE_DELIVERIES = 3
+
 # Every statement that hands out jobs returns the columns trade_job() reads, in this order:
-# id, signal_id, payload, attempts, claimed_at, expires_at.
+# id, signal_id, payload, attempts, claimed_at, expires_at, job_type, quarantined_at.
 _CLAIM_ONE = """
-UPDATE jobs SET status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1 WHERE id = ?
-RETURNING id, signal_id, payload, attempts, claimed_at, expires_at
+UPDATE jobs SET status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, lease_epoch = ?
+WHERE id = ? RETURNING id, signal_id, payload, attempts, claimed_at, expires_at, job_type, quarantined_at
 """
 _CLAIM_OLDEST = """
-UPDATE jobs SET status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1
+UPDATE jobs SET status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, lease_epoch = ?
 WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND agent_id = ? ORDER BY id LIMIT ?)
-RETURNING id, signal_id, payload, attempts, claimed_at, expires_at
+RETURNING id, signal_id, payload, attempts, claimed_at, expires_at, job_type, quarantined_at
 """
+# ... and the claiming lease epoch last.
 _UNFINISHED = """
-SELECT id, signal_id, payload, attempts, claimed_at, expires_at FROM jobs
-WHERE agent_id = ? AND status = 'claimed' ORDER BY id
+SELECT id, signal_id, payload, attempts, claimed_at, expires_at, job_type, quarantined_at, lease_epoch FROM jobs
+WHERE agent_id = ? AND status IN ('claimed', 'lapsed') ORDER BY id
 """
 _RELEASE = """
-UPDATE jobs SET status = 'queued', claimed_by = NULL, claimed_at = NULL, attempts = max(attempts - 1, 0)
-WHERE id = ? AND agent_id = ? AND status = 'claimed' RETURNING id
+UPDATE jobs SET status = 'queued', claimed_by = NULL, claimed_at = NULL, attempts = max(attempts - 1, 0),
+    lease_epoch = NULL
+WHERE id = ? AND agent_id = ? AND status = 'claimed' AND (? IS NULL OR lease_epoch = ?) RETURNING id
 """
 _TOUCH = """
 INSERT INTO agents (id, last_seen_at) VALUES (?, ?)
@@ -64,19 +83,40 @@ ON CONFLICT(id) DO UPDATE SET last_seen_at = excluded.last_seen_at
 
 def trade_job(row: Sequence[Any]) -> TradeJob:
     """The wire shape (:class:`contract.TradeJob`) of a ``jobs`` row: id, signal_id, payload, attempts, claimed_at,
-    expires_at."""
-    job_id, signal_id, payload, attempts, claimed_at, expires_at = row
+    expires_at, job_type, quarantined_at (as the claim statements return them)."""
+    job_id, signal_id, payload, attempts, claimed_at, expires_at, job_type, quarantined_at = row
     spec = json.loads(payload) if isinstance(payload, str) else payload
     return TradeJob.model_validate(
         {
             **spec,
             "id": job_id,
-            "signal_id": signal_id,
+            "kind": "dry_run" if job_type == "dry_run" else "trade",
+            "signal_id": signal_id or 0,
             "attempts": attempts,
             "claimed_at": from_sql_time(claimed_at),
             "deadline": from_sql_time(expires_at),
+            "quarantine": None if quarantined_at is None else quarantine_sentence(int(attempts)),
         }
     )
+
+
+def quarantine_sentence(deliveries: int) -> str:
+    """The sentence a job quarantined by the server ends with when nothing of it is found at the broker."""
+    return (
+        f"Quarantined: this alert was handed to an agent {deliveries} times and the agent stopped {deliveries - 1} "
+        f"times while holding it, so it was not tried again (one alert must not keep the agent from trading the "
+        f"others). Nothing of it was found at the broker. Check the alert's numbers, and send it again if you still "
+        f"want the trade; the agent's log has details."
+    )
+
+
+class LeaseRefused(Exception):
+    """A request of an agent process that does not hold its agent id's lease (or whose lease lapsed);
+    ``refusal.sentence`` says which."""
+
+    def __init__(self, refusal: LeaseRefusal) -> None:
+        super().__init__(refusal.sentence)
+        self.refusal = refusal
 
 
 @dataclass(eq=False)
@@ -89,6 +129,8 @@ class Waiter:
     future: asyncio.Future[list[TradeJob]]
     gone: bool = False
     rows: list[Sequence[Any]] = field(default_factory=list)
+    #: The lease epoch of the polling process (``None``: an in-process caller without a lease).
+    epoch: int | None = None
 
 
 class Polls:
@@ -108,15 +150,16 @@ class Polls:
         waiting.append(waiter)
         tx.on_undo(lambda: _discard(waiting, waiter))
 
-    def take(self, tx: WriteTx, agent_id: str) -> Waiter | None:
-        """The poll of ``agent_id`` that takes the group's next job, or ``None`` (writer thread).
+    def take(self, tx: WriteTx, agent_id: str, fenced: Callable[[Waiter], bool] = lambda _w: False) -> Waiter | None:
+        """The poll of ``agent_id`` that takes the group's next job, or ``None`` (writer thread). A poll that
+        ``fenced`` refuses (its process no longer holds a live lease) is dropped, never given a job.
 
         A waiter leaves the waiting list with the first job of a group and takes more of that group's jobs up to
         its ``max_jobs``; it is answered once the group is committed, so it never holds a job that is not durable.
         """
         key = ("poll", agent_id)
         taken: Waiter | None = tx.local.get(key)
-        if taken is not None and len(taken.rows) < taken.max_jobs:
+        if taken is not None and len(taken.rows) < taken.max_jobs and not fenced(taken):
             return taken
         waiting = self._waiting.get(agent_id)
         while waiting:
@@ -124,10 +167,20 @@ class Polls:
             tx.on_undo(lambda w=waiter, waiting=waiting: waiting.insert(0, w))  # type: ignore[misc]
             if waiter.gone:
                 continue
+            if fenced(waiter):
+                tx.on_loop(lambda w=waiter: self.abandon(w))  # type: ignore[misc]
+                continue
             tx.local[key] = waiter
             tx.on_undo(lambda: tx.local.pop(key, None))
             return waiter
         return None
+
+    def fence(self, tx: WriteTx, agent_id: str, epoch: int) -> None:
+        """A new lease ``epoch`` was granted for ``agent_id`` (writer thread): polls of older epochs end, empty,
+        once the group is committed; they can never take a job."""
+        for waiter in list(self._waiting.get(agent_id, ())):
+            if waiter.epoch is not None and waiter.epoch < epoch:
+                tx.on_loop(lambda w=waiter: self.abandon(w))  # type: ignore[misc]
 
     def held(self, agent_id: str) -> int:
         """How many polls of ``agent_id`` the registry holds (live ones, and ended ones not forgotten yet)."""
@@ -154,16 +207,24 @@ def _discard(waiting: list[Waiter], waiter: Waiter) -> None:
         waiting.remove(waiter)
 
 
-def hand_over(tx: WriteTx, polls: Polls, agent_id: str, job_id: int, release: Callable[[list[int]], None]) -> bool:
-    """Claim the job ``job_id`` (just queued) for a waiting poll of ``agent_id``, if there is one (writer thread).
+def hand_over(
+    tx: WriteTx, polls: Polls, agent_id: str, job_id: int, release: Callable[[list[int]], None],
+    leases: Leases | None = None,
+) -> bool:
+    """Claim the job ``job_id`` (just queued) for a waiting poll of ``agent_id``, if there is one whose process
+    holds the agent id's live lease (writer thread).
 
     The claim is part of the current group; the job reaches the poll on the event loop after the commit, or goes
     back to the queue through ``release`` when the poll gave up meanwhile. Returns True when a poll took it.
     """
-    waiter = polls.take(tx, agent_id)
+
+    def fenced(waiter: Waiter) -> bool:
+        return leases is not None and waiter.epoch is not None and leases.live_epoch(tx, agent_id) != waiter.epoch
+
+    waiter = polls.take(tx, agent_id, fenced)
     if waiter is None:
         return False
-    row = tx.execute(_CLAIM_ONE, (agent_id, sql_time(tx.now), job_id)).fetchone()
+    row = tx.execute(_CLAIM_ONE, (agent_id, sql_time(tx.now), waiter.epoch, job_id)).fetchone()
     if not waiter.rows:
         tx.on_loop(lambda: _deliver(waiter, release))
     waiter.rows.append(row)
@@ -181,32 +242,93 @@ def _deliver(waiter: Waiter, release: Callable[[list[int]], None]) -> None:
     waiter.future.set_result([trade_job(r) for r in rows])
 
 
-def claim(tx: WriteTx, agent_id: str, max_jobs: int) -> list[TradeJob]:
-    """Claim up to ``max_jobs`` of ``agent_id``'s queued jobs, oldest first, and mark the agent as seen."""
+def claim(
+    tx: WriteTx, agent_id: str, max_jobs: int, epoch: int | None = None, leases: Leases | None = None
+) -> list[TradeJob] | LeaseRefusal:
+    """Claim up to ``max_jobs`` of ``agent_id``'s queued jobs, oldest first, for the process of lease ``epoch``
+    (refused unless that lease is live), and mark the agent as seen."""
+    if epoch is not None and leases is not None and (refusal := leases.check(tx, agent_id, epoch, live=True)):
+        return refusal
     touch(tx, agent_id)
-    rows = tx.execute(_CLAIM_OLDEST, (agent_id, sql_time(tx.now), agent_id, max_jobs)).fetchall()
+    rows = tx.execute(_CLAIM_OLDEST, (agent_id, sql_time(tx.now), epoch, agent_id, max_jobs)).fetchall()
     return [trade_job(r) for r in sorted(rows, key=lambda r: int(r[0]))]
 
 
-def claim_or_wait(tx: WriteTx, polls: Polls, waiter: Waiter) -> list[TradeJob]:
+def claim_or_wait(
+    tx: WriteTx, polls: Polls, waiter: Waiter, leases: Leases | None = None
+) -> list[TradeJob] | LeaseRefusal:
     """Claim the waiter's agent's queued jobs; when there are none, leave ``waiter`` for the next job."""
-    jobs = claim(tx, waiter.agent_id, waiter.max_jobs)
+    jobs = claim(tx, waiter.agent_id, waiter.max_jobs, waiter.epoch, leases)
     if not jobs and not polls.closed:
         polls.add(tx, waiter)
     return jobs
 
 
 def release(
-    tx: WriteTx, polls: Polls, agent_id: str, job_ids: Iterable[int], on_release: Callable[[list[int]], None]
-) -> int:
+    tx: WriteTx, polls: Polls, agent_id: str, job_ids: Iterable[int], on_release: Callable[[list[int]], None],
+    epoch: int | None = None, leases: Leases | None = None,
+) -> int | LeaseRefusal:
     """Put ``agent_id``'s claimed jobs ``job_ids`` back in the queue (it never started them: a poll that gave up,
-    an agent stopping with jobs in hand); a waiting poll takes them at once. Returns how many went back."""
+    an agent stopping with jobs in hand); a waiting poll takes them at once. Returns how many went back. Only the
+    newest lease epoch may hand jobs back, and only the jobs it claimed itself."""
+    if epoch is not None and leases is not None and (refusal := leases.check(tx, agent_id, epoch, live=False)):
+        return refusal
     back = 0
     for job_id in job_ids:
-        if tx.execute(_RELEASE, (job_id, agent_id)).fetchone() is not None:
+        if tx.execute(_RELEASE, (job_id, agent_id, epoch, epoch)).fetchone() is not None:
             back += 1
-            hand_over(tx, polls, agent_id, job_id, on_release)
+            hand_over(tx, polls, agent_id, job_id, on_release, leases)
     return back
+
+
+def recover(tx: WriteTx, agent_id: str, epoch: int, leases: Leases) -> list[TradeJob] | LeaseRefusal:
+    """Hand the process of lease ``epoch`` every job of ``agent_id`` claimed and never finished (its agent died,
+    hung, or was fenced off), for reconciliation at the broker before anything else is sent (writer thread).
+
+    A job claimed under an older epoch is re-claimed under ``epoch`` (its first ``claimed_at`` kept: the broker is
+    searched from there) and counts one more delivery; the :data:`QUARANTINE_DELIVERIES`-th delivery quarantines
+    it, with a note on its signal. Jobs already under ``epoch`` (a repeated call) are handed out unchanged.
+    """
+    if refusal := leases.check(tx, agent_id, epoch, live=True):
+        return refusal
+    touch(tx, agent_id)
+    jobs: list[TradeJob] = []
+    for row in tx.execute(_UNFINISHED, (agent_id,)).fetchall():
+        job_id, signal_id, attempts, quarantined_at, held = int(row[0]), row[1], int(row[3]), row[7], row[8]
+        if row[6] == "dry_run" and held != epoch:  # its request stopped waiting long ago: never planned late
+            tx.execute("UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?",
+                       (JobStatus.EXPIRED.value, sql_time(tx.now), job_id))
+            continue
+        if held != epoch:
+            attempts += 1
+            if attempts >= QUARANTINE_DELIVERIES and quarantined_at is None:
+                quarantined_at = sql_time(tx.now)
+                _note_quarantine(tx, signal_id, attempts)
+            tx.execute(
+                "UPDATE jobs SET status = 'claimed', claimed_by = ?, lease_epoch = ?, attempts = ?, quarantined_at = ?"
+                " WHERE id = ?",
+                (agent_id, epoch, attempts, quarantined_at, job_id),
+            )
+            row = (*row[:3], attempts, row[4], row[5], row[6], quarantined_at)
+        jobs.append(trade_job(row[:8]))
+    if jobs:
+        logger.warning("agent %s (lease %s) takes over %d unfinished job(s): %s", agent_id, epoch, len(jobs),
+                       [j.id for j in jobs])
+    return jobs
+
+
+def _note_quarantine(tx: WriteTx, signal_id: int | None, deliveries: int) -> None:
+    if signal_id is None:
+        return
+    note = (
+        f"Quarantined by the server at {tx.now:%H:%M:%S} UTC: handed to an agent {deliveries} times without a "
+        f"result (the agent stopped {deliveries - 1} times while holding it). It is now only looked up at the broker "
+        f"by its comment, never sent again."
+    )
+    tx.execute(
+        "UPDATE tv_signals SET notes = json_insert(COALESCE(notes, '[]'), '$[#]', ?) WHERE id = ?", (note, signal_id)
+    )
+    logger.error("signal #%s quarantined after %d deliveries", signal_id, deliveries)
 
 
 def touch(tx: WriteTx, agent_id: str) -> None:
@@ -259,6 +381,94 @@ def expire_overdue(tx: WriteTx) -> list[int]:
     return expired
 
 
+def unknown_outcome_sentence(agent_id: str, signal_id: int, since: str) -> str:
+    """The provisional outcome of a signal whose agent hung or vanished while holding it (the watchdog)."""
+    return (
+        f"Outcome unknown, check the terminal: the agent '{agent_id}' stopped answering while it held this alert "
+        f"(claimed at {since} UTC) and the alert's max signal age has passed. If MetaTrader 5 shows a deal with the "
+        f"comment tvb:{signal_id}, it was executed; do not send it again before checking. This entry is corrected "
+        f"when the agent is back."
+    )
+
+
+def lapse_abandoned(tx: WriteTx, leases: Leases) -> list[int]:
+    """The watchdog: claimed jobs past their deadline whose claiming lease is not live any more (the agent hung or
+    vanished) become ``lapsed``, and their pending signals ``failed`` with :func:`unknown_outcome_sentence` (also kept
+    as a note), ``decided_by = 'watchdog'``, reported to the tray. Returns the signal ids. The next holder of the
+    lease takes the jobs over (:func:`recover`) and its results replace the provisional outcomes."""
+    now = sql_time(tx.now)
+    rows = tx.execute(
+        "SELECT id, signal_id, agent_id, lease_epoch, claimed_at FROM jobs WHERE status = ? AND expires_at < ?",
+        (JobStatus.CLAIMED.value, now),
+    ).fetchall()
+    lapsed: list[int] = []
+    for job_id, signal_id, agent_id, epoch, claimed_at in rows:
+        if epoch is not None and leases.live_epoch(tx, agent_id) == epoch:
+            continue  # its agent is alive and holds the lease: it checks the deadline itself before sending
+        if signal_id is None:  # a dry run: nobody waits for it any more
+            tx.execute(
+                "UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?", (JobStatus.EXPIRED.value, now, job_id)
+            )
+            continue
+        tx.execute("UPDATE jobs SET status = ? WHERE id = ?", (JobStatus.LAPSED.value, job_id))
+        since = (from_sql_time(claimed_at) or tx.now).strftime("%H:%M:%S")
+        message = unknown_outcome_sentence(agent_id, signal_id, since)
+        found = tx.execute(
+            "UPDATE tv_signals SET status = ?, error_message = ?, resolved_at = ?, decided_by = 'watchdog',"
+            " notes = json_insert(COALESCE(notes, '[]'), '$[#]', ?)"
+            " WHERE id = ? AND status = ? RETURNING strategy_id, created_at, symbol, action, volume, notes",
+            (SignalStatus.FAILED.value, message, now, f"{tx.now:%H:%M:%S} UTC: {message}", signal_id,
+             SignalStatus.PENDING.value),
+        ).fetchone()
+        if found is None:
+            continue
+        strategy_id, created_at, symbol, action, volume, notes = found
+        tx.counters.counted(strategy_id, from_sql_time(created_at) or tx.now, -1)
+        tx.resolved(
+            Signal(
+                id=signal_id, strategy_id=strategy_id, status=SignalStatus.FAILED, symbol=symbol, action=action,
+                volume=volume, error_message=message, notes=json.loads(notes or "[]"), resolved_at=tx.now,
+                decided_by="watchdog",
+            )
+        )
+        lapsed.append(signal_id)
+    if lapsed:
+        logger.error("watchdog: signal(s) %s held by a hung or vanished agent: outcome unknown for now", lapsed)
+    return lapsed
+
+
+class DryRuns:
+    """Admin requests waiting for dry-run plans (server/dry_run.py), by job id (event loop only)."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, asyncio.Future[JobResult]] = {}
+        self._early: dict[int, JobResult] = {}
+
+    def expect(self, job_id: int) -> asyncio.Future[JobResult]:
+        """The future that receives job ``job_id``'s plan."""
+        future: asyncio.Future[JobResult] = asyncio.get_running_loop().create_future()
+        if job_id in self._early:
+            future.set_result(self._early.pop(job_id))
+        else:
+            self._waiting[job_id] = future
+        return future
+
+    def answer(self, job_id: int, result: JobResult) -> None:
+        """The agent reported job ``job_id`` (a dry run's plan): hand it to the request waiting for it."""
+        future = self._waiting.pop(job_id, None)
+        if future is None:
+            if len(self._early) < 256:  # reported before the request registered (or after it gave up): kept briefly
+                self._early[job_id] = result
+            return
+        if not future.done():
+            future.set_result(result)
+
+    def forget(self, job_id: int) -> None:
+        """The request stopped waiting."""
+        self._waiting.pop(job_id, None)
+        self._early.pop(job_id, None)
+
+
 class JobReads:
     """Reads of the job queue through the readers' engine (blocking: call from a worker thread on the loop)."""
 
@@ -269,7 +479,7 @@ class JobReads:
         """Jobs ``agent_id`` claimed but never finished (it crashed or was killed mid-job), oldest first."""
         with self._engine.connect() as conn:
             rows = conn.exec_driver_sql(_UNFINISHED, (agent_id,)).fetchall()
-        return [trade_job(r) for r in rows]
+        return [trade_job(r[:8]) for r in rows]
 
     def last_finished_signal(self, agent_id: str) -> int | None:
         """The newest signal whose job for ``agent_id`` is done (``None`` when there is none)."""
@@ -280,32 +490,60 @@ class JobReads:
 
 
 class JobQueue:
-    """The job queue as the routes, the intake and the sweeper use it: ops on ``writer``, reads on ``engine``."""
+    """The job queue as the routes, the intake and the sweeper use it: ops on ``writer``, reads on ``engine``,
+    fencing by ``leases`` (a default :class:`~server.leases.Leases` when none is given)."""
 
-    def __init__(self, writer: Writer, engine: Engine) -> None:
+    def __init__(self, writer: Writer, engine: Engine, leases: Leases | None = None) -> None:
         self.writer = writer
         self.polls = Polls()
         self.reads = JobReads(engine)
+        self.leases = leases if leases is not None else Leases()
+        self.leases.on_new_epoch.append(self.polls.fence)
+        #: Admin requests waiting for dry-run plans (server/dry_run.py).
+        self.dry_runs = DryRuns()
         self._background: set[asyncio.Task[Any]] = set()
 
     def queued(self, tx: WriteTx, agent_id: str, job_id: int) -> None:
         """A job was just inserted for ``agent_id`` (writer thread): a waiting poll takes it in the same group."""
-        hand_over(tx, self.polls, agent_id, job_id, self._release_later(agent_id))
+        hand_over(tx, self.polls, agent_id, job_id, self._release_later(agent_id), self.leases)
+
+    async def lease(self, agent_id: str, ask: LeaseRequest) -> LeaseGrant:
+        """Grant or renew the agent id's lease (:meth:`server.leases.Leases.grant`).
+
+        :raises LeaseRefused: another process holds it, or the renewed lease is no longer the asker's.
+        """
+        answer = await self.writer.submit(lambda tx: self.leases.grant(tx, agent_id, ask))
+        if isinstance(answer, LeaseRefusal):
+            raise LeaseRefused(answer)
+        return answer
+
+    async def release_lease(self, agent_id: str, epoch: int, holder: str) -> bool:
+        """End the holder's lease at once (a clean stop); False when it was not the holder's any more."""
+        return await self.writer.submit(lambda tx: self.leases.release(tx, agent_id, epoch, holder))
+
+    async def recover(self, agent_id: str, epoch: int) -> list[TradeJob]:
+        """Take over the agent's unfinished jobs for lease ``epoch`` (:func:`recover`). :raises LeaseRefused:"""
+        return _granted(await self.writer.submit(lambda tx: recover(tx, agent_id, epoch, self.leases)))
 
     async def poll(
-        self, agent_id: str, max_jobs: int, wait: float, disconnected: Callable[[], Awaitable[bool]] | None = None
+        self, agent_id: str, max_jobs: int, wait: float, disconnected: Callable[[], Awaitable[bool]] | None = None,
+        epoch: int | None = None,
     ) -> list[TradeJob]:
-        """Claim up to ``max_jobs`` of the agent's jobs, waiting up to ``wait`` seconds for the first one.
+        """Claim up to ``max_jobs`` of the agent's jobs for the process of lease ``epoch``, waiting up to ``wait``
+        seconds for the first one (``epoch`` ``None``: an in-process caller, not fenced).
 
         Returns at once with what is queued; otherwise as soon as a job is committed for the agent (the list
         then holds every job of that commit, up to ``max_jobs``), or empty after ``wait`` seconds, at shutdown,
-        or when ``disconnected()`` says the client is gone (checked every few seconds).
+        when a newer lease epoch is granted, or when ``disconnected()`` says the client is gone (checked every few
+        seconds).
+
+        :raises LeaseRefused: ``epoch`` is not the agent id's live lease.
         """
         loop = asyncio.get_running_loop()
         if wait <= 0 or self.polls.closed:
-            return await self.writer.submit(lambda tx: claim(tx, agent_id, max_jobs))
-        waiter = Waiter(agent_id, max_jobs, loop.create_future())
-        jobs = await self.writer.submit(lambda tx: claim_or_wait(tx, self.polls, waiter))
+            return _granted(await self.writer.submit(lambda tx: claim(tx, agent_id, max_jobs, epoch, self.leases)))
+        waiter = Waiter(agent_id, max_jobs, loop.create_future(), epoch=epoch)
+        jobs = _granted(await self.writer.submit(lambda tx: claim_or_wait(tx, self.polls, waiter, self.leases)))
         if jobs:
             return jobs
         deadline = loop.time() + wait
@@ -321,11 +559,17 @@ class JobQueue:
         self.polls.abandon(waiter)
         return []
 
-    async def release(self, agent_id: str, job_ids: list[int]) -> int:
-        """Put the agent's claimed, never started jobs back in the queue; returns how many went back."""
-        return await self.writer.submit(
-            lambda tx: release(tx, self.polls, agent_id, job_ids, self._release_later(agent_id))
+    async def release(self, agent_id: str, job_ids: list[int], epoch: int | None = None) -> int:
+        """Put the agent's claimed, never started jobs back in the queue; returns how many went back.
+
+        :raises LeaseRefused: ``epoch`` is not the agent id's newest lease.
+        """
+        back = await self.writer.submit(
+            lambda tx: release(tx, self.polls, agent_id, job_ids, self._release_later(agent_id), epoch, self.leases)
         )
+        if isinstance(back, LeaseRefusal):
+            raise LeaseRefused(back)
+        return back
 
     def _release_later(self, agent_id: str) -> Callable[[list[int]], None]:
         def later(job_ids: list[int]) -> None:  # on the event loop: a poll gave up while its jobs were committed
@@ -337,9 +581,22 @@ class JobQueue:
         return later
 
     def expire_overdue(self) -> list[int]:
-        """Expire queued jobs past their deadline (see :func:`expire_overdue`). Blocking: the sweeper calls it from
-        a worker thread once a second.
+        """Expire queued jobs past their deadline (see :func:`expire_overdue`) and give a provisional outcome to
+        claimed ones whose agent hung or vanished (:func:`lapse_abandoned`); returns the expired signal ids.
+        Blocking: the sweeper calls it from a worker thread once a second.
 
         :raises StorageUnavailable: the database could not be written (the next sweep tries again).
         """
-        return self.writer.run(expire_overdue)
+
+        def sweep(tx: WriteTx) -> list[int]:
+            expired = expire_overdue(tx)
+            lapse_abandoned(tx, self.leases)
+            return expired
+
+        return self.writer.run(sweep)
+
+
+def _granted(answer: list[TradeJob] | LeaseRefusal) -> list[TradeJob]:
+    if isinstance(answer, LeaseRefusal):
+        raise LeaseRefused(answer)
+    return answer

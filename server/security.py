@@ -17,6 +17,8 @@ from fastapi import HTTPException, Request, status
 
 ADMIN_TOKEN_FILE = "admin-token"
 AGENT_TOKEN_FILE = "agent-token"
+#: The per-install key of the fingerprints of secrets refused senders tried (server/security_events/fingerprint.py).
+SECURITY_KEY_FILE = "security-key"
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 

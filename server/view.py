@@ -53,6 +53,10 @@ class StrategyView:
     default_symbol: str | None = None
     dialects: tuple[str, ...] = ()
     trading_halted: bool = False
+    #: HMAC-SHA256 key of senders that sign; ``None``: no signature required (kept out of reprs and logs).
+    signing_secret: str | None = field(default=None, repr=False)
+    rate_limit_per_second: int = 50
+    rate_limit_per_minute: int = 600
     netting_against_others: str = "refuse"
     shared_stops: str = "refuse"
     max_hold_minutes: int | None = None
@@ -87,6 +91,7 @@ class StrategyView:
             self.default_symbol,
             self.dialects,
             self.default_volume is not None,
+            tuple(sorted(self.symbol_map.items())),
         )
 
 

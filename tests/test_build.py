@@ -90,3 +90,12 @@ def test_frozen_cli_commands(frozen: Path, tmp_path: Path) -> None:
                             text=True, timeout=60, env=clean_env(tmp_path))
     assert doctor.returncode == 1  # no ngrok authtoken on this machine
     assert "[FAIL] ngrok authtoken" in doctor.stdout and "[ ok ] Data folder" in doctor.stdout
+
+
+def test_frozen_bundle_knows_the_notification_services(frozen: Path, tmp_path: Path) -> None:
+    # apprise lists its plugins folder at run time: a URL it knows passes the check and only the (absent) keyring
+    # refuses to save it; with the folder missing from the bundle the URL itself would be refused
+    env = dict(clean_env(tmp_path), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    done = subprocess.run([str(frozen), "secret", "set", "notify-urls", "--stdin"], input="json://127.0.0.1:9/\n",
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 1 and "no password store" in done.stderr, done.stderr

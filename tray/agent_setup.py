@@ -11,14 +11,17 @@ import argparse
 import os
 
 from agent.main import AgentOptions, OptionsError
-from tray.cli_common import cli_settings
 from tray.logs import setup_logging
+from tray.paths import resolve_paths
 from tray.secrets import get_mt5_password
+from tray.settings import load_settings
 
 
 def resolve(args: argparse.Namespace) -> AgentOptions:
     """The agent's options for this installation. :raises OptionsError: no agent token can be found."""
-    settings, paths = cli_settings(args.data_dir, broker=args.broker, agent_id=args.agent_id)
+    # not tray.cli_common.cli_settings: that module brings typer and rich into the agent process
+    paths = resolve_paths(args.data_dir)
+    settings = load_settings(paths.config_file, broker=args.broker, agent_id=args.agent_id)
     paths.ensure()
     setup_logging(paths.log_dir, f"agent-{settings.agent_id}", settings.log_level)
     token = os.environ.get("TVBRIDGE_AGENT_TOKEN")
@@ -37,5 +40,6 @@ def resolve(args: argparse.Namespace) -> AgentOptions:
         broker=settings.broker_config(paths.data_dir, get_mt5_password(settings.mt5_login)),
         state_dir=paths.data_dir / "agents" / settings.agent_id,
         lifeline=bool(args.lifeline),
+        watchdog=settings.watchdog_limits(),
         deal_sync_seconds=settings.deal_sync_seconds,
     )

@@ -98,6 +98,7 @@ class TrayApp:
         self._set_title(report.tooltip)
         # listeners last: they may fire at once from other threads and use the icon
         runtime.on_signal.append(self.notifier.on_signal)
+        runtime.on_alarm.append(self.notifier.on_alarm)
         runtime.on_event.append(self.notifier.on_event)
         listeners = getattr(runtime.tunnel, "listeners", None)
         if isinstance(listeners, list):

@@ -185,4 +185,4 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 # The other command groups register themselves on ``app`` when imported.
-from tray import cli_remote, cli_setup, cli_signals, cli_strategy  # noqa: E402, F401
+from tray import cli_notify, cli_remote, cli_setup, cli_signals, cli_strategy  # noqa: E402, F401

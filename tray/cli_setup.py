@@ -104,7 +104,7 @@ def config_unset(key: str, data_dir: DataDir = None) -> None:
     typer.echo(f"{key} {'removed' if removed else 'was not set'}; it uses its default.")
 
 
-SECRET_KINDS = ("ngrok-authtoken", "mt5-password")
+SECRET_KINDS = ("ngrok-authtoken", "mt5-password", "notify-urls")
 
 
 def _secret_kind(kind: str) -> str:
@@ -116,14 +116,20 @@ def _secret_kind(kind: str) -> str:
 
 @secret_app.command("set")
 def secret_set(
-    kind: Annotated[str, typer.Argument(help="ngrok-authtoken or mt5-password")],
+    kind: Annotated[str, typer.Argument(help="ngrok-authtoken, mt5-password or notify-urls")],
     login: Annotated[int | None, typer.Option(help="The MT5 account number (for mt5-password).")] = None,
     stdin: Annotated[bool, typer.Option("--stdin", help="Read the secret from standard input.")] = False,
 ) -> None:
-    """Save a secret in the keyring. It is asked for without echo (or read with --stdin), never printed."""
+    """Save a secret in the keyring. It is asked for without echo (or read with --stdin), never printed.
+
+    notify-urls: the notification targets as apprise URLs separated by spaces (tgram://bottoken/chatid
+    discord://webhook_id/token ...); they replace the saved ones and apply at once."""
     from tray import secrets
 
     _secret_kind(kind)
+    if kind == "notify-urls":
+        _set_notify_urls(sys.stdin.readline() if stdin else typer.prompt("Notification URLs", hide_input=True))
+        return
     if kind == "mt5-password" and login is None:
         typer.echo("Give the MT5 account number: --login 12345678", err=True)
         raise typer.Exit(2)
@@ -142,9 +148,32 @@ def secret_set(
                f"{secrets.backend_name()} keyring. Restart tvbridge to use it.")
 
 
+def _set_notify_urls(text: str) -> None:
+    from server.notifications import service_name
+    from tray import secrets
+
+    urls = text.split()
+    if not urls:
+        typer.echo("No URL given: nothing was saved. (`tvbridge secret delete notify-urls` removes them.)", err=True)
+        raise typer.Exit(2)
+    unknown = [str(n) for n, url in enumerate(urls, start=1) if service_name(url) is None]
+    if unknown:
+        typer.echo(f"URL {', '.join(unknown)} is not a notification URL apprise knows (e.g. tgram://bottoken/chatid, "
+                   "discord://webhook_id/token, ntfy://topic): nothing was saved.", err=True)
+        raise typer.Exit(2)
+    try:
+        secrets.KeyringUrlStore().save(urls)
+    except secrets.KeyringUnavailable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    names = ", ".join(f"{n}: {service_name(u)}" for n, u in enumerate(urls, start=1))
+    typer.echo(f"Saved {len(urls)} notification target(s) in the {secrets.backend_name()} keyring ({names}). "
+               "A running tvbridge uses them from the next notification; `tvbridge notify test` sends one now.")
+
+
 @secret_app.command("delete")
 def secret_delete(
-    kind: Annotated[str, typer.Argument(help="ngrok-authtoken or mt5-password")],
+    kind: Annotated[str, typer.Argument(help="ngrok-authtoken, mt5-password or notify-urls")],
     login: Annotated[int | None, typer.Option(help="The MT5 account number (for mt5-password).")] = None,
 ) -> None:
     """Remove a secret from the keyring."""
@@ -152,7 +181,11 @@ def secret_delete(
 
     _secret_kind(kind)
     try:
-        if kind == "ngrok-authtoken":
+        if kind == "notify-urls":
+            had = bool(secrets.KeyringUrlStore().load().urls)
+            secrets.KeyringUrlStore().save([])
+            removed = had
+        elif kind == "ngrok-authtoken":
             removed = secrets.delete_ngrok_authtoken()
         else:
             if login is None:
@@ -180,6 +213,9 @@ def secret_status(data_dir: DataDir = None) -> None:
     if settings.mt5_login is not None:
         saved = secrets.get_mt5_password(settings.mt5_login) is not None
         typer.echo(f"MT5 password for {settings.mt5_login}: {'set' if saved else 'not set'}")
+    urls = secrets.KeyringUrlStore().load()
+    count = len(urls.urls)
+    typer.echo(f"notification URLs: {f'{count} set, from the {urls.source}' if count else 'not set'}")
 
 
 # -- entry point -----------------------------------------------------------------------------------------

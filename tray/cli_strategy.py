@@ -7,6 +7,8 @@ Every command takes a strategy's id or its exact name (case-insensitive). Exit c
 from __future__ import annotations
 
 import json
+import secrets
+import sys
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -33,6 +35,7 @@ LABELS = {
     "dialects": "--dialect/--no-dialect",
     "is_enabled": "--enable/--disable",
     "trading_halted": "--halt/--unhalt",
+    "signing_secret": "--enter-signing-secret",
 }
 
 
@@ -156,6 +159,7 @@ CLEARABLE: dict[str, Any] = {
     "default_volume": None, "max_lots": None, "risk_override_pct": None, "max_open_positions": None,
     "max_trades_per_day": None, "symbol_suffix": None, "default_symbol": None, "license_id": None,
     "alert_secret": None, "symbol_map": {}, "pip_sizes": {}, "allowed_pairs": [], "dialects": [],
+    "signing_secret": None,
     "max_hold_minutes": None, "flat_at": None, "trading_session": None, "max_entries_per_direction": None,
     "tp_split": [],
 }
@@ -171,6 +175,7 @@ def _opt(help: str, panel: str | None = None, *names: str, **kw: Any) -> Any:
 
 
 ROUTE, VOLUME, UNITS, SYMBOLS = "Routing", "Volume", "SL/TP and entry units", "Symbols"
+FORMAT, LIMITS, AUTH = "Alert format", "Limits and filters", "Sender authentication"
 FORMAT, LIMITS = "Alert format", "Limits and filters"
 EXITS, SHARED = "Exit rules and session", "Shared positions (netting) and pyramiding"
 TAKE_PROFITS = "Take-profit levels"
@@ -201,7 +206,14 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
                                 "allows every symbol).", SYMBOLS, metavar="SYMBOL")] = None,
     disallow: Annotated[Many, _opt("Remove from the allowed pairs (repeatable).", SYMBOLS, metavar="SYMBOL")] = None,
     license_id: Annotated[str | None, _opt("Refuse PineConnector alerts with another License ID.", FORMAT)] = None,
-    alert_secret: Annotated[str | None, _opt("Refuse alerts whose secret= differs.", FORMAT)] = None,
+    alert_secret: Annotated[str | None, _opt("Refuse alerts whose secret= differs; the universal URL also routes "
+                                             "by it.", FORMAT)] = None,
+    generate_signing_secret: Annotated[bool, _opt(
+        "Require signed alerts (X-TVBridge-Signature, for senders that can sign; not TradingView): make a new "
+        "random signing secret, save it and print it once.", AUTH)] = False,
+    enter_signing_secret: Annotated[bool, _opt(
+        "As --generate-signing-secret, with a secret you type (asked without echo; or one line on stdin).",
+        AUTH)] = False,
     dialect: Annotated[list[Dialect] | None, _opt("Accept this opt-in alert format (repeatable).", FORMAT)] = None,
     no_dialect: Annotated[list[Dialect] | None, _opt("Stop accepting this alert format (repeatable).",
                                                      FORMAT)] = None,
@@ -211,6 +223,10 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
                                                      LIMITS)] = None,
     max_open_positions: Annotated[int | None, _opt("Most positions this strategy may hold.", LIMITS)] = None,
     max_trades_per_day: Annotated[int | None, _opt("Most entries per day (00:00 UTC).", LIMITS)] = None,
+    rate_limit_per_second: Annotated[int | None, _opt("Alerts a second before further ones are discarded "
+                                                      "(default 50).", LIMITS)] = None,
+    rate_limit_per_minute: Annotated[int | None, _opt("Alerts a minute before further ones are discarded "
+                                                      "(default 600).", LIMITS)] = None,
     halt: Annotated[bool | None, _opt("Like PineConnector's eaoff/eaon: discard alerts that open exposure, or "
                                       "trade them again.", LIMITS, "--halt/--unhalt")] = None,
     max_hold_minutes: Annotated[int | None, _opt("Close the strategy's positions this many minutes after they "
@@ -246,6 +262,7 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         "default_symbol": default_symbol, "license_id": license_id, "alert_secret": alert_secret,
         "max_signal_age_seconds": max_signal_age_seconds, "dedup_window_seconds": dedup_window_seconds,
         "max_open_positions": max_open_positions, "max_trades_per_day": max_trades_per_day, "trading_halted": halt,
+        "rate_limit_per_second": rate_limit_per_second, "rate_limit_per_minute": rate_limit_per_minute,
         "max_hold_minutes": max_hold_minutes, "flat_at": flat_at, "trading_session": trading_session,
         "rules_timezone": rules_timezone,
         "netting_against_others": str(netting_against_others) if netting_against_others else None,
@@ -258,6 +275,9 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
             changes["tp_split"] = [float(p) for p in tp_split.replace(" ", "").split(",") if p]
         except ValueError:
             fail(f"--tp-split takes percentages separated by commas, such as 50,30,20 (not {tp_split!r}).", 2)
+    shown_secret = _signing_secret(generate_signing_secret, enter_signing_secret)
+    if shown_secret is not None:
+        changes["signing_secret"] = shown_secret
     for option in map(str, clear or []):
         field = option.replace("-", "_")
         if field in changes:
@@ -274,9 +294,27 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
             fail("Nothing to change: give at least one setting (`tvbridge strategy edit --help` lists them).", 2)
         after = remote.call("PATCH", f"/api/v1/strategies/{found['strategy_id']}", json=changes, labels=LABELS)
     lines = format_changes(found, after, list(changes))
+    if "signing_secret" in changes:  # write-only: the answer says only whether one is set
+        lines.append(f"  signing secret: {'set' if after['signing_secret_set'] else 'removed'}")
     typer.echo(f"Saved [{after['strategy_id']}] {after['name']}" + (":" if lines else ": nothing was different."))
     for line in lines:
         typer.echo(line)
+    if generate_signing_secret and shown_secret is not None:
+        typer.echo("The signing secret (shown this once; give it to the sending tool, see docs/alerts.md):")
+        typer.echo(f"  {shown_secret}")
+
+
+def _signing_secret(generate: bool, enter: bool) -> str | None:
+    """A new signing secret: random (32 bytes, URL-safe) or typed without echo; ``None`` when not asked for."""
+    if generate and enter:
+        fail("--generate-signing-secret and --enter-signing-secret contradict each other; give one.", 2)
+    if generate:
+        return secrets.token_urlsafe(32)
+    if enter:
+        if sys.stdin is not None and not sys.stdin.isatty():
+            return sys.stdin.readline().strip()
+        return str(typer.prompt("Signing secret (16 to 256 characters)", hide_input=True)).strip()
+    return None
 
 
 def _collection_changes(found: dict[str, Any], cleared: dict[str, Any], map_: Any, unmap: Any, pip: Any,

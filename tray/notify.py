@@ -1,6 +1,6 @@
 """Desktop notifications: a trade was executed or failed (with the reason), a strategy's position was closed by
 something other than its signal (SL, TP, stop-out, by hand, another strategy, an exit rule), the tunnel went down or
-came back.
+came back, refused senders crossed the alarm threshold (server/security_events/alarm.py).
 
 Signals arrive through ``runtime.on_signal`` (called from a server worker thread), ledger events through
 ``runtime.on_event``; tunnel changes through the tunnel's listeners. Bursts are throttled: at most ``burst``
@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from server.models import Signal, SignalStatus
+from server.notifications import describe_signal
+from server.security_events import Alarm
 from tray.tunnel import TunnelState, TunnelStatus
 
 logger = logging.getLogger(__name__)
@@ -31,16 +33,32 @@ _DOWN = frozenset({TunnelState.RECONNECTING, TunnelState.ERROR})
 Notify = Callable[[str, str], None]  # (message, title)
 
 
-def describe_signal(signal: Signal, strategy_name: str | None = None) -> tuple[str, str]:
-    """``(message, title)`` for a final signal, in plain words."""
-    who = f" ({strategy_name})" if strategy_name else ""
-    what = " ".join(str(p) for p in (signal.action, signal.volume, signal.symbol) if p not in (None, ""))
-    what = what or "alert"
-    if signal.status == SignalStatus.EXECUTED:
-        price = f" at {signal.fill_price:g}" if signal.fill_price is not None else ""
-        return f"{what}{price}{who}", f"Executed: signal #{signal.id}"
-    reason = signal.error_message or "no reason given"
-    return f"{what}{who}: {reason}", f"{str(signal.status).capitalize()}: signal #{signal.id}"
+__all__ = ["NOTIFIED", "Notifier", "TunnelWatch", "describe_signal"]
+
+
+class TunnelWatch:
+    """Says when a tunnel change is worth a notification: a real loss (online -> reconnecting/error), a real
+    recovery (-> online after a loss), or a tunnel that never came up (error before online), each once."""
+
+    def __init__(self) -> None:
+        self._was_online = False
+        self._down_notified = False
+
+    def change(self, status: TunnelStatus) -> tuple[str, str] | None:
+        """``(message, title)`` to show for ``status``, or ``None``."""
+        state = TunnelState(status.state)
+        if state is TunnelState.ONLINE:
+            back = self._down_notified
+            self._was_online, self._down_notified = True, False
+            if back:
+                return f"TradingView alerts reach tvbridge again at {status.public_url}.", "Tunnel back online"
+        elif state in _DOWN and self._was_online and not self._down_notified:
+            self._down_notified = True
+            return status.reason, "Tunnel lost: alerts cannot arrive"
+        elif state is TunnelState.ERROR and not self._was_online and not self._down_notified:
+            self._down_notified = True  # never came up: say why, once
+            return status.reason, "Tunnel not working"
+        return None
 
 
 class Notifier:
@@ -70,8 +88,7 @@ class Notifier:
         self._shown = 0
         self._held: Counter[str] = Counter()
         self._timer: threading.Timer | None = None
-        self._tunnel_was_online = False
-        self._tunnel_down_notified = False
+        self._tunnel = TunnelWatch()
         self._closed = False
 
     # -- signals --------------------------------------------------------------------------------------
@@ -136,17 +153,16 @@ class Notifier:
 
     def on_tunnel(self, status: TunnelStatus) -> None:
         """Tunnel listener: notify on loss (online → reconnecting/error) and on recovery (→ online)."""
-        state = TunnelState(status.state)
-        if state is TunnelState.ONLINE:
-            if self._tunnel_down_notified:
-                self._show(f"TradingView alerts reach tvbridge again at {status.public_url}.", "Tunnel back online")
-            self._tunnel_was_online, self._tunnel_down_notified = True, False
-        elif state in _DOWN and self._tunnel_was_online and not self._tunnel_down_notified:
-            self._tunnel_down_notified = True
-            self._show(status.reason, "Tunnel lost: alerts cannot arrive")
-        elif state is TunnelState.ERROR and not self._tunnel_was_online and not self._tunnel_down_notified:
-            self._tunnel_down_notified = True  # never came up: say why, once
-            self._show(status.reason, "Tunnel not working")
+        shown = self._tunnel.change(status)
+        if shown is not None:
+            self._show(*shown)
+
+    # -- security -------------------------------------------------------------------------------------
+
+    def on_alarm(self, alarm: Alarm) -> None:
+        """Security-alarm listener: refused senders crossed the threshold (never throttled: at most one per kind
+        until it has been quiet)."""
+        self._show(alarm.message, "tvbridge: refused senders")
 
     # -- plumbing -------------------------------------------------------------------------------------
 

@@ -27,9 +27,12 @@ from server.app import create_admin_app, create_public_app
 from server.context import ServerContext
 from server.db import make_engine, migrate
 from server.intake import AlertIntake
+from server.leases import Leases
 from server.models import Signal
+from server.notifications import NotificationService
 from server.queue import JobQueue
-from server.security import ADMIN_TOKEN_FILE, AGENT_TOKEN_FILE, load_or_create_token
+from server.security import ADMIN_TOKEN_FILE, AGENT_TOKEN_FILE, SECURITY_KEY_FILE, load_or_create_token
+from server.security_events import Alarm, Fingerprinter, SecurityMonitor
 from server.serve import ServerThread
 from server.strategies import StrategyService
 from server.view import View
@@ -153,17 +156,22 @@ class Runtime:
     """The whole app in one object. ``start()``/``stop()``; ``stop()`` is idempotent.
 
     ``spawn_agent=False`` runs only the server (an agent is then started elsewhere, e.g. on the VPS beside MT5).
-    ``on_signal`` listeners are called (from a worker thread) with every signal that reaches a final state,
-    ``on_event`` listeners with every new ledger event (a strategy's trade closed by its SL/TP, a stop-out, by hand,
-    by another strategy or an exit rule: ``server.ledger.schemas.EventOut``).
+    ``on_signal`` listeners are called (from a worker thread) with every signal that reaches a final state;
+    ``on_alarm`` listeners with every security alarm (refused senders crossed the threshold); ``on_event``
+    listeners with every new ledger event (a strategy's trade closed by its SL/TP, a stop-out, by hand, by another
+    strategy or an exit rule: ``server.ledger.schemas.EventOut``). Notifications to the trader's targets
+    (``notifications``, apprise) listen to signals, alarms and the tunnel.
     """
 
     settings: Settings
     paths: AppPaths
     spawn_agent: bool = True
     on_signal: list[Callable[[Signal], None]] = field(default_factory=list)
+    on_alarm: list[Callable[[Alarm], None]] = field(default_factory=list)
     on_event: list[Callable[[Any], None]] = field(default_factory=list)
     engine: Engine | None = None
+    monitor: SecurityMonitor | None = None
+    notifications: NotificationService | None = None
     writer: Writer | None = None
     ctx: ServerContext | None = None
     server: ServerThread | None = None
@@ -193,6 +201,36 @@ class Runtime:
             except Exception:  # a broken listener must not break intake
                 logger.exception("signal listener failed")
 
+    def _alarm(self, alarm: Alarm) -> None:
+        for listener in list(self.on_alarm):
+            try:
+                listener(alarm)
+            except Exception:  # a broken listener must not silence the others
+                logger.exception("alarm listener failed")
+
+    def _strategy_name(self, strategy_id: int) -> str | None:
+        return self.ctx.strategies.get(strategy_id).name if self.ctx is not None else None
+
+    def _start_notifications(self, events: list[str] | None) -> NotificationService:
+        """The notification targets (keyring URLs), listening to signals, alarms and the tunnel."""
+        from tray.notify import TunnelWatch
+        from tray.secrets import KeyringUrlStore
+
+        service = NotificationService(KeyringUrlStore(), events, strategy_name=self._strategy_name)
+        service.start()
+        self.on_signal.append(service.on_signal)
+        self.on_alarm.append(service.on_alarm)
+        listeners = getattr(self.tunnel, "listeners", None)
+        if isinstance(listeners, list):
+            watch = TunnelWatch()
+
+            def tunnel_changed(status: Any) -> None:
+                shown = watch.change(status)
+                if shown is not None:
+                    service.on_tunnel(shown[1], shown[0])
+
+            listeners.append(tunnel_changed)
+        return service
     def _emit_event(self, event: Any) -> None:
         for listener in list(self.on_event):
             try:
@@ -213,11 +251,14 @@ class Runtime:
         self.writer.start()
         admin_token = load_or_create_token(self.paths.data_dir, ADMIN_TOKEN_FILE)
         agent_token = load_or_create_token(self.paths.data_dir, AGENT_TOKEN_FILE)
+        self.monitor = SecurityMonitor(Fingerprinter(load_or_create_token(self.paths.data_dir, SECURITY_KEY_FILE)))
+        self.monitor.on_alarm.append(self._alarm)
+        self.monitor.start(self.writer)
         strategies = StrategyService(self.engine, self.public_base_url, self.writer)
         if not view.catalog.strategies:
             strategies.create("My first strategy")
             logger.info("created a first strategy with default volume 0.01 lots")
-        jobs = JobQueue(self.writer, self.engine)
+        jobs = JobQueue(self.writer, self.engine, Leases(self.settings.agent_lease_seconds))
         self.ctx = ServerContext(
             engine=self.engine,
             writer=self.writer,
@@ -225,14 +266,16 @@ class Runtime:
             admin_token=admin_token,
             agent_token=agent_token,
             public_base_url=self.public_base_url,
-            intake=AlertIntake(self.writer, view, jobs),
+            intake=AlertIntake(self.writer, view, jobs, self.monitor),
             strategies=strategies,
-            agents=AgentService(self.writer),
+            agents=AgentService(self.writer, jobs.leases),
             queue=jobs,
             tunnel_status=self.tunnel_status,
             app_status=self.app_status,
             on_ledger_event=self._emit_event,
         )
+        self.notifications = self._start_notifications(self.ctx.read_settings().notify_events)
+        self.ctx.notifications = self.notifications
         self.server = ServerThread(
             create_public_app(self.ctx),
             create_admin_app(self.ctx),
@@ -307,6 +350,12 @@ class Runtime:
             self.server.stop()
             self.server = None
             self.runtime_file.unlink(missing_ok=True)
+        if self.notifications is not None:
+            self.notifications.stop()
+            self.notifications = None
+        if self.monitor is not None:
+            self.monitor.stop()  # its last counts go through the writer: before the writer stops
+            self.monitor = None
         if self.writer is not None:
             self.writer.stop()
             self.writer = None

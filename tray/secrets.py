@@ -4,7 +4,10 @@ On Windows the keyring is the Credential Manager (``keyring``'s WinVaultKeyring)
 Secret Service. Entries (service / user name), distinct services so the Windows backend never merges them:
 
 - ``tvbridge/ngrok`` / ``authtoken``: the ngrok authtoken that opens the public webhook tunnel;
-- ``tvbridge/mt5`` / ``<login>``: the password of MetaTrader 5 account ``<login>``.
+- ``tvbridge/mt5`` / ``<login>``: the password of MetaTrader 5 account ``<login>``;
+- ``tvbridge/notify`` / ``urls``: the notification targets, apprise URLs (one per line), which hold the services'
+  credentials (a Telegram bot token, a Discord webhook token, an e-mail password). Without a keyring they can be
+  given in the ``TVBRIDGE_NOTIFY_URLS`` environment variable instead (space- or line-separated), read only.
 
 A machine without a usable keyring (a headless Linux box, a CI runner) gets :class:`KeyringUnavailable`
 with a sentence that says so and what to do instead; reads then fall back to ngrok's own
@@ -16,7 +19,10 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the agent process imports this module for the MT5 password: no server imports at run time
+    from server.notifications import StoredUrls
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +31,10 @@ NGROK_USER = "authtoken"
 MT5_SERVICE = "tvbridge/mt5"
 #: ngrok's own environment variable for the authtoken (also read by the ngrok agent itself).
 NGROK_ENV = "NGROK_AUTHTOKEN"
+NOTIFY_SERVICE = "tvbridge/notify"
+NOTIFY_USER = "urls"
+#: Notification URLs when there is no keyring (space- or line-separated), read only.
+NOTIFY_ENV = "TVBRIDGE_NOTIFY_URLS"
 
 NO_KEYRING = (
     "This computer has no password store (keyring) that tvbridge can use, so secrets cannot be saved. "
@@ -178,3 +188,43 @@ def set_mt5_password(login: int, password: str) -> None:
 def delete_mt5_password(login: int) -> bool:
     """Remove the saved password of MT5 account ``login``; ``False`` when there was none."""
     return _delete(MT5_SERVICE, str(int(login)))
+
+
+# -- notification targets --------------------------------------------------------------------------------
+
+
+def _split_urls(text: str) -> tuple[str, ...]:
+    return tuple(part for part in text.split() if part)
+
+
+class KeyringUrlStore:
+    """The notification URLs in the keyring (``tvbridge/notify``), else ``TVBRIDGE_NOTIFY_URLS`` (read only):
+    the server's :class:`server.notifications.UrlStore`. Nothing here logs or prints a URL."""
+
+    def load(self) -> StoredUrls:
+        """The URLs now and where they came from. Never raises."""
+        from server.notifications import StoredUrls
+        problem: str | None = None
+        if keyring_available():
+            try:
+                saved = _get(NOTIFY_SERVICE, NOTIFY_USER)
+            except KeyringUnavailable as exc:
+                saved, problem = None, str(exc)
+            if saved:
+                return StoredUrls(_split_urls(saved), "keyring")
+        else:
+            problem = NO_KEYRING.replace(
+                "Meanwhile you can set the ngrok authtoken in the NGROK_AUTHTOKEN environment variable.",
+                f"Meanwhile you can give notification URLs in the {NOTIFY_ENV} environment variable.",
+            )
+        env = _split_urls(os.environ.get(NOTIFY_ENV, ""))
+        if env:
+            return StoredUrls(env, "environment", problem)
+        return StoredUrls((), None, problem)
+
+    def save(self, urls: list[str]) -> None:
+        """Replace the URLs in the keyring (``[]`` deletes the entry). :raises KeyringUnavailable:"""
+        if not urls:
+            _delete(NOTIFY_SERVICE, NOTIFY_USER)
+            return
+        _set(NOTIFY_SERVICE, NOTIFY_USER, "\n".join(urls))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from agent.settings import AgentSettings
@@ -21,6 +22,8 @@ class Settings(AgentSettings):
     - ``public_base_url``: the webhook base URL when no tunnel provides one (e.g. your own reverse proxy).
     - ``ngrok_path``: the ngrok agent binary (bundled with the installer; never downloaded at run time);
       ``ngrok_domain``: a reserved/dev domain such as ``https://you.ngrok-free.app``.
+    - ``agent_lease_seconds``: how long an agent's lease on its agent id lasts after its last renewal reached the
+      server (server/leases.py). An agent that stops answering is replaced by a waiting one after this long.
     """
 
     model_config = SettingsConfigDict(env_prefix="TVBRIDGE_", extra="ignore")
@@ -30,6 +33,7 @@ class Settings(AgentSettings):
     public_base_url: str | None = None
     ngrok_path: str | None = None
     ngrok_domain: str | None = None
+    agent_lease_seconds: float = Field(default=30.0, ge=1.0, le=600.0)
 
 
 def load_settings(config_file: Path, **overrides: object) -> Settings:

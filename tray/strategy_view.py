@@ -42,6 +42,10 @@ def _yes_no(value: Any) -> str:
     return "yes" if value else "no"
 
 
+def _set_or_not(value: Any) -> str:
+    return "set: alerts must carry a valid X-TVBridge-Signature" if value else "not set (TradingView cannot sign)"
+
+
 def _hidden(value: Any) -> str:
     return "set (hidden; `--json` shows it)" if value else "none"
 
@@ -73,11 +77,16 @@ GROUPS: list[tuple[str, list[tuple[str, str, Formatter]]]] = [
         ("alert_secret", "alert secret", _hidden),
         ("dialects", "dialects (--dialect/--no-dialect)", _items("none")),
     ]),
+    ("Sender authentication", [
+        ("signing_secret_set", "signing secret (--generate-signing-secret)", _set_or_not),
+    ]),
     ("Limits and filters", [
         ("max_signal_age_seconds", "max signal age seconds", _or("none", " s")),
         ("dedup_window_seconds", "dedup window seconds", _or("0", " s")),
         ("max_open_positions", "max open positions", _or("no limit")),
         ("max_trades_per_day", "max trades per day", _or("no limit")),
+        ("rate_limit_per_second", "rate limit per second", _or("50", " alerts")),
+        ("rate_limit_per_minute", "rate limit per minute", _or("600", " alerts")),
         ("trading_halted", "trading halted (--halt/--unhalt)", _yes_no),
     ]),
     ("Exit rules and session (times in the rules time zone)", [

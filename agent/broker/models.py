@@ -144,6 +144,17 @@ class OrderState(StrEnum):
     OTHER = "other"
 
 
+class OrderTime(StrEnum):
+    """How long a pending order lives (MT5 ENUM_ORDER_TYPE_TIME, mt5-api §2.3): until cancelled (``gtc``), to the
+    end of the trading day (``day``), until ``expiration`` (``specified``), or to the end of ``expiration``'s day
+    (``specified_day``)."""
+
+    GTC = "gtc"
+    DAY = "day"
+    SPECIFIED = "specified"
+    SPECIFIED_DAY = "specified_day"
+
+
 class DealEntry(StrEnum):
     """What a deal did to its position (MT5 DEAL_ENTRY_*): opened (``in``), closed (``out``), reversed
     (``inout``, netting) or closed by an opposite position (``out_by``)."""
@@ -164,7 +175,8 @@ class SymbolSpec:
     pending prices from the market and ``trade_freeze_level`` the zone near a trigger in which orders and
     positions cannot be modified, deleted or closed, both in points (mt5-api §4.2). ``volume_limit`` caps one
     side's open plus pending lots (0: no cap). The ``*_orders``/``stop_loss``/``take_profit`` flags say which
-    order kinds and levels the symbol accepts.
+    order kinds and levels the symbol accepts; ``expiration_modes`` which pending-order lifetimes
+    (``SymbolInfo.expiration_mode`` bits SYMBOL_EXPIRATION_GTC/DAY/SPECIFIED/SPECIFIED_DAY, mt5-constants §2).
     """
 
     name: str
@@ -192,6 +204,7 @@ class SymbolSpec:
     currency_profit: str = ""
     currency_margin: str = ""
     path: str = ""
+    expiration_modes: frozenset[OrderTime] = frozenset(OrderTime)
 
     @property
     def is_forex(self) -> bool:
@@ -257,7 +270,8 @@ class PositionView:
 
 @dataclass(frozen=True)
 class OrderView:
-    """One active pending order: its type, the lots still to fill and its trigger price."""
+    """One active pending order: its type, the lots still to fill and its trigger price; its lifetime
+    ``type_time`` and ``expiration`` (trade-server epoch seconds, 0 unless specified)."""
 
     ticket: int
     symbol: str
@@ -268,6 +282,8 @@ class OrderView:
     tp: float
     magic: int
     comment: str = ""
+    type_time: OrderTime = OrderTime.GTC
+    expiration: int = 0
 
 
 @dataclass(frozen=True)
@@ -369,7 +385,9 @@ class MarketOrder:
 
 @dataclass(frozen=True)
 class PendingOrder:
-    """Place a pending order, good till cancelled, that triggers at ``price``; ``sl``/``tp`` 0.0 for none."""
+    """Place a pending order that triggers at ``price``; ``sl``/``tp`` 0.0 for none. It lives per ``type_time``
+    (good till cancelled by default); ``expiration`` is the trade-server epoch second it expires at for
+    ``specified``/``specified_day`` (0 otherwise; mt5-api §2.3: server time, not UTC)."""
 
     symbol: str
     type: OrderType
@@ -379,6 +397,8 @@ class PendingOrder:
     tp: float = 0.0
     magic: int = 0
     comment: str = ""
+    type_time: OrderTime = OrderTime.GTC
+    expiration: int = 0
 
 
 @dataclass(frozen=True)
@@ -414,7 +434,8 @@ class ModifyPosition:
 
 @dataclass(frozen=True)
 class ModifyOrder:
-    """Set both SL and TP of pending order ``order``, keeping its trigger ``price``."""
+    """Set both SL and TP of pending order ``order``, keeping its trigger ``price`` and its lifetime
+    (``type_time``/``expiration``: TRADE_ACTION_MODIFY sets them too, so they are sent as the order has them)."""
 
     symbol: str
     order: int
@@ -423,6 +444,8 @@ class ModifyOrder:
     tp: float
     magic: int = 0
     comment: str = ""
+    type_time: OrderTime = OrderTime.GTC
+    expiration: int = 0
 
 
 @dataclass(frozen=True)

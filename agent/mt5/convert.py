@@ -20,6 +20,7 @@ from agent.broker.models import (
     HistoricalOrder,
     MarginMode,
     OrderState,
+    OrderTime,
     OrderType,
     OrderView,
     PositionView,
@@ -28,7 +29,7 @@ from agent.broker.models import (
     TradeMode,
 )
 from agent.mt5 import constants as c
-from agent.mt5.flags import SymbolOrderMode
+from agent.mt5.flags import SymbolExpiration, SymbolOrderMode
 from contract.intent import Side
 
 TRADE_MODES = {
@@ -141,7 +142,28 @@ def symbol_spec(info: Any) -> SymbolSpec:
         currency_profit=info.currency_profit,
         currency_margin=info.currency_margin,
         path=info.path,
+        expiration_modes=expiration_modes(int(info.expiration_mode)),
     )
+
+
+#: ORDER_TIME_* values (mt5-constants §1.4) by lifetime, and SYMBOL_EXPIRATION_* bits allowing each.
+ORDER_TIMES = {
+    OrderTime.GTC: c.ORDER_TIME_GTC,
+    OrderTime.DAY: c.ORDER_TIME_DAY,
+    OrderTime.SPECIFIED: c.ORDER_TIME_SPECIFIED,
+    OrderTime.SPECIFIED_DAY: c.ORDER_TIME_SPECIFIED_DAY,
+}
+_EXPIRATION_BITS = {
+    OrderTime.GTC: SymbolExpiration.GTC,
+    OrderTime.DAY: SymbolExpiration.DAY,
+    OrderTime.SPECIFIED: SymbolExpiration.SPECIFIED,
+    OrderTime.SPECIFIED_DAY: SymbolExpiration.SPECIFIED_DAY,
+}
+
+
+def expiration_modes(mask: int) -> frozenset[OrderTime]:
+    """The lifetimes a ``SymbolInfo.expiration_mode`` bit mask allows."""
+    return frozenset(t for t, bit in _EXPIRATION_BITS.items() if mask & bit)
 
 
 def quote(tick: Any) -> Quote:
@@ -198,6 +220,8 @@ def order(o: Any) -> OrderView | None:
         tp=o.tp,
         magic=o.magic,
         comment=o.comment,
+        type_time=next((t for t, v in ORDER_TIMES.items() if v == int(o.type_time)), OrderTime.GTC),
+        expiration=int(o.time_expiration),
     )
 
 

@@ -69,7 +69,12 @@ RETCODES: dict[int, RetcodeInfo] = {
     c.TRADE_RETCODE_NO_MONEY: RetcodeInfo(_R.FINAL, "Not enough free margin for this volume."),
     c.TRADE_RETCODE_PRICE_CHANGED: RetcodeInfo(_R.RETRY_PRICE, "The price changed."),
     c.TRADE_RETCODE_PRICE_OFF: RetcodeInfo(_R.RETRY_PRICE, "The broker has no quotes for this symbol right now."),
-    c.TRADE_RETCODE_INVALID_EXPIRATION: RetcodeInfo(_R.FINAL, "The broker refused the order's expiration."),
+    c.TRADE_RETCODE_INVALID_EXPIRATION: RetcodeInfo(
+        _R.FINAL,
+        "The broker refused the order's expiration: the symbol does not take that lifetime (see its expiration "
+        "modes in the terminal's Specification window), or the time had already passed on the trade server's "
+        "clock. Send the alert with timeInForce=gtc or day, or a later expiry.",
+    ),
     c.TRADE_RETCODE_ORDER_CHANGED: RetcodeInfo(_R.FINAL, "The order changed state while the request was processed."),
     c.TRADE_RETCODE_TOO_MANY_REQUESTS: RetcodeInfo(_R.RETRY_LATER, "Too many requests to the broker."),
     c.TRADE_RETCODE_NO_CHANGES: RetcodeInfo(_R.DONE, "Nothing to change."),

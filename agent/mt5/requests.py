@@ -8,9 +8,11 @@ recipe (mt5-api §2.2) sets exactly the keys its action needs:
 - a market order: TRADE_ACTION_DEAL with ``sl``/``tp`` (the position's levels) and ``deviation``;
 - a close: an opposite TRADE_ACTION_DEAL with ``position=ticket`` (mandatory on hedging, where a deal
   without it opens a new position; mt5-api §5.5) and no ``sl``/``tp``;
-- a pending order: TRADE_ACTION_PENDING, good till cancelled (ORDER_TIME_GTC);
+- a pending order: TRADE_ACTION_PENDING with its lifetime: ``type_time`` (ORDER_TIME_GTC/DAY/SPECIFIED/
+  SPECIFIED_DAY) and, for the specified ones, ``expiration`` in trade-server epoch seconds (mt5-api §2.3);
 - SL/TP of a position: TRADE_ACTION_SLTP with BOTH levels, since a 0 removes one;
-- SL/TP of a pending order: TRADE_ACTION_MODIFY with the order's price and GTC;
+- SL/TP of a pending order: TRADE_ACTION_MODIFY with the order's price and its own lifetime (a modification
+  sets ``type_time``/``expiration`` too: sending GTC would make an expiring order live forever);
 - a deletion: TRADE_ACTION_REMOVE.
 
 ``type_filling`` is added by the adapter, which picks it from the symbol (:mod:`agent.mt5.filling`).
@@ -27,15 +29,24 @@ from agent.broker.models import (
     ModifyOrder,
     ModifyPosition,
     OrderRequest,
+    OrderTime,
     PendingOrder,
 )
 from agent.mt5 import constants as c
-from agent.mt5.convert import MT5_PENDING_TYPES
+from agent.mt5.convert import MT5_PENDING_TYPES, ORDER_TIMES
 from contract.intent import PositionSide, Side
 
 
 def _tags(request: OrderRequest) -> dict[str, Any]:
     return {"magic": int(request.magic), "comment": str(request.comment)}
+
+
+def _lifetime(request: PendingOrder | ModifyOrder) -> dict[str, Any]:
+    """``type_time`` and, for SPECIFIED/SPECIFIED_DAY, ``expiration`` (int epoch seconds, server time)."""
+    lifetime: dict[str, Any] = {"type_time": int(ORDER_TIMES[request.type_time])}
+    if request.type_time in (OrderTime.SPECIFIED, OrderTime.SPECIFIED_DAY):
+        lifetime["expiration"] = int(request.expiration)
+    return lifetime
 
 
 def build(request: OrderRequest) -> dict[str, Any]:
@@ -74,7 +85,7 @@ def build(request: OrderRequest) -> dict[str, Any]:
             "price": float(request.price),
             "sl": float(request.sl),
             "tp": float(request.tp),
-            "type_time": c.ORDER_TIME_GTC,
+            **_lifetime(request),
             **_tags(request),
         }
     if isinstance(request, ModifyPosition):
@@ -94,7 +105,7 @@ def build(request: OrderRequest) -> dict[str, Any]:
             "price": float(request.price),
             "sl": float(request.sl),
             "tp": float(request.tp),
-            "type_time": c.ORDER_TIME_GTC,
+            **_lifetime(request),
             **_tags(request),
         }
     assert isinstance(request, CancelOrder)

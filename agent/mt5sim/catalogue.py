@@ -179,8 +179,11 @@ def _base_catalogue() -> list[SimSymbol]:
              volume_min=0.1, volume_step=0.1, filling_mode=_BOTH, **_INDEX),
         _cfd("NAS100", "Nasdaq 100 Cash", "Indices", "USD", 1, 18200.0, 15, trade_contract_size=1.0,
              volume_min=0.1, volume_step=0.1, filling_mode=_IOC, **_INDEX),
+        # GER40 takes pending orders good till cancelled or for the day only (expiration_mode 3): the simulator's
+        # symbol without SYMBOL_EXPIRATION_SPECIFIED, so an order with an expiry is answered 10022 there.
         _cfd("GER40", "Germany 40 Cash", "Indices", "EUR", 1, 18000.0, 15, trade_contract_size=1.0,
-             volume_min=0.1, volume_step=0.1, filling_mode=_BOTH, **_INDEX),
+             volume_min=0.1, volume_step=0.1, filling_mode=_BOTH,
+             expiration_mode=int(SymbolExpiration.GTC | SymbolExpiration.DAY), **_INDEX),
         _cfd("UK100", "UK 100 Cash", "Indices", "GBP", 1, 8200.0, 10, trade_contract_size=1.0,
              trade_tick_size=0.5, volume_min=0.1, volume_step=0.1, filling_mode=_FOK, **_INDEX),
         # Broker-style name with a dot inside the base name (FTMO and others).

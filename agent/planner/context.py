@@ -2,9 +2,10 @@
 
 The builders make broker-neutral requests (:mod:`agent.broker.models`); the broker adapter turns them into its
 own calls (for MT5: ``order_send`` dicts with exact Python types, and ``type_filling`` picked from the symbol).
-Every request carries the strategy's magic number and comment (ASCII, at most
-:data:`~contract.settings.MAX_COMMENT_CHARS` characters); market deals and closes carry the strategy's
-accepted slippage (``deviation_points``).
+Every request carries the strategy's magic number and the signal's order comment (the tag ``tvb:<signal id>``
+and the alert's own ``comment=`` after it, ASCII, at most :data:`~contract.settings.MAX_COMMENT_CHARS` characters:
+:mod:`agent.planner.comment`); market deals and closes carry the strategy's accepted slippage
+(``deviation_points``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from agent.broker.models import (
     MarketOrder,
     ModifyOrder,
     ModifyPosition,
+    OrderTime,
     OrderType,
     OrderView,
     PendingOrder,
@@ -26,8 +28,8 @@ from agent.broker.models import (
 )
 from agent.market import MarketView
 from agent.planner.book import Book
+from agent.planner.comment import OrderComment, compose
 from agent.planner.pips import pip_size
-from agent.planner.text import level_comment, order_comment
 from agent.planner.types import PlanRejected
 from contract.intent import PositionSide, Side, TradeIntent
 from contract.settings import ExecutionSettings
@@ -45,6 +47,9 @@ class Context:
     #: "nothing to do" sentences of steps that planned no request; the plan is discarded with them if no
     #: step planned anything.
     idle: list[str] = field(default_factory=list)
+    _comment: OrderComment | None = field(default=None, repr=False)
+    #: the comments of take-profit levels' positions, by level (1 = TP1)
+    _level_comments: dict[int, OrderComment] = field(default_factory=dict, repr=False)
 
     @property
     def spec(self) -> SymbolSpec:
@@ -89,8 +94,30 @@ class Context:
 
     @property
     def comment(self) -> str:
-        """The signal's order comment, made safe for every broker (ASCII, at most 27 characters)."""
-        return order_comment(self.settings.comment)
+        """The signal's order comment: its tag and the alert's ``comment=`` (ASCII, at most 27 characters)."""
+        return self.order_comment.text
+
+    @property
+    def order_comment(self) -> OrderComment:
+        """The signal's order comment with a note when the alert's text had to change to fit
+        (:func:`agent.planner.comment.compose`)."""
+        if self._comment is None:
+            self._comment = compose(self.settings.comment, self.intent.comment)
+        return self._comment
+
+    def level_comment(self, level: int) -> OrderComment:
+        """The comment of take-profit level ``level``'s position: ``tvb:<signal id>/<level>``, then the alert's
+        ``comment=`` in the room left (:func:`agent.planner.comment.compose`)."""
+        if level not in self._level_comments:
+            self._level_comments[level] = compose(self.settings.comment, self.intent.comment, level)
+        return self._level_comments[level]
+
+    def comment_note(self) -> str | None:
+        """The sentence saying how the alert's ``comment=`` was changed to fit, for the comments this plan used
+        (the take-profit levels' when it has any: their tag is longer), else ``None``."""
+        if self._level_comments:
+            return self._level_comments[min(self._level_comments)].note
+        return self.order_comment.note
 
     def market_order(
         self,
@@ -105,7 +132,7 @@ class Context:
     ) -> MarketOrder:
         """A market deal of ``volume`` lots at the expected fill ``price``, with the resulting position's SL/TP;
         ``level`` marks the position of one take-profit level (comment ``tvb:<signal id>/<level>``)."""
-        comment = self.comment if level is None else order_comment(level_comment(self.settings.comment, level))
+        comment = self.comment if level is None else self.level_comment(level).text
         return MarketOrder(
             symbol=spec.name, side=side, volume=float(volume), price=float(price), sl=float(sl), tp=float(tp),
             deviation_points=int(self.settings.deviation_points), magic=self.magic, comment=comment,
@@ -121,12 +148,21 @@ class Context:
         )
 
     def pending(
-        self, spec: SymbolSpec, order_type: OrderType, volume: Decimal, price: float, sl: float, tp: float
+        self,
+        spec: SymbolSpec,
+        order_type: OrderType,
+        volume: Decimal,
+        price: float,
+        sl: float,
+        tp: float,
+        *,
+        type_time: OrderTime = OrderTime.GTC,
+        expiration: int = 0,
     ) -> PendingOrder:
-        """A pending order, good till cancelled."""
+        """A pending order living per ``type_time`` (``expiration``: trade-server epoch seconds, or 0)."""
         return PendingOrder(
             symbol=spec.name, type=order_type, volume=float(volume), price=float(price), sl=float(sl), tp=float(tp),
-            magic=self.magic, comment=self.comment,
+            magic=self.magic, comment=self.comment, type_time=type_time, expiration=int(expiration),
         )
 
     def sltp(self, symbol: str, position: int, sl: float, tp: float) -> ModifyPosition:
@@ -136,10 +172,10 @@ class Context:
         )
 
     def modify(self, order: OrderView, sl: float, tp: float) -> ModifyOrder:
-        """New SL/TP of a pending order, keeping its price."""
+        """New SL/TP of a pending order, keeping its price and its lifetime."""
         return ModifyOrder(
             symbol=order.symbol, order=int(order.ticket), price=float(order.price_open), sl=float(sl), tp=float(tp),
-            magic=self.magic, comment=self.comment,
+            magic=self.magic, comment=self.comment, type_time=order.type_time, expiration=int(order.expiration),
         )
 
     def remove(self, order: OrderView) -> CancelOrder:

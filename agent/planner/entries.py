@@ -30,9 +30,11 @@ from agent.planner.gates import (
     check_volume_limit,
     creates_position,
 )
-from agent.planner.levels import check_position_levels, stops_for
+from agent.planner.levels import check_position_levels
+from agent.planner.lifetime import market_lifetime_note
 from agent.planner.ownership import account_position, check_opposing, check_shared_levels, holders
 from agent.planner.pending import place
+from agent.planner.plausible import checked_stops
 from agent.planner.positions import close_holding
 from agent.planner.rules import check_entries
 from agent.planner.targets import level_prices, plan_levels
@@ -51,9 +53,14 @@ def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
     spec = ctx.spec
     buy = action.side == Side.BUY
     check_order_mode(spec, OrderKind.MARKET, action.sl is not None, action.tp is not None)
+    if (note := market_lifetime_note(action.lifetime)) is not None:
+        ctx.notes.append(note)
     quote = ctx.quote_for(spec.name)
     fill = quote.ask if buy else quote.bid
-    sl, tp = stops_for(action.sl, action.tp, long=buy, ref=fill, spec=spec, pip=lambda: ctx.pip(spec))
+    sl, tp = checked_stops(
+        ctx, action.sl, action.tp, long=buy, ref=fill, ref_name="the ask" if buy else "the bid", spec=spec,
+        pip=lambda: ctx.pip(spec),
+    )
     prices = level_prices(ctx, action, spec, buy=buy, fill=fill) if action.take_profits else []
     sizing = size_entry(
         action.volume,

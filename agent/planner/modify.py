@@ -24,9 +24,9 @@ from agent.planner.levels import (
     check_position_levels,
     order_frozen,
     position_frozen,
-    stops_for,
 )
 from agent.planner.ownership import check_shared_levels
+from agent.planner.plausible import checked_stops
 from agent.planner.positions import sides_label
 from agent.planner.text import fmt_price
 from agent.planner.types import PlannedRequest, PlanRejected
@@ -72,11 +72,13 @@ def _positions(ctx: Context, action: ModifyAction) -> list[PlannedRequest]:
                 f"The SL/TP of {h.side} position #{h.ticket} on {spec.name} cannot be changed now: {frozen}. "
                 f"Nothing was sent: send the alert again once the price has moved away."
             )
-        new_sl, new_tp = stops_for(
+        new_sl, new_tp = checked_stops(
+            ctx,
             action.sl,
             action.tp,
             long=long,
             ref=quote.bid if long else quote.ask,
+            ref_name="the bid" if long else "the ask",
             spec=spec,
             pip=lambda: ctx.pip(spec),
         )
@@ -123,8 +125,9 @@ def _orders(ctx: Context, action: ModifyAction) -> list[PlannedRequest]:
             raise PlanRejected(
                 f"The {o.type.label} #{o.ticket} on {spec.name} cannot be changed now: {frozen}. Nothing was sent."
             )
-        new_sl, new_tp = stops_for(
-            action.sl, action.tp, long=buy, ref=o.price_open, spec=spec, pip=lambda: ctx.pip(spec)
+        new_sl, new_tp = checked_stops(
+            ctx, action.sl, action.tp, long=buy, ref=o.price_open, ref_name="the order's price", spec=spec,
+            pip=lambda: ctx.pip(spec),
         )
         check_pending_levels(spec, quote, o.type, o.price_open, new_sl, new_tp)
         sl = o.sl if new_sl is None else new_sl

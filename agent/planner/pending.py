@@ -4,7 +4,8 @@ Placement (PineConnector ``buylimit``/``buystop``/``selllimit``/``sellstop``, tr
 the entry is an absolute price or a distance from the market (the ask for buy orders, the bid for sell orders);
 SL/TP are measured from the entry. The entry must be on the right side of the market by at least the stops
 level (buy limit below the ask, buy stop above it, sell limit above the bid, sell stop below it; mt5-api §4.2),
-the order is good till cancelled (ORDER_TIME_GTC, mt5-api §2.3), and loss-based sizing uses the entry-to-SL
+the order lives as the alert asked where the symbol allows it (good till cancelled by default; ``expiry=``,
+``timeInForce``: :mod:`agent.planner.lifetime`, mt5-api §2.3), and loss-based sizing uses the entry-to-SL
 distance. ``type_filling`` is the adapter's (it uses RETURN for pending orders, mt5-api §2.4).
 
 Deletion (``cancellong``/``cancelshort``): TRADE_ACTION_REMOVE with ``order=ticket`` (mt5-api §2.2) for each of
@@ -24,7 +25,9 @@ from agent.planner.gates import (
     check_volume_limit,
     creates_position,
 )
-from agent.planner.levels import check_pending_levels, entry_price, order_frozen, stops_for
+from agent.planner.levels import check_pending_levels, entry_price, order_frozen
+from agent.planner.lifetime import pending_lifetime
+from agent.planner.plausible import check_reading, checked_stops
 from agent.planner.text import fmt_price, plain
 from agent.planner.types import PlannedRequest, PlanRejected
 from agent.planner.volume import finalize, size_entry
@@ -46,9 +49,17 @@ def place(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
     check_order_mode(spec, action.kind, action.sl is not None, action.tp is not None)
     check_can_open(spec, buy)
     quote = ctx.quote_for(spec.name)
+    market_ref = quote.ask if buy else quote.bid
+    check_reading(
+        ctx, "entry", action.entry, above=order_type in (OrderType.BUY_STOP, OrderType.SELL_LIMIT), ref=market_ref,
+        ref_name="the ask" if buy else "the bid", spec=spec, pip=lambda: ctx.pip(spec),
+    )
     entry = entry_price(action.entry, order_type, quote, spec, lambda: ctx.pip(spec))
-    sl, tp = stops_for(action.sl, action.tp, long=buy, ref=entry, spec=spec, pip=lambda: ctx.pip(spec))
+    sl, tp = checked_stops(
+        ctx, action.sl, action.tp, long=buy, ref=entry, ref_name="the entry", spec=spec, pip=lambda: ctx.pip(spec)
+    )
     check_pending_levels(spec, quote, order_type, entry, sl, tp)
+    life = pending_lifetime(ctx, action.lifetime)
     sizing = size_entry(
         action.volume,
         spec=spec,
@@ -65,9 +76,13 @@ def place(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
     levels = ", ".join(f"{label} {fmt_price(v, digits)}" for label, v in (("SL", sl), ("TP", tp)) if v is not None)
     return [
         PlannedRequest(
-            request=ctx.pending(spec, order_type, lots, entry, sl or 0.0, tp or 0.0),
+            request=ctx.pending(
+                spec, order_type, lots, entry, sl or 0.0, tp or 0.0,
+                type_time=life.type_time, expiration=life.expiration,
+            ),
             description=f"place {name} {plain(lots)} lots {spec.name} at {fmt_price(entry, digits)}"
-            + (f" ({levels})" if levels else ""),
+            + (f" ({levels})" if levels else "")
+            + (f", {life.words}" if action.lifetime else ""),
             opens=True,
             kind="pending",
         )

@@ -33,7 +33,7 @@ from decimal import Decimal
 from agent.planner.book import LONG, Holding
 from agent.planner.context import Context
 from agent.planner.entries import market_entry
-from agent.planner.levels import stops_for
+from agent.planner.plausible import checked_stops
 from agent.planner.positions import close_holding
 from agent.planner.text import dec, fmt_lots, plain
 from agent.planner.types import PlannedRequest, PlanRejected
@@ -156,7 +156,10 @@ def _levels(ctx: Context, action: SyncAction, long: bool) -> tuple[float | None,
     spec = ctx.spec
     quote = ctx.quote_for(spec.name)
     fill = quote.ask if long else quote.bid
-    return stops_for(action.sl, action.tp, long=long, ref=fill, spec=spec, pip=lambda: ctx.pip(spec))
+    return checked_stops(
+        ctx, action.sl, action.tp, long=long, ref=fill, ref_name="the ask" if long else "the bid", spec=spec,
+        pip=lambda: ctx.pip(spec),
+    )
 
 
 def _check_deal(ctx: Context, lots: Decimal, start: Decimal, end: Decimal) -> None:

@@ -11,8 +11,9 @@ netting the last level is the broker's TP of the whole position, and a nearer on
 earlier levels.
 
 - **Hedging**: one position per level, each with its own TP and the common SL, all with the strategy's magic
-  number and the comment ``tvb:<signal id>/<level>``, so a crash between two levels leaves each level findable
-  (agent/executor.py sends only the missing ones).
+  number and the comment ``tvb:<signal id>/<level>`` (the alert's ``comment=`` after a space in the room left,
+  agent/planner/comment.py), so a crash between two levels leaves each level findable (agent/executor.py sends
+  only the missing ones).
 - **Netting**: one deal for the whole volume (MT5 keeps one position per symbol, mt5-api §5.5) with the last
   level as its TP at the broker; the agent closes each earlier level's share as the price reaches it
   (agent/targets.py), and the ledger records each close as "TP<n> reached".
@@ -24,9 +25,10 @@ from decimal import Decimal
 
 from agent.broker.models import SymbolSpec
 from agent.planner.book import LONG, SHORT
+from agent.planner.comment import split_level
 from agent.planner.context import Context
 from agent.planner.levels import check_position_levels, level_price
-from agent.planner.text import dec, fmt_lots, fmt_price, plain, split_level
+from agent.planner.text import dec, fmt_lots, fmt_price, plain
 from agent.planner.types import PlannedRequest, PlanRejected, TargetLevel
 from agent.planner.volume import round_down
 from contract.intent import OpenAction
@@ -40,9 +42,8 @@ def level_siblings(ctx: Context, symbol: str, side: str) -> int:
     open_tickets = {h.ticket for h in ctx.book.positions(symbol, (side,))}
     tags: list[str] = []
     for p in ctx.market.positions:
-        base, level = split_level(p.comment)
-        if p.ticket in open_tickets and level is not None:
-            tags.append(base)
+        if p.ticket in open_tickets and (found := split_level(p.comment)) is not None:
+            tags.append(found[0])
     return len(tags) - len(set(tags))
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
-
-from contract.settings import MAX_COMMENT_CHARS
 
 
 def dec(value: float | int | str | Decimal) -> Decimal:
@@ -37,27 +34,3 @@ def fmt_price(value: float | Decimal, digits: int) -> str:
 def fmt_money(value: float | Decimal, currency: str) -> str:
     """An account-currency amount: ``fmt_money(100, "USD")`` -> ``"100.00 USD"``."""
     return f"{dec(value):,.2f} {currency}".rstrip()
-
-
-def order_comment(comment: str) -> str:
-    """The strategy comment made safe for ``order_send``: ASCII only, at most 27 characters (mt5-api §2.3)."""
-    return comment.encode("ascii", "ignore").decode("ascii")[:MAX_COMMENT_CHARS]
-
-
-_SIGNAL_TAG = re.compile(r"^(tvb:\d+)")
-_LEVEL_TAG = re.compile(r"^(tvb:\d+)/(\d{1,2})(?!\d)")
-
-
-def level_comment(comment: str, level: int) -> str:
-    """The comment of take-profit level ``level``'s order: ``/<level>`` right after the signal's ``tvb:<id>``
-    (``tvb:123`` -> ``tvb:123/2``), so each level's order is found on its own after a crash (agent/executor.py)
-    while the ledger still reads the signal id (``tvb:(\\d+)``)."""
-    return _SIGNAL_TAG.sub(lambda m: f"{m.group(1)}/{level}", comment, count=1)
-
-
-def split_level(comment: str) -> tuple[str, int | None]:
-    """``tvb:123/2 ...`` -> (``tvb:123 ...``, 2); a comment without a level tag comes back unchanged with None."""
-    found = _LEVEL_TAG.match(comment)
-    if found is None:
-        return comment, None
-    return found.group(1) + comment[found.end():], int(found.group(2))

@@ -43,6 +43,7 @@ def demo_data(live: Live) -> dict[str, int]:
     live.trade(nas, "buy NAS100 lot=0.1")
     closed_trades(live)
     live.positions(gold)
+    refused_senders(live, nas)
     return {"strategy": gold["strategy_id"], "signal": last["id"]}
 
 
@@ -64,6 +65,26 @@ def closed_trades(live: Live) -> None:
     quote(live, "AUDUSD", 0.66280)
     live.trade(swing, '{"symbol": "AUDUSD", "action": "closelong"}')
     trades(live, 4, strategy_id=swing["strategy_id"])
+
+
+def refused_senders(live: Live, rotated: dict[str, object]) -> None:
+    """What the Security page shows after a secret was rotated while TradingView still posts to the old URL, a
+    universal alert without its secret, and a probe; and a notification target on the Settings page."""
+    import httpx
+
+    old = httpx.URL(str(rotated["webhook_url"])).path
+    live.admin.post(f"/api/v1/strategies/{rotated['strategy_id']}/rotate-secret").raise_for_status()
+    for _ in range(12):
+        live.public.post(old, content=b'{"symbol":"NAS100","action":"buy"}',
+                         headers={"X-Forwarded-For": "52.89.214.238"})
+    live.public.post("/api/v1/webhooks/tv", content=b'{"strategy":"Gold breakout","action":"buy"}',
+                     headers={"X-Forwarded-For": "34.212.75.30"})
+    live.public.post("/api/v1/webhooks/tv/admin", content=b"x", headers={"X-Forwarded-For": "203.0.113.77"})
+    monitor = live.runtime.monitor
+    assert monitor is not None
+    monitor.wait_round(monitor.rounds)
+    # an ntfy target on this PC's loopback (nothing listens): the picture shows the service, nothing leaves the PC
+    live.admin.patch("/api/v1/notifications", json={"urls": ["ntfy://127.0.0.1:9/my-alerts"]}).raise_for_status()
 
 
 def main() -> None:
@@ -89,9 +110,11 @@ def main() -> None:
                     page.goto(live.runtime.admin_url + url)
                     page.wait_for_load_state("networkidle")
                     page.locator("main h1").first.wait_for()
-                    if name == "alert-builder":  # show what "Check what it means" answers
+                    if name == "alert-builder":  # show what "Check what it means" and the dry run answer
                         page.get_by_role("button", name="Check what it means").click()
                         page.get_by_test_id("parsed").wait_for()
+                        page.get_by_test_id("dry-run-button").click()
+                        page.get_by_test_id("dry-run-result").wait_for()
                     page.wait_for_timeout(400)  # let the first poll's numbers settle before the picture
                     page.screenshot(path=str(HERE / f"{name}-{width}.png"), full_page=True)
                 ctx.close()

@@ -13,7 +13,15 @@ from __future__ import annotations
 import logging
 
 from contract.intent import TradeIntent
-from server.alerts.context import AlertRejected, Dialect, EaDistanceType, EaVolumeType, ParseContext
+from server.alerts.commands import any_command
+from server.alerts.context import (
+    AlertRejected,
+    Dialect,
+    EaDistanceType,
+    EaVolumeType,
+    LicenseMismatch,
+    ParseContext,
+)
 from server.alerts.detect import MAX_BODY_BYTES, body_text, looks_like_pineconnector
 from server.alerts.json_format import parse_json
 from server.alerts.keyvalue import leading_command, parse_key_value, parse_plain_text, tokenize
@@ -28,6 +36,7 @@ __all__ = [
     "Dialect",
     "EaDistanceType",
     "EaVolumeType",
+    "LicenseMismatch",
     "ParseContext",
     "Routing",
     "extract_routing",
@@ -60,14 +69,36 @@ def parse_alert(body: bytes, context: ParseContext | None = None) -> TradeIntent
 def _parse(body: bytes, ctx: ParseContext) -> TradeIntent:
     intent = _parse_body(body_text(body), ctx)
     if ctx.license_id is not None and intent.license_id is not None and intent.license_id != ctx.license_id.strip():
-        raise AlertRejected(
+        raise LicenseMismatch(
             f"The License ID {show(intent.license_id)} in the alert does not match the License ID set for this "
-            "strategy. Correct it in the alert, or in the strategy settings."
+            "strategy. Correct it in the alert, or in the strategy settings.",
+            intent.license_id,
         )
     return intent
 
 
+def _empty_license_id(text: str, ctx: ParseContext) -> None:
+    """Refuse ``,buy,EURUSD,vol_lots=0.1``: a PineConnector line whose License ID field is empty (a Pine variable
+    left blank). PineConnector requires exactly one License ID first (docs.pineconnector.com/syntax); read as plain
+    text it would trade without the License ID check, so it is never read that way."""
+    first, comma, rest = text.partition(",")
+    if not comma or first.strip() or any_command(rest.partition(",")[0].strip()) is None:
+        return
+    if ctx.license_id:
+        raise LicenseMismatch(
+            f"The PineConnector message {show(text, 40)} starts with an empty License ID, and this strategy's License "
+            "ID is set, so it was not traded. Put the License ID first: 60123456789,buy,EURUSD,risk=0.1.",
+            "",
+        )
+    raise AlertRejected(
+        f"The PineConnector message {show(text, 40)} starts with an empty License ID (a comma first). Put the "
+        "License ID first (60123456789,buy,EURUSD,risk=0.1), or send plain text without the leading comma "
+        "(buy EURUSD lot=0.1)."
+    )
+
+
 def _parse_body(text: str, ctx: ParseContext) -> TradeIntent:
+    _empty_license_id(text, ctx)
     if text[0] in "{[":
         return parse_json(text, ctx)
     if looks_like_pineconnector(text):

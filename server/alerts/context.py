@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -64,6 +65,9 @@ class ParseContext:
       ``60123456789,buy,EURUSD``).
     - ``tp_split``: the strategy's default shares (TP1 first, normalised to 100 %) of take-profit levels an alert
       gives without any share (server/alerts/takeprofits.py); empty: equal shares.
+    - ``symbol_map``: the strategy's TradingView-name -> broker-symbol aliases. The parser only uses it to pick
+      between two names of one instrument an alert gives (TV-Forward's ``ticker`` and ``symbol``): the one the
+      strategy maps is traded (the agent applies the mapping).
     """
 
     volume_type: EaVolumeType = EaVolumeType.LOTS
@@ -74,6 +78,7 @@ class ParseContext:
     dialects: frozenset[str] = field(default_factory=frozenset)
     default_volume_configured: bool = False
     tp_split: tuple[float, ...] = ()
+    symbol_map: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Accept the settings' plain strings as stored in the database; a value outside the enums raises here.
@@ -85,3 +90,12 @@ class ParseContext:
 class AlertRejected(ValueError):
     """The body is not an order the bridge can act on. ``str(exc)`` is a sentence for the trader that says
     what is wrong and how to fix the alert message (it becomes the signal's ``error_message``)."""
+
+
+class LicenseMismatch(AlertRejected):
+    """The alert's PineConnector License ID is not the strategy's (or is empty while the strategy has one): an
+    authentication failure rather than a syntax error. ``license_id`` is the one the alert carried (``""``: empty)."""
+
+    def __init__(self, message: str, license_id: str) -> None:
+        super().__init__(message)
+        self.license_id = license_id

@@ -77,6 +77,8 @@ class Slot(Enum):
     TP1_SHARE = "TP1 share"
     TP2_SHARE = "TP2 share"
     TP3_SHARE = "TP3 share"
+    EXPIRY = "expiry"
+    TIME_IN_FORCE = "timeInForce"
 
 
 #: The unit marker for keys whose unit depends on the format and the strategy's settings.
@@ -169,6 +171,9 @@ _GROUPS: list[tuple[FieldSpec, tuple[str, ...]]] = [
     (_spec(Slot.CURRENCY_TYPE), ("ordercurrencytype", "currencytype")),
     (_spec(Slot.QUANTITY_TYPE), ("quantitytype",)),
     (_spec(Slot.STOP_TYPE), ("stoplosstype",)),
+    # A pending order's lifetime (server/alerts/lifetime.py): PineConnector-style expiry=, TradersPost timeInForce.
+    (_spec(Slot.EXPIRY), ("expiry", "expiration", "expires", "expire", "expiretime", "expirytime", "gtdtime")),
+    (_spec(Slot.TIME_IN_FORCE), ("timeinforce", "tif")),
 ]
 
 #: The take-profit level slots, TP1 first, and their share slots (server/alerts/takeprofits.py).
@@ -201,7 +206,7 @@ PINECONNECTOR_KEYS: frozenset[str] = frozenset(
         "risk", "vollots", "voldollar", "volpctballoss", "volpcteqloss", "volpctbalmargin",
         "sl", "slpips", "slprice", "slpct", "tp", "tppips", "tpprice", "tppct",
         "price", "entryprice", "entrypips", "entrypct",
-        "spread", "accfilter", "comment", "secret", "strategy",
+        "spread", "accfilter", "comment", "secret", "strategy", "expiry",
         "betrigger", "beoffset", "trailtrig", "traildist", "trailstep",
         "atrtimeframe", "atrperiod", "atrmultiplier", "atrshift", "atrtrigger",
     }

@@ -28,6 +28,7 @@ from contract.intent import AlertFormat, TradeIntent, VolumeUnit
 from server.alerts.actions import resolve_command
 from server.alerts.context import AlertRejected, ParseContext
 from server.alerts.fields import KEYS, FieldSpec, Slot, compact
+from server.alerts.lifetime import check_sync_lifetime
 from server.alerts.numbers import label, show, show_keys
 from server.alerts.orders import build_actions, finish, require_symbol
 from server.alerts.params import Params, text_of
@@ -119,6 +120,7 @@ def parse_json(text: str, ctx: ParseContext) -> TradeIntent:
     _flatten(data, params, "", "", 0)
     _order_amount(params)
     if is_sync(params):
+        check_sync_lifetime(params)
         built = build_sync(params, ctx)
         symbol = require_symbol(params, ctx, needed=True, what="strategy position")
         return finish(AlertFormat.JSON, params, built, symbol)

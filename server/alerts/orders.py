@@ -41,6 +41,7 @@ from server.alerts.commands import CancelStep, CloseStep, Command, ControlStep, 
 from server.alerts.context import AlertRejected, EaDistanceType, ParseContext
 from server.alerts.detect import MAX_BODY_BYTES
 from server.alerts.fields import LEGACY, TP_LEVEL_SLOTS, Slot
+from server.alerts.lifetime import lifetime_of
 from server.alerts.numbers import parse_number, parse_time, positive, whole_seconds
 from server.alerts.params import Mode, Params, Value, clean_symbol, strip_quotes, text_of
 from server.alerts.takeprofits import take_profit_levels
@@ -98,6 +99,7 @@ def build_actions(command: Command, p: Params, ctx: ParseContext) -> Built:
     price_value = p.get(Slot.ALERT_PRICE)
     alert_price = positive(price_value.raw, price_value.key, "a price") if price_value else None
     entry, alert_price = _entry(command, p, ctx, alert_price)
+    lifetime = lifetime_of(command, p)
     _check_atr(p)
     levels = take_profit_levels(p, ctx, has_tp=tp is not None)
     _check_levels_fit(command, levels)
@@ -118,6 +120,7 @@ def build_actions(command: Command, p: Params, ctx: ParseContext) -> Built:
                     trailing=_trailing(p),
                     breakeven=_breakeven(p),
                     take_profits=levels,
+                    lifetime=lifetime,
                 )
             )
         elif isinstance(step, CloseStep):
@@ -275,10 +278,11 @@ def _check_atr(p: Params) -> None:
 
 
 def require_symbol(p: Params, ctx: ParseContext, *, needed: bool, what: str) -> str | None:
-    """The alert's symbol; the strategy's default symbol when it names none; refused if ``what`` needs one."""
+    """The alert's symbol; the strategy's default symbol when it names none; refused if ``what`` needs one.
+    Two different symbols are resolved by :func:`pick_symbol`."""
     value = p.get(Slot.SYMBOL)
     if value is not None:
-        return clean_symbol(value)
+        return pick_symbol(p, ctx, value) if p.other_symbols else clean_symbol(value)
     if ctx.default_symbol:
         return ctx.default_symbol
     if needed:
@@ -320,9 +324,68 @@ def finish(
         strategy=_text(p, Slot.STRATEGY),
         max_age_seconds=whole_seconds(max_age.raw, max_age.key) if max_age else None,
         extras=p.extras,
+        units_from_settings=units_from_settings(p),
     )
+
+
+def units_from_settings(p: Params) -> list[Literal["sl", "tp", "entry"]]:
+    """The levels whose unit the strategy's settings gave (legacy ``sl=``/``tp=``/``price=`` in text formats)."""
+    if p.mode == "json":
+        return []
+    names: dict[Slot, Literal["sl", "tp", "entry"]] = {Slot.SL: "sl", Slot.TP: "tp", Slot.ENTRY: "entry"}
+    return [name for slot, name in names.items() if (v := p.get(slot)) is not None and v.spec.unit == LEGACY]
 
 
 def _text(p: Params, slot: Slot, limit: int = 200) -> str | None:
     value = p.get(slot)
     return text_of(value, limit) if value else None
+
+
+#: Keys naming the exchange a venue symbol belongs to (TV-Forward ``exchange``/``ex``).
+_VENUE_KEYS = ("exchange", "ex")
+
+
+def _mapped(symbol_map: dict[str, str], name: str) -> str | None:
+    """The broker symbol ``name`` maps to (case-insensitive, with or without a TradingView ``EXCHANGE:`` prefix)."""
+    for candidate in (name, name.rsplit(":", 1)[-1]):
+        found = symbol_map.get(candidate.strip().casefold())
+        if found is not None:
+            return found
+    return None
+
+
+def pick_symbol(p: Params, ctx: ParseContext, first: Value) -> str:
+    """The symbol of an alert that names two different ones, such as TV-Forward's ``ticker`` (TradingView's name,
+    ``ETHUSDT.P``) and ``symbol`` (the exchange's, ``ETHUSDT_UMCBL``): the one the strategy's symbol map maps is
+    traded (the agent applies the mapping) and the others are kept in the log. Refused when the map names none of
+    them, or maps them to different broker symbols, saying which mapping to add."""
+    values = [first, *p.other_symbols]
+    names = [clean_symbol(v) for v in values]
+    folded = {k.strip().casefold(): v for k, v in ctx.symbol_map.items()}
+    targets = {n: _mapped(folded, n) for n in names}
+    mapped = [n for n in names if targets[n] is not None]
+    listed = " and ".join(f"{v.key}={n}" for v, n in zip(values, names, strict=True))
+    if mapped and len({targets[n] for n in mapped}) == 1:
+        chosen = mapped[0]
+        for v, n in zip(values, names, strict=True):
+            if n != chosen:
+                p.extra(v.key, n)
+        return chosen
+    if mapped:
+        pairs = ", ".join(f"{n}={targets[n]}" for n in mapped)
+        raise AlertRejected(
+            f"The alert names {len(names)} symbols ({listed}) and the strategy's symbol map maps them to different "
+            f"broker symbols ({pairs}), so tvbridge cannot tell which to trade. Keep one of these mappings."
+        )
+    folded_extras = {k.casefold(): v for k, v in p.extras.items()}
+    venue = next((folded_extras[k] for k in _VENUE_KEYS if k in folded_extras), None)
+    if venue is not None:
+        raise AlertRejected(
+            f"The alert names TradingView's ticker and the exchange's own symbol ({listed}; exchange {venue}). Map "
+            f"one of them to your broker's symbol in the strategy's symbol map, e.g. {names[0]}=<broker symbol> "
+            f"(tvbridge strategy edit <strategy> --map {names[0]}=<broker symbol>)."
+        )
+    raise AlertRejected(
+        f"The alert gives the symbol twice with different values ({listed}). Keep only one of them, or map the one "
+        "to trade in the strategy's symbol map."
+    )

@@ -46,6 +46,9 @@ class Params:
         self.mode: Mode = mode
         self.values: dict[Slot, Value] = {}
         self.extras: dict[str, str] = {}
+        #: Further symbols that differ from the first (TV-Forward: ``ticker`` and the exchange's ``symbol``);
+        #: :func:`server.alerts.orders.require_symbol` picks the one the strategy maps, or refuses.
+        self.other_symbols: list[Value] = []
 
     def add(self, key: str, spec: FieldSpec, raw: object) -> None:
         """Record ``key``; refuse a second key for a level slot, or a conflicting one for any other slot."""
@@ -63,6 +66,9 @@ class Params:
                 f"Keep only one {spec.slot.value} parameter."
             )
         if _same(prev.raw, raw):
+            return
+        if spec.slot is Slot.SYMBOL:
+            self.other_symbols.append(Value(key, spec, raw))
             return
         raise AlertRejected(
             f"The alert gives the {spec.slot.value} twice with different values ({prev.key}={show(prev.raw)} "

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from contract.intent import AlertFormat, TradeIntent
 from server.alerts.commands import Command, pineconnector_command
-from server.alerts.context import AlertRejected, Dialect, ParseContext
+from server.alerts.context import AlertRejected, Dialect, LicenseMismatch, ParseContext
 from server.alerts.fields import KEYS, PINECONNECTOR_KEYS, TRADESGNL_ALIASES, FieldSpec, Slot, compact
 from server.alerts.numbers import NUMBER_RE, decimal_comma, label, show
 from server.alerts.orders import Built, build_actions, finish
@@ -55,9 +55,10 @@ def parse_pineconnector(text: str, ctx: ParseContext) -> TradeIntent:
     if command is None:
         raise _unknown_command(word, symbol_field)
     if ctx.license_id is not None and license_id != ctx.license_id.strip():
-        raise AlertRejected(
+        raise LicenseMismatch(
             f"The License ID {show(license_id)} in the alert does not match the License ID set for this strategy. "
-            "Put the strategy's License ID first in the message, or correct it in the strategy settings."
+            "Put the strategy's License ID first in the message, or correct it in the strategy settings.",
+            license_id,
         )
     symbol = _symbol(command, word, symbol_field)
     params = _params(fields[3:], tradesgnl)

@@ -1,13 +1,17 @@
-"""Which strategy a body is for, for the universal endpoint ``POST /api/v1/webhooks/tv``.
+"""What a body says about its strategy, for the universal endpoint ``POST /api/v1/webhooks/tv``.
 
 The per-strategy URL carries its own secret; the universal one must find the strategy from the body before
 it knows which ParseContext to parse with. :func:`extract_routing` reads, without validating anything else:
 
-- JSON: ``secret`` (or ``api_sec``/``passphrase``, 3Commas/PineConnector names), ``strategy`` (a string), and
-  ``license_id``/``license``;
-- PineConnector: the License ID (first field), ``secret=``, and ``strategy=`` or else ``comment=``
+- JSON: ``secret`` (or ``api_sec``/``passphrase``: TV-Forward's and 3Commas' names), ``strategy`` (a string; the
+  DAI routing pattern's ``{"strategy": "DynamicGoldBreakout", ...}``), and ``license_id``/``license``;
+- PineConnector: the License ID (first field), ``secret=``, and ``strategy=``
   (docs.pineconnector.com/syntax shows ``secret=HappyTrader501``; ``strategy=`` is tvbridge's extension);
-- key=value and plain text: ``secret=``, ``strategy=`` or else ``comment=``.
+- key=value and plain text: ``secret=`` and ``strategy=``.
+
+A ``comment=`` is not a strategy name: only an explicit ``strategy`` narrows the routing (server/universal.py),
+so a comment can never send an alert to another strategy. The secret decides; a License ID and a name alone
+never route (they are written into every alert message: not secrets).
 
 It never raises: an unreadable body gives an empty :class:`Routing`, and the full parse later says why.
 """
@@ -79,12 +83,12 @@ def _from_text(text: str) -> Routing:
     for match in TOKEN_RE.finditer(tight_equals(text)):
         key, equals, value = match.group().partition("=")
         name = compact(key)
-        if equals and name in ("secret", "strategy", "comment") and name not in found:
+        if equals and name in ("secret", "strategy") and name not in found:
             cleaned = _clean(value)
             if cleaned:
                 found[name] = cleaned
     return Routing(
         secret=found.get("secret"),
         license_id=license_id,
-        strategy=found.get("strategy") or found.get("comment"),
+        strategy=found.get("strategy"),
     )

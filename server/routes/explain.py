@@ -24,6 +24,9 @@ router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
 #: Sentence fragments of the server's gates (server/intake.py, server/gates.py) -> the gate's name.
 #: The intake gates' names (``server/gates.py: GATES``, stored as the signal's ``decided_by``) in words.
 _GATE_WORDS = {
+    "signature": "signature (signed alerts)",
+    "license_id": "License ID",
+    "rate_limit": "rate limit",
     "strategy_disabled": "strategy enabled",
     "trading_paused": "trading paused",
     "body_size": "message size",

@@ -24,9 +24,16 @@ IncludeArchived = Annotated[
 
 def strategy_public(ctx: ServerCtx, strategy: Strategy, signal_count: int) -> StrategyPublic:
     """The API shape of a strategy: its settings, ``webhook_url`` (``None`` once archived) and ``signal_count``."""
-    data = strategy.model_dump(exclude={"id", "webhook_secret"})
+    # The signing secret is write-only: answers say whether one is set, never what it is.
+    data = strategy.model_dump(exclude={"id", "webhook_secret", "signing_secret"})
     url = None if strategy.archived_at is not None else ctx.strategies.webhook_url(strategy)
-    return StrategyPublic(**data, strategy_id=strategy.id or 0, webhook_url=url, signal_count=signal_count)
+    return StrategyPublic(
+        **data,
+        strategy_id=strategy.id or 0,
+        webhook_url=url,
+        signal_count=signal_count,
+        signing_secret_set=bool(strategy.signing_secret),
+    )
 
 
 @router.get("")

@@ -3,6 +3,12 @@
 The handlers run on the event loop from start to answer: the strategy lookup reads the writer's in-memory view,
 the parse takes tens of microseconds, and the store is awaited on the writer (:mod:`server.writer`) — no thread
 pool, no database connection of their own.
+
+Answers: ``200 {"signal_id", "status"}`` for every stored alert, whatever its outcome (TradingView resends only on
+5xx, so a refused alert must not look like a failure); ``200 {"signal_id": null, "status": "ignored"}`` for a
+request that reached no strategy (unknown URL or secret: counted, nothing stored, the same answer whatever was
+wrong so a prober learns nothing); ``429`` once a source sent too many of those (:mod:`server.ratelimits`);
+``503`` when the alert could not be stored (TradingView resends).
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from server.deps import ServerCtx
-from server.intake import MAX_BODY_BYTES, IntakeResult, StorageUnavailable
+from server.intake import MAX_BODY_BYTES, RATE_LIMITED, IntakeResult, Sender, StorageUnavailable
 from server.models import utcnow
+from server.security_events import ENDPOINT_STRATEGY_URL, ENDPOINT_UNIVERSAL
+from server.signatures import HEADER
+from server.source_address import source_address
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -29,7 +38,21 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def sender_of(request: Request, endpoint: str) -> Sender:
+    """Who sent ``request``: its source address (the tunnel's forwarded-for address when the peer is loopback),
+    the endpoint template, and its signature header."""
+    client = request.scope.get("client")
+    peer = client[0] if client else None
+    return Sender(
+        source=source_address(peer, request.scope.get("headers", ())),
+        endpoint=endpoint,
+        signature=request.headers.get(HEADER),
+    )
+
+
 def _answer(result: IntakeResult) -> JSONResponse:
+    if result.status == RATE_LIMITED:
+        return JSONResponse({"signal_id": None, "status": RATE_LIMITED}, 429, headers={"Retry-After": "60"})
     return JSONResponse({"signal_id": result.signal_id, "status": result.status})
 
 
@@ -42,9 +65,12 @@ def _unavailable() -> JSONResponse:
 async def receive_tradingview_alert(webhook_secret: str, request: Request, ctx: ServerCtx) -> JSONResponse:
     """Receive one TradingView alert for the strategy whose webhook secret is in the path."""
     received_at = utcnow()
+    sender = sender_of(request, ENDPOINT_STRATEGY_URL)
     body = await read_body(request)
     try:
-        result = await ctx.intake.receive(webhook_secret, body, request.headers.get("content-type"), received_at)
+        result = await ctx.intake.receive(
+            webhook_secret, body, request.headers.get("content-type"), received_at, sender
+        )
     except StorageUnavailable:
         return _unavailable()
     return _answer(result)
@@ -52,11 +78,13 @@ async def receive_tradingview_alert(webhook_secret: str, request: Request, ctx: 
 
 @router.post("/tv")
 async def receive_universal_alert(request: Request, ctx: ServerCtx) -> JSONResponse:
-    """Receive an alert whose body names its strategy (``secret``/``api_sec``, or license + strategy name)."""
+    """Receive an alert whose body carries its strategy's secret (``secret``/``api_sec``, the webhook or alert
+    secret), optionally narrowed by the strategy's name (``strategy``)."""
     received_at = utcnow()
+    sender = sender_of(request, ENDPOINT_UNIVERSAL)
     body = await read_body(request)
     try:
-        result = await ctx.intake.receive_universal(body, request.headers.get("content-type"), received_at)
+        result = await ctx.intake.receive_universal(body, request.headers.get("content-type"), received_at, sender)
     except StorageUnavailable:
         return _unavailable()
     return _answer(result)

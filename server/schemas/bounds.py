@@ -56,9 +56,30 @@ MAX_LICENSE_ID_CHARS = 64
 #: Characters of an alert secret (the ``secret=`` an alert must carry).
 MAX_ALERT_SECRET_CHARS = 128
 
+#: Characters of a signing secret (the HMAC-SHA256 key a signing sender shares): at least 16, so a guessable
+#: word is refused, and at most 256.
+MIN_SIGNING_SECRET_CHARS = 16
+MAX_SIGNING_SECRET_CHARS = 256
+
+#: Alerts one strategy may receive per second / per minute before further ones are discarded. The upper bounds
+#: are far above what TradingView can deliver to one URL; 1 is the least that still trades.
+MAX_RATE_PER_SECOND = 10_000
+MAX_RATE_PER_MINUTE = 600_000
+
+#: A notification URL: ``scheme://rest`` without spaces or control characters (whether apprise can read it is
+#: reported by the API, not refused: server/schemas/notifications.py).
+# Explicit ranges, not ``\s``: pydantic's regex engine and JSON Schema's (ECMA 262) disagree on which characters
+# ``\s`` matches (U+0085), and a client generated from the schema must get the same answer as the server.
+NOTIFY_URL_PATTERN = r"^[A-Za-z][A-Za-z0-9+.-]{0,31}://[^ \x00-\x1F\x7F-\x9F]+$"
+
+#: Security events one page of ``GET /api/v1/security/events`` may hold.
+MAX_EVENTS_PAGE = 500
+
 #: Text fields: no control characters (C0, DEL, C1: tabs, line breaks, NUL) and at least one visible character.
 #: Written for both pydantic's regex engine and JSON Schema (ECMA-262) clients.
-VISIBLE_TEXT_PATTERN = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+#: White space as ECMA 262 defines ``\s``, spelled out for the same reason (U+FEFF is space to one engine only).
+_SPACE = r" \t\n\v\f\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+VISIBLE_TEXT_PATTERN = rf"^[^\x00-\x1F\x7F-\x9F]*[^{_SPACE}\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
 
 #: Signals one page of the signal log may hold.
 MAX_PAGE = 500

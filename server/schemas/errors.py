@@ -27,7 +27,13 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from server.schemas.bounds import AGENT_ID_PATTERN, CLOCK_TIME_PATTERN, SESSION_PATTERN, VISIBLE_TEXT_PATTERN
+from server.schemas.bounds import (
+    AGENT_ID_PATTERN,
+    CLOCK_TIME_PATTERN,
+    NOTIFY_URL_PATTERN,
+    SESSION_PATTERN,
+    VISIBLE_TEXT_PATTERN,
+)
 
 #: Units of bounded fields, by field name, used in the sentences ("at most 86,400 seconds").
 FIELD_UNITS: dict[str, str] = {
@@ -40,15 +46,22 @@ FIELD_UNITS: dict[str, str] = {
     "pip_sizes": "(price units)",
     "max_open_positions": "positions",
     "max_trades_per_day": "trades",
+    "rate_limit_per_second": "alerts",
+    "rate_limit_per_minute": "alerts",
     "max_hold_minutes": "minutes",
     "max_entries_per_direction": "entries",
     "wait": "seconds",
 }
 
+#: Write-only fields (secrets): a refusal never echoes their value back (server/schemas/strategies.py,
+#: server/schemas/notifications.py).
+WRITE_ONLY = frozenset({"signing_secret", "urls"})
+
 #: What a pattern means, in words.
 PATTERN_WORDS: dict[str, str] = {
     AGENT_ID_PATTERN: "may hold only letters, digits, '.', '_' and '-', and must start with a letter or digit",
     VISIBLE_TEXT_PATTERN: "must show a visible character and hold no control characters (tabs, line breaks)",
+    NOTIFY_URL_PATTERN: "must be a notification URL such as tgram://bottoken/chatid (scheme://..., no spaces)",
     CLOCK_TIME_PATTERN: "must be a time of day as HH:MM, 00:00 to 23:59",
     SESSION_PATTERN: "must be two times of day as HH:MM-HH:MM, such as 08:00-17:00 (22:00-06:00 crosses midnight)",
 }
@@ -169,7 +182,7 @@ def sentence(error: dict[str, Any]) -> str:  # noqa: C901 - one flat table of er
     given = error.get("input")
     name, base = _field(error.get("loc") or ())
     unit = FIELD_UNITS.get(base or "")
-    sent = f"; you sent {_shown(given)}"
+    sent = "" if base in WRITE_ONLY else f"; you sent {_shown(given)}"
     if kind == "missing":
         return f"{name} is required."
     if kind == "extra_forbidden":
@@ -243,6 +256,8 @@ def validation_body(errors: Sequence[Any]) -> dict[str, Any]:
     issues = []
     for raw in errors:
         item = {k: _plain(v) for k, v in dict(raw).items() if k in ("type", "loc", "msg", "input", "ctx")}
+        if _field(item.get("loc") or ())[1] in WRITE_ONLY:
+            item["input"] = "(hidden: a secret)"
         item["message"] = sentence(dict(raw))
         issues.append(item)
     return {"message": summary([i["message"] for i in issues]), "detail": issues}

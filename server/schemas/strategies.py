@@ -29,8 +29,11 @@ from server.schemas.types import (
     OpenPositions,
     Pct,
     PipSizes,
+    RatePerMinute,
+    RatePerSecond,
     SessionHours,
     SignalAge,
+    SigningSecret,
     Suffix,
     Symbol,
     SymbolList,
@@ -47,6 +50,10 @@ from server.schemas.types import (
 DEFAULT_VOLUME_LOTS = 0.01
 DEFAULT_MAX_SIGNAL_AGE_SECONDS = 300
 DEFAULT_DEDUP_WINDOW_SECONDS = 60
+#: Alerts per second / minute a strategy receives before further ones are discarded: above what any real strategy
+#: sends (a watchlist alert firing on 40 symbols at one bar close is 40 in a second), below a runaway loop.
+DEFAULT_RATE_LIMIT_PER_SECOND = 50
+DEFAULT_RATE_LIMIT_PER_MINUTE = 600
 
 
 class Dialect(StrEnum):
@@ -125,7 +132,22 @@ DOCS: dict[str, str] = {
         "refused, and the universal webhook routes by it with `strategy=`."
     ),
     "alert_secret": (
-        f"When set (up to {bounds.MAX_ALERT_SECRET_CHARS} characters), alerts must carry `secret=` equal to it."
+        f"When set (up to {bounds.MAX_ALERT_SECRET_CHARS} characters), alerts must carry `secret=` equal to it; "
+        "the universal webhook also routes by it (JSON `secret`/`api_sec`)."
+    ),
+    "signing_secret": (
+        f"Write-only. The HMAC-SHA256 key ({bounds.MIN_SIGNING_SECRET_CHARS} to {bounds.MAX_SIGNING_SECRET_CHARS} "
+        "characters) shared with a sender that signs its requests: when set, an alert without a valid "
+        "`X-TVBridge-Signature` header is rejected (docs/alerts.md). TradingView cannot sign: leave it unset for "
+        "TradingView alerts. `null` removes it. Never returned: answers say only `signing_secret_set`."
+    ),
+    "signing_secret_set": "Whether a signing secret is set (the secret itself is never returned).",
+    "rate_limit_per_second": (
+        f"Alerts a second (1 to {bounds.MAX_RATE_PER_SECOND:,}) before further ones are discarded with the "
+        "reason (still answered 200)."
+    ),
+    "rate_limit_per_minute": (
+        f"Alerts a minute (1 to {bounds.MAX_RATE_PER_MINUTE:,}) before further ones are discarded with the reason."
     ),
     "default_symbol": "The symbol of alerts that name none.",
     "dialects": "Opt-in alert formats (`tradesgnl`, `tradingview_default`).",
@@ -200,6 +222,13 @@ class StrategyCreate(BaseModel):
     default_symbol: Symbol | None = Field(default=None, description=DOCS["default_symbol"])
     dialects: Dialects = Field(default_factory=list, description=DOCS["dialects"])
     trading_halted: Flag = Field(default=False, description=DOCS["trading_halted"])
+    signing_secret: SigningSecret | None = Field(default=None, description=DOCS["signing_secret"])
+    rate_limit_per_second: RatePerSecond = Field(
+        default=DEFAULT_RATE_LIMIT_PER_SECOND, description=DOCS["rate_limit_per_second"]
+    )
+    rate_limit_per_minute: RatePerMinute = Field(
+        default=DEFAULT_RATE_LIMIT_PER_MINUTE, description=DOCS["rate_limit_per_minute"]
+    )
     netting_against_others: NettingPolicy = Field(
         default=NettingPolicy.REFUSE, description=DOCS["netting_against_others"]
     )
@@ -245,6 +274,9 @@ class StrategyUpdate(BaseModel):
     default_symbol: Symbol | None = Field(default=None, description=DOCS["default_symbol"])
     dialects: Dialects = optional(DOCS["dialects"])
     trading_halted: Flag = optional(DOCS["trading_halted"])
+    signing_secret: SigningSecret | None = Field(default=None, description=DOCS["signing_secret"])
+    rate_limit_per_second: RatePerSecond = optional(DOCS["rate_limit_per_second"])
+    rate_limit_per_minute: RatePerMinute = optional(DOCS["rate_limit_per_minute"])
     netting_against_others: NettingPolicy = optional(DOCS["netting_against_others"])
     shared_stops: SharedStops = optional(DOCS["shared_stops"])
     max_hold_minutes: HoldMinutes | None = Field(default=None, description=DOCS["max_hold_minutes"])
@@ -291,6 +323,9 @@ class StrategyPublic(BaseModel):
     default_symbol: str | None = Field(description=DOCS["default_symbol"])
     dialects: list[str] = Field(description=DOCS["dialects"])
     trading_halted: bool = Field(description=DOCS["trading_halted"])
+    signing_secret_set: bool = Field(description=DOCS["signing_secret_set"])
+    rate_limit_per_second: int = Field(description=DOCS["rate_limit_per_second"])
+    rate_limit_per_minute: int = Field(description=DOCS["rate_limit_per_minute"])
     netting_against_others: str = Field(default="refuse", description=DOCS["netting_against_others"])
     shared_stops: str = Field(default="refuse", description=DOCS["shared_stops"])
     max_hold_minutes: int | None = Field(default=None, description=DOCS["max_hold_minutes"])

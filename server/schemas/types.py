@@ -7,7 +7,6 @@ breaks, NUL) and unpaired surrogates (valid in JSON, but not storable as UTF-8).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -64,6 +63,17 @@ Symbol = Annotated[str, Strict(), _text(bounds.MAX_SYMBOL_CHARS)]
 Suffix = Annotated[str, Strict(), _text(bounds.MAX_SUFFIX_CHARS)]
 LicenseId = Annotated[str, Strict(), _text(bounds.MAX_LICENSE_ID_CHARS)]
 AlertSecret = Annotated[str, Strict(), _text(bounds.MAX_ALERT_SECRET_CHARS)]
+SigningSecret = Annotated[
+    str,
+    Strict(),
+    StringConstraints(
+        min_length=bounds.MIN_SIGNING_SECRET_CHARS,
+        max_length=bounds.MAX_SIGNING_SECRET_CHARS,
+        pattern=bounds.VISIBLE_TEXT_PATTERN,
+    ),
+]
+RatePerSecond = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_RATE_PER_SECOND), BeforeValidator(whole_number)]
+RatePerMinute = Annotated[int, Strict(), Field(ge=1, le=bounds.MAX_RATE_PER_MINUTE), BeforeValidator(whole_number)]
 Flag = Annotated[bool, Strict()]
 Lots = Annotated[float, Strict(), Field(gt=0, le=bounds.MAX_LOTS)]
 Pct = Annotated[float, Strict(), Field(ge=bounds.MIN_PCT, le=bounds.MAX_PCT)]
@@ -119,9 +129,19 @@ def path_id(what: str) -> Any:
 
 def _iso_only(value: Any) -> Any:
     """Refuse epoch numbers where an ISO 8601 time is documented (pydantic would read ``0.5`` as a timestamp)."""
-    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\s*[+-]?[\d.]+\s*", value)):
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
         raise ValueError("must be a date and time in ISO 8601, such as 2026-11-30T12:00:00Z")
     return value
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number in any of Python's spellings (``1e-83``, ``inf``, ``1_000``): pydantic would
+    take such text as a Unix time."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 #: A time given as ISO 8601 text (a zone-less one is read as UTC by the routes).

@@ -22,8 +22,10 @@ from contract.intent import (
     DistanceUnit,
     OpenAction,
     OrderKind,
+    OrderLifetime,
     PositionSide,
     Side,
+    TimeInForce,
     TradeIntent,
     Volume,
     VolumeUnit,
@@ -52,13 +54,14 @@ def job(
     close: bool = False,
     price: float | None = None,
     deadline: datetime | None = None,
+    comment: str | None = None,
 ) -> TradeJob:
     actions: list[Any] = []
     if close:
         actions.append(CloseAction(sides=(PositionSide.LONG, PositionSide.SHORT)))
     if side is not None:
         actions.append(OpenAction(side=side, volume=Volume(unit=VolumeUnit.LOTS, value=lots)))
-    intent = TradeIntent(format=AlertFormat.JSON, symbol=symbol, actions=actions, alert_price=price)
+    intent = TradeIntent(format=AlertFormat.JSON, symbol=symbol, actions=actions, alert_price=price, comment=comment)
     settings = ExecutionSettings(magic_number=MAGIC, comment=f"tvb:{signal_id}")
     return TradeJob(
         id=signal_id,
@@ -175,6 +178,30 @@ def test_reconcile_after_a_crash_reports_what_was_sent_and_sends_nothing(termina
     assert len(mt5.positions_get()) == 1
 
 
+@pytest.mark.parametrize("kind", ["timeout", "ipc_recv"])
+def test_an_ambiguous_outcome_is_found_by_its_tag_when_the_comment_carries_the_alert_text(
+    terminal: Mt5Broker, kind: str
+) -> None:
+    control.inject_fault(kind, executed=True)
+    result = JobExecutor(terminal).execute(job("EURUSD", signal_id=13, comment="breakout"))
+    assert result.status == "executed", result
+    assert "not re-sent" in result.notes[-1]
+    (position,) = mt5.positions_get()
+    assert position.comment == "tvb:13 breakout"
+
+
+def test_reconcile_finds_orders_whose_comment_has_the_alert_text_after_the_tag(terminal: Mt5Broker) -> None:
+    executor = JobExecutor(terminal)
+    the_job = job("EURUSD", signal_id=23, comment="my own words that run long")
+    first = executor.execute(the_job)
+    assert [p.comment for p in mt5.positions_get()] == ["tvb:23 my own words that ru"]
+    found = executor.reconcile(the_job)
+    assert found is not None and found.orders[0].deal_ticket == first.orders[0].deal_ticket
+    assert len(mt5.positions_get()) == 1
+    # another signal whose id starts with the same digits is not taken for this one
+    assert executor.reconcile(job("EURUSD", signal_id=2, comment="x")) is None
+
+
 def test_reconcile_of_a_job_that_sent_nothing_lets_it_run(terminal: Mt5Broker) -> None:
     assert JobExecutor(terminal).reconcile(job("EURUSD", signal_id=22)) is None
 
@@ -215,3 +242,31 @@ def test_snapshot_reports_realised_pnl_by_magic_and_day_start_balance(terminal: 
     assert snap.day_start_balance == pytest.approx(10_000.0)
     assert snap.balance == pytest.approx(10_000.0 + pnl)
     assert snap.positions == []
+
+
+def pending_job(signal_id: int, lifetime: OrderLifetime) -> TradeJob:
+    limit = OpenAction(side=Side.BUY, kind=OrderKind.LIMIT, volume=Volume(unit=VolumeUnit.LOTS, value=0.1),
+                       entry=Distance(unit=DistanceUnit.PIPS, value=20), lifetime=lifetime)
+    base = job("EURUSD", side=None, signal_id=signal_id)
+    return base.model_copy(update={"intent": base.intent.model_copy(update={"actions": [limit]})})
+
+
+def test_a_pending_order_with_an_expiry_reaches_the_terminal_with_it(terminal: Mt5Broker) -> None:
+    control.set_time_offset(3 * 3600)  # a UTC+3 trade server: the expiration is in its clock
+    before = int(datetime.now(UTC).timestamp())
+    life = OrderLifetime(time_in_force=TimeInForce.SPECIFIED, duration_seconds=1800)
+    result = JobExecutor(terminal).execute(pending_job(31, life))
+    assert result.status == "executed", result.error_message
+    (placed,) = mt5.orders_get()
+    assert placed.type_time == mt5.ORDER_TIME_SPECIFIED
+    assert before + 1800 + 3 * 3600 <= placed.time_expiration <= before + 1802 + 3 * 3600
+    assert (result.orders[0].type_time, result.orders[0].expiration) == ("specified", placed.time_expiration)
+
+
+def test_a_lifetime_the_symbol_does_not_allow_is_refused_before_sending(terminal: Mt5Broker) -> None:
+    control.set_symbol("EURUSD", expiration_mode=3)  # GTC and DAY only
+    result = JobExecutor(terminal).execute(pending_job(32, OrderLifetime(time_in_force=TimeInForce.SPECIFIED,
+                                                                         duration_seconds=600)))
+    assert result.status == "rejected"
+    assert "good till cancelled (timeInForce=gtc) or for the day (timeInForce=day)" in (result.error_message or "")
+    assert mt5.orders_get() == ()

@@ -83,6 +83,27 @@ def test_a_restart_after_tp1_was_sent_sends_only_tp2_and_tp3(hedging: Mt5Broker)
     assert again is not None and len(again.orders) == 3 and len(hedging.positions(magic=MAGIC)) == 3
 
 
+
+def test_a_restart_finds_levels_by_their_own_tag_behind_a_long_comment(hedging: Mt5Broker) -> None:
+    j = job(f'{LEVELS},comment="london breakout test"')
+    tag = f"tvb:{j.signal_id}"
+    # TP1 was sent before the crash, with the alert's text after its level tag; beside it, positions of the signal
+    # whose id starts with this one's (tvb:<id>0) at level 2 and 3: neither is this signal's TP2 or TP3
+    sent = {f"{tag}/1 london breakout": 1.1011, f"{tag}0/2 x": 1.1021, f"{tag}0/3": 1.1031}
+    for comment, tp in sent.items():
+        hedging.place_order(MarketOrder(
+            symbol="EURUSD", side=Side.BUY, volume=0.5, price=1.1001, sl=1.0951, tp=tp, magic=MAGIC,
+            comment=comment,
+        ))
+    result = JobExecutor(hedging).reconcile(j)
+    assert result is not None and result.status == "executed", result
+    assert [o.volume for o in result.orders] == [0.5, 0.25, 0.25]
+    ours = sorted(p.comment for p in hedging.positions(magic=MAGIC) if not p.comment.startswith(f"{tag}0/"))
+    # the ones sent now carry the alert's text cut to the 27 characters, never the tag or the level
+    assert ours == [f"{tag}/1 london breakout", f"{tag}/2 london breakout t", f"{tag}/3 london breakout t"]
+    again = JobExecutor(hedging).reconcile(j)
+    assert again is not None and len(again.orders) == 3 and len(hedging.positions(magic=MAGIC)) == 5
+
 def test_netting_levels_close_once_each(netting: Mt5Broker) -> None:
     executor = JobExecutor(netting)
     j = job(LEVELS)

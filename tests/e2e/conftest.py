@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import keyring
 import pytest
 
+from tests.fakes.keyring import MemoryKeyring
 from tray.paths import resolve_paths
 from tray.runtime import Runtime
 from tray.settings import Settings
@@ -40,11 +42,15 @@ class Live:
         return resp.json()
 
     def post_alert(
-        self, strategy: dict[str, Any], body: str | bytes, content_type: str = "text/plain"
+        self,
+        strategy: dict[str, Any],
+        body: str | bytes,
+        content_type: str = "text/plain",
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         path = httpx.URL(strategy["webhook_url"]).path
         data = body.encode() if isinstance(body, str) else body
-        return self.public.post(path, content=data, headers={"Content-Type": content_type})
+        return self.public.post(path, content=data, headers={"Content-Type": content_type, **(headers or {})})
 
     def wait_final(self, signal_id: int, timeout: float = 15.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -116,6 +122,17 @@ def stop_live(live: Live) -> None:
     live.admin.close()
     live.public.close()
     live.runtime.stop()
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """A fresh keyring in memory for every end-to-end test: secrets a test saves (notification URLs) never reach
+    this machine's real password store, nor the next test."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from contract import CONTRACT_HEADER, CONTRACT_VERSION, AccountSnapshot, PositionState, TradeJob
+from tests.e2e.agents import leased_headers
 from tests.e2e.conftest import Live, start_live, stop_live
 
 
@@ -24,9 +25,13 @@ def serverless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def agent_http(live: Live, agent_id: str, version: int | None = CONTRACT_VERSION) -> httpx.Client:
+    """A client playing agent ``agent_id``: of our contract version it holds the agent id's lease, as a real agent
+    process does before anything else."""
     token = (live.data_dir / "agent-token").read_text().strip()
     headers = {"Authorization": f"Bearer {token}"}
-    if version is not None:
+    if version == CONTRACT_VERSION:
+        headers = leased_headers(live.runtime.admin_url, token, agent_id)
+    elif version is not None:
         headers[CONTRACT_HEADER] = str(version)
     return httpx.Client(base_url=f"{live.runtime.admin_url}/api/v1/agents/{agent_id}", headers=headers, timeout=10)
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contract import CONTRACT_HEADER, CONTRACT_VERSION
+from tests.e2e.agents import leased_headers
 from tests.e2e.browser import browser  # noqa: F401 - the module-scoped fixture
 from tests.e2e.conftest import Live, start_live, stop_live
 
@@ -159,7 +159,17 @@ def test_create_copy_build_send_and_watch_it_execute(browser: Any, live: Live) -
     page.locator("#t-symbol").fill("USDJPY")
     page.get_by_role("button", name="Check what it means").click()
     expect(page.get_by_test_id("parsed")).to_contain_text("Buy 0.02 lots of USDJPY at the market price.")
-    expect(page.get_by_test_id("dry-run")).to_contain_text("Not available yet")
+    # what would it do now: the agent plans it against the live account and sends nothing
+    signals_before = len(live.admin.get("/api/v1/signals", params={"strategy_id": strategy_id}).json())
+    page.get_by_test_id("dry-run-button").click()
+    dry = page.get_by_test_id("dry-run-result")
+    expect(dry).to_have_attribute("data-outcome", "executed")
+    expect(page.get_by_test_id("dry-run-sentence")).to_contain_text("would place this order (nothing was sent)")
+    expect(dry).to_contain_text("Buy 0.02 lots of USDJPY at the market price.")
+    expect(page.get_by_test_id("dry-run-orders")).to_contain_text("USDJPY")
+    expect(page.get_by_test_id("dry-run-orders").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("dry-run-orders").locator("tbody td").nth(3)).to_have_text("0.02")
+    assert len(live.admin.get("/api/v1/signals", params={"strategy_id": strategy_id}).json()) == signals_before
 
     page.get_by_role("button", name="Send as test alert").click()
     expect(page.get_by_test_id("test-outcome")).to_have_attribute("data-status", "executed")
@@ -318,8 +328,8 @@ def test_hostile_data_is_shown_as_text_and_never_runs(browser: Any, live: Live) 
         "positions": [{"ticket": 1, "symbol": img, "type": "buy", "volume": 0.01, "price_open": 1.0, "sl": 0.0,
                        "tp": 0.0, "magic": 1, "profit": 0.0, "comment": script}],
     }
-    resp = httpx.post(f"{live.runtime.admin_url}/api/v1/agents/intruder/snapshot", json=snapshot,
-                      headers={"Authorization": f"Bearer {agent_token}", CONTRACT_HEADER: str(CONTRACT_VERSION)})
+    headers = leased_headers(live.runtime.admin_url, agent_token, "intruder")
+    resp = httpx.post(f"{live.runtime.admin_url}/api/v1/agents/intruder/snapshot", json=snapshot, headers=headers)
     assert resp.status_code == 204, resp.text
 
     w = open_signed_in(browser, live)

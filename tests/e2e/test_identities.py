@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contract import CONTRACT_HEADER, CONTRACT_VERSION, AccountSnapshot, PendingOrderState
+from contract import AccountSnapshot, PendingOrderState
+from tests.e2e.agents import leased_headers
 from tests.e2e.conftest import Live, start_live, stop_live
 
 
@@ -93,7 +94,7 @@ def serverless(tmp_path: Path) -> Iterator[Live]:
 
 def _probe(live: Live) -> httpx.Client:
     token = (live.data_dir / "agent-token").read_text().strip()
-    headers = {"Authorization": f"Bearer {token}", CONTRACT_HEADER: str(CONTRACT_VERSION)}
+    headers = leased_headers(live.runtime.admin_url, token, "probe")  # as a real agent process, it holds the lease
     return httpx.Client(base_url=f"{live.runtime.admin_url}/api/v1/agents/probe", headers=headers, timeout=10)
 
 

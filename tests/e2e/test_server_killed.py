@@ -87,7 +87,9 @@ def test_every_answered_alert_survives_a_kill_mid_stream_exactly_once(tmp_path: 
     app.start()
     try:
         with app.admin() as admin:
-            strategy = admin.post("/api/v1/strategies", json={"name": "crash"}).json()
+            # a stream of 3000 alerts to one strategy: past its default rate limits, which are not what this tests
+            strategy = admin.post("/api/v1/strategies", json={
+                "name": "crash", "rate_limit_per_second": 10_000, "rate_limit_per_minute": 600_000}).json()
         url = httpx.URL(strategy["webhook_url"])
         sides = ("buy", "sell")
         bodies = [
@@ -102,7 +104,7 @@ def test_every_answered_alert_survives_a_kill_mid_stream_exactly_once(tmp_path: 
         empty = database.stat().st_size  # the migrated schema alone (it grows with the tables)
         sender = threading.Thread(target=stream)
         sender.start()
-        while database.stat().st_size < empty + 20_000:  # well into the stream
+        while database.stat().st_size < empty + 200_000:  # well into the stream
             time.sleep(0.01)
         agents = app.children()
         assert app.proc is not None

@@ -11,9 +11,9 @@ most of them in the middle of an order; the app is started again on the same dat
 - **0 stuck**: no signal is pending once the app has recovered;
 - and it reports how long trading took to resume after each kill.
 
-A killed app's agent finishes the job in its hands before it exits (its lifeline closes). The app is started again
-once that orphan is gone: while an orphan is still sending, a new agent re-runs the same claimed job and the order is
-sent twice. That is issue 9 item 1 (fencing), proved by the strict xfail at the end of this module until it is fixed.
+A killed app's agent finishes the job in its hands before it exits (its lifeline closes). Here the app is started
+again once that orphan is gone; the test at the end of this module starts it again at once, while the orphan is still
+sending: the new agent must wait for it and reconcile, not re-send (issue 9 item 1, fencing).
 
 Seeded (tests/reliability/conftest.py); longer: ``TVBRIDGE_CRASH_ALERTS=2000 TVBRIDGE_CRASH_KILLS=60``.
 """
@@ -147,7 +147,8 @@ class CrashRun:
         else:
             self.app.kill()
             # The orphan finishes its job in hand, tries for 10 s to report it, then exits. Only then is the app
-            # started again: an orphan still sending while a new agent re-runs its job is item 1 (no fencing yet).
+            # started again, so recovery is timed from a start (an immediate start, the orphan still sending, is
+            # the last test of this module: the new agent waits for the orphan's terminal lock).
             for pid in agents:
                 try:
                     wait_gone(pid, timeout=ORPHAN_GRACE_S)
@@ -256,26 +257,36 @@ class DoubledOrder(AssertionError):
     """One signal, two orders at the broker."""
 
 
-ORPHAN_LATENCY_MS = 16_000  # the broker executes 8 s into the order: long after a restarted agent has reconciled
+#: The orphan's ``order_send``: the broker executes 20 s into it, long after the restarted app's agent is up even on a
+#: busy machine (its write limit is raised above it, so the orphan finishes its order and reports it).
+ORPHAN_LATENCY_MS = 40_000
+#: The restarted app's agent must be running at least this long before the orphan's order reaches the broker:
+#: otherwise an unfenced agent would simply find the deal by comment, and the run would prove nothing.
+RACE_MARGIN_S = 5.0
 
 
-@pytest.mark.xfail(
-    strict=True, raises=DoubledOrder,
-    reason="issue 9 item 1: nothing fences off the old agent of a killed app; it finishes its order while the "
-           "restarted app's agent re-runs the same claimed job. Passes once claims and results carry a lease.",
-)
 def test_an_orphaned_agent_and_the_restarted_apps_agent_send_one_order(tmp_path: Path) -> None:
+    """Issue 9 item 1: the app is killed while its agent is inside a slow ``order_send`` and started again at once.
+    Unfenced, the restarted app's agent re-ran the claimed job while the orphan finished it: two deals. Fenced
+    (docs/architecture.md, "Fencing"), the new agent waits for the orphan's terminal lock, takes the job over and
+    reconciles it by comment: one deal, and the signal ``executed``."""
     app = App(tmp_path)
-    app.start(env={"TVBRIDGE_SIM_LATENCY_MS": str(ORPHAN_LATENCY_MS)})
+    app.start(env={"TVBRIDGE_SIM_LATENCY_MS": str(ORPHAN_LATENCY_MS), "TVBRIDGE_BROKER_WRITE_LIMIT_SECONDS": "120"})
     try:
         with app.admin() as admin:
             strategy = admin.post("/api/v1/strategies", json={"name": "orphan", "max_signal_age_seconds": 600}).json()
         answer = httpx.post(strategy["webhook_url"], content='{"symbol":"EURUSD","action":"buy"}')
         signal_id = answer.json()["signal_id"]
         wait_for(lambda: agent_mid_job(app), every=0.01)
-        time.sleep(0.5)  # the orphan is inside order_send: 7.5 s before the broker executes it
+        journaled = time.monotonic()  # just before planning: the broker executes 20 s after this at the earliest
+        time.sleep(0.5)  # the orphan is inside order_send: 19.5 s before the broker executes it
         orphans = app.kill()
         app.start(env={"TVBRIDGE_SIM_LATENCY_MS": "0"}, wait_agent=False)  # at once, as a trader would
+        wait_for(lambda: [pid for pid in app.agents() if pid not in orphans], timeout=60, every=0.05)
+        racing = time.monotonic() - journaled
+        assert racing < ORPHAN_LATENCY_MS / 2000 - RACE_MARGIN_S, (
+            f"the restarted app's agent started {racing:.1f} s into the orphan's order: too late to race it"
+        )
         with app.admin() as admin:
             final = wait_for(lambda: (s := admin.get(f"/api/v1/signals/{signal_id}").json())["status"] != "pending"
                              and s, timeout=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 import pytest
 
 from contract.intent import TradeIntent
-from server import gates
-from server.alerts import AlertRejected, parse_alert
+from server import gates, signatures
+from server.alerts import AlertRejected, ParseContext, parse_alert
 from server.gates import Alert
 from server.models import SignalStatus
 from server.view import AgentPnl, SettingsView, StrategyView
@@ -47,12 +48,15 @@ def alert(body: bytes = BUY, **changes: Any) -> Alert:
 
 def test_the_gates_run_in_the_documented_order() -> None:
     assert [g.__name__ for g in gates.GATES] == [
+        "body_size",
+        "signature",
         "strategy_disabled",
         "trading_paused",
-        "body_size",
         "daily_loss_limit",
+        "license_id",
         "parse",
         "alert_secret",
+        "rate_limit",
         "allowed_pairs",
         "duplicate",
         "max_age",
@@ -194,3 +198,88 @@ def test_deadline_counts_from_the_fired_time_never_from_the_future() -> None:
     assert gates.deadline(strategy(), intent, NOW) == NOW + timedelta(seconds=240)
     future = parse_alert(timed((NOW + timedelta(hours=1)).isoformat()))
     assert gates.deadline(strategy(), future, NOW) == NOW + timedelta(seconds=300)
+
+
+# -- sender authentication (issue 12) ----------------------------------------------------------------------------
+
+
+def test_signature_passes_without_a_signing_secret_and_refuses_each_problem() -> None:
+    assert gates.signature(alert()) is None  # the strategy requires no signature
+    key = "k" * 32
+    good = signatures.check(key, signatures.sign(key, BUY), BUY, time.time())
+    assert gates.signature(alert(signature=good)) is None
+    for problem in signatures.Problem:
+        if problem is signatures.Problem.REPLAYED:
+            continue
+        verdict = gates.signature(alert(signature=signatures.SignatureCheck(problem)))
+        assert verdict is not None and (verdict.status, verdict.gate) == (SignalStatus.REJECTED, "signature")
+        assert verdict.detail == problem.value and verdict.message == signatures.SENTENCES[problem]
+
+
+def test_signature_asks_the_replay_memory_and_refuses_a_repeat() -> None:
+    key = "k" * 32
+    good = signatures.check(key, signatures.sign(key, BUY), BUY, time.time())
+    memory = signatures.ReplayMemory()
+    remember = lambda k: memory.remember(7, k, time.time())  # noqa: E731 - the gate's callable
+    assert gates.signature(alert(signature=good, remember_signature=remember)) is None
+    verdict = gates.signature(alert(signature=good, remember_signature=remember))
+    assert verdict is not None and verdict.detail == "replayed" and "replay" in (verdict.message or "")
+
+
+def test_license_id_refuses_a_mismatch_as_authentication_not_syntax() -> None:
+    licensed = parse_context_with(license_id="60123456789")
+    for body in (b"60999,buy,EURUSD,vol_lots=0.1", b",buy,EURUSD,vol_lots=0.1"):
+        a = alert(body, strategy=strategy(license_id="60123456789"), parsed=parsed_under(body, licensed))
+        verdict = gates.license_id(a)
+        assert verdict is not None and (verdict.status, verdict.gate) == (SignalStatus.REJECTED, "license_id")
+        assert gates.decide(a) == verdict  # it decides before the parse gate would
+    assert gates.license_id(alert(b"nonsense")) is None  # a syntax error is the parse gate's
+    assert gates.license_id(alert()) is None
+
+
+def test_alert_secret_is_satisfied_by_the_webhook_secret_on_the_universal_endpoint() -> None:
+    guarded = strategy(alert_secret="s3cret")
+    assert gates.alert_secret(alert(strategy=guarded)) is not None
+    assert gates.alert_secret(alert(strategy=guarded, alert_secret_proven=True)) is None
+    assert gates.alert_secret(alert(b'{"symbol":"EURUSD","action":"buy","lots":1,"secret":"s3cret"}',
+                                    strategy=guarded)) is None
+
+
+def test_rate_limit_discards_with_the_limit_in_the_sentence() -> None:
+    assert gates.rate_limit(alert()) is None
+    verdict = gates.rate_limit(alert(rate_over="more than 50 alerts within one second"))
+    assert verdict is not None and (verdict.status, verdict.gate) == (SignalStatus.DISCARDED, "rate_limit")
+    assert "more than 50 alerts within one second" in (verdict.message or "")
+    assert "50 a second, 600 a minute" in (verdict.message or "")
+
+
+def test_an_unauthenticated_alert_is_refused_before_anything_else_is_read() -> None:
+    unsigned = alert(b"nonsense", strategy=strategy(is_enabled=False),
+                     signature=signatures.SignatureCheck(signatures.Problem.MISSING))
+    verdict = gates.decide(unsigned)
+    assert verdict is not None and verdict.gate == "signature"
+
+
+def parse_context_with(**settings: Any) -> ParseContext:
+    return ParseContext(**settings)
+
+
+def parsed_under(body: bytes, ctx: ParseContext) -> TradeIntent | AlertRejected:
+    try:
+        return parse_alert(body, ctx)
+    except AlertRejected as exc:
+        return exc
+
+
+def test_every_gate_has_words_for_the_dashboard() -> None:
+    from server.routes.explain import _GATE_WORDS
+
+    assert {g.__name__ for g in gates.GATES} <= set(_GATE_WORDS)
+
+
+def test_the_signing_secret_stays_out_of_reprs() -> None:
+    from server.models import Strategy
+
+    key = "never-show-this-signing-secret"
+    assert key not in repr(strategy(signing_secret=key))
+    assert key not in repr(Strategy(name="s", webhook_secret="w", magic_number=1, signing_secret=key))

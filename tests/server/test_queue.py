@@ -45,7 +45,7 @@ def job_status(store: Store, job_id: int) -> tuple[str, str | None, int]:
 
 
 def test_concurrent_polls_claim_every_job_exactly_once(store: Store) -> None:
-    s = store.strategy()
+    s = store.strategy(rate_limit_per_second=1000)  # 60 alerts at once: above the default rate limit
     for n in range(60):
         alert(store, s.webhook_secret, n)
 

@@ -354,6 +354,15 @@ def test_notifications_for_an_executed_and_a_failed_signal(tray: Tray) -> None:
     assert failed.error_message and failed.error_message in message and "margin" in message.lower()
 
 
+def test_refused_senders_over_the_threshold_raise_one_tray_notification(tray: Tray) -> None:
+    old_url = f"{tray.runtime.public_base_url()}/api/v1/webhooks/tv/an-old-rotated-secret"
+    for _ in range(10):
+        assert httpx.post(old_url, content=b"{}", timeout=5).json()["status"] == "ignored"
+    title, message = wait_until(lambda: next((n for n in tray.icon.notifications
+                                              if n[0] == "tvbridge: refused senders"), None))
+    assert message == "10 alerts to an unknown URL in 5 minutes — did you rotate a secret and not update TradingView?"
+
+
 def test_quit_stops_the_runtime_in_order(tmp_path: Path) -> None:
     tray = start_tray(tmp_path)
     loop = threading.Thread(target=tray.icon.run, kwargs={"setup": tray.app.setup}, daemon=True)

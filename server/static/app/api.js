@@ -139,6 +139,7 @@ export const STRATEGY_GROUPS = [
   { id: "symbols", title: "Symbols" },
   { id: "limits", title: "Limits and filters" },
   { id: "exits", title: "Halt and exits" },
+  { id: "auth", title: "Sender authentication" },
   { id: "ownership", title: "Shared positions (netting) and pyramiding" },
   { id: "takeprofits", title: "Take-profit levels" },
 ];
@@ -151,7 +152,7 @@ export const STRATEGY_FIELDS = [
   { key: "license_id", label: "PineConnector License ID", group: "routing", kind: "text", nullable: true,
     help: "When set, PineConnector alerts with another License ID are refused." },
   { key: "alert_secret", label: "Alert secret", group: "routing", kind: "text", nullable: true,
-    help: "When set, alerts must carry secret=<this>." },
+    help: "When set, alerts must carry secret=<this>. The universal URL also routes by it (JSON secret or api_sec)." },
   { key: "dialects", label: "Extra alert formats", group: "routing", kind: "list",
     help: "Comma-separated: tradesgnl, tradingview_default." },
   { key: "volume_type", label: "Volume type (risk=)", group: "volume", kind: "select",
@@ -181,6 +182,14 @@ export const STRATEGY_FIELDS = [
     help: "An identical message within this window is a duplicate. 0: off." },
   { key: "max_open_positions", label: "Max open positions", group: "limits", kind: "int", nullable: true },
   { key: "max_trades_per_day", label: "Max trades per day", group: "limits", kind: "int", nullable: true },
+  { key: "rate_limit_per_second", label: "Rate limit (alerts a second)", group: "limits", kind: "int",
+    help: "Further alerts within a second are logged as discarded, with the reason. Default 50." },
+  { key: "rate_limit_per_minute", label: "Rate limit (alerts a minute)", group: "limits", kind: "int",
+    help: "Further alerts within a minute are logged as discarded. Default 600." },
+  { key: "signing_secret", label: "Signing secret (HMAC)", group: "auth", kind: "secret", writeOnly: true,
+    setKey: "signing_secret_set",
+    help: "For senders that can sign (not TradingView): alerts then need a valid X-TVBridge-Signature header. "
+      + "Write-only: type a new one (16+ characters) to replace it, or use Generate." },
   { key: "trading_halted", label: "Entries halted (eaoff)", group: "exits", kind: "bool",
     help: "Set by an eaoff alert, cleared by eaon. While on, new entries are discarded; closes still run." },
   { key: "max_hold_minutes", label: "Max hold time (minutes)", group: "exits", kind: "int", nullable: true,
@@ -209,7 +218,8 @@ export const STRATEGY_FIELDS = [
 
 function strategy(s) {
   const settings = {};
-  for (const f of STRATEGY_FIELDS) settings[f.key] = s[f.key];
+  // A write-only setting is never read back: its view value says only whether one is set.
+  for (const f of STRATEGY_FIELDS) settings[f.key] = f.writeOnly ? { set: !!s[f.setKey] } : s[f.key];
   return {
     id: s.strategy_id ?? s.id, name: s.name, enabled: !!s.is_enabled, signalCount: s.signal_count ?? null,
     webhookUrl: s.webhook_url, magic: s.magic_number, agentId: s.agent_id, licenseId: s.license_id,
@@ -230,6 +240,19 @@ export async function parseAlert(strategyId, message) {
   const p = await request("POST", `/strategies/${strategyId}/parse`, { message });
   return { accepted: p.accepted, format: p.format, symbol: p.symbol, words: p.words || [], refusal: p.refusal,
     warnings: p.warnings || [] };
+}
+// What the alert would do now: parsed intent plus the orders the agent's planner would send (nothing is sent).
+export async function dryRunAlert(strategyId, message) {
+  const r = await request("POST", `/strategies/${strategyId}/dry-run`, { message });
+  const p = r.parse || {};
+  return {
+    agentId: r.agent_id, planned: r.planned, outcome: r.outcome, sentence: r.sentence, notes: r.notes || [],
+    words: p.words || [], format: p.format, accepted: p.accepted, warnings: p.warnings || [],
+    orders: (r.orders || []).map((o) => ({
+      description: o.description, type: o.type, symbol: o.symbol, volume: o.volume, price: o.price, sl: o.sl,
+      tp: o.tp, position: o.position_ticket,
+    })),
+  };
 }
 export async function sendTestAlert(strategyId, message) {
   const r = await request("POST", `/strategies/${strategyId}/test-alert`, { message });
@@ -333,4 +356,46 @@ export async function listEvents(filters = {}, limit = 20) {
     id: e.id, kind: e.kind, title: e.title, message: e.message, strategyName: e.strategy_name, signalId: e.signal_id,
     symbol: e.symbol, net: e.net_pnl, currency: e.currency, time: e.time,
   }));
+}
+
+// -- security: refused senders ------------------------------------------------------------------------------
+function securityEvent(e) {
+  return {
+    id: e.id, kind: e.kind, words: e.words, minute: e.minute, count: e.count, firstAt: e.first_at, lastAt: e.last_at,
+    source: e.source, endpoint: e.endpoint, fingerprint: e.fingerprint, strategyId: e.strategy_id,
+    strategyName: e.strategy_name, detail: e.detail,
+  };
+}
+// filters: {kind, source, strategyId}
+export async function listSecurityEvents(filters = {}, limit = 100) {
+  const rows = await get("/security/events" + query({
+    kind: filters.kind, source: filters.source, strategy_id: filters.strategyId, limit,
+  }));
+  return rows.map(securityEvent);
+}
+export async function getSecuritySummary(hours = 24) {
+  const s = await get("/security/summary" + query({ hours }));
+  return {
+    since: s.since, hours: s.hours, total: s.total, threshold: s.threshold, windowSeconds: s.window_seconds,
+    retentionDays: s.retention_days,
+    byKind: s.by_kind.map((k) => ({ kind: k.kind, words: k.words, count: k.count, lastAt: k.last_at })),
+    alarms: s.alarms.map((a) => ({ kind: a.kind, count: a.count, at: a.at, message: a.message })),
+  };
+}
+
+// -- notifications ---------------------------------------------------------------------------------------
+function notifications(n) {
+  return {
+    targets: n.targets.map((t) => ({ position: t.position, service: t.service, known: t.known })),
+    source: n.source, problem: n.problem,
+    events: n.events.map((e) => ({ kind: e.kind, words: e.words, chosen: e.chosen })),
+  };
+}
+export const getNotifications = async () => notifications(await get("/notifications"));
+export const setNotifyEvents = async (kinds) => notifications(await request("PATCH", "/notifications", { events: kinds }));
+// urls: the new list (replaces the saved one; [] removes them). Write-only: never read back.
+export const setNotifyUrls = async (urls) => notifications(await request("PATCH", "/notifications", { urls }));
+export async function sendTestNotification() {
+  const r = await request("POST", "/notifications/test");
+  return { sent: r.sent, failed: r.failed.map((f) => ({ target: f.target, reason: f.reason })), message: r.message };
 }

@@ -134,6 +134,21 @@ def test_expiration_rules() -> None:
     assert mt5.history_orders_get(ticket=placed.order)[0].state == mt5.ORDER_STATE_EXPIRED
 
 
+def test_a_symbol_without_specified_expiry_answers_10022_and_day_orders_expire_at_the_servers_midnight() -> None:
+    mt5.symbol_select("GER40", True)
+    assert mt5.symbol_info("GER40").expiration_mode == 3  # GTC and DAY only
+    now = mt5.symbol_info_tick("GER40").time
+    request = {"action": mt5.TRADE_ACTION_PENDING, "symbol": "GER40", "volume": 0.1, "type": mt5.ORDER_TYPE_BUY_LIMIT,
+               "price": 17000.0, "type_filling": mt5.ORDER_FILLING_RETURN}
+    specified = mt5.order_send({**request, "type_time": mt5.ORDER_TIME_SPECIFIED, "expiration": now + 3600})
+    assert (specified.retcode, specified.comment) == (10022, "Invalid expiration")
+    day = mt5.order_send({**request, "type_time": mt5.ORDER_TIME_DAY})
+    assert day.retcode == mt5.TRADE_RETCODE_DONE
+    control.set_time_offset(86_400 - now % 86_400)  # the server's clock passes midnight
+    assert mt5.orders_get(symbol="GER40") == ()
+    assert mt5.history_orders_get(ticket=day.order)[0].state == mt5.ORDER_STATE_EXPIRED
+
+
 def test_take_profit_closes_at_the_tp_price_and_books_the_profit() -> None:
     opened = mt5.order_send({"action": 1, "symbol": "EURUSD", "volume": 1.0, "type": mt5.ORDER_TYPE_BUY,
                              "tp": 1.10210, "type_filling": 1})

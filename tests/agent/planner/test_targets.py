@@ -96,3 +96,17 @@ def test_an_entry_with_three_levels_is_one_entry_for_pyramiding() -> None:
             intent(open_("buy", 0.1)), settings(max_entries_per_direction=2),
             market(positions=[*held, replace(pos(4, "long", 0.1), comment="tvb:41")]),
         )
+
+
+def test_hedging_levels_carry_the_alerts_comment_after_their_own_tag() -> None:
+    p = plan(
+        intent(open_("buy", 1.0, sl=pips(20), take_profits=THREE), comment="london breakout retest"),
+        settings(comment="tvb:77"), market(),
+    )
+    assert [o[4] for o in orders(p)] == ["tvb:77/1 london breakout re", "tvb:77/2 london breakout re",
+                                         "tvb:77/3 london breakout re"]
+    # one sentence for the cut text, naming the comment as a level carries it
+    assert [n for n in p.notes if "shortened" in n] == [
+        'The alert\'s comment "london breakout retest" reaches MetaTrader 5 as "tvb:77/1 london breakout re": it '
+        "was shortened to fit the 27 characters an MT5 order comment can take, after the signal tag tvb:77/1."
+    ]

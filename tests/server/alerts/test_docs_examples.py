@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from contract.intent import CloseAction, ControlAction, OpenAction, OrderKind, PositionSide, Side, SyncAction
+from contract.intent import (
+    CloseAction,
+    ControlAction,
+    DistanceUnit,
+    OpenAction,
+    OrderKind,
+    OrderLifetime,
+    PositionSide,
+    Side,
+    SyncAction,
+    TimeInForce,
+)
 from tests.server.alerts import lots, parse, pips, price
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "alerts.md"
@@ -80,3 +92,28 @@ def test_plain_text_lines() -> None:
 )
 def test_json_shape_table_plain_row(body: str, sl: object) -> None:
     assert parse(body).actions == [OpenAction(side=Side.SELL, volume=lots(0.2), sl=sl)]  # type: ignore[arg-type]
+
+
+def test_order_lifetime_comment_and_stop_examples() -> None:
+    lines = _block("## Order lifetime, comments and stop sanity").strip().splitlines()
+    intents = [parse(line, default_volume_configured=True) for line in lines]
+    lifetimes = [a.lifetime for i in intents for a in i.actions if isinstance(a, OpenAction)]
+    assert lifetimes == [
+        OrderLifetime(time_in_force=TimeInForce.SPECIFIED, duration_seconds=1800),
+        OrderLifetime(time_in_force=TimeInForce.SPECIFIED, expires_at=datetime(2026, 12, 1, 18, tzinfo=UTC)),
+        OrderLifetime(time_in_force=TimeInForce.DAY),
+        OrderLifetime(time_in_force=TimeInForce.GTC),
+        None,
+    ]
+    assert [i.comment for i in intents] == [None, "gold fade", "london retest", None, None]
+    last = intents[-1].actions[0]
+    assert isinstance(last, OpenAction) and last.sl is not None and last.sl.unit == DistanceUnit.PRICE
+    assert intents[-1].units_from_settings == []
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index("```json", text.index("## Order lifetime, comments and stop sanity")) + len("```json")
+    body = parse(_fill(text[start : text.index("```", start)]))
+    (action,) = body.actions
+    assert isinstance(action, OpenAction) and action.kind == OrderKind.LIMIT
+    assert action.lifetime == OrderLifetime(time_in_force=TimeInForce.SPECIFIED,
+                                            expires_at=datetime(2026, 12, 1, 18, tzinfo=UTC))
+    assert body.comment == "london breakout"

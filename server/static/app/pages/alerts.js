@@ -1,7 +1,9 @@
 // Alert builder: compose the message to paste into TradingView (JSON and PineConnector forms), see what
-// tvbridge understands from it, and send it as a test alert through the strategy's real webhook path.
+// tvbridge understands from it, dry-run it (the orders the agent would send now, nothing sent), and send it as a
+// test alert through the strategy's real webhook path.
 import { html, useEffect, useMemo, useState } from "../lib.js";
-import { getSignal, listStrategies, parseAlert, sendTestAlert } from "../api.js";
+import { dryRunAlert, getSignal, listStrategies, parseAlert, sendTestAlert } from "../api.js";
+import { lots, price, words } from "../format.js";
 import {
   Badge, Card, CopyButton, Empty, ErrorNote, Field, Loading, PageHead, useData,
 } from "../ui.js";
@@ -130,6 +132,24 @@ function Outcome({ signalId }) {
   </div>`;
 }
 
+function DryRun({ result }) {
+  const cls = !result.planned ? "parsed parsed-bad" : result.outcome === "executed" ? "parsed parsed-ok" : "parsed parsed-bad";
+  return html`<div class=${cls} data-testid="dry-run-result" data-outcome=${result.outcome || "none"}>
+    ${result.words.length > 0 && html`<h3>It asks for</h3><ul>${result.words.map((w) => html`<li>${w}</li>`)}</ul>`}
+    <h3>${result.planned ? `Planned by the agent '${result.agentId}'` : "No plan"}</h3>
+    <p data-testid="dry-run-sentence">${result.sentence}</p>
+    ${result.orders.length > 0 && html`<div class="table-wrap"><table class="table" data-testid="dry-run-orders">
+      <thead><tr><th class="col-request">Request</th><th>Type</th><th>Symbol</th><th class="num">Lots</th>
+        <th class="num">Price</th><th class="num">SL</th><th class="num">TP</th><th>Position</th></tr></thead>
+      <tbody>${result.orders.map((o) => html`<tr>
+        <td>${o.description}</td><td>${words(o.type)}</td><td>${o.symbol}</td><td class="num">${lots(o.volume)}</td>
+        <td class="num">${o.price ? price(o.price) : "market"}</td><td class="num">${price(o.sl)}</td>
+        <td class="num">${price(o.tp)}</td><td>${o.position || "—"}</td></tr>`)}</tbody></table></div>`}
+    ${result.notes.map((n) => html`<p class="note">${n}</p>`)}
+    ${result.warnings.map((w) => html`<p class="note note-warn">${w}</p>`)}
+  </div>`;
+}
+
 export function AlertBuilderPage() {
   const strategies = useData(listStrategies);
   const [strategyId, setStrategyId] = useState(null);
@@ -140,6 +160,8 @@ export function AlertBuilderPage() {
   const [touched, setTouched] = useState(false);
   const [parsed, setParsed] = useState(null);
   const [sent, setSent] = useState(null);
+  const [dry, setDry] = useState(null);
+  const [dryError, setDryError] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
 
@@ -149,11 +171,15 @@ export function AlertBuilderPage() {
   useEffect(() => {
     if (!touched) setTestMessage(fillPlaceholders(testForm === "json" ? built.json : built.pineconnector, testSymbol));
   }, [built, testForm, testSymbol, touched]);
-  const set = (key, value) => { setForm({ ...form, [key]: value }); setParsed(null); };
+  const set = (key, value) => { setForm({ ...form, [key]: value }); setParsed(null); setDry(null); };
 
   const check = async () => {
     setBusy(true); setError(null);
     try { setParsed(await parseAlert(strategy.id, testMessage)); } catch (e) { setError(e); } finally { setBusy(false); }
+  };
+  const dryRun = async () => {
+    setBusy(true); setDryError(null); setDry(null);
+    try { setDry(await dryRunAlert(strategy.id, testMessage)); } catch (e) { setDryError(e); } finally { setBusy(false); }
   };
   const send = async () => {
     setBusy(true); setError(null); setSent(null);
@@ -168,7 +194,7 @@ export function AlertBuilderPage() {
     <div class="grid-2 grid-builder">
       <${Card} title="1. Build">
         <${Field} id="b-strategy" label="Strategy">
-          <${Select} id="b-strategy" value=${String(strategy.id)} onChange=${(v) => { setStrategyId(Number(v)); setParsed(null); setSent(null); }}
+          <${Select} id="b-strategy" value=${String(strategy.id)} onChange=${(v) => { setStrategyId(Number(v)); setParsed(null); setSent(null); setDry(null); }}
             options=${list.map((s) => [String(s.id), `${s.name} (#${s.id})`])} /><//>
         <${Builder} form=${form} set=${set} />
       <//>
@@ -192,7 +218,7 @@ export function AlertBuilderPage() {
       <${Field} id="t-message" label="Test message (as TradingView would post it)" wide=${true}
         help=${touched ? html`Edited by hand. <button type="button" class="linklike" onClick=${() => setTouched(false)}>Rebuild from the form</button>` : "Placeholders filled in with test values."}>
         <textarea id="t-message" rows="3" spellcheck="false" value=${testMessage}
-          onInput=${(e) => { setTestMessage(e.currentTarget.value); setTouched(true); setParsed(null); }}></textarea><//>
+          onInput=${(e) => { setTestMessage(e.currentTarget.value); setTouched(true); setParsed(null); setDry(null); }}></textarea><//>
       <div class="form-actions">
         <button type="button" class="btn" disabled=${busy || !testMessage.trim()} onClick=${check}>Check what it means</button>
         <button type="button" class="btn btn-primary" disabled=${busy || !testMessage.trim()} onClick=${send}
@@ -209,13 +235,17 @@ export function AlertBuilderPage() {
       ${sent && (sent.signalId ? html`<${Outcome} signalId=${sent.signalId} key=${sent.signalId} />`
         : html`<p class="note note-warn">The webhook ignored it (status ${sent.status}).</p>`)}
     <//>
-    <${Card} title="What would the agent send right now?" className="card-placeholder">
-      <div class="placeholder" data-testid="dry-run">
-        <strong>Not available yet.</strong>
-        <p>A dry run plans the exact orders against your live account (symbol mapping, volume rounding, stop
-          levels) without sending anything. It needs a dry-run job on the agent, which a coming version adds.
-          Until then, "Check what it means" shows what tvbridge understands, and a test alert on the simulator
-          shows the real orders.</p>
+    <${Card} title="4. What would this alert do now?">
+      <div data-testid="dry-run">
+        <p class="muted small">The agent plans the test message above against your live account (symbol mapping,
+          volume rounding, stop levels, the positions it would close) and sends nothing.</p>
+        <div class="form-actions">
+          <button type="button" class="btn" disabled=${busy || !testMessage.trim()} onClick=${dryRun}
+            data-testid="dry-run-button">Dry run</button>
+          ${busy && html`<span class="muted small">Asking the agent…</span>`}
+        </div>
+        <${ErrorNote} error=${dryError} />
+        ${dry && html`<${DryRun} result=${dry} />`}
       </div>
     <//>
   </div>`;

@@ -1,6 +1,9 @@
-// Settings: daily loss limit, pause, and the tunnel.
+// Settings: daily loss limit, pause, the tunnel, and notifications to the trader's phone or e-mail.
 import { html, useEffect, useState } from "../lib.js";
-import { getSettings, getStatus, getTunnel, setDailyLossLimit, setPaused } from "../api.js";
+import {
+  getNotifications, getSettings, getStatus, getTunnel, sendTestNotification, setDailyLossLimit, setNotifyEvents,
+  setNotifyUrls, setPaused,
+} from "../api.js";
 import { Badge, Card, CopyField, ErrorNote, Field, Loading, PageHead, Toggle, usePoll } from "../ui.js";
 
 function LossLimit({ settings, onSaved }) {
@@ -28,6 +31,59 @@ function LossLimit({ settings, onSaved }) {
   </form>`;
 }
 
+// Notification targets (apprise URLs, write-only: never shown back), the events sent, and a test button.
+function Notifications() {
+  const found = usePoll(getNotifications, 0);
+  const [urls, setUrls] = useState("");
+  const [error, setError] = useState(null);
+  const [said, setSaid] = useState(null);
+  const [busy, setBusy] = useState(false);
+  if (!found.data) return html`<${ErrorNote} error=${found.error} /><${Loading} />`;
+  const n = found.data;
+  const act = async (work) => {
+    setError(null); setSaid(null); setBusy(true);
+    try { await work(); await found.reload(); } catch (e) { setError(e); } finally { setBusy(false); }
+  };
+  const saveUrls = (e) => { e.preventDefault(); act(async () => {
+    const list = urls.split(/\s+/).filter(Boolean);
+    await setNotifyUrls(list); setUrls("");
+    setSaid(list.length ? `Saved ${list.length} target(s).` : "No URL typed: nothing changed.");
+  }); };
+  const removeAll = () => act(async () => { await setNotifyUrls([]); setSaid("Removed every target."); });
+  const toggle = (kind, on) => act(async () => {
+    const chosen = n.events.filter((e) => (e.kind === kind ? on : e.chosen)).map((e) => e.kind);
+    await setNotifyEvents(chosen);
+  });
+  const test = () => act(async () => { const r = await sendTestNotification(); setSaid(r.message); });
+  return html`<div data-testid="notifications">
+    <p class="muted small">Besides this PC's notifications, tvbridge can send them where you read them: Telegram,
+      Discord, e-mail, ntfy and ~100 other services, each given as an apprise URL, for example${" "}
+      <code>tgram://bottoken/chatid</code>, <code>discord://webhook_id/webhook_token</code>,${" "}
+      <code>mailto://user:password@example.com</code> or <code>ntfy://topic</code>. The URLs hold your
+      credentials: they are kept in the system keyring (Windows' Credential Manager) and never shown again.</p>
+    ${n.targets.length ? html`<ul class="words" data-testid="notify-targets">${n.targets.map((t) => html`<li>
+      ${t.position}: <strong>${t.service}</strong>${t.known ? "" : " — apprise cannot read this URL; replace it"}</li>`)}
+      </ul>` : html`<p><strong>No targets yet.</strong></p>`}
+    ${n.source === "environment" && html`<p class="muted small">Read from the TVBRIDGE_NOTIFY_URLS environment variable.</p>`}
+    ${n.problem && html`<p class="note note-warn small">${n.problem}</p>`}
+    <form class="inline-form" onSubmit=${saveUrls} novalidate>
+      <${Field} id="notify-urls" label="Replace the targets (one or more URLs, separated by spaces or lines)">
+        <textarea id="notify-urls" rows="2" spellcheck="false" autocomplete="off" value=${urls}
+          onInput=${(e) => setUrls(e.currentTarget.value)}></textarea><//>
+      <button type="submit" class="btn btn-primary" disabled=${busy}>Save targets</button>
+      ${n.targets.length > 0 && html`<button type="button" class="btn" disabled=${busy} onClick=${removeAll}>Remove all</button>`}
+    </form>
+    <fieldset class="checks"><legend class="small">Send</legend>
+      ${n.events.map((e) => html`<label class="check" key=${e.kind}><input type="checkbox" checked=${e.chosen}
+        disabled=${busy} onChange=${(ev) => toggle(e.kind, ev.currentTarget.checked)} /> ${e.words}</label>`)}
+    </fieldset>
+    <div class="row-actions"><button type="button" class="btn" disabled=${busy || !n.targets.length} onClick=${test}
+      data-testid="notify-test">Send test notification</button></div>
+    ${said && html`<p class="note note-ok" role="status">${said}</p>`}
+    <${ErrorNote} error=${error} />
+  </div>`;
+}
+
 export function SettingsPage() {
   const settings = usePoll(getSettings, 5000);
   const tunnel = usePoll(getTunnel, 5000);
@@ -53,9 +109,6 @@ export function SettingsPage() {
           URL that never changes <code>tvbridge config set ngrok_domain your-name.ngrok-free.app</code>; then restart
           tvbridge.</p></div>`}
     <//>
-    <${Card} title="Notifications" className="card-placeholder">
-      <div class="placeholder"><strong>Tray notifications only, for now.</strong>
-        <p>Sending outcomes to Telegram, Discord, e-mail or ntfy is planned.</p></div>
-    <//>
+    <${Card} title="Notifications" id="notifications"><${Notifications} /><//>
   </div>`;
 }

@@ -11,11 +11,20 @@ const NEW_DEFAULTS = {
   target_type: "pips", entry_type: "pips", max_signal_age_seconds: 300, dedup_window_seconds: 60,
   allowed_pairs: [], symbol_map: {}, pip_sizes: {}, dialects: [], trading_halted: false,
   tp_split: [],
+  rate_limit_per_second: 50, rate_limit_per_minute: 600, signing_secret: { set: false },
 };
+
+// A fresh random signing secret (32 bytes, URL-safe base64, like the server's webhook secrets).
+function randomSecret() {
+  const bytes = new Uint8Array(32);
+  crypto.getRandomValues(bytes);
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
 
 // API value -> what the input shows.
 function toInput(field, value) {
   switch (field.kind) {
+    case "secret": return { set: !!(value && value.set), text: "", remove: false, generated: false };
     case "bool": return !!value;
     case "list": case "numberlist": return (value || []).join(", ");
     case "map": case "numbermap":
@@ -27,6 +36,14 @@ function toInput(field, value) {
 // Input -> API value, or throws a sentence for the field.
 function fromInput(field, raw) {
   if (field.kind === "bool") return !!raw;
+  if (field.kind === "secret") {
+    // write-only: empty means unchanged; "remove" sends null
+    if (raw.remove) return raw.set ? null : undefined;
+    const secret = String(raw.text || "").trim();
+    if (!secret) return undefined;
+    if (secret.length < 16) throw new Error("Use at least 16 characters (or Generate one).");
+    return secret;
+  }
   const text = String(raw ?? "").trim();
   if (field.kind === "list") return text ? text.split(/[,\n]/).map((p) => p.trim()).filter(Boolean) : [];
   if (field.kind === "numberlist") {
@@ -73,6 +90,22 @@ function Input({ field, value, onInput, error }) {
   let control;
   if (field.kind === "bool") {
     control = html`<div><${Toggle} checked=${value} onChange=${(v) => onInput(v)} label=${field.label} /></div>`;
+  } else if (field.kind === "secret") {
+    control = html`<div class="secret-field" data-testid=${"secret-" + field.key}>
+      <p class="small"><span class=${"badge " + (value.set ? "badge-ok" : "badge-muted")}>${value.set ? "set" : "not set"}</span></p>
+      <div class="inline">
+        <input ...${common} type=${value.generated ? "text" : "password"} autocomplete="new-password" spellcheck="false"
+          value=${value.text} placeholder=${value.set ? "type a new one to replace it" : "16 characters or more"}
+          onInput=${(e) => onInput({ ...value, text: e.currentTarget.value, generated: false, remove: false })} />
+        <button type="button" class="btn btn-small"
+          onClick=${() => onInput({ ...value, text: randomSecret(), generated: true, remove: false })}>Generate</button>
+      </div>
+      ${value.generated && html`<p class="note note-warn small">Copy this secret into the sending tool now: after saving,
+        tvbridge shows only that one is set.</p>`}
+      ${value.set && html`<label class="check small"><input type="checkbox" checked=${value.remove}
+        onChange=${(e) => onInput({ ...value, remove: e.currentTarget.checked, text: "" })} /> Remove it (alerts need
+        no signature again)</label>`}
+    </div>`;
   } else if (field.kind === "select") {
     control = html`<select ...${common} value=${value} onChange=${(e) => onInput(e.currentTarget.value)}>
       ${field.options.map(([v, label]) => html`<option value=${v}>${label}</option>`)}</select>`;
@@ -119,6 +152,7 @@ export function StrategyPage({ id }) {
       try {
         const v = fromInput(f, values[f.key]);
         if (v === undefined) continue;
+        if (f.writeOnly) { body[f.key] = v; continue; }  // never read back: sent only when typed or removed
         const before = isNew ? undefined : JSON.stringify(strategy.settings[f.key] ?? null);
         if (isNew || JSON.stringify(v) !== before) body[f.key] = v;
       } catch (e) {

@@ -3,8 +3,8 @@
 - ``tv_strategies.tp_split``: the default shares (percent, TP1 first) of take-profit levels an alert gives without
   shares (server/alerts/takeprofits.py). A JSON list; existing strategies get ``[]`` (equal shares).
 
-Revision ID: 0007_tp
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_tp"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

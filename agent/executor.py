@@ -25,13 +25,14 @@ from agent.broker.interface import Broker, submit
 from agent.broker.models import Deal, MarginMode, MarketOrder, OrderReceipt, OrderView, Quote, SymbolSpec
 from agent.exposure import read_exposure, wants_exposure
 from agent.market import MarketView
-from agent.planner.comment import carries_tag, tag_of
+from agent.planner.comment import level_of, names_signal, tag_of
 from agent.planner.pips import pip_size
 from agent.planner.text import fmt_lots
 from agent.reports import found_deal, found_order, planned_order, sent_order
 from agent.shares import ShareView, read_share
 from agent.snapshot import build_snapshot, owned_positions, utcnow
 from agent.stops import StopManager, StopRule
+from agent.targets import Level, TargetMonitor, TargetRule
 from contract import JobOutcome, JobResult, PositionState, SentOrder, TradeJob
 from contract.intent import OpenAction, OrderKind, TradeIntent
 from contract.settings import ExecutionSettings
@@ -70,12 +71,18 @@ class JobExecutor:
     """Runs trade jobs against one broker. ``clock`` returns aware UTC now (injectable for tests)."""
 
     def __init__(
-        self, broker: Broker, clock: Callable[[], datetime] = utcnow, stops: StopManager | None = None
+        self,
+        broker: Broker,
+        clock: Callable[[], datetime] = utcnow,
+        stops: StopManager | None = None,
+        targets: TargetMonitor | None = None,
     ) -> None:
         self.broker = broker
         self._clock = clock
         #: Breakeven and trailing rules of the positions this executor opens (see agent/stops.py).
         self.stops = stops if stops is not None else StopManager()  # an empty manager is falsy (len 0)
+        #: Take-profit levels the agent closes itself on netting accounts (see agent/targets.py).
+        self.targets = targets if targets is not None else TargetMonitor()
         #: Held while a job runs: whatever else trades on this broker (the exit monitor) waits for it, so it never
         #: acts on a position a job is planning for.
         self.lock = threading.RLock()
@@ -103,10 +110,14 @@ class JobExecutor:
         finally:
             self._tell(job)
 
-    def _execute_job(self, job: TradeJob) -> JobResult:
+    def _execute_job(self, job: TradeJob, resume: _Resume | None = None) -> JobResult:
         progress = _Progress()
+        if resume is not None:
+            progress.sent.extend(resume.sent)
+            progress.notes.append(resume.note)
+            progress.sent_at = job.claimed_at
         try:
-            result = self._execute(job, progress)
+            result = self._execute(job, progress, resume)
         except BrokerUnavailable as exc:
             if not progress.sent:
                 raise
@@ -150,7 +161,7 @@ class JobExecutor:
             logger.warning("could not read positions after a job: %s", exc)
             return None
 
-    def _execute(self, job: TradeJob, progress: _Progress) -> JobResult:
+    def _execute(self, job: TradeJob, progress: _Progress, resume: _Resume | None = None) -> JobResult:
         intent, settings, deadline = job.intent, job.settings, job.deadline
         if self._clock() > deadline:
             return _result(
@@ -168,6 +179,8 @@ class JobExecutor:
             return _result(JobOutcome.FAILED, str(exc))
         progress.stage = "sending its orders"
         progress.notes.extend(plan.notes)
+        if resume is not None:
+            plan.requests = [r for r in plan.requests if r.level is not None and r.level not in resume.levels]
         return self._send_all(plan, market, settings, deadline, intent, progress)
 
     def dry_run(self, job: TradeJob) -> JobResult:
@@ -292,9 +305,35 @@ class JobExecutor:
                 except Exception as exc:  # the order is placed: a stop rule that cannot be kept is only a note
                     logger.exception("breakeven/trailing rule not registered")
                     notes.append(f"Breakeven/trailing not applied: the rule could not be kept ({exc}).")
+            if step.targets and not receipt.partial:
+                self._watch_levels(step, settings, notes)
+            elif step.targets:
+                notes.append(
+                    "Take-profit levels not watched: the entry filled only partly, so the levels' volumes no longer "
+                    "match; the position keeps its broker TP at the last level."
+                )
             if receipt.partial:
                 break  # the steps after it were planned for a full fill: the note says they were not sent
         return self._executed(sent, progress.sent_at, notes)
+
+    def _watch_levels(self, step: planner.PlannedRequest, settings: ExecutionSettings, notes: list[str]) -> None:
+        """Hand a netting entry's take-profit levels (all but the last) to the target monitor (agent/targets.py)."""
+        request = step.request
+        assert isinstance(request, MarketOrder)
+        try:
+            found = self.broker.positions(symbol=request.symbol)
+        except (OrderRefused, BrokerUnavailable) as exc:
+            notes.append(f"Take-profit levels not watched: the position could not be read ({exc}).")
+            return
+        if not found:
+            notes.append("Take-profit levels not watched: the position was not found at the broker.")
+            return
+        pos = found[0]  # netting: one position per symbol
+        self.targets.add(TargetRule(
+            tag=tag_of(settings.comment), magic=settings.magic_number, symbol=pos.symbol,
+            position=pos.identifier or pos.ticket, long=pos.side == "long",
+            levels=[Level(t.number, t.price, t.lots) for t in step.targets],
+        ))
 
     def _manage_stops(
         self, intent: TradeIntent, settings: ExecutionSettings, spec: SymbolSpec, market: MarketView,
@@ -358,11 +397,12 @@ class JobExecutor:
         """Deals (since ``since``) and pending orders carrying the signal's comment and the strategy's magic
         number: what a request sent before a crash or a timeout left behind (exactly-once reconciliation).
 
-        The comment matches by its leading tag ``tvb:<signal id>`` (alone, or followed by a space and the alert's
-        own text: :func:`agent.planner.comment.carries_tag`), so a trader's ``comment=`` never hides an order."""
+        The comment matches by its leading tag ``tvb:<signal id>``, or a take-profit level's ``tvb:<signal id>/<n>``
+        (alone, or followed by a space and the alert's own text: :func:`agent.planner.comment.names_signal`), so a
+        trader's ``comment=`` never hides an order and ``tvb:12`` never finds ``tvb:123``'s."""
         tag, magic = tag_of(settings.comment), settings.magic_number
-        deals = tuple(d for d in self.broker.deals_since(since) if carries_tag(d.comment, tag) and d.magic == magic)
-        orders = tuple(o for o in self.broker.orders(magic=magic) if carries_tag(o.comment, tag))
+        deals = tuple(d for d in self.broker.deals_since(since) if names_signal(d.comment, tag) and d.magic == magic)
+        orders = tuple(o for o in self.broker.orders(magic=magic) if names_signal(o.comment, tag))
         return Found(deals=deals, orders=orders)
 
     def _unknown_outcome(
@@ -402,6 +442,19 @@ class JobExecutor:
             self._tell(job)
         return found
 
+    def _resume(self, job: TradeJob, resume: _Resume) -> JobResult:
+        """Send the take-profit levels a crash left unsent (those found at the broker are never sent again)."""
+        result = self._execute_job(job, resume)
+        if result.status != JobOutcome.EXECUTED and len(result.orders) <= len(resume.sent):
+            result = _result(
+                JobOutcome.FAILED,
+                f"{resume.note.rsplit(';', 1)[0]}; the other levels were not sent: {result.error_message}",
+                orders=resume.sent, notes=[], sent_at=job.claimed_at,
+            )
+            result.positions_after = self.positions_of(job.settings.magic_number)
+        result.reconciled = True
+        return result
+
     def _reconcile(self, job: TradeJob) -> JobResult | None:
         settings = job.settings
         since = (job.claimed_at or self._clock()) - timedelta(minutes=5)
@@ -410,6 +463,9 @@ class JobExecutor:
             return None
         sent = [found_deal(d, "found after restart") for d in found.deals]
         sent += [found_order(o, "pending order found after restart") for o in found.orders]
+        resume = _missing_levels(job, found, sent)
+        if resume is not None:
+            return self._resume(job, resume)
         note = (
             "The agent restarted while this signal was being executed. Its orders were found at the broker "
             "by their comment and were not sent again; check the positions if the alert had several steps."
@@ -418,6 +474,35 @@ class JobExecutor:
         result.reconciled = True
         result.positions_after = self.positions_of(settings.magic_number)
         return result
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """A hedging entry with take-profit levels that a crash interrupted: the ``levels`` already at the broker
+    (their orders ``sent``), so only the others are sent; ``note`` says so on the signal."""
+
+    levels: frozenset[int]
+    sent: list[SentOrder]
+    note: str
+
+
+def _missing_levels(job: TradeJob, found: Found, sent: list[SentOrder]) -> _Resume | None:
+    """After a restart: the levels of the job's entry still to send, when some (not all) were found."""
+    action = next((a for a in job.intent.actions if isinstance(a, OpenAction) and a.take_profits), None)
+    if action is None:
+        return None
+    tag = tag_of(job.settings.comment)
+    levels = frozenset(n for d in found.deals if (n := level_of(d.comment, tag)) is not None)
+    wanted = set(range(1, len(action.take_profits) + 1))
+    if not levels or levels >= wanted:
+        return None
+    have = ", ".join(f"TP{n}" for n in sorted(levels))
+    rest = ", ".join(f"TP{n}" for n in sorted(wanted - levels))
+    note = (
+        f"The agent restarted while this signal was being executed. The positions of {have} were found at the "
+        f"broker by their comments and were not sent again; only {rest} were sent."
+    )
+    return _Resume(levels, sent, note)
 
 
 def _partial_note(description: str, receipt: OrderReceipt, rest: list[planner.PlannedRequest]) -> str:

@@ -41,9 +41,10 @@ EXIT_UNUSABLE = 2
 class AgentOptions:
     """Everything one agent process needs.
 
-    ``state_dir`` holds the agent's own files (``stops.json``, ``inflight.json``, ``exit-rules.json``, the terminal
-    lock); ``lifeline`` makes the agent exit when its stdin closes (set by the app that starts it); ``watchdog`` the
-    broker call limits; ``deal_sync_seconds`` is how often new deals are posted to the ledger when no job ran.
+    ``state_dir`` holds the agent's own files (``stops.json``, ``targets.json``, ``inflight.json``,
+    ``exit-rules.json``, the terminal lock); ``lifeline`` makes the agent exit when its stdin closes (set by the app
+    that starts it); ``watchdog`` the broker call limits; ``deal_sync_seconds`` is how often new deals are posted to
+    the ledger when no job ran.
     """
 
     admin_url: str
@@ -159,6 +160,7 @@ def run(options: AgentOptions) -> int:
     from agent.lease import LeaseKeeper
     from agent.ledger_client import LedgerClient
     from agent.stops import StopManager
+    from agent.targets import TargetMonitor
     from agent.terminal_lock import TerminalLock
     from agent.watchdog import Watchdog
     from agent.worker import AgentWorker
@@ -189,8 +191,14 @@ def run(options: AgentOptions) -> int:
         keeper.start()
         stops = StopManager(options.state_dir / "stops.json")
         journal = CrashJournal(options.state_dir / "inflight.json")
+        targets = TargetMonitor(options.state_dir / "targets.json")
         fenced = FencedBroker(broker, keeper, watchdog, options.watchdog)
-        control.worker = worker = AgentWorker(client, fenced, stops=stops, journal=journal, lease=keeper)
+        # The worker checks breakeven/trailing stops and netting take-profit levels (targets) in its own thread, on
+        # the fenced broker like everything else: started in worker.run() now that the lease is held, and joined
+        # before the worker releases the lease.
+        control.worker = worker = AgentWorker(
+            client, fenced, stops=stops, journal=journal, targets=targets, lease=keeper
+        )
         # The ledger's side of the agent: the deal sync and the exit monitor, each with its own thread and HTTP
         # client, told about every job the executor ran. Both use the fenced broker: their reads run under the
         # watchdog, and the monitor's closes need the lease like every other write (it trades under the

@@ -34,6 +34,7 @@ from agent.fence import LeaseLapsed
 from agent.lease import LeaseKeeper
 from agent.outbox import ResultOutbox
 from agent.stops import StopManager
+from agent.targets import TargetMonitor
 from contract import AccountSnapshot, JobOutcome, JobResult, TradeJob
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class AgentWorker:
         snapshot_interval: float = 10.0,
         stops: StopManager | None = None,
         journal: CrashJournal | None = None,
+        targets: TargetMonitor | None = None,
         stop_check_interval: float = 0.5,
         lease: LeaseKeeper | None = None,
     ) -> None:
@@ -67,7 +69,7 @@ class AgentWorker:
         self.broker = broker
         #: This process's lease on its agent id (``None``: not fenced, for in-process use).
         self.lease = lease
-        self.executor = JobExecutor(broker, stops=stops)
+        self.executor = JobExecutor(broker, stops=stops, targets=targets)
         #: Jobs started and not yet reported, to quarantine one the agent keeps dying on.
         self.journal = journal if journal is not None else CrashJournal()
         self.stop_check_interval = stop_check_interval
@@ -124,7 +126,11 @@ class AgentWorker:
         self._post_snapshot()  # the account is visible as soon as the terminal is
         snapshots = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
         snapshots.start()
-        threading.Thread(target=self._stops_loop, name="stops", daemon=True).start()
+        # Breakeven/trailing stops and netting take-profit levels: started once this process holds its lease (the
+        # caller acquired it), and joined before the broker is shut and the lease released (a level close never
+        # races the release; every write of it also goes through the fenced broker).
+        checks = threading.Thread(target=self._stops_loop, name="stops", daemon=True)
+        checks.start()
         self._outbox.start()
         self._reconcile_unfinished()
         while not self._stop.is_set():
@@ -135,6 +141,7 @@ class AgentWorker:
             else:
                 self._poll()
         self._outbox.close()
+        checks.join()
         self._hand_back()
         self.broker.shutdown()
         if self.lease is not None:
@@ -395,14 +402,22 @@ class AgentWorker:
             logger.debug("snapshot not posted: %s", exc)
 
     def _stops_loop(self) -> None:
-        # Breakeven and trailing stops (agent/stops.py): checked twice a second while there are rules.
-        stops = self.executor.stops
+        # Breakeven and trailing stops (agent/stops.py) and netting take-profit levels (agent/targets.py): checked
+        # twice a second while there are rules; the levels under the executor's lock, as they close volume.
+        stops, targets = self.executor.stops, self.executor.targets
         while not self._stop.wait(self.stop_check_interval):
-            if not self._connected or not len(stops) or (self.lease is not None and not self.lease.valid()):
+            if not self._connected or not (len(stops) or len(targets)):
+                continue
+            if self.lease is not None and not self.lease.valid():
                 continue
             try:
-                if stops.check(self.broker):
+                if len(stops) and stops.check(self.broker):
                     self._snapshot_due.set()
+                if len(targets):
+                    with self.executor.lock:
+                        closed = targets.check(self.broker)
+                    if closed:
+                        self._snapshot_due.set()
             except BrokerUnavailable as exc:
                 self._connected = False
                 self._last_error = str(exc)

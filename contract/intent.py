@@ -134,6 +134,20 @@ class Breakeven(BaseModel):
     offset_pips: float = 0.0
 
 
+class TakeProfitLevel(BaseModel):
+    """One of several take-profit levels of an entry (TP1, TP2, TP3): its target and its share of the volume.
+
+    ``tp`` follows the same unit rules as a single ``tp=`` (PineConnector Target Type in text formats, a price in
+    JSON). ``share_pct`` is the percent of the entry's volume closed at this level (0 < share <= 100); the
+    parser fills in omitted shares, so in an intent the shares of one entry always sum to 100.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    tp: Distance
+    share_pct: float = Field(gt=0, le=100)
+
+
 class TimeInForce(StrEnum):
     """How long a pending order stays in the terminal (MQL5 ENUM_ORDER_TYPE_TIME, mt5-api §2.3).
 
@@ -179,6 +193,11 @@ class OpenAction(BaseModel):
     ``entry`` is required for ``limit``/``stop`` and ignored for ``market``. ``sl``/``tp`` of ``None`` mean
     no stop / no target. ``lifetime`` is the pending order's lifetime (``None``: not given, good till cancelled);
     on a market order only ``gtc``/``day`` are possible and mean nothing (MT5 fills it at once).
+
+    ``take_profits``: several take-profit levels (TP1 first, nearest the market), each closing its share of the
+    volume; when set, ``tp`` is ``None``. Hedging accounts get one position per level with its own TP; netting
+    accounts one position whose TP is the last level's, the agent closing each earlier level's share as the price
+    reaches it (docs/alerts.md "Several take-profit levels").
     """
 
     model_config = ConfigDict(frozen=True)
@@ -192,6 +211,7 @@ class OpenAction(BaseModel):
     entry: Distance | None = None
     trailing: Trailing | None = None
     breakeven: Breakeven | None = None
+    take_profits: tuple[TakeProfitLevel, ...] = ()
     lifetime: OrderLifetime | None = None
 
 
@@ -346,6 +366,8 @@ class TradeIntent(BaseModel):
         for a in self.actions:
             if isinstance(a, OpenAction):
                 parts.append(f"open {a.side} {a.kind} {a.volume.value:g} {a.volume.unit}")
+                if a.take_profits:
+                    parts[-1] += f" with {len(a.take_profits)} take-profit levels"
             elif isinstance(a, SyncAction):
                 parts.append(f"sync to {a.target} {a.target_size or 0:g}")
             elif isinstance(a, ControlAction):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Final
 
-#: The version of the models in this package. 2: every agent request but the lease request carries the lease epoch
-#: (:mod:`contract.lease`); unfinished jobs are taken over with ``POST .../jobs/unfinished``; dry-run jobs;
-#: ``ExecutionSettings.volume_multiplier`` (an agent of version 1 would ignore it and trade a fanned-out account at
-#: full size).
+#: The version of the models in this package. 2 (one release; main was 1): every agent request but the lease request
+#: carries the lease epoch (:mod:`contract.lease`); unfinished jobs are taken over with ``POST .../jobs/unfinished``;
+#: dry-run jobs; pending orders carry a lifetime (``OpenAction.lifetime``); entries may carry take-profit levels
+#: (``OpenAction.take_profits``); ``ExecutionSettings`` carries the account's ``volume_multiplier`` and the trader's
+#: controls (``risk_multiplier``, ``max_lots_mode``, exposure caps). An agent of version 1 would silently drop them.
 CONTRACT_VERSION: Final = 2
 
 #: HTTP header an agent sends its contract version in.

@@ -92,8 +92,8 @@ def find_same_meaning(
     if meaning is None or window <= 0:
         return None
     rows = conn.execute(
-        "SELECT id, intent FROM tv_signals WHERE created_at >= ? AND +strategy_id = ? AND +status IN (?, ?)"
-        " ORDER BY id DESC LIMIT ?",
+        "SELECT id, intent FROM tv_signals WHERE created_at >= ? AND +strategy_id = ?"
+        f" AND +status IN ({', '.join('?' for _ in _LIVE)}) ORDER BY id DESC LIMIT ?",
         (sql_time(now - timedelta(seconds=window)), strategy.id, *_LIVE, MAX_COMPARED),
     ).fetchall()
     for signal_id, stored in rows:

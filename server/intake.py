@@ -115,6 +115,7 @@ def parse_context(strategy: StrategyView) -> ParseContext:
         default_symbol=strategy.default_symbol,
         dialects=frozenset(strategy.dialects),
         default_volume_configured=strategy.default_volume is not None,
+        tp_split=tuple(strategy.tp_split),
         symbol_map=dict(strategy.symbol_map),
     )
 

@@ -153,6 +153,8 @@ class Strategy(SQLModel, table=True):
     max_lots_mode: str = Field(default="refuse", max_length=16)
     max_exposure_pct: float | None = None
     exposure_basis: str = Field(default="margin", max_length=16)
+    #: Default shares (percent) of take-profit levels an alert gives without shares, TP1 first; [] = equal split.
+    tp_split: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts(nullable=False, default=utcnow)
     updated_at: datetime = _ts(nullable=False, default=utcnow)
     archived_at: datetime | None = _ts(nullable=True)

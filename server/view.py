@@ -72,6 +72,8 @@ class StrategyView:
     max_lots_mode: str = "refuse"
     max_exposure_pct: float | None = None
     exposure_basis: str = "margin"
+    # -- issue 13 `tp`: default take-profit split (agent/planner/targets.py) --
+    tp_split: tuple[float, ...] = ()
     # -- issue 13 `flow` --
     #: Accepted alerts wait as ``awaiting_approval`` until the trader approves them.
     require_approval: bool = False
@@ -95,7 +97,7 @@ class StrategyView:
         """The view of one ``tv_strategies`` row (a mapping of column name to value, JSON columns decoded)."""
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in row.items() if k in names and v is not None}
-        for key in ("allowed_pairs", "dialects", "timeframes"):
+        for key in ("allowed_pairs", "dialects", "timeframes", "tp_split"):
             values[key] = tuple(values.get(key) or ())
         for key in ("symbol_map", "pip_sizes"):
             values[key] = dict(values.get(key) or {})

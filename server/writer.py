@@ -64,7 +64,7 @@ CHECKPOINT_SECONDS = 1.0
 #: (sqlite.org/rescode.html): BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL.
 _STORAGE_CODES = frozenset({5, 6, 7, 8, 10, 11, 13, 14, 15})
 
-_STRATEGY_JSON = ("allowed_pairs", "symbol_map", "pip_sizes", "dialects", "accounts", "timeframes")
+_STRATEGY_JSON = ("allowed_pairs", "symbol_map", "pip_sizes", "dialects", "accounts", "timeframes", "tp_split")
 
 
 class StorageUnavailable(Exception):

@@ -165,6 +165,7 @@ CLEARABLE: dict[str, Any] = {
     "max_hold_minutes": None, "flat_at": None, "trading_session": None, "max_entries_per_direction": None,
     "accounts": [],
     "timeframes": [], "max_exposure_pct": None,
+    "tp_split": [],
 }
 #: ``--clear`` takes a setting as its option is spelled (``--clear max-lots``).
 Clearable = StrEnum("Clearable", {f.replace("_", "-"): f.replace("_", "-") for f in CLEARABLE})  # type: ignore[misc]
@@ -183,6 +184,7 @@ FORMAT, LIMITS = "Alert format", "Limits and filters"
 EXITS, SHARED = "Exit rules and session", "Shared positions (netting) and pyramiding"
 FLOW = "Approval and several accounts"
 CONTROLS = "Strategy controls"
+TAKE_PROFITS = "Take-profit levels"
 
 
 @strategy_app.command("edit", no_args_is_help=True)
@@ -270,6 +272,9 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
                                                    "--exposure-basis).", CONTROLS)] = None,
     exposure_basis: Annotated[ExposureBasis | None, _opt("What --max-exposure-pct measures: margin or notional.",
                                                          CONTROLS)] = None,
+    tp_split: Annotated[str | None, _opt(
+        "Default shares in percent of TP1, TP2, TP3 for alerts whose levels have none, e.g. 50,30,20.", TAKE_PROFITS
+    )] = None,
     clear: Annotated[list[Clearable] | None, _opt(
         "Empty a setting (repeatable): " + ", ".join(m.value for m in Clearable) + ".", None,
         metavar="SETTING")] = None,
@@ -296,6 +301,11 @@ def strategy_edit(  # noqa: C901 - one flat option-to-field mapping
         "exposure_basis": str(exposure_basis) if exposure_basis else None,
     }
     changes: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
+    if tp_split is not None:
+        try:
+            changes["tp_split"] = [float(p) for p in tp_split.replace(" ", "").split(",") if p]
+        except ValueError:
+            fail(f"--tp-split takes percentages separated by commas, such as 50,30,20 (not {tp_split!r}).", 2)
     shown_secret = _signing_secret(generate_signing_secret, enter_signing_secret)
     if shown_secret is not None:
         changes["signing_secret"] = shown_secret

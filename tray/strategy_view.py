@@ -34,6 +34,10 @@ def _items(empty: str) -> Formatter:
     return lambda value: ", ".join(value) if value else empty
 
 
+def _shares(value: Any) -> str:
+    return ", ".join(f"{v:g}" for v in value) if value else "equal shares"
+
+
 def _yes_no(value: Any) -> str:
     return "yes" if value else "no"
 
@@ -110,6 +114,9 @@ GROUPS: list[tuple[str, list[tuple[str, str, Formatter]]]] = [
         ("max_lots_mode", "above max lots", _or("refuse")),
         ("max_exposure_pct", "max exposure", _or("no cap", "% of equity")),
         ("exposure_basis", "exposure basis", _or("margin")),
+    ]),
+    ("Take-profit levels", [
+        ("tp_split", "default TP split % (--tp-split)", _shares),
     ]),
 ]
 

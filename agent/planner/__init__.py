@@ -101,8 +101,8 @@ def plan(intent: TradeIntent, settings: ExecutionSettings, market: MarketView) -
     if not result.requests:
         raise PlanRejected(" ".join(ctx.idle) or "Nothing to do for this alert.", outcome="discarded")
     ctx.notes.extend(ctx.idle)
-    if ctx.order_comment.note:
-        ctx.notes.append(ctx.order_comment.note)
+    if (comment_note := ctx.comment_note()) is not None:
+        ctx.notes.append(comment_note)
     return result
 
 

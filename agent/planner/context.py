@@ -48,6 +48,8 @@ class Context:
     #: step planned anything.
     idle: list[str] = field(default_factory=list)
     _comment: OrderComment | None = field(default=None, repr=False)
+    #: the comments of take-profit levels' positions, by level (1 = TP1)
+    _level_comments: dict[int, OrderComment] = field(default_factory=dict, repr=False)
 
     @property
     def spec(self) -> SymbolSpec:
@@ -103,13 +105,37 @@ class Context:
             self._comment = compose(self.settings.comment, self.intent.comment)
         return self._comment
 
+    def level_comment(self, level: int) -> OrderComment:
+        """The comment of take-profit level ``level``'s position: ``tvb:<signal id>/<level>``, then the alert's
+        ``comment=`` in the room left (:func:`agent.planner.comment.compose`)."""
+        if level not in self._level_comments:
+            self._level_comments[level] = compose(self.settings.comment, self.intent.comment, level)
+        return self._level_comments[level]
+
+    def comment_note(self) -> str | None:
+        """The sentence saying how the alert's ``comment=`` was changed to fit, for the comments this plan used
+        (the take-profit levels' when it has any: their tag is longer), else ``None``."""
+        if self._level_comments:
+            return self._level_comments[min(self._level_comments)].note
+        return self.order_comment.note
+
     def market_order(
-        self, spec: SymbolSpec, side: Side, volume: Decimal, price: float, *, sl: float = 0.0, tp: float = 0.0
+        self,
+        spec: SymbolSpec,
+        side: Side,
+        volume: Decimal,
+        price: float,
+        *,
+        sl: float = 0.0,
+        tp: float = 0.0,
+        level: int | None = None,
     ) -> MarketOrder:
-        """A market deal of ``volume`` lots at the expected fill ``price``, with the resulting position's SL/TP."""
+        """A market deal of ``volume`` lots at the expected fill ``price``, with the resulting position's SL/TP;
+        ``level`` marks the position of one take-profit level (comment ``tvb:<signal id>/<level>``)."""
+        comment = self.comment if level is None else self.level_comment(level).text
         return MarketOrder(
             symbol=spec.name, side=side, volume=float(volume), price=float(price), sl=float(sl), tp=float(tp),
-            deviation_points=int(self.settings.deviation_points), magic=self.magic, comment=self.comment,
+            deviation_points=int(self.settings.deviation_points), magic=self.magic, comment=comment,
         )
 
     def close(

@@ -38,6 +38,7 @@ from agent.planner.pending import place
 from agent.planner.plausible import checked_stops
 from agent.planner.positions import close_holding
 from agent.planner.rules import check_entries
+from agent.planner.targets import level_prices, plan_levels
 from agent.planner.text import fmt_lots, fmt_price, plain
 from agent.planner.types import PlannedRequest, RequestKind
 from agent.planner.volume import finalize, size_entry
@@ -61,6 +62,7 @@ def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
         ctx, action.sl, action.tp, long=buy, ref=fill, ref_name="the ask" if buy else "the bid", spec=spec,
         pip=lambda: ctx.pip(spec),
     )
+    prices = level_prices(ctx, action, spec, buy=buy, fill=fill) if action.take_profits else []
     sizing = size_entry(
         action.volume,
         spec=spec,
@@ -72,6 +74,8 @@ def plan_open(ctx: Context, action: OpenAction) -> list[PlannedRequest]:
     )
     lots = finalize(sizing, spec, ctx.settings, notes=ctx.notes)
     first = _close_opposite(ctx, spec, buy)
+    if prices:
+        return first + plan_levels(ctx, action, spec, buy=buy, lots=lots, sl=sl, prices=prices)
     return first + market_entry(ctx, spec, buy, lots, sl, tp)
 
 
@@ -92,12 +96,20 @@ def _close_opposite(ctx: Context, spec: SymbolSpec, buy: bool) -> list[PlannedRe
 
 
 def market_entry(
-    ctx: Context, spec: SymbolSpec, buy: bool, lots: Decimal, sl: float | None, tp: float | None
+    ctx: Context,
+    spec: SymbolSpec,
+    buy: bool,
+    lots: Decimal,
+    sl: float | None,
+    tp: float | None,
+    *,
+    level: int | None = None,
 ) -> list[PlannedRequest]:
     """Plan a deal that buys (or sells) ``lots`` on ``spec``, netting-aware; the book is updated.
 
     :param lots: a valid volume (already rounded and checked by :func:`~agent.planner.volume.finalize`).
     :param sl: the SL price for the resulting position, or ``None``; likewise ``tp``.
+    :param level: the take-profit level (1 = TP1) whose own position this deal opens (hedging; agent.planner.targets).
     :raises PlanRejected: trade mode, max open positions, volume limit or SL/TP checks.
     """
     side = LONG if buy else SHORT
@@ -148,14 +160,17 @@ def market_entry(
         check_can_open(spec, buy)
         check_position_levels(spec, quote, long=buy, sl=sl, tp=tp)
     price = quote.ask if buy else quote.bid
-    request = ctx.market_order(spec, Side.BUY if buy else Side.SELL, lots, price, sl=sl or 0.0, tp=tp or 0.0)
-    levels = ", ".join(f"{n} {fmt_price(v, spec.digits)}" for n, v in (("SL", sl), ("TP", tp)) if v)
+    request = ctx.market_order(
+        spec, Side.BUY if buy else Side.SELL, lots, price, sl=sl or 0.0, tp=tp or 0.0, level=level
+    )
+    tp_name = "TP" if level is None else f"TP{level}"
+    levels = ", ".join(f"{n} {fmt_price(v, spec.digits)}" for n, v in (("SL", sl), (tp_name, tp)) if v)
     ctx.book.add(spec.name, side, lots, sl or 0.0, tp or 0.0)
     verb = "reverse to" if kind == "reverse" else ("add" if net is not None and kind == "open" else "")
     description = " ".join(
         w for w in (verb, deal, f"{plain(lots)} lots", spec.name, "at market") if w
     ) + (f" ({levels})" if levels else "") + (f", netting against {nets_against}" if nets_against else "")
-    return [PlannedRequest(request=request, description=description, opens=kind != "close", kind=kind)]
+    return [PlannedRequest(request=request, description=description, opens=kind != "close", kind=kind, level=level)]
 
 
 def _keep_netting_levels(

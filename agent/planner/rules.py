@@ -18,6 +18,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agent.planner.context import Context
+from agent.planner.targets import level_siblings
 from agent.planner.types import PlanRejected
 from contract.intent import OpenAction, SyncAction, TradeIntent
 
@@ -74,7 +75,7 @@ def check_entries(ctx: Context, symbol: str, side: str) -> None:
     cap = ctx.settings.max_entries_per_direction
     if cap is None:
         return
-    made = sum(h.entries for h in ctx.book.positions(symbol, (side,)))
+    made = sum(h.entries for h in ctx.book.positions(symbol, (side,))) - level_siblings(ctx, symbol, side)
     made += len(ctx.book.pending(symbol, (side,)))
     if made >= cap:
         raise PlanRejected(

@@ -34,4 +34,3 @@ def fmt_price(value: float | Decimal, digits: int) -> str:
 def fmt_money(value: float | Decimal, currency: str) -> str:
     """An account-currency amount: ``fmt_money(100, "USD")`` -> ``"100.00 USD"``."""
     return f"{dec(value):,.2f} {currency}".rstrip()
-

@@ -15,18 +15,33 @@ RequestKind = Literal["open", "close", "reverse", "pending", "cancel", "modify"]
 
 
 @dataclass(frozen=True)
+class TargetLevel:
+    """A take-profit level the agent itself watches on a netting account (agent/targets.py): level ``number``
+    (1 = TP1), its ``price`` (normalised) and the ``lots`` of the strategy's share to close there."""
+
+    number: int
+    price: float
+    lots: float
+
+
+@dataclass(frozen=True)
 class PlannedRequest:
     """One broker-neutral request (:mod:`agent.broker.models`), to be sent through the broker interface.
 
     ``description`` is the line shown on the signal, e.g.
     ``"close long #1234 0.5 lots EURUSD"``. ``opens`` is True for steps that add exposure.
     ``kind`` says what the request does (see :data:`RequestKind`); ``None`` only for hand-built requests.
+    ``level``: the take-profit level (1 = TP1) this entry's position is for, on a hedging account (its comment
+    is ``tvb:<signal id>/<level>``). ``targets``: the levels the agent closes by itself after this netting entry
+    filled (the last level is the position's TP at the broker).
     """
 
     request: OrderRequest
     description: str
     opens: bool = False
     kind: RequestKind | None = None
+    level: int | None = None
+    targets: tuple[TargetLevel, ...] = ()
 
 
 @dataclass

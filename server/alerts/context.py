@@ -63,6 +63,8 @@ class ParseContext:
       no volume parse (to ``VolumeUnit.DEFAULT``); otherwise it is refused at parse time, as PineConnector
       requires ``risk=``/``vol_*`` on every entry (ExecRelay ``ErrMissingVolume``; corpus
       ``60123456789,buy,EURUSD``).
+    - ``tp_split``: the strategy's default shares (TP1 first, normalised to 100 %) of take-profit levels an alert
+      gives without any share (server/alerts/takeprofits.py); empty: equal shares.
     - ``symbol_map``: the strategy's TradingView-name -> broker-symbol aliases. The parser only uses it to pick
       between two names of one instrument an alert gives (TV-Forward's ``ticker`` and ``symbol``): the one the
       strategy maps is traded (the agent applies the mapping).
@@ -75,6 +77,7 @@ class ParseContext:
     default_symbol: str | None = None
     dialects: frozenset[str] = field(default_factory=frozenset)
     default_volume_configured: bool = False
+    tp_split: tuple[float, ...] = ()
     symbol_map: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

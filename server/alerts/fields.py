@@ -70,6 +70,13 @@ class Slot(Enum):
     CURRENCY_TYPE = "currency type"
     QUANTITY_TYPE = "quantityType"
     STOP_TYPE = "stopLoss.type"
+    # Several take-profit levels (server/alerts/takeprofits.py): each level's target and its share of the volume.
+    TP1 = "TP1"
+    TP2 = "TP2"
+    TP3 = "TP3"
+    TP1_SHARE = "TP1 share"
+    TP2_SHARE = "TP2 share"
+    TP3_SHARE = "TP3 share"
     EXPIRY = "expiry"
     TIME_IN_FORCE = "timeInForce"
 
@@ -169,6 +176,26 @@ _GROUPS: list[tuple[FieldSpec, tuple[str, ...]]] = [
     (_spec(Slot.TIME_IN_FORCE), ("timeinforce", "tif")),
 ]
 
+#: The take-profit level slots, TP1 first, and their share slots (server/alerts/takeprofits.py).
+TP_LEVEL_SLOTS = (Slot.TP1, Slot.TP2, Slot.TP3)
+TP_SHARE_SLOTS = (Slot.TP1_SHARE, Slot.TP2_SHARE, Slot.TP3_SHARE)
+#: ``tpN`` (units as ``tp=``), ``tpN_pips``/``_price``/``_pct``/``_points`` (units as ``tp_pips``...), ``tpN_share``
+#: (percent of the entry's volume closed at level N); TradeSgnl writes ``tp1=``, ``tp2=``, ``tp3=``
+#: (docs.tradesgnl.com/signals).
+_TP_LEVEL_KEYS: list[tuple[FieldSpec, tuple[str, ...]]] = [
+    group
+    for n, (level, share) in enumerate(zip(TP_LEVEL_SLOTS, TP_SHARE_SLOTS, strict=True), 1)
+    for group in (
+        (_spec(level, LEGACY), (f"tp{n}", f"takeprofit{n}")),
+        (_spec(level, _D.PIPS), (f"tp{n}pips",)),
+        (_spec(level, _D.PRICE), (f"tp{n}price",)),
+        (_spec(level, _D.PCT), (f"tp{n}pct",)),
+        (_spec(level, _D.POINTS), (f"tp{n}points",)),
+        (_spec(share), (f"tp{n}share",)),
+    )
+]
+_GROUPS += _TP_LEVEL_KEYS
+
 #: Every known key (compacted) for JSON, key=value and plain text.
 KEYS: dict[str, FieldSpec] = {name: spec for spec, names in _GROUPS for name in names}
 
@@ -183,6 +210,7 @@ PINECONNECTOR_KEYS: frozenset[str] = frozenset(
         "betrigger", "beoffset", "trailtrig", "traildist", "trailstep",
         "atrtimeframe", "atrperiod", "atrmultiplier", "atrshift", "atrtrigger",
     }
+    | {name for _, names in _TP_LEVEL_KEYS for name in names if not name.startswith("takeprofit")}
 )  # fmt: skip
 
 #: TradeSgnl spellings accepted when the ``tradesgnl`` dialect is on (docs.tradesgnl.com/signals).

@@ -33,6 +33,7 @@ from server.alerts.numbers import label, show, show_keys
 from server.alerts.orders import build_actions, finish, require_symbol
 from server.alerts.params import Params, text_of
 from server.alerts.strategy_sync import build_sync, is_sync
+from server.alerts.takeprofits import take_json_list
 
 _TRANSPARENT = {"meta", "strategy", "strategyinfo"}
 _MAX_DEPTH = 4
@@ -149,6 +150,9 @@ def _flatten(obj: dict[str, Any], p: Params, written: str, prefix: str, depth: i
         if value is None or value == "":
             continue
         if isinstance(value, list):
+            if name == "takeprofits":
+                take_json_list(value, p, path)
+                continue
             if name == "type" or name in KEYS:
                 raise AlertRejected(
                     f"The alert's {label(path)} is a list; it must be a single value. Send one value for "

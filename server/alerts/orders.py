@@ -41,10 +41,11 @@ from contract.timeframes import try_normalize_timeframe
 from server.alerts.commands import CancelStep, CloseStep, Command, ControlStep, ModifyStep, OpenStep
 from server.alerts.context import AlertRejected, EaDistanceType, ParseContext
 from server.alerts.detect import MAX_BODY_BYTES
-from server.alerts.fields import LEGACY, Slot
+from server.alerts.fields import LEGACY, TP_LEVEL_SLOTS, Slot
 from server.alerts.lifetime import lifetime_of
 from server.alerts.numbers import parse_number, parse_time, positive, whole_seconds
 from server.alerts.params import Mode, Params, Value, clean_symbol, strip_quotes, text_of
+from server.alerts.takeprofits import take_profit_levels
 
 _MAX_COMMENT = 200
 
@@ -64,7 +65,9 @@ def distance_of(value: Value, mode: Mode, ctx: ParseContext) -> Distance:
     if unit == LEGACY:
         setting = ctx.entry_type if value.spec.slot is Slot.ENTRY else ctx.target_type
         unit = DistanceUnit.PRICE if mode == "json" else setting.unit
-    what = {Slot.SL: "a stop-loss", Slot.TP: "a take-profit"}.get(value.spec.slot, "an entry")
+    slot = value.spec.slot
+    what = "a take-profit" if slot is Slot.TP or slot in TP_LEVEL_SLOTS else "an entry"
+    what = "a stop-loss" if slot is Slot.SL else what
     amount = positive(value.raw, value.key, what)
     if unit == DistanceUnit.PCT and value.spec.slot is Slot.SL and amount >= 100:
         raise AlertRejected(
@@ -99,6 +102,10 @@ def build_actions(command: Command, p: Params, ctx: ParseContext) -> Built:
     entry, alert_price = _entry(command, p, ctx, alert_price)
     lifetime = lifetime_of(command, p)
     _check_atr(p)
+    levels = take_profit_levels(p, ctx, has_tp=tp is not None)
+    _check_levels_fit(command, levels)
+    if len(levels) == 1:
+        tp, levels = levels[0].tp, ()  # one level is a plain take-profit
     actions: list[Action] = []
     for step in command.steps:
         if isinstance(step, OpenStep):
@@ -113,6 +120,7 @@ def build_actions(command: Command, p: Params, ctx: ParseContext) -> Built:
                     entry=entry,
                     trailing=_trailing(p),
                     breakeven=_breakeven(p),
+                    take_profits=levels,
                     lifetime=lifetime,
                 )
             )
@@ -131,6 +139,22 @@ def build_actions(command: Command, p: Params, ctx: ParseContext) -> Built:
         elif isinstance(step, ControlStep):
             actions.append(ControlAction(trading_enabled=step.enabled))
     return Built(actions, alert_price)
+
+
+def _check_levels_fit(command: Command, levels: tuple[object, ...]) -> None:
+    """Take-profit levels belong to a market entry (server/alerts/takeprofits.py)."""
+    if not levels:
+        return
+    if command.open_step is None:
+        raise AlertRejected(
+            f"The command {command.name} opens nothing, so its take-profit levels (tp1, tp2...) have nothing to "
+            "close. Send the levels with the entry (buy or sell), or use tp= to change a target."
+        )
+    if command.is_pending:
+        raise AlertRejected(
+            f"Take-profit levels (tp1, tp2...) work with market entries only, and {command.name} places a pending "
+            "order. Send a market buy/sell with the levels, or give the pending order one tp=."
+        )
 
 
 def _entry(

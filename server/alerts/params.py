@@ -16,12 +16,12 @@ from typing import Literal
 
 from server.alerts.commands import any_command, fold_command
 from server.alerts.context import AlertRejected
-from server.alerts.fields import KEYS, FieldSpec, Slot, looks_like_order_setting
+from server.alerts.fields import KEYS, TP_LEVEL_SLOTS, TP_SHARE_SLOTS, FieldSpec, Slot, looks_like_order_setting
 from server.alerts.numbers import NUMBER_RE, label, show
 
 Mode = Literal["text", "json"]
 
-_LEVEL_SLOTS = (Slot.VOLUME, Slot.SL, Slot.TP, Slot.ENTRY)
+_LEVEL_SLOTS = (Slot.VOLUME, Slot.SL, Slot.TP, Slot.ENTRY, *TP_LEVEL_SLOTS, *TP_SHARE_SLOTS)
 _FIRST_WINS = (Slot.ALERT_PRICE, Slot.COMMENT, Slot.ORDER_COMMENT, Slot.TIMEFRAME, Slot.BAR_TIME)
 _MAX_TEXT = 200
 _MAX_EXTRAS = 64

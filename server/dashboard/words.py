@@ -82,7 +82,13 @@ def _open(a: OpenAction, symbol: str) -> list[str]:
         ref = "the entry price"
     out = [head]
     out.append(f"Stop-loss {level_words(a.sl, ref)}." if a.sl else "No stop-loss.")
-    out.append(f"Take-profit {level_words(a.tp, ref)}." if a.tp else "No take-profit.")
+    if a.take_profits:
+        out.extend(
+            f"TP{n}: close {num(lv.share_pct)}% of the volume {level_words(lv.tp, ref)}."
+            for n, lv in enumerate(a.take_profits, 1)
+        )
+    else:
+        out.append(f"Take-profit {level_words(a.tp, ref)}." if a.tp else "No take-profit.")
     if a.breakeven:
         out.append(
             f"Move the stop-loss to the entry price + {num(a.breakeven.offset_pips)} pips once the trade is "

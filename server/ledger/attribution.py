@@ -9,6 +9,8 @@
 - Everything else (magic 0: the trader's own trades; any other magic: another EA) is **manual / other EA**.
 - A strategy's own close with the comment ``tvb-exit:hold``/``tvb-exit:flat`` was made by the agent's exit monitor
   for that strategy's rule (:data:`contract.settings.EXIT_COMMENTS`): its exit reason names the rule.
+- A strategy's own close with the comment ``tvb:<signal id>/tp<n>`` was made by the agent at take-profit level n of
+  that signal's netting entry (agent/targets.py): its exit reason is ``tp1``, ``tp2`` or ``tp3``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ class ExitReason(StrEnum):
     ``manual``: the trader (in a terminal) or another EA closed it; ``other_strategy``: another strategy's deal
     netted against it (allowed by that strategy's setting); ``max_hold``/``flat_time``: the agent closed it by the
     strategy's exit rule (its close carries the comment ``tvb-exit:hold``/``tvb-exit:flat``);
-    ``expired_pending``: a pending order expired unfilled (no money moved).
+    ``expired_pending``: a pending order expired unfilled (no money moved); ``tp1``/``tp2``/``tp3``: the agent
+    closed the level's share at that take-profit level of a netting entry (comment ``tvb:<id>/tp<n>``).
     """
 
     SIGNAL = "signal"
@@ -45,6 +48,9 @@ class ExitReason(StrEnum):
     MAX_HOLD = "max_hold"
     FLAT_TIME = "flat_time"
     EXPIRED_PENDING = "expired_pending"
+    TP1 = "tp1"
+    TP2 = "tp2"
+    TP3 = "tp3"
 
 
 #: Exit reasons of trades the strategy's own signal did not close: they become events (server/ledger/events.py).
@@ -58,8 +64,15 @@ EVENT_REASONS = frozenset(
         ExitReason.MAX_HOLD,
         ExitReason.FLAT_TIME,
         ExitReason.EXPIRED_PENDING,
+        ExitReason.TP1,
+        ExitReason.TP2,
+        ExitReason.TP3,
     }
 )
+#: Take-profit level closes the agent makes on netting accounts (agent/targets.py: ``tvb:<id>/tp<n>``).
+_LEVEL_COMMENT = re.compile(r"tvb:\d{1,18}/tp([1-3])")
+#: The exit reasons of take-profit levels, by level.
+TP_LEVEL_REASONS = {1: ExitReason.TP1, 2: ExitReason.TP2, 3: ExitReason.TP3}
 _RULE_COMMENTS = {comment: ExitReason(rule) for rule, comment in EXIT_COMMENTS.items()}
 
 
@@ -104,6 +117,9 @@ def exit_reason(part: Exit, owners: Owners) -> ExitReason:
         rule = _RULE_COMMENTS.get(part.deal.comment.strip())
         if rule is not None:
             return rule
+        level = _LEVEL_COMMENT.fullmatch(part.deal.comment.strip())
+        if level is not None:
+            return TP_LEVEL_REASONS[int(level.group(1))]
         return ExitReason.PARTIAL if part.remaining else ExitReason.SIGNAL
     if owners.strategy_of(part.deal.magic) is not None:
         return ExitReason.OTHER_STRATEGY

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
-from server.ledger.attribution import EVENT_REASONS, ExitReason
+from server.ledger.attribution import EVENT_REASONS, TP_LEVEL_REASONS, ExitReason
 from server.ledger.models import LedgerEvent
 from server.ledger.trades import TradeFigures
 from server.models import Strategy
@@ -31,6 +31,7 @@ TITLES = {
     ExitReason.MAX_HOLD: "Max hold time reached",
     ExitReason.FLAT_TIME: "Daily flat time",
     ExitReason.EXPIRED_PENDING: "Pending order expired",
+    **{reason: f"TP{n} reached" for n, reason in TP_LEVEL_REASONS.items()},
 }
 
 
@@ -66,6 +67,9 @@ def message(trade: TradeFigures, currency: str, strategy: str, closer: str | Non
         return f"{subject} was closed{where} by {closer or 'another strategy'} netting against it{rest}{money}."
     if reason is ExitReason.MAX_HOLD:
         return f"tvbridge closed {what}{where}: it reached the strategy's maximum hold time{rest}{money}."
+    level = next((n for n, r in TP_LEVEL_REASONS.items() if r is reason), None)
+    if level is not None:
+        return f"TP{level} reached: tvbridge closed {what}{where}{rest}{money}."
     if reason is ExitReason.FLAT_TIME:
         return f"tvbridge closed {what}{where}: the strategy's daily flat time passed{rest}{money}."
     price = f" at {_num(trade.entry_price)}" if trade.entry_price is not None else ""

@@ -34,6 +34,7 @@ _GATE_WORDS = {
     "parse": "alert parser",
     "alert_secret": "alert secret",
     "allowed_pairs": "allowed pairs",
+    "timeframe": "allowed timeframes",
     "duplicate": "duplicates",
     "max_age": "max signal age",
     "ea_switch": "eaoff/eaon",

@@ -42,6 +42,7 @@ from server.schemas.types import (
     SymbolMap,
     Timeframes,
     TimeZone,
+    TpSplit,
     TradesPerDay,
     only_symbol_keys,
     optional,
@@ -249,6 +250,11 @@ DOCS: dict[str, str] = {
         "it is refused with the figures. Exits always run. `null`: no cap."
     ),
     "exposure_basis": "What `max_exposure_pct` measures: `margin` (default) or `notional` value, in % of equity.",
+    "tp_split": (
+        "Default shares of the volume, TP1 first, of the take-profit levels an alert gives without shares "
+        "(`[50, 30, 20]`; normalised to 100 %, so `[5, 3, 2]` is the same split); such an alert must have as many "
+        "levels as the split has shares. `[]`: equal shares. See docs/alerts.md, Several take-profit levels."
+    ),
 }
 
 
@@ -328,6 +334,7 @@ class StrategyCreate(BaseModel):
     max_lots_mode: MaxLotsMode = Field(default=MaxLotsMode.REFUSE, description=DOCS["max_lots_mode"])
     max_exposure_pct: ExposurePct | None = Field(default=None, description=DOCS["max_exposure_pct"])
     exposure_basis: ExposureBasis = Field(default=ExposureBasis.MARGIN, description=DOCS["exposure_basis"])
+    tp_split: TpSplit = Field(default_factory=list, description=DOCS["tp_split"])
 
 
 class StrategyUpdate(BaseModel):
@@ -380,6 +387,7 @@ class StrategyUpdate(BaseModel):
     max_lots_mode: MaxLotsMode = optional(DOCS["max_lots_mode"])
     max_exposure_pct: ExposurePct | None = Field(default=None, description=DOCS["max_exposure_pct"])
     exposure_basis: ExposureBasis = optional(DOCS["exposure_basis"])
+    tp_split: TpSplit = optional(DOCS["tp_split"])
 
 
 class StrategyPublic(BaseModel):
@@ -435,6 +443,7 @@ class StrategyPublic(BaseModel):
     max_lots_mode: str = Field(default="refuse", description=DOCS["max_lots_mode"])
     max_exposure_pct: float | None = Field(default=None, description=DOCS["max_exposure_pct"])
     exposure_basis: str = Field(default="margin", description=DOCS["exposure_basis"])
+    tp_split: list[float] = Field(default_factory=list, description=DOCS["tp_split"])
     created_at: datetime = Field(description="When the strategy was created (UTC).")
     updated_at: datetime = Field(description="When a setting last changed (UTC).")
     archived_at: datetime | None = Field(

@@ -170,3 +170,7 @@ RiskMultiplier = Annotated[
     float, Strict(), Field(ge=bounds.MIN_RISK_MULTIPLIER, le=bounds.MAX_RISK_MULTIPLIER)
 ]
 ExposurePct = Annotated[float, Strict(), Field(ge=bounds.MIN_EXPOSURE_PCT, le=bounds.MAX_EXPOSURE_PCT)]
+
+#: Default shares (TP1 first) of take-profit levels an alert gives without shares: weights, normalised to 100 %
+#: (``[50, 30, 20]`` and ``[5, 3, 2]`` are the same split), so every list the schema allows is valid.
+TpSplit = Annotated[list[Annotated[float, Strict(), Field(gt=0, le=100)]], Field(max_length=3)]

@@ -24,6 +24,9 @@ def words(message: str) -> list[str]:
     ("60123456789,closeall,EURUSD", ["Close this strategy's long (buy) and short (sell) positions on every symbol "
                                      "and delete its pending orders."]),
     ("60123456789,eaoff,eaoff", ["Halt new entries for this strategy until an eaon alert (eaoff)."]),
+    ('{"symbol":"EURUSD","action":"buy","lots":1, "take_profits": [{"price": 1.105, "share": 60}, {"pips": 90}]}', [
+        "Buy 1 lots of EURUSD at the market price.", "No stop-loss.",
+        "TP1: close 60% of the volume at 1.105.", "TP2: close 40% of the volume 90 pips from the fill price."]),
     ("60123456789,newsltplong,EURUSD,sl_pips=10", [
         "Set the stop-loss 10 pips from the current price on this strategy's open long positions on EURUSD."]),
 ])

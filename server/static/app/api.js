@@ -150,6 +150,7 @@ export const STRATEGY_GROUPS = [
   { id: "auth", title: "Sender authentication" },
   { id: "ownership", title: "Shared positions (netting) and pyramiding" },
   { id: "flow", title: "Approval and several accounts" },
+  { id: "takeprofits", title: "Take-profit levels" },
 ];
 const UNIT_OPTIONS = [["pips", "pips"], ["price", "price"], ["pct", "percent"]];
 export const STRATEGY_FIELDS = [
@@ -224,6 +225,9 @@ export const STRATEGY_FIELDS = [
     help: "Alerts wait as awaiting approval until you approve or reject them (home page, tray, CLI); unapproved after the max signal age they expire." },
   { key: "accounts", label: "Also trade on these agents", group: "flow", kind: "accounts",
     help: "One per line: agent id=volume multiplier, e.g. prop-firm=0.5. The agent above stays the main account (multiplier 1)." },
+  { key: "tp_split", label: "Default split of TP1, TP2, TP3 (%)", group: "takeprofits", kind: "numberlist",
+    help: "Shares of the volume for alerts with tp1=, tp2=, tp3= and no shares, e.g. 50, 30, 20 (normalised to "
+      + "100 %). Empty: equal shares." },
 ];
 
 // Strategy controls (issue 13, ctl): one fieldset of the strategy editor, and the defaults of a new strategy.

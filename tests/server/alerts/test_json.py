@@ -264,7 +264,7 @@ def test_3commas_quote_amounts_are_not_sizes() -> None:
 def test_unknown_keys_are_kept_unless_they_look_like_order_settings() -> None:
     intent = parse(body(symbol="EURUSD", action="buy", lots=1, slippage=3, note="x", tags=["a"], extra={"k": "v"}))
     assert intent.extras == {"slippage": "3", "note": "x", "tags": '["a"]', "extra.k": "v"}
-    for key in ("tp1", "stop", "sl2", "trailing_pct", "lot_pct", "stopPrice_x", "size", "amount"):
+    for key in ("tp4", "stop", "sl2", "trailing_pct", "lot_pct", "stopPrice_x", "size", "amount"):
         rejected(body(symbol="EURUSD", action="buy", lots=1, **{key: 1}), key)
 
 

@@ -150,7 +150,7 @@ def test_default_symbol_and_a_symbol_key() -> None:
         ("buy EURUSD lot=0.1 sl=", ("no value",)),
         ("buy EURUSD lot=0.1,=5", ("no key",)),
         ('buy EURUSD lot=0.1 comment="open', ("quote",)),
-        ("buy EURUSD lot=0.1 tp1=1.2", ("tp1",)),
+        ("buy EURUSD lot=0.1 tp4=1.2", ("tp4",)),
         ("buy EURUSD lot=0.1 stoploss_pips_x=1", ("stoploss_pips_x",)),
         ("buy EURUSD lot=0.1 lots=0.2", ("more than one volume",)),
         ("buy EURUSD", ("no volume",)),

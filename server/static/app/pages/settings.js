@@ -1,4 +1,4 @@
-// Settings: daily loss limit, pause, the tunnel, and notifications to the trader's phone or e-mail.
+// Settings: daily loss limit, pause, account exposure caps, the tunnel, and notifications to the trader's phone or e-mail.
 import { html, useEffect, useState } from "../lib.js";
 import {
   ACCOUNT_CAP_FIELDS, getNotifications, getSettings, getStatus, getTunnel, sendTestNotification, setAccountCaps,
@@ -82,6 +82,8 @@ function Notifications() {
     ${said && html`<p class="note note-ok" role="status">${said}</p>`}
     <${ErrorNote} error=${error} />
   </div>`;
+}
+
 // Account-wide exposure caps (strategy controls): checked by the agent before every entry; exits always run.
 function AccountCaps({ settings, onSaved }) {
   const shown = (v) => (v === null || v === undefined ? "" : String(v));

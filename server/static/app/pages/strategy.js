@@ -11,6 +11,7 @@ const NEW_DEFAULTS = {
   name: "", is_enabled: true, agent_id: "default", volume_type: "lots", default_volume: 0.01,
   target_type: "pips", entry_type: "pips", max_signal_age_seconds: 300, dedup_window_seconds: 60,
   allowed_pairs: [], symbol_map: {}, pip_sizes: {}, dialects: [], trading_halted: false,
+  tp_split: [],
   rate_limit_per_second: 50, rate_limit_per_minute: 600, signing_secret: { set: false },
   require_approval: false, accounts: [],
   ...CONTROL_DEFAULTS,
@@ -28,7 +29,7 @@ function toInput(field, value) {
   switch (field.kind) {
     case "secret": return { set: !!(value && value.set), text: "", remove: false, generated: false };
     case "bool": return !!value;
-    case "list": return (value || []).join(", ");
+    case "list": case "numberlist": return (value || []).join(", ");
     case "map": case "numbermap":
       return Object.entries(value || {}).map(([k, v]) => `${k}=${v}`).join("\n");
     case "accounts": return (value || []).map((a) => `${a.agent_id}=${a.volume_multiplier}`).join("\n");
@@ -58,6 +59,12 @@ function fromInput(field, raw) {
       }
       return { agent_id: agent, volume_multiplier: n };
     });
+  }
+  if (field.kind === "numberlist") {
+    const parts = text ? text.split(/[,\s]+/).filter(Boolean) : [];
+    const numbers = parts.map(Number);
+    if (numbers.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error("Enter positive numbers, such as 50, 30, 20.");
+    return numbers;
   }
   if (field.kind === "map" || field.kind === "numbermap") {
     const out = {};

@@ -13,6 +13,7 @@ const REASONS = {
   signal: "its signal", partial: "its signal (part)", sl: "stop loss", tp: "take profit", stop_out: "stop-out",
   manual: "by hand / other EA", other_strategy: "another strategy", max_hold: "max hold time",
   flat_time: "daily flat time", expired_pending: "pending order expired",
+  tp1: "TP1 reached", tp2: "TP2 reached", tp3: "TP3 reached",
 };
 
 async function load() {

@@ -1,0 +1,139 @@
+"""Take-profit levels through the real executor, the MT5 adapter and the simulator: a restart half-way through a
+hedging entry sends only the missing levels; on netting the target monitor closes each level's share once, even
+when its memory of the close is lost (the close is found by its comment)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import agent.mt5sim as mt5
+from agent.broker.models import MarketOrder, Side
+from agent.executor import JobExecutor
+from agent.mt5.adapter import Mt5Broker
+from agent.mt5sim import control
+from agent.targets import TargetMonitor
+from contract import TradeJob
+from contract.intent import AlertFormat, TradeIntent
+from contract.settings import ExecutionSettings
+from server.alerts import ParseContext, parse_alert
+
+MAGIC = 70_707
+_ids = iter(range(500, 1_000_000))
+
+
+def broker_for(mode: str) -> Mt5Broker:
+    control.reset()
+    control.configure(None, margin_mode=mode, balance=10_000.0)
+    control.set_terminal(first_tick_ms=0)
+    broker = Mt5Broker(mt5, kind="sim", price_feed=control.set_quote, sleep=lambda _s: None)
+    broker.connect()
+    control.set_quote("EURUSD", 1.10000, 1.10010)
+    return broker
+
+
+@pytest.fixture
+def hedging() -> Iterator[Mt5Broker]:
+    yield broker_for("hedging")
+    control.reset()
+
+
+@pytest.fixture
+def netting() -> Iterator[Mt5Broker]:
+    yield broker_for("netting")
+    control.reset()
+
+
+def job(body: str) -> TradeJob:
+    n = next(_ids)
+    intent: TradeIntent = parse_alert(body.encode(), ParseContext())
+    assert intent.format == AlertFormat.PINECONNECTOR
+    return TradeJob(
+        id=n, signal_id=n, strategy_id=1, intent=intent,
+        settings=ExecutionSettings(magic_number=MAGIC, comment=f"tvb:{n}"),
+        deadline=datetime.now(UTC) + timedelta(minutes=5), claimed_at=datetime.now(UTC),
+    )
+
+
+LEVELS = "1,buy,EURUSD,vol_lots=1,sl=50,tp1=10,tp2=20,tp3=30,tp1_share=50"
+
+
+def test_a_restart_after_tp1_was_sent_sends_only_tp2_and_tp3(hedging: Mt5Broker) -> None:
+    j = job(LEVELS)
+    # the agent died right after TP1's order: the terminal holds it under its level comment
+    hedging.place_order(MarketOrder(
+        symbol="EURUSD", side=Side.BUY, volume=0.5, price=1.1001, sl=1.0951, tp=1.1011, magic=MAGIC,
+        comment=f"tvb:{j.signal_id}/1",
+    ))
+    result = JobExecutor(hedging).reconcile(j)
+    assert result is not None and result.status == "executed", result
+    assert result.reconciled
+    assert [o.volume for o in result.orders] == [0.5, 0.25, 0.25]
+    assert "TP2 1.10210" in result.orders[1].description and "TP3 1.10310" in result.orders[2].description
+    assert any("TP1 were found at the broker" in n and "only TP2, TP3 were sent" in n for n in result.notes)
+    held = sorted((p.volume, p.tp, p.comment) for p in hedging.positions(magic=MAGIC))
+    assert held == [
+        (0.25, 1.1021, f"tvb:{j.signal_id}/2"), (0.25, 1.1031, f"tvb:{j.signal_id}/3"),
+        (0.5, 1.1011, f"tvb:{j.signal_id}/1"),
+    ]
+    # every level found: nothing is sent again
+    again = JobExecutor(hedging).reconcile(j)
+    assert again is not None and len(again.orders) == 3 and len(hedging.positions(magic=MAGIC)) == 3
+
+
+
+def test_a_restart_finds_levels_by_their_own_tag_behind_a_long_comment(hedging: Mt5Broker) -> None:
+    j = job(f'{LEVELS},comment="london breakout test"')
+    tag = f"tvb:{j.signal_id}"
+    # TP1 was sent before the crash, with the alert's text after its level tag; beside it, positions of the signal
+    # whose id starts with this one's (tvb:<id>0) at level 2 and 3: neither is this signal's TP2 or TP3
+    sent = {f"{tag}/1 london breakout": 1.1011, f"{tag}0/2 x": 1.1021, f"{tag}0/3": 1.1031}
+    for comment, tp in sent.items():
+        hedging.place_order(MarketOrder(
+            symbol="EURUSD", side=Side.BUY, volume=0.5, price=1.1001, sl=1.0951, tp=tp, magic=MAGIC,
+            comment=comment,
+        ))
+    result = JobExecutor(hedging).reconcile(j)
+    assert result is not None and result.status == "executed", result
+    assert [o.volume for o in result.orders] == [0.5, 0.25, 0.25]
+    ours = sorted(p.comment for p in hedging.positions(magic=MAGIC) if not p.comment.startswith(f"{tag}0/"))
+    # the ones sent now carry the alert's text cut to the 27 characters, never the tag or the level
+    assert ours == [f"{tag}/1 london breakout", f"{tag}/2 london breakout t", f"{tag}/3 london breakout t"]
+    again = JobExecutor(hedging).reconcile(j)
+    assert again is not None and len(again.orders) == 3 and len(hedging.positions(magic=MAGIC)) == 5
+
+def test_netting_levels_close_once_each(netting: Mt5Broker) -> None:
+    executor = JobExecutor(netting)
+    j = job(LEVELS)
+    result = executor.execute(j)
+    assert result.status == "executed", result
+    (pos,) = netting.positions()
+    assert (pos.volume, pos.tp) == (1.0, 1.1031)
+    assert [lv.lots for lv in executor.targets.rules()[0].levels] == [0.5, 0.25]
+
+    control.set_quote("EURUSD", 1.10105, 1.10115)  # below TP1 1.10110: nothing
+    assert executor.targets.check(netting) == []
+    control.set_quote("EURUSD", 1.10112, 1.10122)
+    (tp1,) = executor.targets.check(netting)
+    assert (tp1.number, tp1.lots, tp1.price) == (1, 0.5, 1.10112)
+    assert netting.positions()[0].volume == 0.5
+    assert executor.targets.check(netting) == []  # done: never twice
+
+    # the monitor forgets that TP1 was closed (a crash before it saved): the close is found by its comment
+    forgetful = TargetMonitor()
+    rule = executor.targets.rules()[0]
+    for lv in rule.levels:
+        lv.done = False
+    forgetful.add(rule)
+    assert forgetful.check(netting) == []
+    assert netting.positions()[0].volume == 0.5
+    control.set_quote("EURUSD", 1.10212, 1.10222)
+    (tp2,) = forgetful.check(netting)
+    assert (tp2.number, tp2.lots) == (2, 0.25)
+    assert len(forgetful) == 0  # every watched level is closed; TP3 is the broker's
+    control.set_quote("EURUSD", 1.10312, 1.10322)
+    assert netting.positions() == ()
+    comments = [d.comment for d in netting.deals_since(datetime.now(UTC) - timedelta(days=1))]
+    assert comments.count(f"tvb:{j.signal_id}/tp1") == 1 and comments.count(f"tvb:{j.signal_id}/tp2") == 1

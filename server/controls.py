@@ -25,7 +25,9 @@ from server.view import SettingsView, StrategyView
 #: Signals of one strategy within one dedup window that are compared (a window holds far fewer in practice).
 MAX_COMPARED = 2_000
 
-_LIVE = ("executed", "pending", "awaiting_approval")  # awaiting_approval: server/flow/approval.py
+#: Statuses of signals that traded or may still trade (``awaiting_approval``: server/flow/approval.py); the query
+#: below has one placeholder for each.
+_LIVE = ("executed", "pending", "awaiting_approval")
 
 
 def control_fields(strategy: StrategyView) -> dict[str, Any]:
@@ -92,8 +94,8 @@ def find_same_meaning(
     if meaning is None or window <= 0:
         return None
     rows = conn.execute(
-        "SELECT id, intent FROM tv_signals WHERE created_at >= ? AND +strategy_id = ?"
-        f" AND +status IN ({', '.join('?' for _ in _LIVE)}) ORDER BY id DESC LIMIT ?",
+        "SELECT id, intent FROM tv_signals WHERE created_at >= ? AND +strategy_id = ? AND +status IN (?, ?, ?)"
+        " ORDER BY id DESC LIMIT ?",
         (sql_time(now - timedelta(seconds=window)), strategy.id, *_LIVE, MAX_COMPARED),
     ).fetchall()
     for signal_id, stored in rows:

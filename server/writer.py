@@ -1,7 +1,7 @@
 """The one writer: a thread that owns the database's write connection and commits work in groups.
 
-Every change to the database goes through :class:`Writer` — signals and jobs from webhooks, claims, results and
-snapshots from agents, expiries from the sweeper, strategy and settings changes from the admin API and the tray.
+Every change to the database goes through :class:`Writer` — signals and jobs from webhooks, agents' claims,
+results and snapshots, expiries from the sweeper, strategy and settings changes from the admin API and the tray.
 Callers hand it an *op* (a function of a :class:`WriteTx`) and wait for its result; the writer takes every op
 queued at that moment, applies them one after the other inside ONE transaction (a failing op takes only itself
 back: the group is then applied again with a savepoint per op), commits once — one fsync for the whole group —

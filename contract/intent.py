@@ -312,6 +312,11 @@ class AlertFormat(StrEnum):
     PLAIN_TEXT = "plain_text"
 
 
+#: A level whose unit may come from the strategy's settings (``TradeIntent.units_from_settings``): the stop loss,
+#: the take profit, the pending entry, and take-profit levels 1-3.
+SettingsLevel = Literal["sl", "tp", "entry", "tp1", "tp2", "tp3"]
+
+
 class TradeIntent(BaseModel):
     """Everything an alert asked for, normalized.
 
@@ -328,9 +333,9 @@ class TradeIntent(BaseModel):
     ``extras`` keeps keys the bridge logged but did not need (``close_price``, ``exit_reason`` ...).
 
     ``units_from_settings`` names the levels whose unit came from the strategy's Target Type / Pending Order Entry
-    setting (a legacy ``sl=``, ``tp=`` or ``price=`` in a text format) rather than from the alert's own key: the
-    agent refuses a pips or points reading of those that looks like a price near the market
-    (``agent/planner/plausible.py``).
+    setting (a legacy ``sl=``, ``tp=`` or ``price=``, or a take-profit level ``tp1=``/``tp2=``/``tp3=``, in a text
+    format) rather than from the alert's own key: the agent refuses a pips or points reading of those that looks
+    like a price near the market (``agent/planner/plausible.py``).
     ``timeframe`` is the chart's timeframe in its canonical form (:mod:`contract.timeframes`: ``"60"`` -> ``"1h"``,
     ``"D"`` -> ``"1D"``), or the text as written when it is not a timeframe; ``None`` when the alert names none.
 
@@ -353,7 +358,7 @@ class TradeIntent(BaseModel):
     strategy: str | None = None
     max_age_seconds: int | None = None
     extras: dict[str, str] = Field(default_factory=dict)
-    units_from_settings: list[Literal["sl", "tp", "entry"]] = Field(default_factory=list)
+    units_from_settings: list[SettingsLevel] = Field(default_factory=list)
 
     @property
     def opens_exposure(self) -> bool:

@@ -28,6 +28,7 @@ from agent.planner.book import LONG, SHORT
 from agent.planner.comment import split_level
 from agent.planner.context import Context
 from agent.planner.levels import check_position_levels, level_price
+from agent.planner.plausible import check_reading
 from agent.planner.text import dec, fmt_lots, fmt_price, plain
 from agent.planner.types import PlannedRequest, PlanRejected, TargetLevel
 from agent.planner.volume import round_down
@@ -51,11 +52,16 @@ def level_prices(ctx: Context, action: OpenAction, spec: SymbolSpec, *, buy: boo
     """The normalised price of each level, checked against the market and against each other.
 
     :raises PlanRejected: a level on the wrong side of the market, inside the stops level, or not further than the
-        level before it.
+        level before it; a ``tpN=`` read as pips per the Target Type that looks like a price
+        (:func:`agent.planner.plausible.check_reading`).
     """
     quote = ctx.quote_for(spec.name)
     prices: list[float] = []
     for n, lv in enumerate(action.take_profits, 1):
+        check_reading(
+            ctx, f"tp{n}", lv.tp, above=buy, ref=fill, ref_name="the ask" if buy else "the bid", spec=spec,
+            pip=lambda: ctx.pip(spec),
+        )
         price = level_price(lv.tp, above=buy, ref=fill, spec=spec, pip=lambda: ctx.pip(spec), what=f"TP{n}")
         assert price is not None  # lv.tp is set
         try:

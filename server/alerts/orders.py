@@ -32,6 +32,7 @@ from contract.intent import (
     DistanceUnit,
     ModifyAction,
     OpenAction,
+    SettingsLevel,
     TradeIntent,
     Trailing,
     Volume,
@@ -329,11 +330,15 @@ def finish(
     )
 
 
-def units_from_settings(p: Params) -> list[Literal["sl", "tp", "entry"]]:
-    """The levels whose unit the strategy's settings gave (legacy ``sl=``/``tp=``/``price=`` in text formats)."""
+def units_from_settings(p: Params) -> list[SettingsLevel]:
+    """The levels whose unit the strategy's settings gave: legacy ``sl=``/``tp=``/``price=`` and take-profit levels
+    ``tp1=``/``tp2=``/``tp3=`` in text formats (``"tp1"`` also when a single ``tp1=`` becomes the plain take-profit).
+    """
     if p.mode == "json":
         return []
-    names: dict[Slot, Literal["sl", "tp", "entry"]] = {Slot.SL: "sl", Slot.TP: "tp", Slot.ENTRY: "entry"}
+    names: dict[Slot, SettingsLevel] = {
+        Slot.SL: "sl", Slot.TP: "tp", Slot.ENTRY: "entry", Slot.TP1: "tp1", Slot.TP2: "tp2", Slot.TP3: "tp3",
+    }
     return [name for slot, name in names.items() if (v := p.get(slot)) is not None and v.spec.unit == LEGACY]
 
 

@@ -2,7 +2,8 @@
 
 Each refusal is stored with its sentence and sends nothing; each accepted variant sends exactly the expected
 request (type_time/expiration as MT5 gets them, the comment beside the tag); a pending order's expiry acts in the
-simulator and reaches the ledger as an expired order of the signal that placed it.
+simulator and reaches the ledger as an expired order of the signal that placed it. Take-profit levels
+``tp1=``/``tp2=`` read as pips per the Target Type are checked like ``tp=``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Live, start_live, stop_live
-from tests.e2e.paper import events, signal_deals
+from tests.e2e.paper import events, quote, signal_deals
 
 
 @pytest.fixture(scope="module", params=["netting", "hedging"])
@@ -50,6 +51,8 @@ def test_refusals_are_stored_with_their_sentence_and_send_nothing(account: Live)
         ("sell XAUUSD lot=0.05 sl=2360.5 tp=2321", "agent",
          ["sl=2360.5 looks like a price", "as pips it is 236.05 away", "as a price it is 2360.50",
           "sl_price=2360.5", "Target Type"]),
+        ("buy XAUUSD lot=0.03 tp1=2370 tp2=2380", "agent",
+         ["take profit level tp1=2370 looks like a price", "as pips it is 237.00 away", "tp1_price=2370"]),
     ]
     for body, decided_by, needles in cases:
         sig = account.trade(strategy, body)
@@ -111,3 +114,36 @@ def test_a_pending_order_expires_in_the_simulator_and_the_ledger_names_its_signa
     (expired,) = events(account, 1, timeout=60, strategy_id=strategy["strategy_id"], kind="expired_pending")
     assert expired["signal_id"] == sig["id"]  # found by the tag in "tvb:<id> fade"
     assert "expired unfilled" in expired["message"]
+
+
+def test_take_profit_levels_written_as_prices_are_refused_by_name_and_trade_when_said(account: Live) -> None:
+    strategy = account.create_strategy("ord-price-levels")
+    quote(account, "NAS100", 18200.0)  # the ask is 18201.5; one NAS100 pip is one index point
+    cases = [
+        ("buy NAS100 lots=0.2 tp1=18300 tp2=18400",
+         ["The take profit level tp1=18300 looks like a price", "Target Type setting reads it as pips",
+          "as pips it is 18300.0 away from the ask 18201.5", "as a price it is 18300.0, 98.5 away",
+          "Nothing was sent", "tp1_price=18300", "tp1_pips=18300"]),
+        ("buy NAS100 lots=0.2 tp1_pips=50 tp2=18400", ["tp2=18400 looks like a price", "tp2_price=18400"]),
+        ("buy NAS100 lots=0.2 tp1=18300", ["tp1=18300 looks like a price", "tp1_price=18300"]),  # one level: tp
+    ]
+    for body, needles in cases:
+        sig = account.trade(strategy, body)
+        assert (sig["status"], sig["decided_by"]) == ("rejected", "agent"), (body, sig)
+        for needle in needles:
+            assert needle in sig["error_message"], (body, sig["error_message"])
+        assert sig["orders"] == []
+    assert account.positions(strategy) == []
+    # hedging: one position per level; netting: one deal with TP2 at the broker, TP1 watched by the agent
+    expected = {
+        "hedging": [("buy", 0.1, 18300.0), ("buy", 0.1, 18400.0)],
+        "netting": [("buy", 0.2, 18400.0)],
+    }[account.runtime.settings.sim_margin_mode]
+    said = [
+        account.trade(strategy, "buy NAS100 lots=0.2 tp1_price=18300 tp2_price=18400"),
+        account.trade(strategy, json.dumps({"symbol": "NAS100", "action": "buy", "lots": 0.2, "tp1": 18300,
+                                            "tp2": 18400}), "application/json"),
+    ]
+    for sig in said:
+        assert sig["status"] == "executed", sig["error_message"]
+        assert [(o["type"], o["volume"], o["tp"]) for o in sig["orders"]] == expected, sig["orders"]

@@ -8,8 +8,21 @@ from hypothesis import strategies as st
 
 from agent.broker.models import SymbolSpec
 from agent.planner import PlanRejected, plan
-from contract.intent import ModifyAction, OpenAction, OrderKind
-from tests.agent.planner import EURUSD, USDJPY, XAUUSD, intent, market, open_, order, pips, pos, sent, settings
+from contract.intent import Distance, ModifyAction, OpenAction, OrderKind, TakeProfitLevel
+from tests.agent.planner import (
+    EURUSD,
+    USDJPY,
+    XAUUSD,
+    intent,
+    market,
+    open_,
+    order,
+    pips,
+    pos,
+    price,
+    sent,
+    settings,
+)
 
 LEGACY = ["sl", "tp"]
 
@@ -81,3 +94,43 @@ def test_any_gold_stop_written_as_a_price_near_the_market_is_never_sent_as_pips(
     alert = intent(open_("sell", 0.05, sl=pips(sl)), symbol="XAUUSD", units_from_settings=LEGACY)
     with pytest.raises(PlanRejected, match="looks like a price"):
         plan(alert, settings(), market(XAUUSD))
+
+
+def levels(*tps: Distance) -> tuple[TakeProfitLevel, ...]:
+    return tuple(TakeProfitLevel(tp=tp, share_pct=100 / len(tps)) for tp in tps)
+
+
+def test_a_take_profit_level_written_as_a_price_is_refused_by_its_name() -> None:
+    # gold ask 2000.00: "buy XAUUSD lot=0.04 tp1=2020 tp2=2030" (Target Type pips): TP1 would be 202 dollars away
+    alert = intent(open_("buy", 0.04, take_profits=levels(pips(2020), pips(2030))), symbol="XAUUSD",
+                   units_from_settings=["tp1", "tp2"])
+    with pytest.raises(PlanRejected) as caught:
+        plan(alert, settings(), market(XAUUSD))
+    message = str(caught.value)
+    assert "take profit level tp1=2020 looks like a price" in message
+    assert "as pips it is 202.00 away from the ask 2000.00, at 2202.00; as a price it is 2020.00, 20.00 away" in message
+    assert "tp1_price=2020" in message and "tp1_pips=2020" in message and "Nothing was sent" in message
+    # only the second level came from the setting (tp1_pips= said pips): it is the one refused
+    second = intent(open_("buy", 0.04, take_profits=levels(pips(100), pips(2030))), symbol="XAUUSD",
+                    units_from_settings=["tp2"])
+    with pytest.raises(PlanRejected, match=r"tp2=2030 looks like a price.*tp2_price=2030 .*tp2_pips=2030"):
+        plan(second, settings(), market(XAUUSD))
+
+
+def test_a_single_tp1_that_became_the_take_profit_is_refused_by_its_name() -> None:
+    # the parser turns a lone tp1= into the plain take profit and records "tp1"
+    alert = intent(open_("sell", 0.05, tp=pips(1971)), symbol="XAUUSD", units_from_settings=["tp1"])
+    with pytest.raises(PlanRejected, match=r"tp1=1971 looks like a price.*from the bid 1999\.80.*tp1_price=1971"):
+        plan(alert, settings(), market(XAUUSD))
+
+
+def test_take_profit_levels_in_pips_explicit_units_or_prices_pass() -> None:
+    genuine = intent(open_("buy", 0.04, take_profits=levels(pips(100), pips(200))), symbol="XAUUSD",
+                     units_from_settings=["tp1", "tp2"])
+    assert len(plan(genuine, settings(), market(XAUUSD)).requests) == 2  # hedging: one position per level
+    said = intent(open_("buy", 0.04, take_profits=levels(pips(2020), pips(2030))), symbol="XAUUSD",
+                  units_from_settings=[])
+    assert [sent(r)["tp"] for r in plan(said, settings(), market(XAUUSD)).requests] == [2202.0, 2203.0]
+    prices = intent(open_("buy", 0.04, take_profits=levels(price(2020), price(2030))), symbol="XAUUSD",
+                    units_from_settings=["tp1", "tp2"])
+    assert [sent(r)["tp"] for r in plan(prices, settings(), market(XAUUSD)).requests] == [2020.0, 2030.0]

@@ -104,11 +104,15 @@ def test_order_lifetime_comment_and_stop_examples() -> None:
         OrderLifetime(time_in_force=TimeInForce.DAY),
         OrderLifetime(time_in_force=TimeInForce.GTC),
         None,
+        None,
     ]
-    assert [i.comment for i in intents] == [None, "gold fade", "london retest", None, None]
-    last = intents[-1].actions[0]
-    assert isinstance(last, OpenAction) and last.sl is not None and last.sl.unit == DistanceUnit.PRICE
-    assert intents[-1].units_from_settings == []
+    assert [i.comment for i in intents] == [None, "gold fade", "london retest", None, None, None]
+    stops = intents[-2].actions[0]
+    assert isinstance(stops, OpenAction) and stops.sl is not None and stops.sl.unit == DistanceUnit.PRICE
+    levels = intents[-1].actions[0]
+    assert isinstance(levels, OpenAction)
+    assert [lv.tp for lv in levels.take_profits] == [price(2350), price(2360)]
+    assert intents[-2].units_from_settings == intents[-1].units_from_settings == []
     text = DOC.read_text(encoding="utf-8")
     start = text.index("```json", text.index("## Order lifetime, comments and stop sanity")) + len("```json")
     body = parse(_fill(text[start : text.index("```", start)]))

@@ -70,6 +70,19 @@ def test_one_level_is_a_plain_take_profit() -> None:
     assert action.tp == pips(10) and action.take_profits == ()
 
 
+def test_levels_read_per_the_target_type_are_marked_as_read_by_the_settings() -> None:
+    assert parse("buy XAUUSD lot=0.03 tp1=2350 tp2=2360").units_from_settings == ["tp1", "tp2"]
+    assert parse("60123456789,buy,XAUUSD,risk=1,sl=50,tp1_price=2350,tp2=2360,tp3=2370").units_from_settings == [
+        "sl", "tp2", "tp3",
+    ]
+    single = parse("buy XAUUSD lot=0.03 tp1=2350")  # a lone tp1= is the plain take profit, still marked "tp1"
+    assert single.units_from_settings == ["tp1"] and single.actions[0] == OpenAction(
+        side=Side.BUY, volume=lots(0.03), tp=pips(2350)
+    )
+    assert parse("buy XAUUSD lot=0.03 tp1_pips=20 tp2_price=2360").units_from_settings == []
+    assert parse('{"symbol":"XAUUSD","action":"buy","lots":0.03,"tp1":2350,"tp2":2360}').units_from_settings == []
+
+
 @pytest.mark.parametrize(
     ("body", "needles"),
     [

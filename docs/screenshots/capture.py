@@ -38,10 +38,14 @@ def demo_data(live: Live) -> dict[str, int]:
     live.trade(gold, '{"symbol": "XAGUSD", "action": "buy", "lots": 0.1}')
     live.trade(nas, '{"symbol": "NAS100", "action": "buy", "lots": 0.5, "sl": 1.0950}')
     live.trade(first, '{"symbol": "EURUSD", "action": "buy", "lots": 0.2, "sl_pips": 25, "tp_pips": 50}')
-    last = live.trade(gold, '{"symbol": "XAUUSD", "action": "buy", "lots": 0.05, "sl_pips": 120}')
+    live.admin.patch(f"/api/v1/strategies/{gold['strategy_id']}",
+                     json={"timeframes": ["1h", "4h"], "tp_split": [50, 30, 20], "max_exposure_pct": 25})
+    last = live.trade(gold, "buy XAUUSD lot=0.06 sl_pips=120 tp1_pips=100 tp2_pips=200 tp3_pips=300 "
+                            "timeframe=60 comment=london")
     live.admin.patch(f"/api/v1/strategies/{nas['strategy_id']}", json={"is_enabled": False})
     live.trade(nas, "buy NAS100 lot=0.1")
     closed_trades(live)
+    waiting_approval(live)
     live.positions(gold)
     refused_senders(live, nas)
     return {"strategy": gold["strategy_id"], "signal": last["id"]}
@@ -65,6 +69,12 @@ def closed_trades(live: Live) -> None:
     quote(live, "AUDUSD", 0.66280)
     live.trade(swing, '{"symbol": "AUDUSD", "action": "closelong"}')
     trades(live, 4, strategy_id=swing["strategy_id"])
+
+
+def waiting_approval(live: Live) -> None:
+    """A strategy that asks before trading, with one signal waiting on the home and signals pages."""
+    careful = live.create_strategy("Prop account (asks first)", require_approval=True, max_signal_age_seconds=3600)
+    live.post_alert(careful, '{"symbol": "EURUSD", "action": "sell", "lots": 0.3, "sl_pips": 30}').raise_for_status()
 
 
 def refused_senders(live: Live, rotated: dict[str, object]) -> None:

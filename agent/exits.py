@@ -111,6 +111,7 @@ class ExitMonitor:
         self._retry_after: dict[tuple[int, int], float] = {}
         self._refreshed = -float("inf")
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
 
     # -- rules ---------------------------------------------------------------------------------------------
@@ -217,11 +218,15 @@ class ExitMonitor:
 
     def start(self) -> None:
         """Check every ``interval`` seconds (and read the server's rules every minute) until :meth:`stop`."""
-        threading.Thread(target=self._run, name="exit-monitor", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, name="exit-monitor", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        """Stop checking."""
+        """Stop checking, and wait for a check in progress (a close it is sending) to finish: after this returns
+        the monitor sends nothing, so the agent may release its lease. Idempotent."""
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

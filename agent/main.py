@@ -209,6 +209,7 @@ def run(options: AgentOptions) -> int:
             fenced, worker.executor.lock, client=ledger, state_file=options.state_dir / "exit-rules.json"
         )
         worker.executor.listeners += [deals.nudge, exits.learn]
+        worker.before_release.append(exits.stop)  # its closes end before the lease is released
         deals.start()
         exits.start()
         if not control.stopping.is_set():

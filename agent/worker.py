@@ -20,6 +20,7 @@ import os
 import threading
 import uuid
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -90,6 +91,9 @@ class AgentWorker:
         self._snapshot_lock = threading.Lock()
         #: Claimed jobs not started yet; results on their way to the server.
         self._inbox: deque[TradeJob] = deque()
+        #: Called (in order) once the job loop ended and before the lease is released: stops of the other threads
+        #: that send to the broker (agent/main.py adds the exit monitor's), each returning once it sends nothing.
+        self.before_release: list[Callable[[], None]] = []
         self._outbox = ResultOutbox(client, stopping=self._stop.is_set, busy=lambda: bool(self._inbox))
 
     def stop(self) -> None:
@@ -142,6 +146,8 @@ class AgentWorker:
                 self._poll()
         self._outbox.close()
         checks.join()
+        for stop in self.before_release:  # other threads that trade (the exit monitor): nothing after the release
+            stop()
         self._hand_back()
         self.broker.shutdown()
         if self.lease is not None:

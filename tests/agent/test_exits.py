@@ -117,3 +117,29 @@ def test_rules_are_learnt_from_jobs_and_kept_across_restarts(netting: Mt5Broker,
     assert again.rules == monitor.rules
     monitor.learn(job("EURUSD"))  # the strategy's rule was removed: its next job says so
     assert monitor.rules == {}
+
+
+def test_stop_returns_only_once_a_check_in_progress_has_ended(netting: Mt5Broker, tmp_path: Path) -> None:
+    """The agent releases its lease right after stopping the monitor: a close still being sent then would be a write
+    without the lease. ``stop()`` waits for the check in progress."""
+    open_position(A, 1.0)
+    entered, release = threading.Event(), threading.Event()
+
+    def clock() -> datetime:  # read inside the check, under the executor's lock: hold the check there
+        entered.set()
+        release.wait(10)
+        return later(61)
+
+    monitor = ExitMonitor(netting, threading.RLock(), state_file=tmp_path / "rules.json", clock=clock)
+    monitor.interval = 0.01
+    monitor.rules = {A: ExitRules(magic_number=A, max_hold_minutes=60)}
+    monitor.start()
+    assert entered.wait(10)
+    stopper = threading.Thread(target=monitor.stop)
+    stopper.start()
+    stopper.join(0.3)
+    assert stopper.is_alive()  # stop() waits for the check
+    release.set()
+    stopper.join(10)
+    assert not stopper.is_alive()
+    monitor.stop()  # idempotent

@@ -334,7 +334,8 @@ class TunnelSupervisor:
             self._launch = None
             self._agent, self._tunnel = launch.agent, launch.tunnel
         if launch.error is not None or launch.tunnel is None or launch.agent is None:
-            reason, delay_max = texts.classify_start_error(launch.error, self._authtoken)
+            reason, delay_max = texts.classify_start_error(launch.error, self._authtoken,
+                                                              self._current_error())
             raise _Failed(reason, delay_max=delay_max)
         if not recorded:
             self._record_pid(launch)

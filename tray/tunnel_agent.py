@@ -34,6 +34,7 @@ import yaml
 from pyngrok import installer, ngrok, process
 from pyngrok.conf import PyngrokConfig
 from pyngrok.exception import PyngrokError
+from pyngrok.log import NgrokLog
 from pyngrok.ngrok import NgrokTunnel
 from pyngrok.process import NgrokProcess
 
@@ -50,6 +51,8 @@ REDACTED_LOGGERS = (
 )
 _ERROR_CODE = re.compile(r"ERR_NGROK_\d+")
 _PID_FILE = "ngrok.pid"
+#: The most of a dead agent's unread output we read back (characters); its error lines are the last few.
+_EXIT_OUTPUT_LIMIT = 64 * 1024
 
 
 def error_code(text: str | None) -> str | None:
@@ -188,6 +191,11 @@ class AgentLaunch:
         self.agent: NgrokProcess | None = None
         self.tunnel: NgrokTunnel | None = None
         self.error: Exception | None = None
+        #: Lines the agent wrote before it exited that pyngrok never read (see :meth:`_read_exit_output`).
+        self.unread_lines: list[NgrokLog] = []
+        self._spawned: NgrokProcess | None = None
+        self._on_log = cfg.log_event_callback
+        cfg.log_event_callback = self._note_log
         self._options = {"url": url} if url else {}
         self._upstream_url = upstream_url
         self._name = name
@@ -230,8 +238,44 @@ class AgentLaunch:
                                         pyngrok_config=self.cfg, **self._options)
         except Exception as exc:  # handed to the supervisor thread, which decides
             self.error = exc
+            if getattr(exc, "ngrok_error", None) is None:
+                self.unread_lines = self._read_exit_output()
         finally:
             self._done.set()
+
+    def _note_log(self, log: NgrokLog) -> None:
+        """pyngrok's log callback: remember the process that wrote the line, then pass the line on.
+
+        The first line pyngrok reads comes while it still holds the process it spawned, so this is where
+        the process can be caught even when pyngrok forgets it a moment later (a start that failed).
+        """
+        if self._spawned is None:
+            self._spawned = self.process()
+        if self._on_log is not None:
+            self._on_log(log)
+
+    def _read_exit_output(self) -> list[NgrokLog]:
+        """What a start-up agent wrote before exiting that pyngrok did not read, logged and passed on.
+
+        pyngrok stops reading stdout as soon as the process is dead after a line, so on a busy PC the
+        agent's own error ("ERR_NGROK_105 ...") can still be sitting in the pipe, and the start fails as
+        "unable to start". Only a dead agent that never became healthy is read (no monitor thread then
+        shares the pipe), at most 64 KiB, on this worker thread (the supervisor's deadline bounds it).
+        """
+        spawned = self._spawned
+        if spawned is None or spawned.healthy() or spawned.proc.poll() is None or spawned.proc.stdout is None:
+            return []
+        try:
+            text = spawned.proc.stdout.read(_EXIT_OUTPUT_LIMIT)
+        except (OSError, ValueError):  # the pipe is gone or closed: nothing more to learn
+            return []
+        lines = [NgrokLog(line) for line in text.splitlines() if line.strip()]
+        levels = logging.getLevelNamesMapping()
+        for line in lines:
+            logger.log(levels.get(line.lvl, logging.INFO), "ngrok (read after it exited): %s", line.line)
+            if self._on_log is not None:
+                self._on_log(line)
+        return lines
 
 
 @dataclass(frozen=True)

@@ -136,18 +136,21 @@ def reason_agent_died(exit_status: int | None, err: AgentError | None) -> str:
     return f"The ngrok agent stopped unexpectedly (exit status {exit_status}){error_suffix(err)}."
 
 
-def classify_start_error(exc: BaseException | None, secret: str | None) -> tuple[str, bool]:
+def classify_start_error(exc: BaseException | None, secret: str | None,
+                         agent_error: AgentError | None = None) -> tuple[str, bool]:
     """Turn what a start attempt raised into ``(plain reason, back off to the maximum?)``.
 
-    ``secret`` is redacted from anything quoted from the agent.
+    ``agent_error`` is the agent's own last error line, used when the exception carries none (pyngrok
+    stopped reading before the agent said why). ``secret`` is redacted from anything quoted from the agent.
     """
     if exc is None:
         return "ngrok started but did not report a public address.", False
-    err_text = getattr(exc, "ngrok_error", None) or str(exc)
+    err_text = getattr(exc, "ngrok_error", None) or (agent_error.text if agent_error else None) or str(exc)
     if isinstance(exc, PyngrokNgrokHTTPError):  # the agent API refused: quote its own words
         err_text = _api_error_text(exc.body) or err_text
     code = exc.ngrok_error_code if isinstance(exc, PyngrokNgrokError) else None
     code = code or agentlib.error_code(err_text) or agentlib.error_code(str(exc))
+    code = code or (agent_error.code if agent_error else None)
     if code in agentlib.AUTH_ERROR_CODES:
         return reason_auth(code), True
     if code == agentlib.ALREADY_ONLINE_CODE:

@@ -27,6 +27,9 @@ Failure injection, env ``FAKE_NGROK_MODE``:
   real agent does.
 * ``bad_token``: like ``auth_error`` but ERR_NGROK_105, whose real text echoes the token back (tests use it
   to prove that the app redacts what the agent prints).
+* ``bad_token_exit_first``: the ``bad_token`` lines, but written only after the process has exited (by a
+  forked child that keeps its stdout), so pyngrok sees a dead process after the first line and stops
+  reading before the error: the race a real agent wins when the reader is slow (POSIX only).
 * ``no_network``: web service up, then ``failed to reconnect session`` (``dial tcp: i/o timeout``) every
   second; never ``tunnel session started``.
 * ``hang``: one line, then silence forever.
@@ -411,10 +414,23 @@ def fail_auth(err: str) -> None:
     sys.exit(1)
 
 
+def exit_before_the_reader_looks(token: str) -> None:
+    """Exit status 1 at once; a forked child writes the whole ``bad_token`` output once this process is gone."""
+    parent = os.getpid()
+    if os.fork() != 0:
+        os._exit(1)
+    while os.getppid() == parent:  # the condition is the parent's exit (the child is then re-parented)
+        time.sleep(0.01)
+    log("info", "open config file", path="ngrok.yml", err="nil")
+    fail_auth(AUTH_105.format(token=token))
+
+
 def start(args: list[str]) -> None:
     global AGENT
     opts = parse_start(args)
     mode = os.environ.get("FAKE_NGROK_MODE", "")
+    if mode == "bad_token_exit_first":
+        exit_before_the_reader_looks(opts["authtoken"] or "")
     log("info", "open config file", path=",".join(opts["config"]), err="nil")
     if mode == "hang":
         threading.Event().wait()

@@ -435,6 +435,23 @@ def test_authtoken_never_reaches_the_logs(
     assert all(TOKEN in e["argv"] and not e["env_authtoken"] for e in fake.starts())
 
 
+def test_a_refused_token_is_named_even_when_the_agent_exits_before_pyngrok_reads_why(
+        fake: FakeNgrok, make_supervisor: Callable[..., TunnelSupervisor],
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # pyngrok stops reading the agent's output as soon as it sees the process dead; a slow reader (a busy
+    # PC) then never sees the error line. The fake makes that certain: its output arrives after its exit.
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("FAKE_NGROK_MODE", "bad_token_exit_first")
+    sup = make_supervisor()
+    sup.start()
+    assert sup.wait_for(TunnelState.ERROR, 10), sup.status
+    reason = sup.status.reason
+    sup.stop()
+    assert "ngrok refused the authtoken (ERR_NGROK_105)" in reason
+    assert any("ERR_NGROK_105" in r.getMessage() and "********" in r.getMessage() for r in caplog.records)
+    assert TOKEN not in caplog.text
+
+
 def test_orphaned_agent_from_a_previous_run_is_killed_but_strangers_are_not(
         fake: FakeNgrok, make_supervisor: Callable[..., TunnelSupervisor], tmp_path: Path) -> None:
     config_dir = tmp_path / "config"

@@ -13,7 +13,6 @@ Tunnel notifications are not throttled but only fire on a real loss (online → 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 
 from server.models import Signal, SignalStatus
 from server.notifications import describe_signal
+from server.notifications.burst import BurstGate, summary_text
 from server.security_events import Alarm
 from tray.tunnel import TunnelState, TunnelStatus
 
@@ -80,33 +80,14 @@ class Notifier:
     ) -> None:
         self._notify = notify
         self._strategy_name = strategy_name
-        self.burst = burst
-        self.window = window
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._window_start = -float("inf")
-        self._shown = 0
-        self._held: Counter[str] = Counter()
-        self._timer: threading.Timer | None = None
+        self._gate = BurstGate(burst, window, self._show_summary, clock=clock)
         self._tunnel = TunnelWatch()
-        self._closed = False
 
     # -- signals --------------------------------------------------------------------------------------
 
     def _admit(self, kind: str) -> bool:
         """True when a notification may show now; else it is counted under ``kind`` for the window's summary."""
-        with self._lock:
-            if self._closed:
-                return False
-            now = self._clock()
-            if now - self._window_start >= self.window:
-                self._window_start, self._shown = now, 0
-            if self._shown >= self.burst:
-                self._held[kind] += 1
-                self._arm_flush(self._window_start + self.window - now)
-                return False
-            self._shown += 1
-            return True
+        return self._gate.admit(kind)
 
     def on_event(self, event: Any) -> None:
         """``runtime.on_event`` listener: a strategy's trade closed by something other than its signal (its
@@ -130,24 +111,12 @@ class Notifier:
         message, title = describe_signal(signal, name)
         self._show(message, title)
 
-    def _arm_flush(self, delay: float) -> None:
-        if self._timer is None:
-            self._timer = threading.Timer(max(delay, 0.0), self.flush)
-            self._timer.daemon = True
-            self._timer.start()
-
     def flush(self) -> None:
-        """Show the summary of held-back signals now (called by the window timer)."""
-        with self._lock:
-            held, self._held = self._held, Counter()
-            self._timer = None
-            if held:  # the summary counts against the next window
-                self._window_start, self._shown = self._clock(), 1
-        if not held:
-            return
-        total = sum(held.values())
-        parts = ", ".join(f"{n} {status}" for status, n in sorted(held.items()))
-        self._show(f"{total} more signals: {parts}. See the signal log for details.", "tvbridge")
+        """Show the summary of held-back signals now (the window's timer calls it)."""
+        self._gate.flush()
+
+    def _show_summary(self, held: Counter[str]) -> None:
+        self._show(summary_text(held), "tvbridge")
 
     # -- tunnel ---------------------------------------------------------------------------------------
 
@@ -174,8 +143,4 @@ class Notifier:
 
     def close(self) -> None:
         """Stop the summary timer (the held-back count is dropped); later calls do nothing."""
-        with self._lock:
-            self._closed = True
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._gate.close()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from server.models import Signal
+from server.notifications.burst import BurstGate, summary_text
 from server.notifications.notices import DEFAULT_EVENTS, Notice, NoticeKind, signal_notice
 from server.notifications.targets import SendReport, send
 from server.security_events.alarm import Alarm
@@ -95,17 +96,9 @@ class NotificationService:
         self.store = store
         self.events = frozenset(NoticeKind(e) for e in events) if events is not None else DEFAULT_EVENTS
         self._strategy_name = strategy_name
-        self.burst = burst
-        self.window = window
-        self._clock = clock
+        self._gate = BurstGate(burst, window, self._enqueue_summary, clock=clock)
         self._queue: queue.Queue[Notice | None] = queue.Queue(MAX_QUEUED)
-        self._lock = threading.Lock()
-        self._window_start = -float("inf")
-        self._shown = 0
-        self._held: Counter[str] = Counter()
-        self._timer: threading.Timer | None = None
         self._thread: threading.Thread | None = None
-        self._closed = False
         #: Notices handed to the targets so far (tests wait on it).
         self.sent = 0
         self._done = threading.Condition()
@@ -119,11 +112,7 @@ class NotificationService:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop after the notice being sent (the queue is dropped)."""
-        with self._lock:
-            self._closed = True
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
+        self._gate.close()
         try:
             self._queue.put_nowait(None)
         except queue.Full:
@@ -161,18 +150,8 @@ class NotificationService:
         """Queue ``notice`` if its event is chosen (throttled for signals). Never blocks, never raises."""
         if notice.kind not in self.events and notice.kind is not NoticeKind.TEST:
             return
-        if notice.kind in _SIGNALS:
-            with self._lock:
-                if self._closed:
-                    return
-                now = self._clock()
-                if now - self._window_start >= self.window:
-                    self._window_start, self._shown = now, 0
-                if self._shown >= self.burst:
-                    self._held[notice.kind.value] += 1
-                    self._arm_flush(self._window_start + self.window - now)
-                    return
-                self._shown += 1
+        if notice.kind in _SIGNALS and not self._gate.admit(notice.kind.value):
+            return
         self._enqueue(notice)
 
     def _enqueue(self, notice: Notice) -> None:
@@ -187,23 +166,12 @@ class NotificationService:
                 except queue.Empty:
                     pass
 
-    def _arm_flush(self, delay: float) -> None:
-        if self._timer is None:
-            self._timer = threading.Timer(max(delay, 0.0), self._flush)
-            self._timer.daemon = True
-            self._timer.start()
-
     def _flush(self) -> None:
-        with self._lock:
-            held, self._held = self._held, Counter()
-            self._timer = None
-            if held:
-                self._window_start, self._shown = self._clock(), 1
-        if held:
-            total = sum(held.values())
-            parts = ", ".join(f"{n} {kind}" for kind, n in sorted(held.items()))
-            summary = f"{total} more signals: {parts}. See the signal log for details."
-            self._enqueue(Notice(NoticeKind(next(iter(held))), "tvbridge", summary))
+        """Send the summary of held-back signals now (the window's timer calls it)."""
+        self._gate.flush()
+
+    def _enqueue_summary(self, held: Counter[str]) -> None:
+        self._enqueue(Notice(NoticeKind(next(iter(held))), "tvbridge", summary_text(held)))
 
     # -- sending ---------------------------------------------------------------------------------------
 

@@ -99,6 +99,15 @@ def level_volumes(ctx: Context, action: OpenAction, spec: SymbolSpec, total: Dec
     return volumes
 
 
+def share_words(lots: Decimal, total: Decimal, asked_pct: Decimal) -> str:
+    """``50%`` when the level's lots are the share asked for, else ``33%; asked 30%`` (the volume step's rounding
+    moved it), so a trader reads what each level really closes. Percentages of ``total`` lots, to 1 decimal."""
+    tenth = Decimal("0.1")
+    got = (lots * 100 / total).quantize(tenth) if total else Decimal(0)
+    asked = asked_pct.quantize(tenth)
+    return f"{plain(asked)}%" if got == asked else f"{plain(got)}%; asked {plain(asked)}%"
+
+
 def plan_levels(
     ctx: Context, action: OpenAction, spec: SymbolSpec, *, buy: bool, lots: Decimal, sl: float | None,
     prices: list[float],
@@ -109,7 +118,7 @@ def plan_levels(
     volumes = level_volumes(ctx, action, spec, lots)
     digits = spec.digits
     plan = ", ".join(
-        f"TP{n} {fmt_price(p, digits)} for {fmt_lots(v)} lots ({plain(lv.share_pct)}%)"
+        f"TP{n} {fmt_price(p, digits)} for {fmt_lots(v)} lots ({share_words(v, lots, dec(lv.share_pct))})"
         for n, (p, v, lv) in enumerate(zip(prices, volumes, action.take_profits, strict=True), 1)
     )
     ctx.notes.append(f"Take-profit levels of the {fmt_lots(lots)} lots: {plan}.")

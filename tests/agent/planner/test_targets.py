@@ -47,6 +47,9 @@ def test_rounding_remainder_goes_to_the_last_level() -> None:
     p = plan(intent(open_("sell", 0.1, take_profits=levels)), settings(comment="tvb:5"), market())
     assert [r.request.volume for r in p.requests] == [0.03, 0.03, 0.04]
     assert [r.request.tp for r in p.requests] == [1.0989, 1.0979, 1.0969]  # from the bid 1.09990
+    # the note says what each level really closes, beside what was asked
+    assert ("TP1 1.09890 for 0.03 lots (30%; asked 33.3%), TP2 1.09790 for 0.03 lots (30%; asked 33.3%), "
+            "TP3 1.09690 for 0.04 lots (40%; asked 33.3%)") in p.notes[0]
 
 
 def test_netting_sends_one_order_with_the_last_level_and_watches_the_others() -> None:

@@ -322,17 +322,19 @@ class JobExecutor:
         assert isinstance(request, MarketOrder)
         try:
             found = self.broker.positions(symbol=request.symbol)
+            pos = found[0] if found else None  # netting: one position per symbol
+            # the share this entry went into, by its first entry deal: a later entry after it went flat is not ours
+            opened = read_share(self.broker, pos, settings.magic_number, ()).own.opened_deal if pos else 0
         except (OrderRefused, BrokerUnavailable) as exc:
             notes.append(f"Take-profit levels not watched: the position could not be read ({exc}).")
             return
-        if not found:
+        if pos is None:
             notes.append("Take-profit levels not watched: the position was not found at the broker.")
             return
-        pos = found[0]  # netting: one position per symbol
         self.targets.add(TargetRule(
             tag=tag_of(settings.comment), magic=settings.magic_number, symbol=pos.symbol,
             position=pos.identifier or pos.ticket, long=pos.side == "long",
-            levels=[Level(t.number, t.price, t.lots) for t in step.targets],
+            levels=[Level(t.number, t.price, t.lots) for t in step.targets], opened_deal=opened,
         ))
 
     def _manage_stops(

@@ -11,8 +11,9 @@ another owner's volume) with the order comment ``tvb:<signal id>/tp<level>``, wh
 Exactly once: before a close is sent, the position's deals are searched for that comment; a close found there
 (sent before a crash or with an unknown outcome) marks the level done and is never sent again. Rules are kept in
 ``targets.json`` in the agent's data folder across restarts, and end with their position (closed, reversed, or the
-strategy's share gone). Like breakeven and trailing stops they act only while tvbridge runs; the last level is the
-broker's TP and closes the rest even while it does not.
+strategy's share gone, or gone flat and opened again by a later entry: the rule knows its share's first entry
+deal). Like breakeven and trailing stops they act only while tvbridge runs; the last level is the broker's TP and
+closes the rest even while it does not.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ class Level:
 @dataclass
 class TargetRule:
     """The levels of one netting entry: the signal's comment ``tag`` (``tvb:<id>``), the strategy's ``magic``, the
-    ``position`` (its identifier) on ``symbol`` and its side (``long``)."""
+    ``position`` (its identifier) on ``symbol`` and its side (``long``); ``opened_deal`` the first entry deal of
+    the strategy's share the entry went into (0: not known), so levels of an entry whose share was closed never
+    act on a later entry of the same strategy in the same position (the share opened again has another one)."""
 
     tag: str
     magic: int
@@ -68,6 +71,7 @@ class TargetRule:
     position: int
     long: bool
     levels: list[Level] = field(default_factory=list)
+    opened_deal: int = 0
 
     @property
     def open_levels(self) -> list[Level]:
@@ -150,7 +154,12 @@ class TargetMonitor:
         if any(d.comment == comment for d in broker.position_deals(pos.identifier or pos.ticket)):
             self._mark(rule.tag, level.number, "its close was found at the broker")  # sent before a crash
             return None
-        own = abs(dec(read_share(broker, pos, rule.magic, ()).own.volume))
+        share = read_share(broker, pos, rule.magic, ()).own
+        own = abs(dec(share.volume))
+        if own and rule.opened_deal and share.opened_deal != rule.opened_deal:
+            self._drop(rule.tag, f"the entry was closed: the strategy's share of {rule.symbol} went flat and opened "
+                       f"again since, and that volume is not this entry's")
+            return None
         lots = min(dec(level.lots), own)
         lots = round_down(lots, spec) if lots < own else lots
         if lots <= 0 or lots < dec(spec.volume_min):

@@ -46,13 +46,13 @@ def netting() -> Iterator[Mt5Broker]:
     control.reset()
 
 
-def job(body: str) -> TradeJob:
+def job(body: str, **settings: object) -> TradeJob:
     n = next(_ids)
     intent: TradeIntent = parse_alert(body.encode(), ParseContext())
     assert intent.format == AlertFormat.PINECONNECTOR
     return TradeJob(
         id=n, signal_id=n, strategy_id=1, intent=intent,
-        settings=ExecutionSettings(magic_number=MAGIC, comment=f"tvb:{n}"),
+        settings=ExecutionSettings.model_validate({"magic_number": MAGIC, "comment": f"tvb:{n}", **settings}),
         deadline=datetime.now(UTC) + timedelta(minutes=5), claimed_at=datetime.now(UTC),
     )
 
@@ -137,3 +137,26 @@ def test_netting_levels_close_once_each(netting: Mt5Broker) -> None:
     assert netting.positions() == ()
     comments = [d.comment for d in netting.deals_since(datetime.now(UTC) - timedelta(days=1))]
     assert comments.count(f"tvb:{j.signal_id}/tp1") == 1 and comments.count(f"tvb:{j.signal_id}/tp2") == 1
+
+
+def test_a_closed_entrys_levels_never_close_a_later_entry_of_the_same_strategy(netting: Mt5Broker) -> None:
+    # the trader holds 1 lot long by hand; the strategy's entry with levels adds 1 lot to the one netting position
+    netting.place_order(MarketOrder(
+        symbol="EURUSD", side=Side.BUY, volume=1.0, price=1.1001, sl=0, tp=0, magic=0, comment="manual",
+    ))
+    executor = JobExecutor(netting)
+    first = job(LEVELS, shared_stops="allow")  # its SL/TP become the trader's lot's too
+    assert executor.execute(first).status == "executed"
+    assert len(executor.targets) == 1
+    # the strategy closes its share (the trader's lot keeps the position open), then buys again without levels
+    assert executor.execute(job("1,closelong,EURUSD")).status == "executed"
+    assert executor.execute(job("1,buy,EURUSD,vol_lots=0.4")).status == "executed"
+    (pos,) = netting.positions()
+    assert pos.volume == 1.4
+    # the price reaches the closed entry's TP1: the new entry is not that signal's, nothing of it is closed
+    control.set_quote("EURUSD", 1.10112, 1.10122)
+    assert executor.targets.check(netting) == []
+    assert netting.positions()[0].volume == 1.4
+    assert len(executor.targets) == 0
+    comments = [d.comment for d in netting.deals_since(datetime.now(UTC) - timedelta(days=1))]
+    assert f"tvb:{first.signal_id}/tp1" not in comments

@@ -22,7 +22,17 @@ from typing import Any
 from agent import planner
 from agent.broker.errors import BrokerUnavailable, OrderOutcomeUnknown, OrderRefused
 from agent.broker.interface import Broker, submit
-from agent.broker.models import Deal, MarginMode, MarketOrder, OrderReceipt, OrderView, Quote, SymbolSpec
+from agent.broker.models import (
+    ClosePosition,
+    Deal,
+    MarginMode,
+    MarketOrder,
+    OrderReceipt,
+    OrderRequest,
+    OrderView,
+    Quote,
+    SymbolSpec,
+)
 from agent.exposure import read_exposure, wants_exposure
 from agent.market import MarketView
 from agent.planner.comment import level_of, names_signal, tag_of
@@ -282,7 +292,13 @@ class JobExecutor:
             try:
                 receipt = submit(self.broker, step.request)
             except OrderOutcomeUnknown as exc:
-                return self._unknown_outcome(str(exc), step.description, settings, progress)
+                found = self._found_fill(step.request, settings, progress)
+                if found is None:
+                    return self._unknown_outcome(str(exc), step.description, settings, progress)
+                # it executed: carry on as if the broker had answered (the levels after it, the stop and level
+                # rules of the position), never re-sending it
+                receipt = found
+                notes.append(f"{exc} The order was found at the broker afterwards, so it was not re-sent.")
             except (OrderRefused, BrokerUnavailable) as exc:
                 if not sent and isinstance(exc, BrokerUnavailable):
                     raise
@@ -406,6 +422,30 @@ class JobExecutor:
         deals = tuple(d for d in self.broker.deals_since(since) if names_signal(d.comment, tag) and d.magic == magic)
         orders = tuple(o for o in self.broker.orders(magic=magic) if names_signal(o.comment, tag))
         return Found(deals=deals, orders=orders)
+
+    def _found_fill(
+        self, request: OrderRequest, settings: ExecutionSettings, progress: _Progress
+    ) -> OrderReceipt | None:
+        """The receipt of a market deal or close whose outcome was unknown, rebuilt from the deals the broker holds
+        under the signal's comment that no earlier step reported; ``None`` when none is found (or the search
+        fails), or for other requests (a pending order, a modification: :meth:`_unknown_outcome` reports those)."""
+        if not isinstance(request, MarketOrder | ClosePosition):
+            return None
+        since = (progress.sent_at or self._clock()) - timedelta(minutes=5)
+        try:
+            found = self.find_by_comment(settings, since)
+        except (OrderRefused, BrokerUnavailable):
+            return None
+        known = {s.deal_ticket for s in progress.sent}
+        deals = [d for d in found.deals if d.ticket not in known and d.symbol == request.symbol]
+        if not deals:
+            return None
+        volume = sum(d.volume for d in deals)
+        price = sum(d.price * d.volume for d in deals) / volume if volume else deals[-1].price
+        return OrderReceipt(
+            order=deals[0].order, deal=deals[-1].ticket, volume=volume, price=price,
+            requested_volume=request.volume, partial=volume < request.volume - 1e-9,
+        )
 
     def _unknown_outcome(
         self, why: str, description: str, settings: ExecutionSettings, progress: _Progress

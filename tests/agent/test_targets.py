@@ -160,3 +160,34 @@ def test_a_closed_entrys_levels_never_close_a_later_entry_of_the_same_strategy(n
     assert len(executor.targets) == 0
     comments = [d.comment for d in netting.deals_since(datetime.now(UTC) - timedelta(days=1))]
     assert f"tvb:{first.signal_id}/tp1" not in comments
+
+
+def test_an_unknown_outcome_at_tp1_that_executed_still_sends_tp2_and_tp3(hedging: Mt5Broker) -> None:
+    # TP1's order_send times out, yet the trade server filled it: it is found by its comment, never sent twice,
+    # and the levels after it are sent (the entry is not left at half its volume with one target)
+    control.inject_fault("timeout", executed=True)
+    j = job(LEVELS)
+    result = JobExecutor(hedging).execute(j)
+    assert result.status == "executed", result
+    held = sorted((p.volume, p.tp, p.comment) for p in hedging.positions(magic=MAGIC))
+    assert held == [
+        (0.25, 1.1021, f"tvb:{j.signal_id}/2"), (0.25, 1.1031, f"tvb:{j.signal_id}/3"),
+        (0.5, 1.1011, f"tvb:{j.signal_id}/1"),
+    ]
+    assert [o.volume for o in result.orders] == [0.5, 0.25, 0.25]
+
+
+def test_an_unknown_outcome_of_a_netting_entry_with_levels_that_executed_still_watches_them(
+    netting: Mt5Broker,
+) -> None:
+    control.inject_fault("timeout", executed=True)
+    executor = JobExecutor(netting)
+    result = executor.execute(job(LEVELS))
+    assert result.status == "executed", result
+    (pos,) = netting.positions()
+    assert (pos.volume, pos.tp) == (1.0, 1.1031)
+    # the entry was found at the broker: its TP1 and TP2 are watched as if the send had answered
+    assert [(lv.number, lv.lots) for lv in executor.targets.rules()[0].levels] == [(1, 0.5), (2, 0.25)]
+    control.set_quote("EURUSD", 1.10112, 1.10122)
+    (tp1,) = executor.targets.check(netting)
+    assert (tp1.number, tp1.lots) == (1, 0.5)

@@ -180,7 +180,9 @@ class JobExecutor:
                 "by the time the agent could send it.",
             )
         try:
-            market = self._market_view(intent, settings)
+            # a resumed entry is planned as before it began: its levels already at the broker are not in the way of
+            # its own limits (max entries, max open positions, exposure)
+            market = self._market_view(intent, settings, exclude=resume.positions if resume else frozenset())
             progress.stage = "planning its orders"
             plan = planner.plan(intent, settings, market)
         except planner.PlanRejected as exc:
@@ -225,7 +227,12 @@ class JobExecutor:
             planned=[planned_order(step.description, step.request) for step in plan.requests],
         )
 
-    def _market_view(self, intent: TradeIntent, settings: ExecutionSettings, follow_price: bool = True) -> MarketView:
+    def _market_view(
+        self, intent: TradeIntent, settings: ExecutionSettings, follow_price: bool = True,
+        exclude: frozenset[int] = frozenset(),
+    ) -> MarketView:
+        """The broker's state for planning ``intent``; positions whose ticket or identifier is in ``exclude`` are
+        left out (the levels of a resumed entry)."""
         b = self.broker
         if not intent.symbol:
             raise planner.PlanRejected("The alert names no symbol. Add symbol or ticker to the alert message.")
@@ -245,7 +252,10 @@ class JobExecutor:
                 )
             held = [p for p in all_positions if shares[p.ticket].own.volume]
         else:
-            all_positions = held_positions = b.positions(magic=settings.magic_number)
+            all_positions = held_positions = tuple(
+                p for p in b.positions(magic=settings.magic_number)
+                if p.ticket not in exclude and p.identifier not in exclude
+            )
             held = list(held_positions)
         all_orders = b.orders(magic=settings.magic_number)
         specs: dict[str, SymbolSpec] = {name: spec}
@@ -521,11 +531,13 @@ class JobExecutor:
 @dataclass(frozen=True)
 class _Resume:
     """A hedging entry with take-profit levels that a crash interrupted: the ``levels`` already at the broker
-    (their orders ``sent``), so only the others are sent; ``note`` says so on the signal."""
+    (their orders ``sent``, their ``positions`` by identifier), so only the others are sent; ``note`` says so on
+    the signal."""
 
     levels: frozenset[int]
     sent: list[SentOrder]
     note: str
+    positions: frozenset[int] = frozenset()
 
 
 def _missing_levels(job: TradeJob, found: Found, sent: list[SentOrder]) -> _Resume | None:
@@ -534,7 +546,8 @@ def _missing_levels(job: TradeJob, found: Found, sent: list[SentOrder]) -> _Resu
     if action is None:
         return None
     tag = tag_of(job.settings.comment)
-    levels = frozenset(n for d in found.deals if (n := level_of(d.comment, tag)) is not None)
+    mine = [(n, d.position_id) for d in found.deals if (n := level_of(d.comment, tag)) is not None]
+    levels = frozenset(n for n, _ in mine)
     wanted = set(range(1, len(action.take_profits) + 1))
     if not levels or levels >= wanted:
         return None
@@ -544,7 +557,7 @@ def _missing_levels(job: TradeJob, found: Found, sent: list[SentOrder]) -> _Resu
         f"The agent restarted while this signal was being executed. The positions of {have} were found at the "
         f"broker by their comments and were not sent again; only {rest} were sent."
     )
-    return _Resume(levels, sent, note)
+    return _Resume(levels, sent, note, frozenset(position for _, position in mine))
 
 
 def _partial_note(description: str, receipt: OrderReceipt, rest: list[planner.PlannedRequest]) -> str:

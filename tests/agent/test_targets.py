@@ -191,3 +191,21 @@ def test_an_unknown_outcome_of_a_netting_entry_with_levels_that_executed_still_w
     control.set_quote("EURUSD", 1.10112, 1.10122)
     (tp1,) = executor.targets.check(netting)
     assert (tp1.number, tp1.lots) == (1, 0.5)
+
+
+@pytest.mark.parametrize("limit", [{"max_entries_per_direction": 1}, {"max_open_positions": 1}])
+def test_a_restart_after_tp1_sends_tp2_and_tp3_under_a_one_entry_limit(
+    hedging: Mt5Broker, limit: dict[str, int]
+) -> None:
+    # the TP1 position the crash left behind is this same entry: it does not use up the strategy's one entry
+    j = job(LEVELS, **limit)
+    hedging.place_order(MarketOrder(
+        symbol="EURUSD", side=Side.BUY, volume=0.5, price=1.1001, sl=1.0951, tp=1.1011, magic=MAGIC,
+        comment=f"tvb:{j.signal_id}/1",
+    ))
+    result = JobExecutor(hedging).reconcile(j)
+    assert result is not None and result.status == "executed", result
+    assert [o.volume for o in result.orders] == [0.5, 0.25, 0.25]
+    assert sorted(p.comment for p in hedging.positions(magic=MAGIC)) == [
+        f"tvb:{j.signal_id}/1", f"tvb:{j.signal_id}/2", f"tvb:{j.signal_id}/3",
+    ]

@@ -44,7 +44,7 @@ from agent.snapshot import build_snapshot, owned_positions, utcnow
 from agent.stops import StopManager, StopRule
 from agent.targets import Level, TargetMonitor, TargetRule
 from contract import JobOutcome, JobResult, PositionState, SentOrder, TradeJob
-from contract.intent import OpenAction, OrderKind, TradeIntent
+from contract.intent import OpenAction, OrderKind, PositionSide, Side, TradeIntent
 from contract.settings import ExecutionSettings
 
 logger = logging.getLogger(__name__)
@@ -447,7 +447,16 @@ class JobExecutor:
         except (OrderRefused, BrokerUnavailable):
             return None
         known = {s.deal_ticket for s in progress.sent}
-        deals = [d for d in found.deals if d.ticket not in known and d.symbol == request.symbol]
+        side = request.side if isinstance(request, MarketOrder) else (
+            Side.SELL if request.position_side == PositionSide.LONG else Side.BUY
+        )
+        tag = tag_of(settings.comment)
+        level = level_of(request.comment, tag)  # a level's deal carries its own tvb:<id>/<n>, never another's
+        deals = [
+            d for d in found.deals
+            if d.ticket not in known and d.symbol == request.symbol and d.side == side
+            and level_of(d.comment, tag) == level
+        ]
         if not deals:
             return None
         volume = sum(d.volume for d in deals)

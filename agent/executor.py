@@ -332,7 +332,7 @@ class JobExecutor:
                     logger.exception("breakeven/trailing rule not registered")
                     notes.append(f"Breakeven/trailing not applied: the rule could not be kept ({exc}).")
             if step.targets and not receipt.partial:
-                self._watch_levels(step, settings, notes)
+                self._watch_levels(step, receipt, settings, notes)
             elif step.targets:
                 notes.append(
                     "Take-profit levels not watched: the entry filled only partly, so the levels' volumes no longer "
@@ -342,7 +342,9 @@ class JobExecutor:
                 break  # the steps after it were planned for a full fill: the note says they were not sent
         return self._executed(sent, progress.sent_at, notes)
 
-    def _watch_levels(self, step: planner.PlannedRequest, settings: ExecutionSettings, notes: list[str]) -> None:
+    def _watch_levels(
+        self, step: planner.PlannedRequest, receipt: OrderReceipt, settings: ExecutionSettings, notes: list[str]
+    ) -> None:
         """Hand a netting entry's take-profit levels (all but the last) to the target monitor (agent/targets.py)."""
         request = step.request
         assert isinstance(request, MarketOrder)
@@ -361,6 +363,7 @@ class JobExecutor:
             tag=tag_of(settings.comment), magic=settings.magic_number, symbol=pos.symbol,
             position=pos.identifier or pos.ticket, long=pos.side == "long",
             levels=[Level(t.number, t.price, t.lots) for t in step.targets], opened_deal=opened,
+            entry_deal=receipt.deal,
         ))
 
     def _manage_stops(

@@ -209,3 +209,30 @@ def test_a_restart_after_tp1_sends_tp2_and_tp3_under_a_one_entry_limit(
     assert sorted(p.comment for p in hedging.positions(magic=MAGIC)) == [
         f"tvb:{j.signal_id}/1", f"tvb:{j.signal_id}/2", f"tvb:{j.signal_id}/3",
     ]
+
+
+@pytest.mark.parametrize("mode", ["hedging", "netting"])
+def test_after_the_strategy_closes_half_each_level_closes_half_of_its_lots(mode: str) -> None:
+    # as on hedging, where each level's position is halved, a netting entry's watched levels shrink with the share:
+    # TP1 does not close all that is left, so the later levels still have their part
+    broker = broker_for(mode)
+    netting = mode == "netting"
+
+    def held() -> float:
+        return round(sum(p.volume for p in broker.positions()), 2)
+
+    try:
+        executor = JobExecutor(broker)
+        assert executor.execute(job(LEVELS)).status == "executed"  # TP1 0.5, TP2 0.25, TP3 0.25 lots
+        assert executor.execute(job("1,closelongpct,EURUSD,risk=50")).status == "executed"
+        assert held() == (0.5 if netting else 0.51)  # hedging rounds each position's half down: 0.25, 0.13, 0.13
+        control.set_quote("EURUSD", 1.10112, 1.10122)  # TP1: half of its 0.5 lots
+        closes = executor.targets.check(broker)
+        assert [(c.number, c.lots) for c in closes] == ([(1, 0.25)] if netting else [])
+        assert held() == (0.25 if netting else 0.26)
+        control.set_quote("EURUSD", 1.10212, 1.10222)  # TP2: half of its 0.25 lots, rounded down to the step
+        closes = executor.targets.check(broker)
+        assert [(c.number, c.lots) for c in closes] == ([(2, 0.12)] if netting else [])
+        assert held() == 0.13  # what TP3 closes
+    finally:
+        control.reset()

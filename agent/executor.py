@@ -25,6 +25,7 @@ from agent.broker.interface import Broker, submit
 from agent.broker.models import (
     ClosePosition,
     Deal,
+    DealEntry,
     MarginMode,
     MarketOrder,
     OrderReceipt,
@@ -35,7 +36,7 @@ from agent.broker.models import (
 )
 from agent.exposure import read_exposure, wants_exposure
 from agent.market import MarketView
-from agent.planner.comment import level_of, names_signal, tag_of
+from agent.planner.comment import carries_tag, level_of, names_signal, tag_of
 from agent.planner.pips import pip_size
 from agent.planner.text import fmt_lots
 from agent.reports import found_deal, found_order, planned_order, sent_order
@@ -299,17 +300,22 @@ class JobExecutor:
             if self._clock() > deadline and not sent:
                 return _result(JobOutcome.EXPIRED, "Not executed: the strategy's max signal age passed before sending.")
             progress.sent_at = progress.sent_at or self._clock()
+            if step.targets:
+                # kept before the entry is sent: an agent that dies before it hears of the fill finds it on restart
+                self.targets.add(self._level_rule(step, settings))
             try:
                 receipt = submit(self.broker, step.request)
             except OrderOutcomeUnknown as exc:
                 found = self._found_fill(step.request, settings, progress)
                 if found is None:
+                    self.targets.forget(tag_of(settings.comment), "its entry was not found at the broker")
                     return self._unknown_outcome(str(exc), step.description, settings, progress)
                 # it executed: carry on as if the broker had answered (the levels after it, the stop and level
                 # rules of the position), never re-sending it
                 receipt = found
                 notes.append(f"{exc} The order was found at the broker afterwards, so it was not re-sent.")
             except (OrderRefused, BrokerUnavailable) as exc:
+                self.targets.forget(tag_of(settings.comment), "its entry was not sent")
                 if not sent and isinstance(exc, BrokerUnavailable):
                     raise
                 done = f" Steps already executed: {'; '.join(s.description for s in sent)}." if sent else ""
@@ -334,6 +340,7 @@ class JobExecutor:
             if step.targets and not receipt.partial:
                 self._watch_levels(step, receipt, settings, notes)
             elif step.targets:
+                self.targets.forget(tag_of(settings.comment), "its entry filled only partly")
                 notes.append(
                     "Take-profit levels not watched: the entry filled only partly, so the levels' volumes no longer "
                     "match; the position keeps its broker TP at the last level."
@@ -348,23 +355,37 @@ class JobExecutor:
         """Hand a netting entry's take-profit levels (all but the last) to the target monitor (agent/targets.py)."""
         request = step.request
         assert isinstance(request, MarketOrder)
+        self._bind_levels(self._level_rule(step, settings), request.symbol, receipt.deal, notes)
+
+    @staticmethod
+    def _level_rule(step: planner.PlannedRequest, settings: ExecutionSettings) -> TargetRule:
+        """The target monitor's rule of a netting entry's levels, awaiting the entry's fill (``position`` 0)."""
+        request = step.request
+        assert isinstance(request, MarketOrder)
+        return TargetRule(
+            tag=tag_of(settings.comment), magic=settings.magic_number, symbol=request.symbol, position=0,
+            long=request.side == Side.BUY, levels=[Level(t.number, t.price, t.lots) for t in step.targets],
+        )
+
+    def _bind_levels(self, rule: TargetRule, symbol: str, entry_deal: int, notes: list[str]) -> bool:
+        """Watch ``rule``'s levels on the netting position of ``symbol`` that the deal ``entry_deal`` went into;
+        on failure the rule ends and a note says the levels are not watched. True when they are watched."""
         try:
-            found = self.broker.positions(symbol=request.symbol)
+            found = self.broker.positions(symbol=symbol)
             pos = found[0] if found else None  # netting: one position per symbol
             # the share this entry went into, by its first entry deal: a later entry after it went flat is not ours
-            opened = read_share(self.broker, pos, settings.magic_number, ()).own.opened_deal if pos else 0
+            opened = read_share(self.broker, pos, rule.magic, ()).own.opened_deal if pos else 0
         except (OrderRefused, BrokerUnavailable) as exc:
+            self.targets.forget(rule.tag, "its position could not be read")
             notes.append(f"Take-profit levels not watched: the position could not be read ({exc}).")
-            return
-        if pos is None:
+            return False
+        if pos is None or (pos.side == "long") != rule.long:
+            self.targets.forget(rule.tag, "its position was not found")
             notes.append("Take-profit levels not watched: the position was not found at the broker.")
-            return
-        self.targets.add(TargetRule(
-            tag=tag_of(settings.comment), magic=settings.magic_number, symbol=pos.symbol,
-            position=pos.identifier or pos.ticket, long=pos.side == "long",
-            levels=[Level(t.number, t.price, t.lots) for t in step.targets], opened_deal=opened,
-            entry_deal=receipt.deal,
-        ))
+            return False
+        rule.position, rule.opened_deal, rule.entry_deal = pos.identifier or pos.ticket, opened, entry_deal
+        self.targets.add(rule)
+        return True
 
     def _manage_stops(
         self, intent: TradeIntent, settings: ExecutionSettings, spec: SymbolSpec, market: MarketView,
@@ -506,6 +527,28 @@ class JobExecutor:
             self._tell(job)
         return found
 
+    def _rebind_levels(self, settings: ExecutionSettings, found: Found, notes: list[str]) -> None:
+        """After a restart: watch the levels of a netting entry that the broker filled while the agent was not
+        there to hear it (the rule was kept awaiting the fill, :meth:`TargetMonitor.awaiting`)."""
+        tag = tag_of(settings.comment)
+        rule = self.targets.awaiting(tag)
+        if rule is None:
+            return
+        side = Side.BUY if rule.long else Side.SELL
+        entry = next((d for d in found.deals if d.symbol == rule.symbol and d.side == side
+                      and d.entry in (DealEntry.IN, DealEntry.INOUT) and carries_tag(d.comment, tag)), None)
+        if entry is None:
+            self.targets.forget(tag, "its entry was not found at the broker")
+            notes.append("Take-profit levels not watched: the entry was not found at the broker.")
+            return
+        if self._bind_levels(rule, rule.symbol, entry.ticket, notes):
+            names = " and ".join(f"TP{lv.number}" for lv in rule.levels)
+            notes.append(
+                f"Take-profit level{'s' if len(rule.levels) > 1 else ''} {names} "
+                f"{'are' if len(rule.levels) > 1 else 'is'} watched as planned: "
+                + ", ".join(f"{fmt_lots(lv.lots)} lots at {lv.price:g}" for lv in rule.levels) + "."
+            )
+
     def _resume(self, job: TradeJob, resume: _Resume) -> JobResult:
         """Send the take-profit levels a crash left unsent (those found at the broker are never sent again)."""
         result = self._execute_job(job, resume)
@@ -524,6 +567,7 @@ class JobExecutor:
         since = (job.claimed_at or self._clock()) - timedelta(minutes=5)
         found = self.find_by_comment(settings, since)
         if not (found.deals or found.orders):
+            self.targets.forget(tag_of(settings.comment), "its entry never reached the broker")  # it runs anew
             return None
         sent = [found_deal(d, "found after restart") for d in found.deals]
         sent += [found_order(o, "pending order found after restart") for o in found.orders]
@@ -534,7 +578,9 @@ class JobExecutor:
             "The agent restarted while this signal was being executed. Its orders were found at the broker "
             "by their comment and were not sent again; check the positions if the alert had several steps."
         )
-        result = self._executed(sent, job.claimed_at, [note])
+        notes = [note]
+        self._rebind_levels(settings, found, notes)
+        result = self._executed(sent, job.claimed_at, notes)
         result.reconciled = True
         result.positions_after = self.positions_of(settings.magic_number)
         return result

@@ -10,7 +10,9 @@ another owner's volume) with the order comment ``tvb:<signal id>/tp<level>``, wh
 
 Exactly once: before a close is sent, the position's deals are searched for that comment; a close found there
 (sent before a crash or with an unknown outcome) marks the level done and is never sent again. Rules are kept in
-``targets.json`` in the agent's data folder across restarts, and end with their position (closed, reversed, or the
+``targets.json`` in the agent's data folder across restarts, from before their entry is sent (awaiting its fill:
+an agent that dies before it hears of the fill watches them once its restart finds the entry), and end with their
+position (closed, reversed, or the
 strategy's share gone, or gone flat and opened again by a later entry: the rule knows its share's first entry
 deal). Like breakeven and trailing stops they act only while tvbridge runs; the last level is the broker's TP and
 closes the rest even while it does not.
@@ -72,7 +74,8 @@ class TargetRule:
     the strategy's share the entry went into (0: not known), so levels of an entry whose share was closed never
     act on a later entry of the same strategy in the same position (the share opened again has another one);
     ``entry_deal`` the deal that filled this entry (0: not known), after which closes of the share other than
-    level closes shrink every open level in proportion (:func:`entry_left`)."""
+    level closes shrink every open level in proportion (:func:`entry_left`). ``position`` 0: the entry is not
+    filled yet (:meth:`TargetMonitor.awaiting`)."""
 
     tag: str
     magic: int
@@ -125,13 +128,26 @@ class TargetMonitor:
             self._save()
         logger.info("watching take-profit levels of %s on %s: %s", rule.tag, rule.symbol, rule.levels)
 
+    def awaiting(self, tag: str) -> TargetRule | None:
+        """A copy of the rule of the signal tagged ``tag`` while it awaits its entry's fill (``position`` 0: added
+        before the entry was sent, so an agent that dies before it hears of the fill still has it), else ``None``."""
+        return next((r for r in self.rules() if r.tag == tag and r.position == 0), None)
+
+    def forget(self, tag: str, why: str) -> None:
+        """Drop the rule of ``tag`` if it still awaits its entry's fill (the entry was refused or not sent)."""
+        if self.awaiting(tag) is not None:
+            self._drop(tag, why)
+
     def check(self, broker: Broker) -> list[LevelClose]:
-        """Close every level the price has reached; drop rules whose position or share is gone.
+        """Close every level the price has reached; drop rules whose position or share is gone. Rules awaiting
+        their entry's fill (``position`` 0) wait.
 
         :raises BrokerUnavailable: the broker cannot be reached (try again later).
         """
         done: list[LevelClose] = []
         for rule in self.rules():
+            if rule.position == 0:
+                continue
             pos = next(
                 (p for p in broker.positions(symbol=rule.symbol) if rule.position in (p.identifier, p.ticket)), None
             )

@@ -236,3 +236,13 @@ def test_after_the_strategy_closes_half_each_level_closes_half_of_its_lots(mode:
         assert held() == 0.13  # what TP3 closes
     finally:
         control.reset()
+
+
+def test_a_netting_entry_the_broker_refused_leaves_no_levels_watched(netting: Mt5Broker) -> None:
+    control.inject_fault("market_closed")
+    executor = JobExecutor(netting)
+    assert executor.execute(job(LEVELS)).status == "failed"
+    assert len(executor.targets) == 0 and netting.positions() == ()
+    control.inject_fault("timeout", executed=False)  # never reached the trade server: not found, nothing watched
+    assert executor.execute(job(LEVELS)).status == "failed"
+    assert len(executor.targets) == 0 and netting.positions() == ()

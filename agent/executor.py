@@ -22,10 +22,21 @@ from typing import Any
 from agent import planner
 from agent.broker.errors import BrokerUnavailable, OrderOutcomeUnknown, OrderRefused
 from agent.broker.interface import Broker, submit
-from agent.broker.models import Deal, MarginMode, MarketOrder, OrderReceipt, OrderView, Quote, SymbolSpec
+from agent.broker.models import (
+    ClosePosition,
+    Deal,
+    DealEntry,
+    MarginMode,
+    MarketOrder,
+    OrderReceipt,
+    OrderRequest,
+    OrderView,
+    Quote,
+    SymbolSpec,
+)
 from agent.exposure import read_exposure, wants_exposure
 from agent.market import MarketView
-from agent.planner.comment import level_of, names_signal, tag_of
+from agent.planner.comment import carries_tag, level_of, names_signal, tag_of
 from agent.planner.pips import pip_size
 from agent.planner.text import fmt_lots
 from agent.reports import found_deal, found_order, planned_order, sent_order
@@ -34,7 +45,7 @@ from agent.snapshot import build_snapshot, owned_positions, utcnow
 from agent.stops import StopManager, StopRule
 from agent.targets import Level, TargetMonitor, TargetRule
 from contract import JobOutcome, JobResult, PositionState, SentOrder, TradeJob
-from contract.intent import OpenAction, OrderKind, TradeIntent
+from contract.intent import OpenAction, OrderKind, PositionSide, Side, TradeIntent
 from contract.settings import ExecutionSettings
 
 logger = logging.getLogger(__name__)
@@ -170,7 +181,9 @@ class JobExecutor:
                 "by the time the agent could send it.",
             )
         try:
-            market = self._market_view(intent, settings)
+            # a resumed entry is planned as before it began: its levels already at the broker are not in the way of
+            # its own limits (max entries, max open positions, exposure)
+            market = self._market_view(intent, settings, exclude=resume.positions if resume else frozenset())
             progress.stage = "planning its orders"
             plan = planner.plan(intent, settings, market)
         except planner.PlanRejected as exc:
@@ -215,7 +228,12 @@ class JobExecutor:
             planned=[planned_order(step.description, step.request) for step in plan.requests],
         )
 
-    def _market_view(self, intent: TradeIntent, settings: ExecutionSettings, follow_price: bool = True) -> MarketView:
+    def _market_view(
+        self, intent: TradeIntent, settings: ExecutionSettings, follow_price: bool = True,
+        exclude: frozenset[int] = frozenset(),
+    ) -> MarketView:
+        """The broker's state for planning ``intent``; positions whose ticket or identifier is in ``exclude`` are
+        left out (the levels of a resumed entry)."""
         b = self.broker
         if not intent.symbol:
             raise planner.PlanRejected("The alert names no symbol. Add symbol or ticker to the alert message.")
@@ -235,7 +253,10 @@ class JobExecutor:
                 )
             held = [p for p in all_positions if shares[p.ticket].own.volume]
         else:
-            all_positions = held_positions = b.positions(magic=settings.magic_number)
+            all_positions = held_positions = tuple(
+                p for p in b.positions(magic=settings.magic_number)
+                if p.ticket not in exclude and p.identifier not in exclude
+            )
             held = list(held_positions)
         all_orders = b.orders(magic=settings.magic_number)
         specs: dict[str, SymbolSpec] = {name: spec}
@@ -279,11 +300,22 @@ class JobExecutor:
             if self._clock() > deadline and not sent:
                 return _result(JobOutcome.EXPIRED, "Not executed: the strategy's max signal age passed before sending.")
             progress.sent_at = progress.sent_at or self._clock()
+            if step.targets:
+                # kept before the entry is sent: an agent that dies before it hears of the fill finds it on restart
+                self.targets.add(self._level_rule(step, settings))
             try:
                 receipt = submit(self.broker, step.request)
             except OrderOutcomeUnknown as exc:
-                return self._unknown_outcome(str(exc), step.description, settings, progress)
+                found = self._found_fill(step.request, settings, progress)
+                if found is None:
+                    self.targets.forget(tag_of(settings.comment), "its entry was not found at the broker")
+                    return self._unknown_outcome(str(exc), step.description, settings, progress)
+                # it executed: carry on as if the broker had answered (the levels after it, the stop and level
+                # rules of the position), never re-sending it
+                receipt = found
+                notes.append(f"{exc} The order was found at the broker afterwards, so it was not re-sent.")
             except (OrderRefused, BrokerUnavailable) as exc:
+                self.targets.forget(tag_of(settings.comment), "its entry was not sent")
                 if not sent and isinstance(exc, BrokerUnavailable):
                     raise
                 done = f" Steps already executed: {'; '.join(s.description for s in sent)}." if sent else ""
@@ -306,8 +338,9 @@ class JobExecutor:
                     logger.exception("breakeven/trailing rule not registered")
                     notes.append(f"Breakeven/trailing not applied: the rule could not be kept ({exc}).")
             if step.targets and not receipt.partial:
-                self._watch_levels(step, settings, notes)
+                self._watch_levels(step, receipt, settings, notes)
             elif step.targets:
+                self.targets.forget(tag_of(settings.comment), "its entry filled only partly")
                 notes.append(
                     "Take-profit levels not watched: the entry filled only partly, so the levels' volumes no longer "
                     "match; the position keeps its broker TP at the last level."
@@ -316,24 +349,43 @@ class JobExecutor:
                 break  # the steps after it were planned for a full fill: the note says they were not sent
         return self._executed(sent, progress.sent_at, notes)
 
-    def _watch_levels(self, step: planner.PlannedRequest, settings: ExecutionSettings, notes: list[str]) -> None:
+    def _watch_levels(
+        self, step: planner.PlannedRequest, receipt: OrderReceipt, settings: ExecutionSettings, notes: list[str]
+    ) -> None:
         """Hand a netting entry's take-profit levels (all but the last) to the target monitor (agent/targets.py)."""
         request = step.request
         assert isinstance(request, MarketOrder)
+        self._bind_levels(self._level_rule(step, settings), request.symbol, receipt.deal, notes)
+
+    @staticmethod
+    def _level_rule(step: planner.PlannedRequest, settings: ExecutionSettings) -> TargetRule:
+        """The target monitor's rule of a netting entry's levels, awaiting the entry's fill (``position`` 0)."""
+        request = step.request
+        assert isinstance(request, MarketOrder)
+        return TargetRule(
+            tag=tag_of(settings.comment), magic=settings.magic_number, symbol=request.symbol, position=0,
+            long=request.side == Side.BUY, levels=[Level(t.number, t.price, t.lots) for t in step.targets],
+        )
+
+    def _bind_levels(self, rule: TargetRule, symbol: str, entry_deal: int, notes: list[str]) -> bool:
+        """Watch ``rule``'s levels on the netting position of ``symbol`` that the deal ``entry_deal`` went into;
+        on failure the rule ends and a note says the levels are not watched. True when they are watched."""
         try:
-            found = self.broker.positions(symbol=request.symbol)
+            found = self.broker.positions(symbol=symbol)
+            pos = found[0] if found else None  # netting: one position per symbol
+            # the share this entry went into, by its first entry deal: a later entry after it went flat is not ours
+            opened = read_share(self.broker, pos, rule.magic, ()).own.opened_deal if pos else 0
         except (OrderRefused, BrokerUnavailable) as exc:
+            self.targets.forget(rule.tag, "its position could not be read")
             notes.append(f"Take-profit levels not watched: the position could not be read ({exc}).")
-            return
-        if not found:
+            return False
+        if pos is None or (pos.side == "long") != rule.long:
+            self.targets.forget(rule.tag, "its position was not found")
             notes.append("Take-profit levels not watched: the position was not found at the broker.")
-            return
-        pos = found[0]  # netting: one position per symbol
-        self.targets.add(TargetRule(
-            tag=tag_of(settings.comment), magic=settings.magic_number, symbol=pos.symbol,
-            position=pos.identifier or pos.ticket, long=pos.side == "long",
-            levels=[Level(t.number, t.price, t.lots) for t in step.targets],
-        ))
+            return False
+        rule.position, rule.opened_deal, rule.entry_deal = pos.identifier or pos.ticket, opened, entry_deal
+        self.targets.add(rule)
+        return True
 
     def _manage_stops(
         self, intent: TradeIntent, settings: ExecutionSettings, spec: SymbolSpec, market: MarketView,
@@ -405,6 +457,39 @@ class JobExecutor:
         orders = tuple(o for o in self.broker.orders(magic=magic) if names_signal(o.comment, tag))
         return Found(deals=deals, orders=orders)
 
+    def _found_fill(
+        self, request: OrderRequest, settings: ExecutionSettings, progress: _Progress
+    ) -> OrderReceipt | None:
+        """The receipt of a market deal or close whose outcome was unknown, rebuilt from the deals the broker holds
+        under the signal's comment that no earlier step reported; ``None`` when none is found (or the search
+        fails), or for other requests (a pending order, a modification: :meth:`_unknown_outcome` reports those)."""
+        if not isinstance(request, MarketOrder | ClosePosition):
+            return None
+        since = (progress.sent_at or self._clock()) - timedelta(minutes=5)
+        try:
+            found = self.find_by_comment(settings, since)
+        except (OrderRefused, BrokerUnavailable):
+            return None
+        known = {s.deal_ticket for s in progress.sent}
+        side = request.side if isinstance(request, MarketOrder) else (
+            Side.SELL if request.position_side == PositionSide.LONG else Side.BUY
+        )
+        tag = tag_of(settings.comment)
+        level = level_of(request.comment, tag)  # a level's deal carries its own tvb:<id>/<n>, never another's
+        deals = [
+            d for d in found.deals
+            if d.ticket not in known and d.symbol == request.symbol and d.side == side
+            and level_of(d.comment, tag) == level
+        ]
+        if not deals:
+            return None
+        volume = sum(d.volume for d in deals)
+        price = sum(d.price * d.volume for d in deals) / volume if volume else deals[-1].price
+        return OrderReceipt(
+            order=deals[0].order, deal=deals[-1].ticket, volume=volume, price=price,
+            requested_volume=request.volume, partial=volume < request.volume - 1e-9,
+        )
+
     def _unknown_outcome(
         self, why: str, description: str, settings: ExecutionSettings, progress: _Progress
     ) -> JobResult:
@@ -442,6 +527,28 @@ class JobExecutor:
             self._tell(job)
         return found
 
+    def _rebind_levels(self, settings: ExecutionSettings, found: Found, notes: list[str]) -> None:
+        """After a restart: watch the levels of a netting entry that the broker filled while the agent was not
+        there to hear it (the rule was kept awaiting the fill, :meth:`TargetMonitor.awaiting`)."""
+        tag = tag_of(settings.comment)
+        rule = self.targets.awaiting(tag)
+        if rule is None:
+            return
+        side = Side.BUY if rule.long else Side.SELL
+        entry = next((d for d in found.deals if d.symbol == rule.symbol and d.side == side
+                      and d.entry in (DealEntry.IN, DealEntry.INOUT) and carries_tag(d.comment, tag)), None)
+        if entry is None:
+            self.targets.forget(tag, "its entry was not found at the broker")
+            notes.append("Take-profit levels not watched: the entry was not found at the broker.")
+            return
+        if self._bind_levels(rule, rule.symbol, entry.ticket, notes):
+            names = " and ".join(f"TP{lv.number}" for lv in rule.levels)
+            notes.append(
+                f"Take-profit level{'s' if len(rule.levels) > 1 else ''} {names} "
+                f"{'are' if len(rule.levels) > 1 else 'is'} watched as planned: "
+                + ", ".join(f"{fmt_lots(lv.lots)} lots at {lv.price:g}" for lv in rule.levels) + "."
+            )
+
     def _resume(self, job: TradeJob, resume: _Resume) -> JobResult:
         """Send the take-profit levels a crash left unsent (those found at the broker are never sent again)."""
         result = self._execute_job(job, resume)
@@ -460,6 +567,7 @@ class JobExecutor:
         since = (job.claimed_at or self._clock()) - timedelta(minutes=5)
         found = self.find_by_comment(settings, since)
         if not (found.deals or found.orders):
+            self.targets.forget(tag_of(settings.comment), "its entry never reached the broker")  # it runs anew
             return None
         sent = [found_deal(d, "found after restart") for d in found.deals]
         sent += [found_order(o, "pending order found after restart") for o in found.orders]
@@ -470,7 +578,9 @@ class JobExecutor:
             "The agent restarted while this signal was being executed. Its orders were found at the broker "
             "by their comment and were not sent again; check the positions if the alert had several steps."
         )
-        result = self._executed(sent, job.claimed_at, [note])
+        notes = [note]
+        self._rebind_levels(settings, found, notes)
+        result = self._executed(sent, job.claimed_at, notes)
         result.reconciled = True
         result.positions_after = self.positions_of(settings.magic_number)
         return result
@@ -479,11 +589,13 @@ class JobExecutor:
 @dataclass(frozen=True)
 class _Resume:
     """A hedging entry with take-profit levels that a crash interrupted: the ``levels`` already at the broker
-    (their orders ``sent``), so only the others are sent; ``note`` says so on the signal."""
+    (their orders ``sent``, their ``positions`` by identifier), so only the others are sent; ``note`` says so on
+    the signal."""
 
     levels: frozenset[int]
     sent: list[SentOrder]
     note: str
+    positions: frozenset[int] = frozenset()
 
 
 def _missing_levels(job: TradeJob, found: Found, sent: list[SentOrder]) -> _Resume | None:
@@ -492,7 +604,8 @@ def _missing_levels(job: TradeJob, found: Found, sent: list[SentOrder]) -> _Resu
     if action is None:
         return None
     tag = tag_of(job.settings.comment)
-    levels = frozenset(n for d in found.deals if (n := level_of(d.comment, tag)) is not None)
+    mine = [(n, d.position_id) for d in found.deals if (n := level_of(d.comment, tag)) is not None]
+    levels = frozenset(n for n, _ in mine)
     wanted = set(range(1, len(action.take_profits) + 1))
     if not levels or levels >= wanted:
         return None
@@ -502,7 +615,7 @@ def _missing_levels(job: TradeJob, found: Found, sent: list[SentOrder]) -> _Resu
         f"The agent restarted while this signal was being executed. The positions of {have} were found at the "
         f"broker by their comments and were not sent again; only {rest} were sent."
     )
-    return _Resume(levels, sent, note)
+    return _Resume(levels, sent, note, frozenset(position for _, position in mine))
 
 
 def _partial_note(description: str, receipt: OrderReceipt, rest: list[planner.PlannedRequest]) -> str:

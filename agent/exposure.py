@@ -28,8 +28,9 @@ from contract.settings import ExecutionSettings
 class ExposureView:
     """The account's and the strategy's exposure before the alert, and per-lot figures of the alert's symbol.
 
-    ``account_positions`` counts every open position on the account, whoever opened it. Money in the account
-    currency; ``margin_per_lot`` by side (``buy``/``sell``)."""
+    ``account_positions`` counts every open position on the account, whoever opened it; ``planned_positions`` the
+    positions the alert being planned opens before the entry now checked (earlier entries, earlier take-profit
+    levels). Money in the account currency; ``margin_per_lot`` by side (``buy``/``sell``)."""
 
     equity: float
     account_margin: float
@@ -39,6 +40,7 @@ class ExposureView:
     strategy_notional: float
     margin_per_lot: dict[str, float] = field(default_factory=dict)
     notional_per_lot: float = 0.0
+    planned_positions: int = 0
 
 
 def wants_exposure(settings: ExecutionSettings) -> bool:

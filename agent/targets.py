@@ -10,29 +10,37 @@ another owner's volume) with the order comment ``tvb:<signal id>/tp<level>``, wh
 
 Exactly once: before a close is sent, the position's deals are searched for that comment; a close found there
 (sent before a crash or with an unknown outcome) marks the level done and is never sent again. Rules are kept in
-``targets.json`` in the agent's data folder across restarts, and end with their position (closed, reversed, or the
-strategy's share gone). Like breakeven and trailing stops they act only while tvbridge runs; the last level is the
-broker's TP and closes the rest even while it does not.
+``targets.json`` in the agent's data folder across restarts, from before their entry is sent (awaiting its fill:
+an agent that dies before it hears of the fill watches them once its restart finds the entry), and end with their
+position (closed, reversed, or the
+strategy's share gone, or gone flat and opened again by a later entry: the rule knows its share's first entry
+deal). Like breakeven and trailing stops they act only while tvbridge runs; the last level is the broker's TP and
+closes the rest even while it does not.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from agent.atomic import remove_leftovers, set_aside, write_atomic
 from agent.broker.errors import OrderOutcomeUnknown, OrderRefused
 from agent.broker.interface import Broker
-from agent.broker.models import ClosePosition, PositionView, SymbolSpec
+from agent.broker.models import ClosePosition, Deal, PositionView, SymbolSpec
+from agent.deals import contract_deal
 from agent.planner.levels import position_frozen
 from agent.planner.text import dec, fmt_lots, fmt_price
 from agent.planner.volume import round_down
 from agent.shares import read_share
 from contract.intent import PositionSide
+from contract.netting import ShareBook
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +48,8 @@ logger = logging.getLogger(__name__)
 DEVIATION_POINTS = 20
 #: Seconds a level whose close was refused waits before the next try (market closed, frozen ...).
 RETRY_SECONDS = 30.0
+#: The comment of a level close the agent made (:func:`close_comment`), whatever its signal.
+_LEVEL_CLOSE = re.compile(r"tvb:\d+/tp\d+")
 
 
 def close_comment(tag: str, number: int) -> str:
@@ -60,7 +70,12 @@ class Level:
 @dataclass
 class TargetRule:
     """The levels of one netting entry: the signal's comment ``tag`` (``tvb:<id>``), the strategy's ``magic``, the
-    ``position`` (its identifier) on ``symbol`` and its side (``long``)."""
+    ``position`` (its identifier) on ``symbol`` and its side (``long``); ``opened_deal`` the first entry deal of
+    the strategy's share the entry went into (0: not known), so levels of an entry whose share was closed never
+    act on a later entry of the same strategy in the same position (the share opened again has another one);
+    ``entry_deal`` the deal that filled this entry (0: not known), after which closes of the share other than
+    level closes shrink every open level in proportion (:func:`entry_left`). ``position`` 0: the entry is not
+    filled yet (:meth:`TargetMonitor.awaiting`)."""
 
     tag: str
     magic: int
@@ -68,6 +83,8 @@ class TargetRule:
     position: int
     long: bool
     levels: list[Level] = field(default_factory=list)
+    opened_deal: int = 0
+    entry_deal: int = 0
 
     @property
     def open_levels(self) -> list[Level]:
@@ -111,13 +128,26 @@ class TargetMonitor:
             self._save()
         logger.info("watching take-profit levels of %s on %s: %s", rule.tag, rule.symbol, rule.levels)
 
+    def awaiting(self, tag: str) -> TargetRule | None:
+        """A copy of the rule of the signal tagged ``tag`` while it awaits its entry's fill (``position`` 0: added
+        before the entry was sent, so an agent that dies before it hears of the fill still has it), else ``None``."""
+        return next((r for r in self.rules() if r.tag == tag and r.position == 0), None)
+
+    def forget(self, tag: str, why: str) -> None:
+        """Drop the rule of ``tag`` if it still awaits its entry's fill (the entry was refused or not sent)."""
+        if self.awaiting(tag) is not None:
+            self._drop(tag, why)
+
     def check(self, broker: Broker) -> list[LevelClose]:
-        """Close every level the price has reached; drop rules whose position or share is gone.
+        """Close every level the price has reached; drop rules whose position or share is gone. Rules awaiting
+        their entry's fill (``position`` 0) wait.
 
         :raises BrokerUnavailable: the broker cannot be reached (try again later).
         """
         done: list[LevelClose] = []
         for rule in self.rules():
+            if rule.position == 0:
+                continue
             pos = next(
                 (p for p in broker.positions(symbol=rule.symbol) if rule.position in (p.identifier, p.ticket)), None
             )
@@ -147,14 +177,25 @@ class TargetMonitor:
         self, broker: Broker, rule: TargetRule, level: Level, pos: PositionView, spec: SymbolSpec, price: float
     ) -> LevelClose | None:
         comment = close_comment(rule.tag, level.number)
-        if any(d.comment == comment for d in broker.position_deals(pos.identifier or pos.ticket)):
+        deals = broker.position_deals(pos.identifier or pos.ticket)
+        if any(d.comment == comment for d in deals):
             self._mark(rule.tag, level.number, "its close was found at the broker")  # sent before a crash
             return None
-        own = abs(dec(read_share(broker, pos, rule.magic, ()).own.volume))
-        lots = min(dec(level.lots), own)
+        share = read_share(broker, pos, rule.magic, ()).own
+        own = abs(dec(share.volume))
+        if own and rule.opened_deal and share.opened_deal != rule.opened_deal:
+            self._drop(rule.tag, f"the entry was closed: the strategy's share of {rule.symbol} went flat and opened "
+                       f"again since, and that volume is not this entry's")
+            return None
+        if own <= 0:
+            self._drop(rule.tag, f"the strategy's share of {rule.symbol} is closed")
+            return None
+        left = entry_left(deals, rule.magic, rule.entry_deal)
+        lots = min(dec(level.lots) * left, own)
         lots = round_down(lots, spec) if lots < own else lots
         if lots <= 0 or lots < dec(spec.volume_min):
-            self._drop(rule.tag, f"the strategy's share of {rule.symbol} is {fmt_lots(own)} lots")
+            self._mark(rule.tag, level.number, f"its part of what is left of the entry comes to {fmt_lots(lots)} "
+                       f"lots, below the minimum volume of {fmt_lots(dec(spec.volume_min))} lots: nothing to close")
             return None
         request = ClosePosition(
             symbol=rule.symbol, position=pos.ticket,
@@ -196,6 +237,35 @@ class TargetMonitor:
         if self._file is None:
             return
         write_atomic(self._file, json.dumps([asdict(r) for r in self._rules.values()]))
+
+
+def entry_left(deals: Sequence[Deal], magic: int, entry_deal: int) -> Decimal:
+    """The part (0..1) of an entry that the strategy's own closes left open: each deal after ``entry_deal`` that
+    shrinks the share of ``magic`` (a partial close signal, an exit rule, another owner's deal netting against it),
+    except the agent's level closes (``tvb:<id>/tp<n>``, any signal's), shrinks it in proportion, as such a
+    close shrinks each level's own position on a hedging account. 1 when ``entry_deal`` is 0 or not among
+    ``deals`` (the deals of the position, from :meth:`Broker.position_deals`)."""
+    book = ShareBook()
+    left, seen = Decimal(1), False
+    for deal in sorted((contract_deal(d, 0) for d in deals), key=lambda d: (d.server_msc, d.ticket)):
+        if not deal.is_trade:
+            continue
+        before = _share(book, deal.position_id, magic)
+        book.apply(deal)
+        after = _share(book, deal.position_id, magic)
+        if deal.ticket == entry_deal:
+            seen = True
+        elif seen and abs(after) < abs(before) and not (
+            deal.magic == magic and _LEVEL_CLOSE.fullmatch(deal.comment.strip())
+        ):
+            left *= abs(after) / abs(before) if after * before > 0 else Decimal(0)
+    return left
+
+
+def _share(book: ShareBook, position_id: int, magic: int) -> Decimal:
+    pos = book.positions.get(position_id)
+    share = pos.shares.get(magic) if pos is not None else None
+    return dec(share.volume) if share is not None else Decimal(0)
 
 
 def _load(path: Path) -> dict[str, TargetRule]:

@@ -328,12 +328,14 @@ class ShareBook:
 class OwnerShare:
     """An owner's share of a position: ``volume`` signed lots, ``price`` its average entry price (0 when
     flat); ``entries`` the owner's entry deals since the share was last flat and ``opened_msc`` the trade-server
-    time (ms) of the first of them (0 when unknown or for a combined share)."""
+    time (ms) of the first of them, ``opened_deal`` its deal ticket (both 0 when unknown or for a combined share):
+    a share that went flat and opened again has another ``opened_deal``."""
 
     volume: float = 0.0
     price: float = 0.0
     entries: int = 0
     opened_msc: int = 0
+    opened_deal: int = 0
 
 
 @dataclass(frozen=True)
@@ -368,7 +370,9 @@ def split_position(deals: Iterable[Deal], strategy_magics: Collection[int], digi
         return None
     pos = next(iter(book.positions.values()))
     mine = {
-        s.magic: OwnerShare(s.volume, s.price, s.entries, s.opened.server_msc if s.opened else 0)
+        s.magic: OwnerShare(
+            s.volume, s.price, s.entries, s.opened.server_msc if s.opened else 0, s.opened.ticket if s.opened else 0
+        )
         for s in pos.held()
         if s.magic in strategy_magics
     }

@@ -49,7 +49,8 @@ class ExecutionSettings(BaseModel):
     - ``symbol_suffix``: the broker's suffix when auto-discovery is ambiguous (``".a"``, ``"m"``).
     - ``pip_sizes``: per-symbol pip size overrides in price units (``{"XAUUSD": 0.1, "US30": 1.0}``).
     - ``deviation_points``: accepted slippage for instant/request execution, in points.
-    - ``max_open_positions``: refuse entries when this strategy already holds this many positions.
+    - ``max_open_positions``: refuse entries when this strategy already holds this many positions (the positions
+      of one entry's take-profit levels on hedging count as one).
 
     Ownership on netting accounts (one position per symbol, shared by every owner that built it; the strategy's
     holding is its own share, :mod:`contract.netting`):

@@ -144,7 +144,8 @@ def market_entry(
         else:
             kind, sl, tp = "close", None, None  # a reducing deal keeps the position's SL/TP (mt5-api §5.5)
     else:
-        check_max_positions(ctx, creates_position(ctx, spec.name))
+        # an entry's further take-profit levels are the same entry: it was checked at TP1
+        check_max_positions(ctx, creates_position(ctx, spec.name) and (level or 1) == 1)
         check_volume_limit(ctx, spec, buy, lots)
         check_exposure(ctx, buy=buy, lots=lots, creates_new=creates_position(ctx, spec.name))
         if net is not None:

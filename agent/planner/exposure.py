@@ -42,11 +42,18 @@ def check_exposure(ctx: Context, *, buy: bool, lots: Decimal, creates_new: bool,
     if view is None:
         return
     cap_positions = settings.account_max_open_positions
-    if cap_positions is not None and creates_new and view.account_positions >= cap_positions:
+    held, planned = view.account_positions, view.planned_positions
+    if cap_positions is not None and creates_new and held + planned >= cap_positions:
+        holds = f"{held} position{'s' if held != 1 else ''} (all strategies and manual trades"
+        if not planned:
+            raise PlanRejected(
+                f"Account max open positions: the account already holds {holds}; limit {cap_positions}), "
+                f"so this entry was refused: nothing was sent. Close a position or raise the account's limit."
+            )
         raise PlanRejected(
-            f"Account max open positions: the account already holds {view.account_positions} position"
-            f"{'s' if view.account_positions != 1 else ''} (all strategies and manual trades; limit {cap_positions}), "
-            f"so this entry was refused: nothing was sent. Close a position or raise the account's limit."
+            f"Account max open positions: the account holds {holds}) and this alert opens {planned} before this "
+            f"one; one more would pass the limit of {cap_positions}, so the alert was refused: nothing was sent. "
+            f"Close a position, send fewer take-profit levels or entries, or raise the account's limit."
         )
     side, other = ("buy", "sell") if buy else ("sell", "buy")
     # A reversal closes ``closes`` lots of the other side and leaves ``lots - closes``: count the difference.
@@ -94,7 +101,7 @@ def _counted(view: ExposureView, ctx: Context, margin: float, notional: float, c
         view,
         account_margin=view.account_margin + margin,
         account_notional=view.account_notional + notional,
-        account_positions=view.account_positions + (1 if creates_new else 0),
+        planned_positions=view.planned_positions + (1 if creates_new else 0),
         strategy_margin=view.strategy_margin + margin,
         strategy_notional=view.strategy_notional + notional,
     )

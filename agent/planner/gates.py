@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from agent.broker.models import SymbolSpec, TradeMode
 from agent.planner.context import Context
+from agent.planner.targets import level_siblings
 from agent.planner.text import dec, fmt_lots, fmt_money, plain
 from agent.planner.types import PlanRejected
 from contract.intent import OpenAction, OrderKind, SyncAction, TradeIntent
@@ -123,11 +124,13 @@ def check_level_modes(spec: SymbolSpec, has_sl: bool, has_tp: bool) -> None:
 
 
 def check_max_positions(ctx: Context, creates_new: bool) -> None:
-    """Skip an entry that would open a position beyond ``settings.max_open_positions``."""
+    """Skip an entry that would open a position beyond ``settings.max_open_positions``. The positions of one
+    entry's take-profit levels (hedging, agent/planner/targets.py) are one position here, as they are one entry for
+    pyramiding: the entry is checked once, and a held entry's levels count once."""
     cap = ctx.settings.max_open_positions
     if cap is None or not creates_new:
         return
-    held = ctx.book.count()
+    held = ctx.book.count() - level_siblings(ctx, None)
     if held >= cap:
         raise PlanRejected(
             f"Max open positions: the strategy already holds {held} position{'s' if held != 1 else ''} "

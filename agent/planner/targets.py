@@ -35,15 +35,17 @@ from agent.planner.volume import round_down
 from contract.intent import OpenAction
 
 
-def level_siblings(ctx: Context, symbol: str, side: str) -> int:
-    """How many of the strategy's hedging positions on ``symbol``/``side`` are further levels of an entry already
-    counted (``tvb:<id>/2`` and ``/3`` beside ``/1``): one entry with three levels is one entry for pyramiding."""
+def level_siblings(ctx: Context, symbol: str | None, side: str | None = None) -> int:
+    """How many of the strategy's hedging positions on ``symbol`` (every symbol: ``None``) and ``side`` (both:
+    ``None``) are further levels of an entry already counted (``tvb:<id>/2`` and ``/3`` beside ``/1``): one entry
+    with three levels is one entry for pyramiding and one position for ``max_open_positions``."""
     if ctx.netting:
         return 0
-    open_tickets = {h.ticket for h in ctx.book.positions(symbol, (side,))}
+    open_tickets = {h.ticket for h in ctx.book.positions(symbol, (side,) if side else (LONG, SHORT))}
+    comments = {p.ticket: p.comment for p in (*ctx.market.positions, *ctx.market.all_positions)}
     tags: list[str] = []
-    for p in ctx.market.positions:
-        if p.ticket in open_tickets and (found := split_level(p.comment)) is not None:
+    for ticket, comment in comments.items():
+        if ticket in open_tickets and (found := split_level(comment)) is not None:
             tags.append(found[0])
     return len(tags) - len(set(tags))
 

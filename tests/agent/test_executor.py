@@ -167,6 +167,17 @@ def test_an_ambiguous_outcome_that_did_not_execute_fails_and_is_not_resent(termi
     assert mt5.positions_get() == ()
 
 
+def test_an_ambiguous_close_that_did_execute_is_followed_by_the_alerts_next_step(terminal: Mt5Broker) -> None:
+    executor = JobExecutor(terminal)
+    assert executor.execute(job("EURUSD", signal_id=14)).status == "executed"
+    # close-then-sell: the close's answer is lost but it executed; the sell after it is still sent, once
+    control.inject_fault("timeout", executed=True)
+    result = executor.execute(job("EURUSD", Side.SELL, close=True, signal_id=15))
+    assert result.status == "executed", result
+    assert [o.type for o in result.orders] == ["close sell", "sell"]
+    assert [(p.type, p.volume) for p in mt5.positions_get()] == [(mt5.POSITION_TYPE_SELL, 0.1)]
+
+
 def test_reconcile_after_a_crash_reports_what_was_sent_and_sends_nothing(terminal: Mt5Broker) -> None:
     executor = JobExecutor(terminal)
     the_job = job("EURUSD", signal_id=21)

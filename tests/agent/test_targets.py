@@ -46,13 +46,13 @@ def netting() -> Iterator[Mt5Broker]:
     control.reset()
 
 
-def job(body: str) -> TradeJob:
+def job(body: str, **settings: object) -> TradeJob:
     n = next(_ids)
     intent: TradeIntent = parse_alert(body.encode(), ParseContext())
     assert intent.format == AlertFormat.PINECONNECTOR
     return TradeJob(
         id=n, signal_id=n, strategy_id=1, intent=intent,
-        settings=ExecutionSettings(magic_number=MAGIC, comment=f"tvb:{n}"),
+        settings=ExecutionSettings.model_validate({"magic_number": MAGIC, "comment": f"tvb:{n}", **settings}),
         deadline=datetime.now(UTC) + timedelta(minutes=5), claimed_at=datetime.now(UTC),
     )
 
@@ -137,3 +137,112 @@ def test_netting_levels_close_once_each(netting: Mt5Broker) -> None:
     assert netting.positions() == ()
     comments = [d.comment for d in netting.deals_since(datetime.now(UTC) - timedelta(days=1))]
     assert comments.count(f"tvb:{j.signal_id}/tp1") == 1 and comments.count(f"tvb:{j.signal_id}/tp2") == 1
+
+
+def test_a_closed_entrys_levels_never_close_a_later_entry_of_the_same_strategy(netting: Mt5Broker) -> None:
+    # the trader holds 1 lot long by hand; the strategy's entry with levels adds 1 lot to the one netting position
+    netting.place_order(MarketOrder(
+        symbol="EURUSD", side=Side.BUY, volume=1.0, price=1.1001, sl=0, tp=0, magic=0, comment="manual",
+    ))
+    executor = JobExecutor(netting)
+    first = job(LEVELS, shared_stops="allow")  # its SL/TP become the trader's lot's too
+    assert executor.execute(first).status == "executed"
+    assert len(executor.targets) == 1
+    # the strategy closes its share (the trader's lot keeps the position open), then buys again without levels
+    assert executor.execute(job("1,closelong,EURUSD")).status == "executed"
+    assert executor.execute(job("1,buy,EURUSD,vol_lots=0.4")).status == "executed"
+    (pos,) = netting.positions()
+    assert pos.volume == 1.4
+    # the price reaches the closed entry's TP1: the new entry is not that signal's, nothing of it is closed
+    control.set_quote("EURUSD", 1.10112, 1.10122)
+    assert executor.targets.check(netting) == []
+    assert netting.positions()[0].volume == 1.4
+    assert len(executor.targets) == 0
+    comments = [d.comment for d in netting.deals_since(datetime.now(UTC) - timedelta(days=1))]
+    assert f"tvb:{first.signal_id}/tp1" not in comments
+
+
+def test_an_unknown_outcome_at_tp1_that_executed_still_sends_tp2_and_tp3(hedging: Mt5Broker) -> None:
+    # TP1's order_send times out, yet the trade server filled it: it is found by its comment, never sent twice,
+    # and the levels after it are sent (the entry is not left at half its volume with one target)
+    control.inject_fault("timeout", executed=True)
+    j = job(LEVELS)
+    result = JobExecutor(hedging).execute(j)
+    assert result.status == "executed", result
+    held = sorted((p.volume, p.tp, p.comment) for p in hedging.positions(magic=MAGIC))
+    assert held == [
+        (0.25, 1.1021, f"tvb:{j.signal_id}/2"), (0.25, 1.1031, f"tvb:{j.signal_id}/3"),
+        (0.5, 1.1011, f"tvb:{j.signal_id}/1"),
+    ]
+    assert [o.volume for o in result.orders] == [0.5, 0.25, 0.25]
+
+
+def test_an_unknown_outcome_of_a_netting_entry_with_levels_that_executed_still_watches_them(
+    netting: Mt5Broker,
+) -> None:
+    control.inject_fault("timeout", executed=True)
+    executor = JobExecutor(netting)
+    result = executor.execute(job(LEVELS))
+    assert result.status == "executed", result
+    (pos,) = netting.positions()
+    assert (pos.volume, pos.tp) == (1.0, 1.1031)
+    # the entry was found at the broker: its TP1 and TP2 are watched as if the send had answered
+    assert [(lv.number, lv.lots) for lv in executor.targets.rules()[0].levels] == [(1, 0.5), (2, 0.25)]
+    control.set_quote("EURUSD", 1.10112, 1.10122)
+    (tp1,) = executor.targets.check(netting)
+    assert (tp1.number, tp1.lots) == (1, 0.5)
+
+
+@pytest.mark.parametrize("limit", [{"max_entries_per_direction": 1}, {"max_open_positions": 1}])
+def test_a_restart_after_tp1_sends_tp2_and_tp3_under_a_one_entry_limit(
+    hedging: Mt5Broker, limit: dict[str, int]
+) -> None:
+    # the TP1 position the crash left behind is this same entry: it does not use up the strategy's one entry
+    j = job(LEVELS, **limit)
+    hedging.place_order(MarketOrder(
+        symbol="EURUSD", side=Side.BUY, volume=0.5, price=1.1001, sl=1.0951, tp=1.1011, magic=MAGIC,
+        comment=f"tvb:{j.signal_id}/1",
+    ))
+    result = JobExecutor(hedging).reconcile(j)
+    assert result is not None and result.status == "executed", result
+    assert [o.volume for o in result.orders] == [0.5, 0.25, 0.25]
+    assert sorted(p.comment for p in hedging.positions(magic=MAGIC)) == [
+        f"tvb:{j.signal_id}/1", f"tvb:{j.signal_id}/2", f"tvb:{j.signal_id}/3",
+    ]
+
+
+@pytest.mark.parametrize("mode", ["hedging", "netting"])
+def test_after_the_strategy_closes_half_each_level_closes_half_of_its_lots(mode: str) -> None:
+    # as on hedging, where each level's position is halved, a netting entry's watched levels shrink with the share:
+    # TP1 does not close all that is left, so the later levels still have their part
+    broker = broker_for(mode)
+    netting = mode == "netting"
+
+    def held() -> float:
+        return round(sum(p.volume for p in broker.positions()), 2)
+
+    try:
+        executor = JobExecutor(broker)
+        assert executor.execute(job(LEVELS)).status == "executed"  # TP1 0.5, TP2 0.25, TP3 0.25 lots
+        assert executor.execute(job("1,closelongpct,EURUSD,risk=50")).status == "executed"
+        assert held() == (0.5 if netting else 0.51)  # hedging rounds each position's half down: 0.25, 0.13, 0.13
+        control.set_quote("EURUSD", 1.10112, 1.10122)  # TP1: half of its 0.5 lots
+        closes = executor.targets.check(broker)
+        assert [(c.number, c.lots) for c in closes] == ([(1, 0.25)] if netting else [])
+        assert held() == (0.25 if netting else 0.26)
+        control.set_quote("EURUSD", 1.10212, 1.10222)  # TP2: half of its 0.25 lots, rounded down to the step
+        closes = executor.targets.check(broker)
+        assert [(c.number, c.lots) for c in closes] == ([(2, 0.12)] if netting else [])
+        assert held() == 0.13  # what TP3 closes
+    finally:
+        control.reset()
+
+
+def test_a_netting_entry_the_broker_refused_leaves_no_levels_watched(netting: Mt5Broker) -> None:
+    control.inject_fault("market_closed")
+    executor = JobExecutor(netting)
+    assert executor.execute(job(LEVELS)).status == "failed"
+    assert len(executor.targets) == 0 and netting.positions() == ()
+    control.inject_fault("timeout", executed=False)  # never reached the trade server: not found, nothing watched
+    assert executor.execute(job(LEVELS)).status == "failed"
+    assert len(executor.targets) == 0 and netting.positions() == ()

@@ -9,7 +9,12 @@ spread on the paper terminal: a buy fills at the bid + 0.00012.
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,3 +145,36 @@ def test_the_strategy_default_split_applies_to_levels_without_shares(hedging: Li
     )
     cleared = hedging.admin.patch(f"/api/v1/strategies/{s['strategy_id']}", json={"tp_split": []})
     assert cleared.status_code == 200 and cleared.json()["tp_split"] == []
+
+
+def test_netting_levels_are_watched_after_the_agent_died_while_the_broker_filled_the_entry(tmp_path: Path) -> None:
+    # the agent is killed while the entry's order_send is on its way back: the broker filled it, the agent never
+    # heard; after the restart the order is found by its comment (never sent again) and its TP1 is still closed
+    live = start_live(tmp_path / "data", sim_latency_ms=3000, deal_sync_seconds=0.3)
+    try:
+        s = live.create_strategy("tp killed", max_signal_age_seconds=120)
+        quote(live, "EURUSD", 1.10000)  # the ask is 1.10012: TP1 1.10112, TP2 1.10212
+        resp = live.post_alert(s, "1,buy,EURUSD,vol_lots=1,tp1=10,tp2=20,tp1_share=50")
+        signal_id = resp.json()["signal_id"]
+        deadline = time.monotonic() + 10
+        while True:  # wait until the agent has claimed the job
+            with sqlite3.connect(live.db) as conn:
+                row = conn.execute("SELECT status FROM jobs WHERE signal_id = ?", (signal_id,)).fetchone()
+            if row and row[0] == "claimed":
+                break
+            assert time.monotonic() < deadline, "the job was never claimed"
+            time.sleep(0.01)
+        agent = live.runtime.agent
+        assert agent is not None and agent.proc is not None
+        time.sleep(2.2)  # inside the second half of the 3 s round trip: the broker has executed
+        os.kill(agent.proc.pid, signal.SIGKILL)
+        sig = live.settled(s, signal_id, timeout=60)
+        assert sig["status"] == "executed", sig
+        assert [(p["volume"], p["tp"]) for p in live.positions(s)] == [(1.0, 1.10212)]  # not re-sent
+        assert any("TP1 is watched" in n for n in sig["notes"]), sig["notes"]
+        quote(live, "EURUSD", 1.10120)  # the bid crosses TP1
+        (tp1,) = events(live, 1, strategy_id=s["strategy_id"])
+        assert tp1["kind"] == "tp1" and tp1["signal_id"] == signal_id
+        assert [p["volume"] for p in live.positions(s)] == [0.5]
+    finally:
+        stop_live(live)

@@ -10,8 +10,8 @@ import pytest
 from agent.broker.models import MarginMode
 from agent.exposure import ExposureView
 from agent.planner import Plan, PlanRejected, plan
-from contract.intent import CloseAction, OrderKind, SyncAction, VolumeUnit
-from tests.agent.planner import account, intent, market, open_, pos, price, settings
+from contract.intent import CloseAction, OrderKind, SyncAction, TakeProfitLevel, VolumeUnit
+from tests.agent.planner import account, intent, market, open_, pips, pos, price, settings
 
 NETTING = MarginMode.NETTING
 
@@ -93,3 +93,18 @@ def test_exits_and_adds_to_a_netting_position_are_never_refused_by_the_position_
 
 def test_no_exposure_figures_means_no_cap_is_checked() -> None:
     assert lots(plan(intent(open_("buy", 5)), settings(max_exposure_pct=1), market())) == [5.0]
+
+
+def test_the_account_position_cap_counts_an_entrys_levels_and_says_what_the_account_holds() -> None:
+    # hedging: the account holds 1 position; three take-profit levels would open three more, past a limit of 3
+    levels = tuple(TakeProfitLevel(tp=pips(n), share_pct=s) for n, s in ((10, 50), (20, 30), (30, 20)))
+    m = replace(market(), exposure=replace(EMPTY, account_positions=1))
+    assert len(plan(intent(open_("buy", 0.1, take_profits=levels)), settings(account_max_open_positions=4), m)
+               .requests) == 3
+    with pytest.raises(PlanRejected) as refused:
+        plan(intent(open_("buy", 0.1, take_profits=levels)), settings(account_max_open_positions=3), m)
+    assert str(refused.value).startswith(
+        "Account max open positions: the account holds 1 position (all strategies and manual trades) and this "
+        "alert opens 2 before this one; one more would pass the limit of 3, so the alert was refused: nothing "
+        "was sent."
+    )

@@ -113,3 +113,14 @@ def test_hedging_levels_carry_the_alerts_comment_after_their_own_tag() -> None:
         'The alert\'s comment "london breakout retest" reaches MetaTrader 5 as "tvb:77/1 london breakout re": it '
         "was shortened to fit the 27 characters an MT5 order comment can take, after the signal tag tvb:77/1."
     ]
+
+
+def test_an_entry_with_three_levels_is_one_position_for_max_open_positions() -> None:
+    # hedging: the levels are three positions of one entry; "one trade at a time" still lets that one trade open
+    p = plan(intent(open_("buy", 1.0, take_profits=THREE)), settings(max_open_positions=1), market())
+    assert [r.level for r in p.requests] == [1, 2, 3]
+    # a held entry with three levels counts once: a second entry fits a cap of 2, not a cap of 1
+    held = [replace(pos(n, "long", 0.1), comment=f"tvb:40/{n}") for n in (1, 2, 3)]
+    assert plan(intent(open_("buy", 0.1)), settings(max_open_positions=2), market(positions=held)).requests
+    with pytest.raises(PlanRejected, match=r"already holds 1 position \(limit 1\)"):
+        plan(intent(open_("buy", 0.1)), settings(max_open_positions=1), market(positions=held))

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from agent.planner.comment import names_signal
 from contract import CONTRACT_HEADER, CONTRACT_VERSION, LEASE_HEADER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,6 +101,44 @@ def deals_by_comment(*data_dirs: Path) -> Counter[str]:
                 if "deal" in record and record["deal"]["comment"]:
                     found[record["deal"]["comment"]] += 1
     return found
+
+
+def broker_holds_a_deal_of(data_dir: Path, signal_id: int) -> bool:
+    """Whether the simulated broker of ``data_dir`` has executed a deal of ``signal_id`` for good: the deal is in its
+    history journal *and* counted by its book's snapshot (journal lines after the snapshot's count are what a crash
+    between the two writes leaves, and the next load drops them: agent/mt5sim/state.py)."""
+    for snapshot in (data_dir / "simulator").rglob("mt5sim-*.json"):
+        try:
+            counted = json.loads(snapshot.read_text())["journal"]["deals"]
+        except (OSError, ValueError, KeyError):
+            continue
+        journal = snapshot.with_name(snapshot.stem + ".history.jsonl")
+        deals = []
+        for line in journal.read_text().splitlines() if journal.exists() else ():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a torn last line
+            if "deal" in record:
+                deals.append(record["deal"])
+        if any(names_signal(d["comment"], f"tvb:{signal_id}") for d in deals[:counted]):
+            return True
+    return False
+
+
+def kill_after_the_broker_executed(pid: int, data_dir: Path, signal_id: int, timeout: float = 30.0) -> None:
+    """SIGKILL the agent ``pid`` as soon as the simulated broker of ``data_dir`` has executed a deal of
+    ``signal_id`` (:func:`broker_holds_a_deal_of`).
+
+    With the simulator's ``latency_ms`` round trip the deal is saved half-way through ``order_send``, and the answer
+    is still travelling for the other half: killed then, the agent has traded without knowing it. Waiting on the
+    broker's state, not on a clock, keeps that true however late the agent got to send.
+    """
+    deadline = time.monotonic() + timeout
+    while not broker_holds_a_deal_of(data_dir, signal_id):
+        assert time.monotonic() < deadline, f"the broker never executed signal {signal_id}"
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
 
 
 def job_of(db: Path, signal_id: int) -> dict[str, Any]:

@@ -9,10 +9,6 @@ by hand, stops the account out and scripts faults. 1 lot of a USD-quoted pair: 1
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +16,7 @@ from typing import Any
 import pytest
 
 from contract import CONTRACT_HEADER, CONTRACT_VERSION
+from tests.e2e.agents import kill_after_the_broker_executed
 from tests.e2e.conftest import Live, start_live, stop_live
 from tests.e2e.paper import desk, events, quote, signal_deals, trades
 
@@ -171,18 +168,9 @@ def test_an_agent_killed_after_the_broker_executed_finds_the_order_on_a_server_3
         s = live.create_strategy("restart far", max_signal_age_seconds=120)
         resp = live.post_alert(s, '{"symbol":"EURUSD","action":"buy","lots":0.2}')
         signal_id = resp.json()["signal_id"]
-        deadline = time.monotonic() + 10
-        while True:  # wait until the agent has claimed the job
-            with sqlite3.connect(live.db) as conn:
-                row = conn.execute("SELECT status FROM jobs WHERE signal_id = ?", (signal_id,)).fetchone()
-            if row and row[0] == "claimed":
-                break
-            assert time.monotonic() < deadline, "the job was never claimed"
-            time.sleep(0.01)
         agent = live.runtime.agent
         assert agent is not None and agent.proc is not None
-        time.sleep(2.2)  # inside the second half of the 3 s round trip: the broker has executed
-        os.kill(agent.proc.pid, signal.SIGKILL)
+        kill_after_the_broker_executed(agent.proc.pid, live.data_dir, signal_id)  # in the 3 s round trip's 2nd half
         sig = live.settled(s, signal_id, timeout=60)
         assert sig["status"] == "executed", sig
         assert any("not sent again" in n for n in sig["notes"]), sig["notes"]

@@ -9,16 +9,13 @@ spread on the paper terminal: a buy fills at the bid + 0.00012.
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.agents import kill_after_the_broker_executed
 from tests.e2e.conftest import Live, start_live, stop_live
 from tests.e2e.paper import events, quote, trades
 
@@ -156,18 +153,9 @@ def test_netting_levels_are_watched_after_the_agent_died_while_the_broker_filled
         quote(live, "EURUSD", 1.10000)  # the ask is 1.10012: TP1 1.10112, TP2 1.10212
         resp = live.post_alert(s, "1,buy,EURUSD,vol_lots=1,tp1=10,tp2=20,tp1_share=50")
         signal_id = resp.json()["signal_id"]
-        deadline = time.monotonic() + 10
-        while True:  # wait until the agent has claimed the job
-            with sqlite3.connect(live.db) as conn:
-                row = conn.execute("SELECT status FROM jobs WHERE signal_id = ?", (signal_id,)).fetchone()
-            if row and row[0] == "claimed":
-                break
-            assert time.monotonic() < deadline, "the job was never claimed"
-            time.sleep(0.01)
         agent = live.runtime.agent
         assert agent is not None and agent.proc is not None
-        time.sleep(2.2)  # inside the second half of the 3 s round trip: the broker has executed
-        os.kill(agent.proc.pid, signal.SIGKILL)
+        kill_after_the_broker_executed(agent.proc.pid, live.data_dir, signal_id)  # in the 3 s round trip's 2nd half
         sig = live.settled(s, signal_id, timeout=60)
         assert sig["status"] == "executed", sig
         assert [(p["volume"], p["tp"]) for p in live.positions(s)] == [(1.0, 1.10212)]  # not re-sent

@@ -299,6 +299,13 @@ INSERT INTO jobs (signal_id, agent_id, job_type, status, payload, attempts, expi
 VALUES (?, ?, 'trade', ?, ?, 0, ?, ?, ?)
 """
 
+#: A job whose account's outcome was decided at intake (its daily loss limit): ``done`` with its result at once.
+_INSERT_FINISHED_JOB = """
+INSERT INTO jobs (signal_id, agent_id, job_type, status, payload, attempts, expires_at, created_at, volume_multiplier,
+    finished_at, result)
+VALUES (?, ?, 'trade', 'done', ?, 0, ?, ?, ?, ?, ?)
+"""
+
 
 class AlertIntake:
     """Receives alerts for one server process: prepares them on the event loop and stores them through the
@@ -509,9 +516,18 @@ class AlertIntake:
         settings.update(account_caps(tx.catalog.settings))  # the account-wide exposure caps as of this commit
         deadline = sql_time(gates.deadline(strategy, p.parsed, tx.now))
         status = JobStatus.HELD if held else JobStatus.QUEUED
-        for agent_id, multiplier in strategy.targets():
+        for n, (agent_id, multiplier) in enumerate(strategy.targets()):
             account = json.dumps(dict(settings, volume_multiplier=multiplier))
             payload = f'{{"strategy_id":{strategy.id},"intent":{p.intent_json},"settings":{account}}}'
+            # the primary account's daily loss limit is the daily_loss_limit gate's; each further account has its own
+            refusal = gates.account_loss_refusal(tx.catalog.settings, tx.counters.pnl.get(agent_id)) if n else None
+            if refusal is not None:  # this account's outcome is decided now: it never sees the job
+                result = json.dumps({"status": SignalStatus.DISCARDED.value, "error_message": refusal})
+                tx.execute(
+                    _INSERT_FINISHED_JOB,
+                    (signal_id, agent_id, payload, deadline, sql_time(tx.now), multiplier, sql_time(tx.now), result),
+                )
+                continue
             cur = tx.execute(
                 _INSERT_JOB, (signal_id, agent_id, status.value, payload, deadline, sql_time(tx.now), multiplier)
             )

@@ -604,14 +604,21 @@ class Writer:
         conn = self._conn
         assert conn is not None
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        # As the writer counts them (server/flow/outcome.py: settle): a signal of several accounts that ended
+        # ``failed`` because only some executed it still traded, so it still counts (a provisional outcome of the
+        # watchdog does not, until the agent is back: server/queue.py: lapse_abandoned).
         rows = conn.execute(
-            "SELECT strategy_id, count(*) FROM tv_signals WHERE created_at >= ? AND +status IN (?, ?, ?)"
+            "SELECT strategy_id, count(*) FROM tv_signals WHERE created_at >= ? AND (+status IN (?, ?, ?)"
+            " OR (+status = ? AND decided_by IS NOT 'watchdog' AND EXISTS (SELECT 1 FROM jobs"
+            " WHERE jobs.signal_id = tv_signals.id AND json_extract(jobs.result, '$.status') = ?)))"
             " GROUP BY +strategy_id",  # '+': today's rows by their time index, never a walk of the whole history
             (
                 sql_time(day_start),
                 SignalStatus.EXECUTED.value,
                 SignalStatus.PENDING.value,
                 SignalStatus.AWAITING_APPROVAL.value,
+                SignalStatus.FAILED.value,
+                SignalStatus.EXECUTED.value,
             ),
         ).fetchall()
         counters = Counters(now.date(), {int(sid): int(n) for sid, n in rows})

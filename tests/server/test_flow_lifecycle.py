@@ -1,0 +1,59 @@
+"""The signal life cycle where issue 13's features meet (approval, several accounts, the daily trade cap, the
+duplicate gate), on real SQLite through the writer as the runtime composes it: the agents' reports go through the
+same service the agent routes call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from contract import JobOutcome, JobResult
+from server.intake import IntakeResult
+from tests.server.conftest import Store, run, start_store
+
+SECOND = "second"
+
+
+def post(store: Store, secret: str, body: str) -> IntakeResult:
+    return run(store.intake.receive(secret, body.encode(), "application/json", datetime.now(UTC)))
+
+
+def report(store: Store, agent_id: str, result: JobResult) -> None:
+    [job] = run(store.jobs.poll(agent_id, 1, 0))
+    [answer] = run(store.agents.record_results(agent_id, [(job.id, result)]))
+    assert not isinstance(answer, Exception), answer
+
+
+def partly_executed(store: Store, secret: str, body: str) -> int:
+    """An alert that executes on the primary account and is refused on the second one: the signal ends
+    ``failed`` ("Executed on 'default' only ...") although it traded."""
+    sent = post(store, secret, body)
+    assert sent.status == "pending" and sent.signal_id is not None
+    report(store, "default", JobResult(status=JobOutcome.EXECUTED, fill_price=1.1))
+    report(store, SECOND, JobResult.refused(JobOutcome.REJECTED, "Below the minimum volume on this account."))
+    [(status, error)] = store.rows("SELECT status, error_message FROM tv_signals WHERE id = ?", sent.signal_id)
+    assert status == "failed" and error.startswith("Executed on 'default' only; rejected on 'second': ")
+    return sent.signal_id
+
+
+def test_a_signal_that_traded_on_one_account_counts_toward_the_daily_trade_cap_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "cap.db"
+    store = start_store(path)
+    try:
+        s = store.strategy("capped", max_trades_per_day=1, accounts=[{"agent_id": SECOND, "volume_multiplier": 0.5}])
+        partly_executed(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"a1"}')
+        assert post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"a2"}').status == (
+            "discarded"
+        )
+    finally:
+        store.writer.stop()
+        store.engine.dispose()
+    store = start_store(path)  # the counters are read back from the database
+    try:
+        third = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"a3"}')
+        assert third.status == "discarded", "the cap forgot a trade across the restart"
+        [(error,)] = store.rows("SELECT error_message FROM tv_signals WHERE id = ?", third.signal_id)
+        assert error.startswith("Daily trade cap reached: 1 of 1 trades today")
+    finally:
+        store.writer.stop()
+        store.engine.dispose()

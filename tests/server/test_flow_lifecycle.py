@@ -57,3 +57,30 @@ def test_a_signal_that_traded_on_one_account_counts_toward_the_daily_trade_cap_a
     finally:
         store.writer.stop()
         store.engine.dispose()
+
+
+def test_a_repeat_of_an_alert_that_traded_on_some_accounts_is_a_duplicate(store: Store) -> None:
+    """A signal that executed on one account of two ends ``failed``, yet it traded: the same alert id again (or
+    the identical message within the dedup window) must not trade that account a second time."""
+    s = store.strategy("repeats", accounts=[{"agent_id": SECOND, "volume_multiplier": 0.5}])
+    first = partly_executed(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"r1"}')
+    by_id = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.2,"id":"r1"}')
+    assert by_id.status == "duplicate"
+    body = '{"symbol":"GBPUSD","action":"sell","lots":0.1}'
+    second = partly_executed(store, s.webhook_secret, body)
+    again = post(store, s.webhook_secret, body)
+    assert again.status == "duplicate"
+    errors = [e for (e,) in store.rows("SELECT error_message FROM tv_signals WHERE id IN (?, ?) ORDER BY id",
+                                       by_id.signal_id, again.signal_id)]
+    assert errors[0].startswith(f"Duplicate of signal #{first} (alert id 'r1')")
+    assert errors[1].startswith(f"Duplicate of signal #{second} (an identical message within 60 s)")
+    assert store.rows("SELECT count(*) FROM jobs WHERE status = 'queued'") == [(0,)]  # nothing more to trade
+
+
+def test_a_repeat_by_meaning_of_an_alert_that_traded_on_some_accounts_is_a_duplicate(store: Store) -> None:
+    s = store.strategy("meaning", dedup_by="meaning", accounts=[{"agent_id": SECOND, "volume_multiplier": 0.5}])
+    first = partly_executed(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1}')
+    again = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.3,"price":1.2}')
+    assert again.status == "duplicate"
+    [(error,)] = store.rows("SELECT error_message FROM tv_signals WHERE id = ?", again.signal_id)
+    assert error.startswith(f"Duplicate of signal #{first} (the same EURUSD buy without a timeframe")

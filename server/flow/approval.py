@@ -6,7 +6,8 @@ signal age). From there exactly one of three writer ops ends the wait — one op
 sweep can never both happen (the writer applies ops one after the other):
 
 - :func:`approve`: the held jobs become ``queued`` (a waiting long-poll takes them in the same transaction) and
-  the signal ``pending``; from then on it is traded like any other signal;
+  the signal ``pending``, with the trader's controls (risk multiplier, exposure and lot caps) as they are at the
+  approval; from then on it is traded like any other signal;
 - :func:`reject`: the jobs become ``done`` and the signal ``rejected``, ``decided_by = "trader"``, with a sentence;
 - :func:`server.queue.expire_overdue`: past the deadline, ``expired`` with a sentence.
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 from contract.intent import TradeIntent
 from server import gates
+from server.controls import account_caps, control_fields
 from server.db import from_sql_time, sql_time
 from server.models import JobStatus, Signal, SignalStatus
 from server.queue import expire_overdue
@@ -83,6 +85,7 @@ def approve(tx: WriteTx, signal_id: int, via: Via, handover: Handover) -> Decisi
             f"Signal #{signal_id} was not approved: {stopped} It still waits for your approval{when}: approve it once "
             f"trading may go on, or reject it.",
         )
+    _refresh_controls(tx, signal_id)
     jobs = tx.execute(
         "UPDATE jobs SET status = ? WHERE signal_id = ? AND status = ? RETURNING id, agent_id",
         (JobStatus.QUEUED.value, signal_id, JobStatus.HELD.value),
@@ -153,6 +156,24 @@ def _trading_stopped(tx: WriteTx, signal_id: int) -> str | None:
     if verdict.gate == "daily_loss_limit":
         return "today's realised loss on its account reached the daily loss limit (Settings)."
     return verdict.message
+
+
+def _refresh_controls(tx: WriteTx, signal_id: int) -> None:
+    """Put the trader's controls in force now (the strategy's risk multiplier, lot cap mode and exposure cap, the
+    account-wide caps) into the signal's held jobs: they were written when the alert arrived, and the trader may
+    have tightened them while it waited. An approved job is judged by the caps of the moment it is approved."""
+    strategy_id = tx.execute("SELECT strategy_id FROM tv_signals WHERE id = ?", (signal_id,)).fetchone()[0]
+    strategy = tx.catalog.strategies.get(strategy_id)
+    if strategy is None:
+        return
+    now = {**control_fields(strategy), **account_caps(tx.catalog.settings)}
+    held = tx.execute(
+        "SELECT id, payload FROM jobs WHERE signal_id = ? AND status = ?", (signal_id, JobStatus.HELD.value)
+    ).fetchall()
+    for job_id, payload in held:
+        spec = json.loads(payload) if isinstance(payload, str) else dict(payload)
+        spec["settings"] = {**spec.get("settings", {}), **now}
+        tx.execute("UPDATE jobs SET payload = ? WHERE id = ?", (json.dumps(spec), job_id))
 
 
 def _status(tx: WriteTx, signal_id: int) -> str:

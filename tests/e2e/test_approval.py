@@ -197,3 +197,20 @@ def test_approval_is_refused_while_trading_is_paused_disabled_or_halted(shared_l
     signal = shared_live.settled(strategy, signal_id)
     assert signal["status"] == "executed", signal
     assert [(o["symbol"], o["type"], o["volume"]) for o in signal["orders"]] == [("USDCAD", "buy", 0.1)]
+
+
+def test_an_approval_sends_the_controls_in_force_when_it_is_given(shared_live: Live) -> None:
+    """A signal waits with its job held; if the trader tightens the strategy's exposure cap or the account's caps
+    meanwhile, the approved job must be judged by the caps in force at the approval, not by those of the alert's
+    arrival (the job carried them since then)."""
+    strategy = shared_live.create_strategy("approve under new caps", require_approval=True)
+    signal_id = _awaiting(shared_live, strategy, '{"symbol": "EURCHF", "action": "buy", "volume": 0.5}')
+    path = f"/api/v1/strategies/{strategy['strategy_id']}"
+    capped = shared_live.admin.patch(path, json={"max_exposure_pct": 1})  # 0.5 lots at 1:100 are about 4.5 %
+    assert capped.status_code == 200, capped.text
+    assert shared_live.admin.post(f"/api/v1/signals/{signal_id}/approve").status_code == 200
+    signal = shared_live.settled(strategy, signal_id)
+    assert (signal["status"], signal["decided_by"]) == ("rejected", "agent"), signal
+    assert signal["error_message"].startswith("Exposure cap: The strategy's positions hold 0.00% of equity")
+    assert "above the strategy cap of 1%: nothing was sent" in signal["error_message"]
+    assert signal["orders"] == []

@@ -84,3 +84,26 @@ def test_a_repeat_by_meaning_of_an_alert_that_traded_on_some_accounts_is_a_dupli
     assert again.status == "duplicate"
     [(error,)] = store.rows("SELECT error_message FROM tv_signals WHERE id = ?", again.signal_id)
     assert error.startswith(f"Duplicate of signal #{first} (the same EURUSD buy without a timeframe")
+
+
+def test_a_result_for_a_job_no_agent_was_handed_changes_nothing(store: Store) -> None:
+    """Only a job an agent claimed can have a result: a report for a job still held for the trader's approval (or
+    still queued) must not decide its signal — that would trade past the approval, or end a signal whose job is
+    still to be sent."""
+    s = store.strategy("held", require_approval=True)
+    waiting = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1}')
+    assert waiting.status == "awaiting_approval"
+    [(held,)] = store.rows("SELECT id FROM jobs WHERE signal_id = ?", waiting.signal_id)
+    [answer] = run(store.agents.record_results("default", [(held, JobResult(status=JobOutcome.EXECUTED))]))
+    assert isinstance(answer, LookupError) and "not handed to an agent" in str(answer)
+    assert store.rows("SELECT status FROM tv_signals WHERE id = ?", waiting.signal_id) == [("awaiting_approval",)]
+    assert store.rows("SELECT status, result FROM jobs WHERE id = ?", held) == [("held", None)]
+
+    plain = store.strategy("queued")
+    queued = post(store, plain.webhook_secret, '{"symbol":"GBPUSD","action":"buy","lots":0.1}')
+    [(job_id,)] = store.rows("SELECT id FROM jobs WHERE signal_id = ?", queued.signal_id)
+    [answer] = run(store.agents.record_results("default", [(job_id, JobResult(status=JobOutcome.EXECUTED))]))
+    assert isinstance(answer, LookupError)
+    assert store.rows("SELECT status FROM tv_signals WHERE id = ?", queued.signal_id) == [("pending",)]
+    [job] = run(store.jobs.poll("default", 1, 0))  # still handed out, once, to the agent that claims it
+    assert job.id == job_id

@@ -4,12 +4,16 @@ same service the agent routes call."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from contract import JobOutcome, JobResult
+from server.flow.approval import Decision, approve, reject
 from server.intake import IntakeResult
-from tests.server.conftest import Store, run, start_store
+from server.queue import expire_overdue
+from tests.server.conftest import Store, grouped, run, start_store
 
 SECOND = "second"
 
@@ -107,3 +111,29 @@ def test_a_result_for_a_job_no_agent_was_handed_changes_nothing(store: Store) ->
     assert store.rows("SELECT status FROM tv_signals WHERE id = ?", queued.signal_id) == [("pending",)]
     [job] = run(store.jobs.poll("default", 1, 0))  # still handed out, once, to the agent that claims it
     assert job.id == job_id
+
+
+def test_racing_decisions_on_one_waiting_signal_end_it_once(store: Store) -> None:
+    """Two approvals (dashboard and tray) and a rejection arrive together with the expiry sweep: the writer applies
+    them one after the other, so exactly one decides; the others are told what became of the signal."""
+    s = store.strategy("race", require_approval=True, accounts=[{"agent_id": SECOND, "volume_multiplier": 0.5}])
+    waiting = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1}')
+    signal_id = waiting.signal_id
+    assert signal_id is not None
+    ops: list[Callable[[Any], object]] = [
+        lambda tx: approve(tx, signal_id, "dashboard", store.jobs.queued),
+        lambda tx: approve(tx, signal_id, "tray", store.jobs.queued),
+        lambda tx: reject(tx, signal_id, "cli", "too late"),
+        expire_overdue,
+    ]
+    first, second, third, expired = run(grouped(store.writer, ops))
+    assert isinstance(first, Decision) and first.done and first.status == "pending"
+    assert isinstance(second, Decision) and not second.done
+    assert second.message == f"Signal #{signal_id} was already approved: it is with its agent and will be traded once."
+    assert isinstance(third, Decision) and not third.done
+    assert expired == []
+    assert store.rows("SELECT agent_id, status FROM jobs WHERE signal_id = ? ORDER BY id", signal_id) == [
+        ("default", "queued"), (SECOND, "queued")
+    ]
+    [(notes,)] = store.rows("SELECT notes FROM tv_signals WHERE id = ?", signal_id)
+    assert notes.count("Approved by the trader") == 1

@@ -137,3 +137,30 @@ def test_racing_decisions_on_one_waiting_signal_end_it_once(store: Store) -> Non
     ]
     [(notes,)] = store.rows("SELECT notes FROM tv_signals WHERE id = ?", signal_id)
     assert notes.count("Approved by the trader") == 1
+
+
+def test_an_account_whose_agent_is_offline_expires_and_the_signal_ends_with_a_true_sentence(store: Store) -> None:
+    s = store.strategy("offline", accounts=[{"agent_id": SECOND, "volume_multiplier": 0.5}])
+    sent = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1}')
+    report(store, "default", JobResult(status=JobOutcome.EXECUTED, fill_price=1.1))
+    assert store.rows("SELECT status FROM tv_signals WHERE id = ?", sent.signal_id) == [("pending",)]
+    past = "UPDATE jobs SET expires_at = '2000-01-01 00:00:00.000000' WHERE signal_id = ? AND agent_id = ?"
+    run(store.writer.submit(lambda tx: tx.execute(past, (sent.signal_id, SECOND))))
+    store.jobs.expire_overdue()
+    [(status, error, decided_by)] = store.rows(
+        "SELECT status, error_message, decided_by FROM tv_signals WHERE id = ?", sent.signal_id
+    )
+    assert (status, decided_by) == ("failed", "agent")
+    assert error.startswith("Executed on 'default' only; expired on 'second': Not executed: no agent picked it up")
+    assert "Check that the agent 'second' is running" in error and "The accounts now differ" in error
+    assert store.writer.wait_reported()
+    assert [x.status for x in store.resolved] == ["failed"]  # reported once, when the last account ended
+
+
+def test_a_repeat_of_an_alert_awaiting_approval_is_a_duplicate(store: Store) -> None:
+    s = store.strategy("repeat waiting", require_approval=True)
+    body = '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"w1"}'
+    waiting = post(store, s.webhook_secret, body)
+    again = post(store, s.webhook_secret, body)
+    assert (waiting.status, again.status) == ("awaiting_approval", "duplicate")
+    assert store.rows("SELECT count(*) FROM jobs") == [(1,)]  # one job, held: approving trades it once

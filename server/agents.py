@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC
 
 import contract
 from contract import JobOutcome, JobResult, LeaseRefusal
@@ -200,7 +201,8 @@ def record_snapshot(tx: WriteTx, agent_id: str, snap: contract.AccountSnapshot) 
         ),
     )
     if stored and snap.balance is not None:
-        tx.counters.pnl[agent_id] = AgentPnl(snap.day_start_balance, snap.realized_pnl_today)
+        day = (snap.taken_at or tx.now).astimezone(UTC).date()  # the UTC day the figures are of
+        tx.counters.pnl[agent_id] = AgentPnl(snap.day_start_balance, snap.realized_pnl_today, day)
     return stored
 
 

@@ -523,7 +523,8 @@ class AlertIntake:
             account = json.dumps(dict(settings, volume_multiplier=multiplier))
             payload = f'{{"strategy_id":{strategy.id},"intent":{p.intent_json},"settings":{account}}}'
             # the primary account's daily loss limit is the daily_loss_limit gate's; each further account has its own
-            refusal = gates.account_loss_refusal(tx.catalog.settings, tx.counters.pnl.get(agent_id)) if n else None
+            pnl = tx.counters.pnl.get(agent_id)
+            refusal = gates.account_loss_refusal(tx.catalog.settings, pnl, tx.now) if n else None
             if refusal is not None:  # this account's outcome is decided now: it never sees the job
                 result = json.dumps({"status": SignalStatus.DISCARDED.value, "error_message": refusal})
                 tx.execute(

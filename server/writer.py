@@ -46,7 +46,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
-from server.db import checkpoint, connect_writer, sql_time
+from server.db import checkpoint, connect_writer, from_sql_time, sql_time
 from server.models import Signal, SignalStatus, utcnow
 from server.view import AgentPnl, Catalog, Counters, SettingsView, StrategyView, View
 
@@ -622,10 +622,11 @@ class Writer:
             ),
         ).fetchall()
         counters = Counters(now.date(), {int(sid): int(n) for sid, n in rows})
-        for agent_id, start, pnl in conn.execute(
-            "SELECT agent_id, day_start_balance, realized_pnl_today FROM account_snapshots"
+        for agent_id, start, pnl, taken_at in conn.execute(
+            "SELECT agent_id, day_start_balance, realized_pnl_today, taken_at FROM account_snapshots"
         ):
-            counters.pnl[agent_id] = AgentPnl(float(start or 0.0), float(pnl or 0.0))
+            taken = from_sql_time(taken_at)
+            counters.pnl[agent_id] = AgentPnl(float(start or 0.0), float(pnl or 0.0), taken.date() if taken else None)
         return counters
 
 

@@ -5,13 +5,16 @@ same service the agent routes call."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from contract import JobOutcome, JobResult
+from sqlmodel import Session
+
+from contract import AccountSnapshot, JobOutcome, JobResult
 from server.flow.approval import Decision, approve, reject
 from server.intake import IntakeResult
+from server.models import AppSettings
 from server.queue import expire_overdue
 from tests.server.conftest import Store, grouped, run, start_store
 
@@ -164,3 +167,50 @@ def test_a_repeat_of_an_alert_awaiting_approval_is_a_duplicate(store: Store) -> 
     again = post(store, s.webhook_secret, body)
     assert (waiting.status, again.status) == ("awaiting_approval", "duplicate")
     assert store.rows("SELECT count(*) FROM jobs") == [(1,)]  # one job, held: approving trades it once
+
+
+def test_yesterdays_loss_does_not_discard_todays_alerts_before_the_agent_reports_today(tmp_path: Path) -> None:
+    """The daily loss limit counts today's (UTC) realised loss. Until the agent posts its first snapshot of the day
+    (it is still connecting, or its terminal is closed), the latest snapshot is yesterday's: its loss must not
+    discard today's alerts — neither in the running server nor after a restart, which reads it back."""
+    path = tmp_path / "loss.db"
+    store = start_store(path)
+    try:
+        store.writer.run_session(_loss_limit(2.0))
+        s = store.strategy("fresh day", accounts=[{"agent_id": SECOND, "volume_multiplier": 0.5}])
+        yesterday = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(minutes=1)
+        for agent_id in ("default", SECOND):  # each lost 5 % yesterday, its limit 2 %
+            snap = AccountSnapshot(boot_id="b", seq=1, taken_at=yesterday, balance=9500.0, day_start_balance=10_000.0,
+                                   realized_pnl_today=-500.0)
+            assert run(store.agents.record_snapshot(agent_id, snap))
+        first = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"d1"}')
+        assert first.status == "pending", "yesterday's loss discarded today's alert"
+        assert store.rows("SELECT agent_id, status FROM jobs WHERE signal_id = ? ORDER BY id", first.signal_id) == [
+            ("default", "queued"), (SECOND, "queued")
+        ]
+    finally:
+        store.writer.stop()
+        store.engine.dispose()
+    store = start_store(path)
+    try:
+        again = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"d2"}')
+        assert again.status == "pending"
+        today = AccountSnapshot(boot_id="c", seq=1, taken_at=datetime.now(UTC), balance=9700.0,
+                                day_start_balance=10_000.0, realized_pnl_today=-300.0)
+        assert run(store.agents.record_snapshot("default", today))  # today's loss past the limit: that one counts
+        assert post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1,"id":"d3"}').status == (
+            "discarded"
+        )
+    finally:
+        store.writer.stop()
+        store.engine.dispose()
+
+
+def _loss_limit(pct: float) -> Callable[[Session], None]:
+    def write(session: Session) -> None:
+        row = session.get(AppSettings, 1) or AppSettings(id=1)
+        row.daily_loss_limit_pct = pct
+        session.add(row)
+        session.commit()
+
+    return write

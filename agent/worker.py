@@ -76,6 +76,9 @@ class AgentWorker:
         self.stop_check_interval = stop_check_interval
         self.snapshot_interval = snapshot_interval
         self._stop = threading.Event()
+        #: Set when this process may hold jobs it never saw: a claim whose answer was lost (the server had claimed
+        #: them for this lease), or a take-over that could not be asked for; taken over before the next claim.
+        self._unfinished_due = False
         self._snapshot_due = threading.Event()
         self._connected = False
         self._last_error: str | None = None
@@ -177,6 +180,11 @@ class AgentWorker:
                 return
         if self.lease is not None and not self.lease.wait_valid(POLL_WAIT):
             return  # the lease is being renewed late, or was taken over: claim nothing meanwhile
+        if self._unfinished_due:  # every result is reported (above): what the server holds for us is unknown to us
+            self._reconcile_unfinished()
+            if self._unfinished_due:  # the server is still out of reach
+                self._stop.wait(1.0)
+            return
         try:
             with self.idle_lock:
                 self.idle = self._outbox.empty
@@ -197,6 +205,9 @@ class AgentWorker:
         except httpx.HTTPError as exc:
             with self.idle_lock:
                 self.idle = False
+            # the server may have claimed jobs for this lease in the answer that was lost: nobody else will run
+            # them while this process holds the lease, so take them over (and reconcile them) before claiming more
+            self._unfinished_due = True
             if not self._stop.is_set():
                 logger.warning("cannot reach the server (%s); retrying", exc)
                 self._stop.wait(1.0)
@@ -301,13 +312,15 @@ class AgentWorker:
         self.journal.finished(job.id)
 
     def _reconcile_unfinished(self) -> None:
-        """Take over the agent id's unfinished jobs (claimed before this process held the lease) and settle each
-        before anything new is claimed."""
+        """Take over the agent id's unfinished jobs (claimed before this process held the lease, or for it in a claim
+        answer that never arrived) and settle each before anything new is claimed."""
         try:
             jobs = self.client.take_over_unfinished()
         except (httpx.HTTPError, ContractMismatch, Fenced) as exc:
             logger.warning("could not take over unfinished jobs: %s", exc)
+            self._unfinished_due = isinstance(exc, httpx.HTTPError)  # asked again before the next claim
             return
+        self._unfinished_due = False
         for job in jobs:
             if self._stop.is_set() or self._fenced_off():
                 return

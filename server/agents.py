@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC
 
 import contract
 from contract import JobOutcome, JobResult, LeaseRefusal
@@ -41,8 +42,9 @@ def record_result(
 
     A repeated report of a finished job changes nothing (the agent retries a post whose answer it did not get).
     A result for a signal with a provisional outcome (``decided_by = 'watchdog'``) replaces it (module docstring).
-    :raises JobNotFound: the job does not exist, belongs to another agent, or was claimed under another lease epoch
-        than ``epoch`` (``None``: an in-process caller, not fenced).
+    :raises JobNotFound: the job does not exist, belongs to another agent, was never claimed (held for the trader's
+        approval, queued, expired), or was claimed under another lease epoch than ``epoch`` (``None``: an
+        in-process caller, not fenced).
     """
     job = tx.execute("SELECT agent_id, status, signal_id, lease_epoch FROM jobs WHERE id = ?", (job_id,)).fetchone()
     if job is None or job[0] != agent_id:
@@ -57,6 +59,11 @@ def record_result(
         ).fetchone()
     if job_status == JobStatus.DONE:
         return signal_id, row[0] if row else None
+    if job_status not in (JobStatus.CLAIMED, JobStatus.LAPSED):  # held for approval, queued, or expired unclaimed
+        raise JobNotFound(
+            f"Job {job_id} of agent {agent_id} was not handed to an agent (it is {job_status}): this result is not "
+            f"recorded."
+        )
     if epoch is not None and claimed_in is not None and claimed_in != epoch:
         raise JobNotFound(
             f"Job {job_id} of agent {agent_id} is held under lease {claimed_in}, not {epoch}: this result is not "
@@ -194,7 +201,8 @@ def record_snapshot(tx: WriteTx, agent_id: str, snap: contract.AccountSnapshot) 
         ),
     )
     if stored and snap.balance is not None:
-        tx.counters.pnl[agent_id] = AgentPnl(snap.day_start_balance, snap.realized_pnl_today)
+        day = (snap.taken_at or tx.now).astimezone(UTC).date()  # the UTC day the figures are of
+        tx.counters.pnl[agent_id] = AgentPnl(snap.day_start_balance, snap.realized_pnl_today, day)
     return stored
 
 

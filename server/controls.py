@@ -25,9 +25,18 @@ from server.view import SettingsView, StrategyView
 #: Signals of one strategy within one dedup window that are compared (a window holds far fewer in practice).
 MAX_COMPARED = 2_000
 
-#: Statuses of signals that traded or may still trade (``awaiting_approval``: server/flow/approval.py); the query
-#: below has one placeholder for each.
-_LIVE = ("executed", "pending", "awaiting_approval")
+#: SQL condition on a ``tv_signals`` row: the signal traded or may still trade — ``executed``, ``pending``,
+#: ``awaiting_approval`` (server/flow/approval.py), or ``failed`` after only some of its accounts executed it
+#: (server/flow/outcome.py: it traded all the same, so a repeat must not trade those accounts again).
+TRADED_OR_LIVE = (
+    "(+status IN ('executed', 'pending', 'awaiting_approval') OR (+status = 'failed' AND EXISTS (SELECT 1 FROM jobs"
+    " WHERE jobs.signal_id = tv_signals.id AND json_extract(jobs.result, '$.status') = 'executed')))"
+)
+
+_SAME_WINDOW = (  # constants of this module only: no input reaches the SQL text
+    f"SELECT id, intent FROM tv_signals WHERE created_at >= ? AND +strategy_id = ? AND {TRADED_OR_LIVE}"  # noqa: S608
+    " ORDER BY id DESC LIMIT ?"
+)
 
 
 def control_fields(strategy: StrategyView) -> dict[str, Any]:
@@ -94,9 +103,8 @@ def find_same_meaning(
     if meaning is None or window <= 0:
         return None
     rows = conn.execute(
-        "SELECT id, intent FROM tv_signals WHERE created_at >= ? AND +strategy_id = ? AND +status IN (?, ?, ?)"
-        " ORDER BY id DESC LIMIT ?",
-        (sql_time(now - timedelta(seconds=window)), strategy.id, *_LIVE, MAX_COMPARED),
+        _SAME_WINDOW,
+        (sql_time(now - timedelta(seconds=window)), strategy.id, MAX_COMPARED),
     ).fetchall()
     for signal_id, stored in rows:
         if not stored:

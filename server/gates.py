@@ -150,13 +150,37 @@ def daily_loss_limit(a: Alert) -> Verdict | None:
     Reads the strategy's agent's latest account snapshot (``realized_pnl_today``, account currency). No snapshot
     yet or no limit set: pass.
     """
-    limit_pct = a.settings.daily_loss_limit_pct
-    if limit_pct is None or a.pnl is None or a.pnl.day_start_balance <= 0:
-        return None
-    limit = a.pnl.day_start_balance * limit_pct / 100.0
-    if -a.pnl.realized_pnl_today < limit:
+    if not loss_limit_reached(a.settings, a.pnl, a.now):
         return None
     return Verdict(SignalStatus.DISCARDED, DAILY_LOSS_LIMIT_REACHED, "daily_loss_limit")
+
+
+def loss_limit_reached(settings: SettingsView, pnl: AgentPnl | None, now: datetime) -> bool:
+    """True when an agent's realised loss today (``pnl``, its latest snapshot's figures, account currency) reached
+    ``settings.daily_loss_limit_pct`` of its day's starting balance; False without a limit, without a snapshot, or
+    with one of an earlier UTC day than ``now`` (the agent has not reported today yet: yesterday's loss is not
+    today's)."""
+    limit_pct = settings.daily_loss_limit_pct
+    if limit_pct is None or pnl is None or pnl.day_start_balance <= 0:
+        return False
+    if pnl.day is not None and pnl.day < now.date():
+        return False
+    return -pnl.realized_pnl_today >= pnl.day_start_balance * limit_pct / 100.0
+
+
+def account_loss_refusal(settings: SettingsView, pnl: AgentPnl | None, now: datetime) -> str | None:
+    """Why one further account of a strategy (:meth:`StrategyView.targets` beyond the primary, whose limit the
+    ``daily_loss_limit`` gate checks for the whole signal) must not trade an alert: its own realised loss today
+    reached the daily loss limit. ``None``: it may trade. The limit is the account's own, like its snapshot."""
+    if not loss_limit_reached(settings, pnl, now):
+        return None
+    assert pnl is not None and settings.daily_loss_limit_pct is not None
+    return (
+        f"Not sent on this account: its realised loss today ({-pnl.realized_pnl_today:,.2f}) reached the daily loss "
+        f"limit of {settings.daily_loss_limit_pct:g}% of its day's starting balance "
+        f"({pnl.day_start_balance * settings.daily_loss_limit_pct / 100.0:,.2f}). It trades new alerts again "
+        f"tomorrow (00:00 UTC), or raise the daily loss limit in Settings."
+    )
 
 
 def license_id(a: Alert) -> Verdict | None:

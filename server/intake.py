@@ -39,7 +39,7 @@ from server.alerts import (
     parse_alert,
 )
 from server.alerts.venue import venue_notes
-from server.controls import account_caps, control_fields, find_same_meaning, meaning_of
+from server.controls import TRADED_OR_LIVE, account_caps, control_fields, find_same_meaning, meaning_of
 from server.db import sql_time
 from server.gates import MAX_BODY_BYTES, Alert, Verdict
 from server.ledger.rules import execution_fields, owners_of
@@ -65,7 +65,6 @@ __all__ = ["MAX_BODY_BYTES", "AlertIntake", "IntakeResult", "StorageUnavailable"
 #: Seconds an alert may wait for the writer before it is answered 503 instead (TradingView gives up after 3 s).
 WRITER_WAIT_SECONDS = 2.0
 
-_LIVE = (SignalStatus.EXECUTED.value, SignalStatus.PENDING.value, SignalStatus.AWAITING_APPROVAL.value)
 
 #: Bytes of the body kept with a signal refused by the signature or rate-limit gate: enough for any real alert, and
 #: a flood of 64 KiB bodies does not store 64 KiB each.
@@ -254,22 +253,30 @@ def prepare(
     )
 
 
+# The unary ``+`` keeps SQLite on the key's own index: without statistics it would otherwise walk every signal of
+# the strategy (ix_tv_signals_strategy_id), a cost that grows with the history.
+_SAME_ALERT_ID = (  # constants of this module only: no input reaches the SQL text
+    f"SELECT id FROM tv_signals WHERE idempotency_key = ? AND +strategy_id = ? AND {TRADED_OR_LIVE}"  # noqa: S608
+    " AND +created_at >= ? ORDER BY id DESC LIMIT 1"
+)
+_SAME_BODY = (  # constants of this module only: no input reaches the SQL text
+    f"SELECT id FROM tv_signals WHERE body_hash = ? AND +strategy_id = ? AND {TRADED_OR_LIVE}"  # noqa: S608
+    " AND +created_at >= ? ORDER BY id DESC LIMIT 1"
+)
+
+
 def find_duplicate(
     conn: sqlite3.Connection, strategy: StrategyView, intent: TradeIntent, digest: str, now: datetime
 ) -> tuple[int, str] | None:
     """The earlier signal this alert repeats (its id and why), or ``None``: the writer's lookup for the
-    ``duplicate`` gate. Only signals that traded or may still trade (``executed``, ``pending``,
-    ``awaiting_approval``) count: an alert that was refused, discarded or failed must go through when it is sent
-    again. With the strategy's ``dedup_by`` set to ``meaning``, an entry also repeats one of the same symbol,
+    ``duplicate`` gate. Only signals that traded or may still trade (:data:`server.controls.TRADED_OR_LIVE`:
+    ``executed``, ``pending``, ``awaiting_approval``, or ``failed`` after executing on some of its accounts) count:
+    an alert that was refused, discarded or failed without trading must go through when it is sent again. With the
+    strategy's ``dedup_by`` set to ``meaning``, an entry also repeats one of the same symbol,
     direction and timeframe within the dedup window (:func:`server.controls.find_same_meaning`)."""
-    # The unary ``+`` keeps SQLite on the key's own index: without statistics it would otherwise walk every
-    # signal of the strategy (ix_tv_signals_strategy_id), a cost that grows with the history.
     if intent.alert_id:
-        row = conn.execute(
-            "SELECT id FROM tv_signals WHERE idempotency_key = ? AND +strategy_id = ? AND +status IN (?, ?, ?)"
-            " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
-            (intent.alert_id, strategy.id, *_LIVE, sql_time(now - gates.ALERT_ID_WINDOW)),
-        ).fetchone()
+        since = sql_time(now - gates.ALERT_ID_WINDOW)
+        row = conn.execute(_SAME_ALERT_ID, (intent.alert_id, strategy.id, since)).fetchone()
         if row:
             return int(row[0]), f"alert id {intent.alert_id!r}"
     if strategy.dedup_by == "meaning" and meaning_of(intent) is not None:
@@ -279,11 +286,7 @@ def find_duplicate(
     window = strategy.dedup_window_seconds
     if window <= 0:
         return None
-    row = conn.execute(
-        "SELECT id FROM tv_signals WHERE body_hash = ? AND +strategy_id = ? AND +status IN (?, ?, ?)"
-        " AND +created_at >= ? ORDER BY id DESC LIMIT 1",
-        (digest, strategy.id, *_LIVE, sql_time(now - timedelta(seconds=window))),
-    ).fetchone()
+    row = conn.execute(_SAME_BODY, (digest, strategy.id, sql_time(now - timedelta(seconds=window)))).fetchone()
     return (int(row[0]), f"an identical message within {window} s") if row else None
 
 
@@ -297,6 +300,13 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?)
 _INSERT_JOB = """
 INSERT INTO jobs (signal_id, agent_id, job_type, status, payload, attempts, expires_at, created_at, volume_multiplier)
 VALUES (?, ?, 'trade', ?, ?, 0, ?, ?, ?)
+"""
+
+#: A job whose account's outcome was decided at intake (its daily loss limit): ``done`` with its result at once.
+_INSERT_FINISHED_JOB = """
+INSERT INTO jobs (signal_id, agent_id, job_type, status, payload, attempts, expires_at, created_at, volume_multiplier,
+    finished_at, result)
+VALUES (?, ?, 'trade', 'done', ?, 0, ?, ?, ?, ?, ?)
 """
 
 
@@ -509,9 +519,19 @@ class AlertIntake:
         settings.update(account_caps(tx.catalog.settings))  # the account-wide exposure caps as of this commit
         deadline = sql_time(gates.deadline(strategy, p.parsed, tx.now))
         status = JobStatus.HELD if held else JobStatus.QUEUED
-        for agent_id, multiplier in strategy.targets():
+        for n, (agent_id, multiplier) in enumerate(strategy.targets()):
             account = json.dumps(dict(settings, volume_multiplier=multiplier))
             payload = f'{{"strategy_id":{strategy.id},"intent":{p.intent_json},"settings":{account}}}'
+            # the primary account's daily loss limit is the daily_loss_limit gate's; each further account has its own
+            pnl = tx.counters.pnl.get(agent_id)
+            refusal = gates.account_loss_refusal(tx.catalog.settings, pnl, tx.now) if n else None
+            if refusal is not None:  # this account's outcome is decided now: it never sees the job
+                result = json.dumps({"status": SignalStatus.DISCARDED.value, "error_message": refusal})
+                tx.execute(
+                    _INSERT_FINISHED_JOB,
+                    (signal_id, agent_id, payload, deadline, sql_time(tx.now), multiplier, sql_time(tx.now), result),
+                )
+                continue
             cur = tx.execute(
                 _INSERT_JOB, (signal_id, agent_id, status.value, payload, deadline, sql_time(tx.now), multiplier)
             )

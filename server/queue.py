@@ -30,6 +30,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func
@@ -408,6 +409,23 @@ def expire_overdue(tx: WriteTx) -> list[int]:
     return expired
 
 
+#: Seconds past its deadline after which a claimed job still unreported gets a provisional outcome although its agent
+#: holds a live lease: longer than any job runs (the agent checks the deadline before sending; each write is cut at
+#: 30 s) plus the agent's 10 minutes of retries to report it, so only a job its agent lost reaches it (a claim answer
+#: that never arrived, a result it gave up on) — without it, its signal would stay pending while that agent lives.
+STUCK_AFTER_SECONDS = 15 * 60
+
+
+def stuck_outcome_sentence(agent_id: str, signal_id: int, since: str) -> str:
+    """The provisional outcome of a signal whose connected agent never reported it (:data:`STUCK_AFTER_SECONDS`)."""
+    return (
+        f"Outcome unknown, check the terminal: the agent '{agent_id}' took this alert at {since} UTC and has not "
+        f"reported it {STUCK_AFTER_SECONDS // 60} minutes after its max signal age, although it is still connected. "
+        f"If MetaTrader 5 shows a deal with the comment tvb:{signal_id}, it was executed; do not send it again before "
+        f"checking. This entry is corrected when the agent reports it (restarting the agent makes it look it up)."
+    )
+
+
 def unknown_outcome_sentence(agent_id: str, signal_id: int, since: str) -> str:
     """The provisional outcome of a signal whose agent hung or vanished while holding it (the watchdog)."""
     return (
@@ -420,17 +438,21 @@ def unknown_outcome_sentence(agent_id: str, signal_id: int, since: str) -> str:
 
 def lapse_abandoned(tx: WriteTx, leases: Leases) -> list[int]:
     """The watchdog: claimed jobs past their deadline whose claiming lease is not live any more (the agent hung or
-    vanished) become ``lapsed``, and their pending signals ``failed`` with :func:`unknown_outcome_sentence` (also kept
+    vanished), or that their live agent has not reported :data:`STUCK_AFTER_SECONDS` after it, become ``lapsed``,
+    and their pending signals ``failed`` with :func:`unknown_outcome_sentence` (also kept
     as a note), ``decided_by = 'watchdog'``, reported to the tray. Returns the signal ids. The next holder of the
     lease takes the jobs over (:func:`recover`) and its results replace the provisional outcomes."""
     now = sql_time(tx.now)
+    stuck_before = sql_time(tx.now - timedelta(seconds=STUCK_AFTER_SECONDS))
     rows = tx.execute(
-        "SELECT id, signal_id, agent_id, lease_epoch, claimed_at FROM jobs WHERE status = ? AND expires_at < ?",
-        (JobStatus.CLAIMED.value, now),
+        "SELECT id, signal_id, agent_id, lease_epoch, claimed_at, expires_at < ? FROM jobs"
+        " WHERE status = ? AND expires_at < ?",
+        (stuck_before, JobStatus.CLAIMED.value, now),
     ).fetchall()
     lapsed: list[int] = []
-    for job_id, signal_id, agent_id, epoch, claimed_at in rows:
-        if epoch is not None and leases.live_epoch(tx, agent_id) == epoch:
+    for job_id, signal_id, agent_id, epoch, claimed_at, stuck in rows:
+        alive = epoch is not None and leases.live_epoch(tx, agent_id) == epoch
+        if alive and not stuck:
             continue  # its agent is alive and holds the lease: it checks the deadline itself before sending
         if signal_id is None:  # a dry run: nobody waits for it any more
             tx.execute(
@@ -439,7 +461,7 @@ def lapse_abandoned(tx: WriteTx, leases: Leases) -> list[int]:
             continue
         tx.execute("UPDATE jobs SET status = ? WHERE id = ?", (JobStatus.LAPSED.value, job_id))
         since = (from_sql_time(claimed_at) or tx.now).strftime("%H:%M:%S")
-        message = unknown_outcome_sentence(agent_id, signal_id, since)
+        message = (stuck_outcome_sentence if alive else unknown_outcome_sentence)(agent_id, signal_id, since)
         found = tx.execute(
             "UPDATE tv_signals SET status = ?, error_message = ?, resolved_at = ?, decided_by = 'watchdog',"
             " notes = json_insert(COALESCE(notes, '[]'), '$[#]', ?)"

@@ -150,10 +150,12 @@ class SettingsView:
 
 @dataclass(frozen=True)
 class AgentPnl:
-    """An agent's latest daily figures from its account snapshot, in the account currency."""
+    """An agent's latest daily figures from its account snapshot, in the account currency; ``day``: the UTC day
+    they are of (the snapshot's ``taken_at``; ``None``: unknown). Figures of an earlier day say nothing of today."""
 
     day_start_balance: float = 0.0
     realized_pnl_today: float = 0.0
+    day: date | None = None
 
 
 @dataclass(frozen=True)

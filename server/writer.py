@@ -46,7 +46,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
-from server.db import checkpoint, connect_writer, sql_time
+from server.db import checkpoint, connect_writer, from_sql_time, sql_time
 from server.models import Signal, SignalStatus, utcnow
 from server.view import AgentPnl, Catalog, Counters, SettingsView, StrategyView, View
 
@@ -604,21 +604,29 @@ class Writer:
         conn = self._conn
         assert conn is not None
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        # As the writer counts them (server/flow/outcome.py: settle): a signal of several accounts that ended
+        # ``failed`` because only some executed it still traded, so it still counts (a provisional outcome of the
+        # watchdog does not, until the agent is back: server/queue.py: lapse_abandoned).
         rows = conn.execute(
-            "SELECT strategy_id, count(*) FROM tv_signals WHERE created_at >= ? AND +status IN (?, ?, ?)"
+            "SELECT strategy_id, count(*) FROM tv_signals WHERE created_at >= ? AND (+status IN (?, ?, ?)"
+            " OR (+status = ? AND decided_by IS NOT 'watchdog' AND EXISTS (SELECT 1 FROM jobs"
+            " WHERE jobs.signal_id = tv_signals.id AND json_extract(jobs.result, '$.status') = ?)))"
             " GROUP BY +strategy_id",  # '+': today's rows by their time index, never a walk of the whole history
             (
                 sql_time(day_start),
                 SignalStatus.EXECUTED.value,
                 SignalStatus.PENDING.value,
                 SignalStatus.AWAITING_APPROVAL.value,
+                SignalStatus.FAILED.value,
+                SignalStatus.EXECUTED.value,
             ),
         ).fetchall()
         counters = Counters(now.date(), {int(sid): int(n) for sid, n in rows})
-        for agent_id, start, pnl in conn.execute(
-            "SELECT agent_id, day_start_balance, realized_pnl_today FROM account_snapshots"
+        for agent_id, start, pnl, taken_at in conn.execute(
+            "SELECT agent_id, day_start_balance, realized_pnl_today, taken_at FROM account_snapshots"
         ):
-            counters.pnl[agent_id] = AgentPnl(float(start or 0.0), float(pnl or 0.0))
+            taken = from_sql_time(taken_at)
+            counters.pnl[agent_id] = AgentPnl(float(start or 0.0), float(pnl or 0.0), taken.date() if taken else None)
         return counters
 
 

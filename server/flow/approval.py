@@ -6,12 +6,15 @@ signal age). From there exactly one of three writer ops ends the wait — one op
 sweep can never both happen (the writer applies ops one after the other):
 
 - :func:`approve`: the held jobs become ``queued`` (a waiting long-poll takes them in the same transaction) and
-  the signal ``pending``; from then on it is traded like any other signal;
+  the signal ``pending``, with the trader's controls (risk multiplier, exposure and lot caps) as they are at the
+  approval; from then on it is traded like any other signal;
 - :func:`reject`: the jobs become ``done`` and the signal ``rejected``, ``decided_by = "trader"``, with a sentence;
 - :func:`server.queue.expire_overdue`: past the deadline, ``expired`` with a sentence.
 
 An approval reaching the writer after the deadline but before the sweeper expires the signal now, in the same op,
-and is refused (nothing late is ever traded). The state lives in SQLite, so a restart changes nothing.
+and is refused (nothing late is ever traded). An approval while new trades are stopped (trading paused, the strategy
+disabled, an entry of a strategy halted by eaoff, the daily loss limit reached) is refused with a sentence and the
+signal keeps waiting. The state lives in SQLite, so a restart changes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from contract.intent import TradeIntent
+from server import gates
+from server.controls import account_caps, control_fields
 from server.db import from_sql_time, sql_time
 from server.models import JobStatus, Signal, SignalStatus
 from server.queue import expire_overdue
@@ -68,6 +74,18 @@ def approve(tx: WriteTx, signal_id: int, via: Via, handover: Handover) -> Decisi
         expire_overdue(tx)
         status = _status(tx, signal_id)
         return Decision(False, status, _not_awaiting(tx, signal_id, status))
+    stopped = _trading_stopped(tx, signal_id)
+    if stopped is not None:  # the switches that stop every new trade hold for approvals too; it keeps waiting
+        until = tx.execute("SELECT min(expires_at) FROM jobs WHERE signal_id = ?", (signal_id,)).fetchone()[0]
+        expires = from_sql_time(until)
+        when = f" until {expires:%H:%M:%S} UTC" if expires is not None else ""
+        return Decision(
+            False,
+            status,
+            f"Signal #{signal_id} was not approved: {stopped} It still waits for your approval{when}: approve it once "
+            f"trading may go on, or reject it.",
+        )
+    _refresh_controls(tx, signal_id)
     jobs = tx.execute(
         "UPDATE jobs SET status = ? WHERE signal_id = ? AND status = ? RETURNING id, agent_id",
         (JobStatus.QUEUED.value, signal_id, JobStatus.HELD.value),
@@ -112,6 +130,50 @@ def reject(tx: WriteTx, signal_id: int, via: Via, reason: str | None) -> Decisio
     )
     logger.info("signal #%s rejected %s", signal_id, _WHERE[via])
     return Decision(True, SignalStatus.REJECTED.value, message)
+
+
+#: The gates that stop new trades whenever they are judged (the trader's switches and the daily loss limit): an
+#: approval is judged by them again, at the moment it is given.
+_STOPS = (gates.strategy_disabled, gates.trading_paused, gates.daily_loss_limit, gates.halted)
+
+
+def _trading_stopped(tx: WriteTx, signal_id: int) -> str | None:
+    """Why signal ``signal_id`` must not be traded now although the trader approves it (trading paused, its strategy
+    disabled or halted by eaoff for an entry, its agent's daily loss limit reached), as a sentence; ``None``: it may."""
+    strategy_id, intent, body_hash = tx.execute(
+        "SELECT strategy_id, intent, body_hash FROM tv_signals WHERE id = ?", (signal_id,)
+    ).fetchone()
+    strategy = tx.catalog.strategies.get(strategy_id)
+    if strategy is None or intent is None:
+        return None
+    alert = gates.Alert(
+        strategy=strategy, settings=tx.catalog.settings, body_size=0, body_hash=body_hash or "",
+        parsed=TradeIntent.model_validate_json(intent), now=tx.now, pnl=tx.counters.pnl.get(strategy.agent_id),
+    )
+    verdict = gates.decide(alert, _STOPS)
+    if verdict is None:
+        return None
+    if verdict.gate == "daily_loss_limit":
+        return "today's realised loss on its account reached the daily loss limit (Settings)."
+    return verdict.message
+
+
+def _refresh_controls(tx: WriteTx, signal_id: int) -> None:
+    """Put the trader's controls in force now (the strategy's risk multiplier, lot cap mode and exposure cap, the
+    account-wide caps) into the signal's held jobs: they were written when the alert arrived, and the trader may
+    have tightened them while it waited. An approved job is judged by the caps of the moment it is approved."""
+    strategy_id = tx.execute("SELECT strategy_id FROM tv_signals WHERE id = ?", (signal_id,)).fetchone()[0]
+    strategy = tx.catalog.strategies.get(strategy_id)
+    if strategy is None:
+        return
+    now = {**control_fields(strategy), **account_caps(tx.catalog.settings)}
+    held = tx.execute(
+        "SELECT id, payload FROM jobs WHERE signal_id = ? AND status = ?", (signal_id, JobStatus.HELD.value)
+    ).fetchall()
+    for job_id, payload in held:
+        spec = json.loads(payload) if isinstance(payload, str) else dict(payload)
+        spec["settings"] = {**spec.get("settings", {}), **now}
+        tx.execute("UPDATE jobs SET payload = ? WHERE id = ?", (json.dumps(spec), job_id))
 
 
 def _status(tx: WriteTx, signal_id: int) -> str:

@@ -162,3 +162,55 @@ def test_cli_edit_sets_approval_and_accounts(shared_live: Live) -> None:
     assert saved["accounts"] == [{"agent_id": "prop", "volume_multiplier": 0.5}]
     bad = _cli(shared_live, "strategy", "edit", "cli flow edit", "--account", "prop=half")
     assert bad.returncode == 2 and "must be a number" in bad.stdout + bad.stderr
+
+
+def test_approval_is_refused_while_trading_is_paused_disabled_or_halted(shared_live: Live) -> None:
+    """Pausing all trading, disabling the strategy or halting it (eaoff) stops every new trade: approving a signal
+    that waited from before must not slip one through. The approval is refused with a sentence and the signal keeps
+    waiting, so it can still be approved once trading may go on."""
+    strategy = shared_live.create_strategy("approve while stopped", require_approval=True)
+    path = f"/api/v1/strategies/{strategy['strategy_id']}"
+    signal_id = _awaiting(shared_live, strategy, '{"symbol": "USDCAD", "action": "buy", "volume": 0.1}')
+
+    def refused(because: str) -> None:
+        resp = shared_live.admin.post(f"/api/v1/signals/{signal_id}/approve", json={"via": "tray"})
+        assert resp.status_code == 409, resp.text
+        assert f"Signal #{signal_id} was not approved" in resp.json()["detail"]
+        assert because in resp.json()["detail"]
+        assert "still waits for your approval" in resp.json()["detail"]
+        assert shared_live.admin.get(f"/api/v1/signals/{signal_id}").json()["status"] == "awaiting_approval"
+        assert _held(shared_live, signal_id) == [("default", "held")]
+
+    assert shared_live.admin.patch("/api/v1/settings", json={"trading_paused": True}).status_code == 200
+    try:
+        refused("Trading is paused for all strategies")
+    finally:
+        assert shared_live.admin.patch("/api/v1/settings", json={"trading_paused": False}).status_code == 200
+    assert shared_live.admin.patch(path, json={"is_enabled": False}).status_code == 200
+    refused("is disabled")
+    assert shared_live.admin.patch(path, json={"is_enabled": True, "trading_halted": True}).status_code == 200
+    refused("is halted")
+    assert shared_live.admin.patch(path, json={"trading_halted": False}).status_code == 200
+
+    approved = shared_live.admin.post(f"/api/v1/signals/{signal_id}/approve")
+    assert approved.status_code == 200, approved.text
+    signal = shared_live.settled(strategy, signal_id)
+    assert signal["status"] == "executed", signal
+    assert [(o["symbol"], o["type"], o["volume"]) for o in signal["orders"]] == [("USDCAD", "buy", 0.1)]
+
+
+def test_an_approval_sends_the_controls_in_force_when_it_is_given(shared_live: Live) -> None:
+    """A signal waits with its job held; if the trader tightens the strategy's exposure cap or the account's caps
+    meanwhile, the approved job must be judged by the caps in force at the approval, not by those of the alert's
+    arrival (the job carried them since then)."""
+    strategy = shared_live.create_strategy("approve under new caps", require_approval=True)
+    signal_id = _awaiting(shared_live, strategy, '{"symbol": "EURCHF", "action": "buy", "volume": 0.5}')
+    path = f"/api/v1/strategies/{strategy['strategy_id']}"
+    capped = shared_live.admin.patch(path, json={"max_exposure_pct": 1})  # 0.5 lots at 1:100 are about 4.5 %
+    assert capped.status_code == 200, capped.text
+    assert shared_live.admin.post(f"/api/v1/signals/{signal_id}/approve").status_code == 200
+    signal = shared_live.settled(strategy, signal_id)
+    assert (signal["status"], signal["decided_by"]) == ("rejected", "agent"), signal
+    assert signal["error_message"].startswith("Exposure cap: The strategy's positions hold 0.00% of equity")
+    assert "above the strategy cap of 1%: nothing was sent" in signal["error_message"]
+    assert signal["orders"] == []

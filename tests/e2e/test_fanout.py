@@ -115,3 +115,42 @@ def test_accounts_naming_an_agent_twice_or_the_primary_are_refused(two_agents: L
                                    json={"accounts": [{"agent_id": "default", "volume_multiplier": 0.5}]})
     assert moved.status_code == 409
     assert two_agents.admin.get(f"/api/v1/strategies/{strategy['strategy_id']}").json()["accounts"] == []
+
+
+def _second_snapshot(live: Live, predicate: Any, timeout: float = 15.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        snaps = live.admin.get("/api/v1/account", params={"agent_id": SECOND}).json()
+        if snaps and predicate(snaps[0]):
+            return dict(snaps[0])
+        assert time.monotonic() < deadline, f"no snapshot of '{SECOND}' matched within {timeout}s: {snaps}"
+        time.sleep(0.05)
+
+
+def test_an_account_past_its_daily_loss_limit_does_not_trade_the_fanned_out_alert(two_agents: Live) -> None:
+    """The daily loss limit is per account: an extra account that lost its limit today must not trade, even when
+    the strategy's primary account may (and says so in the signal's sentence)."""
+    loser = two_agents.create_strategy("loses on second", agent_id=SECOND)
+    two_agents.trade(loser, '{"symbol": "EURJPY", "action": "buy", "volume": 1, "price": 160.000}', "application/json")
+    closed = two_agents.trade(loser, '{"symbol": "EURJPY", "action": "closelong", "price": 159.500}',
+                              "application/json")
+    assert closed["status"] == "executed", closed
+    snap = _second_snapshot(two_agents, lambda s: s["realized_pnl_today"] < -150)  # 2% of 5,000 USD is 100
+    assert snap["day_start_balance"] > 0
+    assert two_agents.admin.patch("/api/v1/settings", json={"daily_loss_limit_pct": 2}).status_code == 200
+    try:
+        strategy = _fanned(two_agents, "fan out after a loss")
+        signal = two_agents.trade(strategy, '{"symbol": "NZDUSD", "action": "buy", "volume": 0.2}',
+                                  "application/json")
+        primary, second = signal["accounts"]
+        assert (primary["status"], _orders(primary)) == ("executed", [("NZDUSD", "buy", 0.2)])
+        assert second["status"] == "discarded", signal
+        assert second["orders"] == []
+        assert "daily loss limit" in second["error_message"]
+        assert signal["status"] == "failed"
+        assert signal["error_message"].startswith("Executed on 'default' only; discarded on 'second': ")
+        with sqlite3.connect(two_agents.db) as conn:  # the account's job was finished at intake, never handed out
+            assert conn.execute("SELECT status, claimed_by FROM jobs WHERE signal_id = ? AND agent_id = ?",
+                                (signal["id"], SECOND)).fetchall() == [("done", None)]
+    finally:
+        two_agents.admin.patch("/api/v1/settings", json={"daily_loss_limit_pct": None})

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from contract import AccountSnapshot, JobOutcome, JobResult, LeaseGrant, LeaseRequest
 from server.agents import AgentService, JobNotFound
+from server.db import sql_time
 from server.intake import AlertIntake
 from server.leases import Leases
-from server.queue import QUARANTINE_DELIVERIES, JobQueue, LeaseRefused
+from server.queue import QUARANTINE_DELIVERIES, STUCK_AFTER_SECONDS, JobQueue, LeaseRefused
 from tests.server.conftest import Store, run, start_store
 
 TTL = 30.0
@@ -63,6 +64,13 @@ def fenced(tmp_path: Path) -> Iterator[Fenced]:
 
 
 FIRST, SECOND = "first-process", "second-process"
+
+
+def backdate(fenced: Fenced, job_id: int, ago: timedelta) -> None:
+    """Move the job's deadline ``ago`` into the past (its alert's max signal age has passed that long ago)."""
+    past = sql_time(datetime.now(UTC) - ago)
+    sql = "UPDATE jobs SET expires_at = ? WHERE id = ?"
+    run(fenced.store.writer.submit(lambda tx: tx.execute(sql, (past, job_id))))
 
 
 def test_one_process_holds_the_lease_until_it_lapses_then_the_next_gets_a_new_epoch(fenced: Fenced) -> None:
@@ -164,8 +172,7 @@ def test_the_watchdog_gives_an_abandoned_signal_a_provisional_outcome_that_the_a
     fenced.lease(FIRST)
     signal_id = fenced.alert(s.webhook_secret, 1)
     [job] = run(fenced.queue.poll("default", 1, 0, epoch=1))
-    past = "UPDATE jobs SET expires_at = '2000-01-01 00:00:00.000000' WHERE id = ?"
-    run(fenced.store.writer.submit(lambda tx: tx.execute(past, (job.id,))))
+    backdate(fenced, job.id, timedelta(minutes=1))
     fenced.queue.expire_overdue()  # past its deadline, but its agent holds a live lease: it decides itself
     assert fenced.store.rows("SELECT status FROM tv_signals") == [("pending",)]
 
@@ -188,3 +195,34 @@ def test_the_watchdog_gives_an_abandoned_signal_a_provisional_outcome_that_the_a
     assert "Outcome unknown" in notes and "corrected" in notes  # the log shows both, in order
     assert fenced.store.writer.wait_reported()
     assert [x.status for x in fenced.store.resolved] == ["failed", "executed"]
+
+
+def test_a_job_its_live_agent_never_reports_gets_a_provisional_outcome_after_a_grace(fenced: Fenced) -> None:
+    """An agent that lost a job (its claim answer never arrived, or it gave up reporting it) keeps its lease: the
+    watchdog leaves the job to it while it could still be running, then gives the signal a provisional outcome
+    rather than leaving it pending for as long as that agent lives; the agent's later report corrects it."""
+    s = fenced.store.strategy()
+    fenced.lease(FIRST)
+    signal_id = fenced.alert(s.webhook_secret, 1)
+    [job] = run(fenced.queue.poll("default", 1, 0, epoch=1))
+    backdate(fenced, job.id, timedelta(seconds=STUCK_AFTER_SECONDS - 60))
+    fenced.queue.expire_overdue()
+    assert fenced.store.rows("SELECT status FROM tv_signals") == [("pending",)]  # it may still be reporting it
+
+    backdate(fenced, job.id, timedelta(seconds=STUCK_AFTER_SECONDS + 1))
+    fenced.lease(FIRST, epoch=1)  # still renewing: alive
+    fenced.queue.expire_overdue()
+    [(status, error, decided_by)] = fenced.store.rows("SELECT status, error_message, decided_by FROM tv_signals")
+    assert (status, decided_by) == ("failed", "watchdog")
+    assert error.startswith("Outcome unknown, check the terminal: the agent 'default' took this alert at ")
+    assert "has not reported it 15 minutes after its max signal age, although it is still connected" in error
+    assert f"tvb:{signal_id}" in error
+    assert fenced.store.rows("SELECT status FROM jobs") == [("lapsed",)]
+    fenced.queue.expire_overdue()  # once
+    assert fenced.store.writer.wait_reported()
+    assert [x.status for x in fenced.store.resolved] == ["failed"]
+
+    [again] = run(fenced.queue.recover("default", 1))  # the agent takes over what it holds and does not know
+    assert again.id == job.id
+    run(fenced.agents.record_results("default", [(job.id, JobResult(status=JobOutcome.EXECUTED, fill_price=1.1))], 1))
+    assert fenced.store.rows("SELECT status, decided_by FROM tv_signals") == [("executed", "agent")]

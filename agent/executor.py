@@ -413,8 +413,10 @@ class JobExecutor:
         if pos is None:
             notes.append("Breakeven/trailing not applied: the new position was not found at the broker.")
             return
+        opened_deal = 0
         if market.account.margin_mode is MarginMode.NETTING:
             share = read_share(self.broker, pos, settings.magic_number, settings.owners, market.account.currency_digits)
+            opened_deal = share.own.opened_deal
             if not share.alone:
                 notes.append(
                     f"Breakeven/trailing not applied: on this netting account the {pos.symbol} position "
@@ -428,7 +430,7 @@ class JobExecutor:
             magic=settings.magic_number, be_trigger=be.trigger_pips if be else None,
             be_offset=be.offset_pips if be else 0.0,
             trail_trigger=tr.trigger_pips if tr else None, trail_distance=tr.distance_pips if tr else None,
-            trail_step=tr.step_pips if tr else None,
+            trail_step=tr.step_pips if tr else None, opened_deal=opened_deal,
         ))
 
     def _executed(self, sent: list[SentOrder], sent_at: datetime | None, notes: list[str]) -> JobResult:

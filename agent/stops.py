@@ -38,6 +38,11 @@ class StopRule:
     Breakeven: once the position is ``be_trigger`` pips in profit, the SL goes to the entry price plus
     ``be_offset`` pips (in the trade's favour). Trailing: once ``trail_trigger`` pips in profit (at once when
     ``None``), the SL follows the price at ``trail_distance`` pips, moving in steps of at least ``trail_step``.
+
+    ``opened_deal`` (netting only; 0 on hedging or when not known): the first entry deal of the strategy's share of
+    the position when the rule began. A netting position outlives the strategy's share when others hold part of it;
+    a share that went flat and opened again (another ``opened_deal``) is a later entry, with its own entry price,
+    and the rule ends rather than act on it.
     """
 
     ticket: int
@@ -52,6 +57,7 @@ class StopRule:
     trail_trigger: float | None = None
     trail_distance: float | None = None
     trail_step: float | None = None
+    opened_deal: int = 0
 
     def wanted_sl(self, price: float, current_sl: float) -> float | None:
         """The better stop loss this rule asks for at ``price``, or ``None`` to leave ``current_sl`` as is."""
@@ -131,7 +137,13 @@ class StopManager:
         §5.5): while another owner holds part of it, moving it would move their stop too, so it is left alone."""
         if broker.account().margin_mode is not MarginMode.NETTING:
             return True
-        if read_share(broker, pos, rule.magic, ()).alone:
+        share = read_share(broker, pos, rule.magic, ())
+        if share.own.volume and rule.opened_deal and share.own.opened_deal != rule.opened_deal:
+            # the entry the rule was made for is closed and the share opened again since: a later entry's, not ours
+            # (a flat share, or deals that do not add up yet, are not alone below: the rule waits)
+            self._drop(rule.ticket, f"the strategy's share of the {rule.symbol} position is a later entry's")
+            return False
+        if share.alone:
             self._shared.discard(rule.ticket)
             return True
         if rule.ticket not in self._shared:
@@ -179,10 +191,10 @@ class StopManager:
             self._save()
         return True
 
-    def _drop(self, ticket: int) -> None:
+    def _drop(self, ticket: int, why: str = "the position is closed") -> None:
         with self._lock:
             if self._rules.pop(ticket, None) is not None:
-                logger.info("position #%s is closed: its stop rule ends", ticket)
+                logger.info("position #%s: %s, so its stop rule ends", ticket, why)
                 self._save()
 
     def _save(self) -> None:

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 import agent.mt5sim as mt5
+from agent.broker.models import MarketOrder
 from agent.executor import JobExecutor
 from agent.mt5.adapter import Mt5Broker
 from agent.mt5sim import control
 from agent.stops import StopManager
 from contract import JobResult, TradeJob
+from contract.intent import Side
 from contract.settings import ExecutionSettings
 from server.alerts import ParseContext, parse_alert
 
@@ -110,3 +112,36 @@ def test_a_trail_inside_the_stops_level_waits_for_the_price(terminal: Mt5Broker)
     first = sl_of("GBPJPY")
     assert executor.stops.check(terminal) == 0
     assert sl_of("GBPJPY") == first
+
+
+def test_a_netting_rule_never_moves_the_stop_of_a_later_entry_of_the_strategy() -> None:
+    # netting: the strategy's entry with breakeven, alone in the position; the trader then adds a lot by hand, the
+    # strategy closes its share (the trader's lot keeps the position open) and buys again higher, without breakeven;
+    # the trader closes his lot. The old rule must not move the stop of the new entry from the old entry's price.
+    control.reset()
+    control.configure(None, margin_mode="netting", balance=100_000.0)
+    control.set_terminal(first_tick_ms=0)
+    broker = Mt5Broker(mt5, kind="sim", price_feed=control.set_quote, sleep=lambda _s: None)
+    broker.connect()
+    try:
+        control.set_quote("EURUSD", 1.10000, 1.10010)
+        executor = JobExecutor(broker, stops=StopManager())
+        trade(executor, "1,buy,EURUSD,vol_lots=1,sl_pips=50,betrigger=15,beoffset=2", signal_id=1)
+        assert len(executor.stops) == 1
+        mt5_buy, mt5_sell = (MarketOrder(symbol="EURUSD", side=side, volume=1.0, price=0, sl=0, tp=0, magic=0,
+                                         comment="manual") for side in (Side.BUY, Side.SELL))
+        broker.place_order(mt5_buy)
+        trade(executor, "1,closelong,EURUSD", signal_id=2)
+        control.set_quote("EURUSD", 1.10200, 1.10210)
+        trade(executor, "1,buy,EURUSD,vol_lots=0.4", signal_id=3)
+        broker.place_order(mt5_sell)
+        [pos] = mt5.positions_get(symbol="EURUSD")
+        assert (pos.magic, pos.volume) == (MAGIC, 0.4)  # the strategy's new entry, alone
+        sl_before = pos.sl
+        # 16 pips above the first entry's price, 4 below the new entry's: the old rule's breakeven would act here
+        control.set_quote("EURUSD", 1.10170, 1.10180)
+        assert executor.stops.check(broker) == 0
+        assert sl_of("EURUSD") == sl_before
+        assert len(executor.stops) == 0  # the rule ended with its entry
+    finally:
+        control.reset()

@@ -4,6 +4,7 @@ same service the agent routes call."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,6 +205,47 @@ def test_yesterdays_loss_does_not_discard_todays_alerts_before_the_agent_reports
     finally:
         store.writer.stop()
         store.engine.dispose()
+
+
+def test_a_further_account_past_its_daily_loss_limit_at_approval_is_discarded_and_the_others_go_ahead(
+    store: Store,
+) -> None:
+    """Each further account's own daily loss limit is judged at intake, and again when the trader approves a held
+    signal: the account lost past its limit while the signal waited, so its held job ends ``discarded`` with the
+    same sentence as at intake; the primary account is approved and trades; the signal ends by the fan-out rule."""
+    store.writer.run_session(_loss_limit(2.0))
+    s = store.strategy("approve after a loss", require_approval=True,
+                       accounts=[{"agent_id": SECOND, "volume_multiplier": 0.5}])
+    waiting = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1}')
+    assert waiting.status == "awaiting_approval" and waiting.signal_id is not None
+    signal_id = waiting.signal_id
+    lost = AccountSnapshot(boot_id="b", seq=1, taken_at=datetime.now(UTC), balance=9500.0, day_start_balance=10_000.0,
+                           realized_pnl_today=-500.0)  # 5 % lost today on the second account, its limit 2 %
+    assert run(store.agents.record_snapshot(SECOND, lost))
+
+    decision = run(store.writer.submit(lambda tx: approve(tx, signal_id, "dashboard", store.jobs.queued)))
+    assert decision.done and decision.status == "pending", decision
+    jobs = store.rows("SELECT agent_id, status, claimed_by, result FROM jobs WHERE signal_id = ? ORDER BY id",
+                      signal_id)
+    assert [(a, st, c) for a, st, c, _ in jobs] == [("default", "queued", None), (SECOND, "done", None)]
+    refusal = json.loads(jobs[1][3])
+    assert refusal["status"] == "discarded"
+    assert refusal["error_message"] == (
+        "Not sent on this account: its realised loss today (500.00) reached the daily loss limit of 2% of its day's "
+        "starting balance (200.00). It trades new alerts again tomorrow (00:00 UTC), or raise the daily loss limit "
+        "in Settings."
+    )
+    assert run(store.jobs.poll(SECOND, 1, 0)) == []  # never handed to the account's agent
+    [(notes,)] = store.rows("SELECT notes FROM tv_signals WHERE id = ?", signal_id)
+    assert json.loads(notes)[-1].endswith(
+        "UTC. Not sent on 'second': its realised loss today reached the daily loss limit (Settings)."
+    )
+
+    report(store, "default", JobResult(status=JobOutcome.EXECUTED, fill_price=1.1))
+    [(status, error)] = store.rows("SELECT status, error_message FROM tv_signals WHERE id = ?", signal_id)
+    assert status == "failed"
+    assert error.startswith("Executed on 'default' only; discarded on 'second': Not sent on this account: its "
+                            "realised loss today (500.00) reached the daily loss limit")
 
 
 def _loss_limit(pct: float) -> Callable[[Session], None]:

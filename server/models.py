@@ -201,6 +201,9 @@ class Signal(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default=utcnow, index=True)
     #: What decided the outcome: an intake gate's name (``server.gates.GATES``), ``agent`` or ``expiry``.
     decided_by: str | None = Field(default=None, max_length=32)
+    #: When the trader approved it (a strategy with ``require_approval``, server/flow/approval.py); ``None``: it
+    #: never waited for approval, or is still waiting, or was rejected or expired unapproved.
+    approved_at: datetime | None = _ts(nullable=True)
 
 
 class Job(SQLModel, table=True):

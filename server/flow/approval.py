@@ -101,6 +101,7 @@ def approve(tx: WriteTx, signal_id: int, via: Via, handover: Handover) -> Decisi
         whose = "its" if len(discarded_on) == 1 else "each one's"
         note += f" Not sent on {names}: {whose} realised loss today reached the daily loss limit (Settings)."
     _update(tx, signal_id, SignalStatus.PENDING, None, note)
+    tx.execute("UPDATE tv_signals SET approved_at = ? WHERE id = ?", (now, signal_id))
     for job_id, agent_id in sorted(jobs):
         handover(tx, str(agent_id), int(job_id))
     status = SignalStatus.PENDING.value if jobs else (settle(tx, signal_id) or SignalStatus.PENDING.value)

@@ -26,9 +26,6 @@ from server.models import SignalStatus
 from server.signatures import SENTENCES, Problem, SignatureCheck
 from server.view import AgentPnl, SettingsView, StrategyView
 
-#: The ``error_message`` of a signal discarded by the daily loss limit (an exact, documented string).
-DAILY_LOSS_LIMIT_REACHED = "daily_loss_limit_reached"
-
 #: Alert ids are unique by construction, so a repeated id is a duplicate for this long.
 ALERT_ID_WINDOW = timedelta(hours=24)
 
@@ -148,11 +145,22 @@ def daily_loss_limit(a: Alert) -> Verdict | None:
     """Discard alerts once today's realised loss reached ``daily_loss_limit_pct`` of the day's starting balance.
 
     Reads the strategy's agent's latest account snapshot (``realized_pnl_today``, account currency). No snapshot
-    yet or no limit set: pass.
+    yet or no limit set: pass. The sentence gives the loss, the limit in % and in the account currency, and when
+    trading resumes; the machine-readable reason is the gate's name, ``daily_loss_limit`` (the signal's
+    ``decided_by``).
     """
     if not loss_limit_reached(a.settings, a.pnl, a.now):
         return None
-    return Verdict(SignalStatus.DISCARDED, DAILY_LOSS_LIMIT_REACHED, "daily_loss_limit")
+    assert a.pnl is not None and a.settings.daily_loss_limit_pct is not None
+    loss, pct = -a.pnl.realized_pnl_today, a.settings.daily_loss_limit_pct
+    return Verdict(
+        SignalStatus.DISCARDED,
+        f"Not traded: today's realised loss on the account of agent '{a.strategy.agent_id}' is {loss:,.2f} (account "
+        f"currency), which reached the daily loss limit of {pct:g}% of the day's starting balance "
+        f"({a.pnl.day_start_balance * pct / 100.0:,.2f}). New alerts trade again after 00:00 UTC, when a new day "
+        f"starts, or raise the daily loss limit in Settings.",
+        "daily_loss_limit",
+    )
 
 
 def loss_limit_reached(settings: SettingsView, pnl: AgentPnl | None, now: datetime) -> bool:

@@ -201,6 +201,9 @@ class Signal(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default=utcnow, index=True)
     #: What decided the outcome: an intake gate's name (``server.gates.GATES``), ``agent`` or ``expiry``.
     decided_by: str | None = Field(default=None, max_length=32)
+    #: When the trader approved it (a strategy with ``require_approval``, server/flow/approval.py); ``None``: it
+    #: never waited for approval, or is still waiting, or was rejected or expired unapproved.
+    approved_at: datetime | None = _ts(nullable=True)
 
 
 class Job(SQLModel, table=True):
@@ -308,7 +311,8 @@ class AppSettings(SQLModel, table=True):
     """The single row (``id == 1``) of account-wide risk settings.
 
     ``daily_loss_limit_pct``: once today's realised loss reaches this percent of the day's starting balance,
-    new alerts are discarded with ``daily_loss_limit_reached`` (``None`` = no limit).
+    new alerts are discarded (``decided_by = "daily_loss_limit"``, with a sentence: server/gates.py) (``None`` = no
+    limit).
     ``trading_paused``: every alert is discarded while set (tray "Pause all trading").
     Exposure caps of each agent's account (checked by the agent, which reads the terminal):
     ``account_max_exposure_pct`` (margin or notional, per ``account_exposure_basis``, as % of equity) and

@@ -30,7 +30,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func
@@ -343,6 +343,49 @@ def touch(tx: WriteTx, agent_id: str) -> None:
     tx.counters.seen[agent_id] = now
 
 
+def expiry_sentence(
+    agent_id: str,
+    *,
+    held: bool,
+    deadline: datetime | None = None,
+    approved_at: datetime | None = None,
+    counted_from: datetime | None = None,
+) -> str:
+    """Why a job that no agent took ended ``expired``, as a sentence for the trader.
+
+    ``held``: it still waited for the trader's approval. ``approved_at``: the trader approved it (UTC), and it then
+    expired before ``agent_id``'s agent took it: the sentence says when, how many seconds before its ``deadline``
+    that was, and the max signal age (from ``counted_from``, when the alert was fired or received, to ``deadline``;
+    :func:`server.gates.deadline`). Otherwise no agent picked it up at all.
+    """
+    if held:
+        return (
+            "Not executed: it waited for your approval longer than the strategy's max signal age and expired. "
+            "Approve waiting signals sooner, or raise the strategy's max signal age."
+        )
+    if approved_at is not None and deadline is not None:
+        left = max(0.0, (deadline - approved_at).total_seconds())
+        before = f"{left:.0f} s" if left >= 1 else "less than 1 s"
+        age = f" of {(deadline - counted_from).total_seconds():.0f} s" if counted_from is not None else ""
+        return (
+            f"Not executed: approved at {approved_at:%H:%M:%S} UTC, {before} before its max signal age{age} passed, "
+            f"and no agent took it in time. Approve waiting signals sooner, or raise the strategy's max signal age "
+            f"(and check that the agent '{agent_id}' is running and MetaTrader 5 is connected)."
+        )
+    return (
+        "Not executed: no agent picked it up within the strategy's max signal age. "
+        f"Check that the agent '{agent_id}' is running and MetaTrader 5 is connected."
+    )
+
+
+def _age_counted_from(alert_time: datetime | None, created_at: datetime | None) -> datetime | None:
+    """Where a signal's max signal age was counted from: when TradingView fired it, if the alert says so and that
+    was before it was stored, else when it was stored (as :func:`server.gates.deadline` counts it)."""
+    if alert_time is not None and created_at is not None:
+        return min(alert_time, created_at)
+    return created_at
+
+
 def expire_overdue(tx: WriteTx) -> list[int]:
     """Expire queued and held jobs past their deadline with their signals; return the expired signal ids.
 
@@ -353,18 +396,18 @@ def expire_overdue(tx: WriteTx) -> list[int]:
     """
     now = sql_time(tx.now)
     overdue = tx.execute(
-        "SELECT id, signal_id, agent_id, status FROM jobs WHERE status IN (?, ?) AND expires_at < ?",
+        "SELECT j.id, j.signal_id, j.agent_id, j.status, j.expires_at, s.approved_at, s.alert_time, s.created_at"
+        " FROM jobs j LEFT JOIN tv_signals s ON s.id = j.signal_id WHERE j.status IN (?, ?) AND j.expires_at < ?",
         (JobStatus.QUEUED.value, JobStatus.HELD.value, now),
     ).fetchall()
     expired: list[int] = []
-    for job_id, signal_id, agent_id, job_status in overdue:
-        held = job_status == JobStatus.HELD.value
-        message = (
-            "Not executed: it waited for your approval longer than the strategy's max signal age and expired. "
-            "Approve waiting signals sooner, or raise the strategy's max signal age."
-            if held
-            else "Not executed: no agent picked it up within the strategy's max signal age. "
-            f"Check that the agent '{agent_id}' is running and MetaTrader 5 is connected."
+    for job_id, signal_id, agent_id, job_status, expires_at, approved_at, alert_time, created_at in overdue:
+        message = expiry_sentence(
+            str(agent_id),
+            held=job_status == JobStatus.HELD.value,
+            deadline=from_sql_time(expires_at),
+            approved_at=from_sql_time(approved_at),
+            counted_from=_age_counted_from(from_sql_time(alert_time), from_sql_time(created_at)),
         )
         tx.execute(
             "UPDATE jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",

@@ -7,7 +7,10 @@ sweep can never both happen (the writer applies ops one after the other):
 
 - :func:`approve`: the held jobs become ``queued`` (a waiting long-poll takes them in the same transaction) and
   the signal ``pending``, with the trader's controls (risk multiplier, exposure and lot caps) as they are at the
-  approval; from then on it is traded like any other signal;
+  approval; from then on it is traded like any other signal. A further account whose own daily loss limit is
+  reached at the approval gets its job finished ``discarded`` instead, with the sentence intake gives
+  (:func:`server.gates.account_loss_refusal`); the signal's outcome follows the fan-out rule
+  (:mod:`server.flow.outcome`);
 - :func:`reject`: the jobs become ``done`` and the signal ``rejected``, ``decided_by = "trader"``, with a sentence;
 - :func:`server.queue.expire_overdue`: past the deadline, ``expired`` with a sentence.
 
@@ -28,6 +31,7 @@ from contract.intent import TradeIntent
 from server import gates
 from server.controls import account_caps, control_fields
 from server.db import from_sql_time, sql_time
+from server.flow.outcome import settle
 from server.models import JobStatus, Signal, SignalStatus
 from server.queue import expire_overdue
 from server.schemas.signals import Via
@@ -85,17 +89,24 @@ def approve(tx: WriteTx, signal_id: int, via: Via, handover: Handover) -> Decisi
             f"Signal #{signal_id} was not approved: {stopped} It still waits for your approval{when}: approve it once "
             f"trading may go on, or reject it.",
         )
+    discarded_on = _discard_accounts_past_their_limit(tx, signal_id)
     _refresh_controls(tx, signal_id)
     jobs = tx.execute(
         "UPDATE jobs SET status = ? WHERE signal_id = ? AND status = ? RETURNING id, agent_id",
         (JobStatus.QUEUED.value, signal_id, JobStatus.HELD.value),
     ).fetchall()
     note = f"Approved by the trader {_WHERE[via]} at {tx.now:%H:%M:%S} UTC."
+    if discarded_on:
+        names = ", ".join(f"'{a}'" for a in discarded_on)
+        whose = "its" if len(discarded_on) == 1 else "each one's"
+        note += f" Not sent on {names}: {whose} realised loss today reached the daily loss limit (Settings)."
     _update(tx, signal_id, SignalStatus.PENDING, None, note)
+    tx.execute("UPDATE tv_signals SET approved_at = ? WHERE id = ?", (now, signal_id))
     for job_id, agent_id in sorted(jobs):
         handover(tx, str(agent_id), int(job_id))
+    status = SignalStatus.PENDING.value if jobs else (settle(tx, signal_id) or SignalStatus.PENDING.value)
     logger.info("signal #%s approved %s", signal_id, _WHERE[via])
-    return Decision(True, SignalStatus.PENDING.value, note)
+    return Decision(True, status, note)
 
 
 def reject(tx: WriteTx, signal_id: int, via: Via, reason: str | None) -> Decision:
@@ -156,6 +167,39 @@ def _trading_stopped(tx: WriteTx, signal_id: int) -> str | None:
     if verdict.gate == "daily_loss_limit":
         return "today's realised loss on its account reached the daily loss limit (Settings)."
     return verdict.message
+
+
+def _discard_accounts_past_their_limit(tx: WriteTx, signal_id: int) -> list[str]:
+    """Finish the held job of every further account whose own realised loss today reached the daily loss limit
+    (:func:`server.gates.account_loss_refusal`, the check intake makes, made again at the approval: the account may
+    have lost while the signal waited): ``done``, discarded with that sentence, never handed to its agent. The
+    primary account (the strategy's ``agent_id``) is judged by the ``daily_loss_limit`` gate for the whole signal
+    (:func:`_trading_stopped`). Returns the agent ids whose jobs were discarded, in job order."""
+    strategy_id = tx.execute("SELECT strategy_id FROM tv_signals WHERE id = ?", (signal_id,)).fetchone()[0]
+    strategy = tx.catalog.strategies.get(strategy_id)
+    held = tx.execute(
+        "SELECT id, agent_id FROM jobs WHERE signal_id = ? AND status = ? ORDER BY id",
+        (signal_id, JobStatus.HELD.value),
+    ).fetchall()
+    primary = strategy.agent_id if strategy is not None else None
+    discarded: list[str] = []
+    for n, (job_id, agent_id) in enumerate(held):
+        if agent_id == primary or (primary is None and n == 0):
+            continue
+        refusal = gates.account_loss_refusal(tx.catalog.settings, tx.counters.pnl.get(agent_id), tx.now)
+        if refusal is None:
+            continue
+        tx.execute(
+            "UPDATE jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",
+            (
+                JobStatus.DONE.value,
+                sql_time(tx.now),
+                json.dumps({"status": SignalStatus.DISCARDED.value, "error_message": refusal}),
+                job_id,
+            ),
+        )
+        discarded.append(str(agent_id))
+    return discarded
 
 
 def _refresh_controls(tx: WriteTx, signal_id: int) -> None:

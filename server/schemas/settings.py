@@ -12,7 +12,8 @@ from server.schemas.types import ExposurePct, Flag, OpenPositions, Pct, optional
 
 _LOSS_LIMIT = (
     f"Percent of the day's starting balance, {bounds.MIN_PCT} to {bounds.MAX_PCT:g}: once today's realised loss "
-    "reaches it, new alerts are discarded with `daily_loss_limit_reached` (day boundary 00:00 UTC). `null`: no limit."
+    "reaches it, new alerts are discarded (`decided_by`: `daily_loss_limit`, with a sentence giving the loss and the "
+    "limit; day boundary 00:00 UTC). `null`: no limit."
 )
 _PAUSED = "While true, every alert is logged as `discarded` (the tray's Pause all trading)."
 _EXPOSURE = (

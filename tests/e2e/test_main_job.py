@@ -149,7 +149,10 @@ def test_daily_loss_limit_breach_discards_new_alerts(live: Live) -> None:
     assert resp.status_code == 200
     assert resp.json()["status"] == "discarded"
     signal = live.admin.get(f"/api/v1/signals/{resp.json()['signal_id']}").json()
-    assert signal["error_message"] == "daily_loss_limit_reached"
+    assert signal["decided_by"] == "daily_loss_limit"
+    assert signal["error_message"].startswith("Not traded: today's realised loss on the account of agent 'default' is ")
+    assert "reached the daily loss limit of 2% of the day's starting balance (200.00)" in signal["error_message"]
+    assert "trade again after 00:00 UTC" in signal["error_message"]
     assert signal["orders"] == []
 
 

@@ -4,6 +4,7 @@ same service the agent routes call."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from contract import AccountSnapshot, JobOutcome, JobResult
+from server.db import from_sql_time
 from server.flow.approval import Decision, approve, reject
 from server.intake import IntakeResult
 from server.models import AppSettings
@@ -204,6 +206,94 @@ def test_yesterdays_loss_does_not_discard_todays_alerts_before_the_agent_reports
     finally:
         store.writer.stop()
         store.engine.dispose()
+
+
+def test_a_further_account_past_its_daily_loss_limit_at_approval_is_discarded_and_the_others_go_ahead(
+    store: Store,
+) -> None:
+    """Each further account's own daily loss limit is judged at intake, and again when the trader approves a held
+    signal: the account lost past its limit while the signal waited, so its held job ends ``discarded`` with the
+    same sentence as at intake; the primary account is approved and trades; the signal ends by the fan-out rule."""
+    store.writer.run_session(_loss_limit(2.0))
+    s = store.strategy("approve after a loss", require_approval=True,
+                       accounts=[{"agent_id": SECOND, "volume_multiplier": 0.5}])
+    waiting = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1}')
+    assert waiting.status == "awaiting_approval" and waiting.signal_id is not None
+    signal_id = waiting.signal_id
+    lost = AccountSnapshot(boot_id="b", seq=1, taken_at=datetime.now(UTC), balance=9500.0, day_start_balance=10_000.0,
+                           realized_pnl_today=-500.0)  # 5 % lost today on the second account, its limit 2 %
+    assert run(store.agents.record_snapshot(SECOND, lost))
+
+    decision = run(store.writer.submit(lambda tx: approve(tx, signal_id, "dashboard", store.jobs.queued)))
+    assert decision.done and decision.status == "pending", decision
+    jobs = store.rows("SELECT agent_id, status, claimed_by, result FROM jobs WHERE signal_id = ? ORDER BY id",
+                      signal_id)
+    assert [(a, st, c) for a, st, c, _ in jobs] == [("default", "queued", None), (SECOND, "done", None)]
+    refusal = json.loads(jobs[1][3])
+    assert refusal["status"] == "discarded"
+    assert refusal["error_message"] == (
+        "Not sent on this account: its realised loss today (500.00) reached the daily loss limit of 2% of its day's "
+        "starting balance (200.00). It trades new alerts again tomorrow (00:00 UTC), or raise the daily loss limit "
+        "in Settings."
+    )
+    assert run(store.jobs.poll(SECOND, 1, 0)) == []  # never handed to the account's agent
+    [(notes,)] = store.rows("SELECT notes FROM tv_signals WHERE id = ?", signal_id)
+    assert json.loads(notes)[-1].endswith(
+        "UTC. Not sent on 'second': its realised loss today reached the daily loss limit (Settings)."
+    )
+
+    report(store, "default", JobResult(status=JobOutcome.EXECUTED, fill_price=1.1))
+    [(status, error)] = store.rows("SELECT status, error_message FROM tv_signals WHERE id = ?", signal_id)
+    assert status == "failed"
+    assert error.startswith("Executed on 'default' only; discarded on 'second': Not sent on this account: its "
+                            "realised loss today (500.00) reached the daily loss limit")
+
+
+def test_a_signal_approved_just_before_its_max_age_expires_with_a_sentence_about_the_approval(store: Store) -> None:
+    """A signal approved shortly before its max signal age passes can expire before an agent takes it. The trader
+    must read what happened (approved when, how long before the max age passed, what to do), not only "no agent
+    picked it up"; a signal that never waited for approval keeps that sentence."""
+    s = store.strategy("approved late", require_approval=True, max_signal_age_seconds=30, agent_id="offline")
+    waiting = post(store, s.webhook_secret, '{"symbol":"EURUSD","action":"buy","lots":0.1}')
+    assert waiting.status == "awaiting_approval" and waiting.signal_id is not None
+    signal_id = waiting.signal_id
+    [(deadline,)] = store.rows("SELECT expires_at FROM jobs WHERE signal_id = ?", signal_id)
+    approved_at = from_sql_time(deadline) - timedelta(seconds=4)  # the trader approves with 4 s of its 30 s left
+    decision = store.writer.run(lambda tx: _approve_at(tx, approved_at, signal_id, store))
+    assert decision.done, decision
+    store.writer.run(lambda tx: _expire_at(tx, approved_at + timedelta(seconds=5)))  # no agent took it meanwhile
+    [(status, error, decided_by)] = store.rows(
+        "SELECT status, error_message, decided_by FROM tv_signals WHERE id = ?", signal_id
+    )
+    assert (status, decided_by) == ("expired", "expiry")
+    assert error == (
+        f"Not executed: approved at {approved_at:%H:%M:%S} UTC, 4 s before its max signal age of 30 s passed, and no "
+        "agent took it in time. Approve waiting signals sooner, or raise the strategy's max signal age (and check "
+        "that the agent 'offline' is running and MetaTrader 5 is connected)."
+    )
+    assert store.writer.wait_reported()
+    assert [(x.id, x.error_message) for x in store.resolved] == [(signal_id, error)]
+
+    plain = store.strategy("never held", agent_id="offline")
+    sent = post(store, plain.webhook_secret, '{"symbol":"GBPUSD","action":"buy","lots":0.1}')
+    store.writer.run(lambda tx: _expire_at(tx, tx.now + timedelta(hours=1)))
+    [(error,)] = store.rows("SELECT error_message FROM tv_signals WHERE id = ?", sent.signal_id)
+    assert error == (
+        "Not executed: no agent picked it up within the strategy's max signal age. Check that the agent 'offline' is "
+        "running and MetaTrader 5 is connected."
+    )
+
+
+def _approve_at(tx: Any, when: datetime, signal_id: int, store: Store) -> Decision:
+    """The trader's approval as the writer applies it at ``when``."""
+    tx.now = when
+    return approve(tx, signal_id, "tray", store.jobs.queued)
+
+
+def _expire_at(tx: Any, when: datetime) -> list[int]:
+    """The expiry sweep as it runs at ``when`` (the writer's clock moved on)."""
+    tx.now = when
+    return expire_overdue(tx)
 
 
 def _loss_limit(pct: float) -> Callable[[Session], None]:

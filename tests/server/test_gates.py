@@ -113,7 +113,19 @@ def test_daily_loss_limit(limit_pct: float | None, pnl: AgentPnl | None, refused
     verdict = gates.daily_loss_limit(alert(settings=SettingsView(limit_pct), pnl=pnl))
     assert (verdict is not None) == refused
     if verdict is not None:
-        assert (verdict.status, verdict.message) == (SignalStatus.DISCARDED, gates.DAILY_LOSS_LIMIT_REACHED)
+        assert (verdict.status, verdict.gate) == (SignalStatus.DISCARDED, "daily_loss_limit")
+
+
+def test_the_daily_loss_limit_says_what_was_lost_the_limit_and_when_trading_resumes() -> None:
+    """The trader reads a sentence, not a code: today's realised loss, the limit in % and in the account currency,
+    and what to do; the gate's name stays the machine-readable ``decided_by``."""
+    verdict = gates.daily_loss_limit(alert(settings=SettingsView(2.0), pnl=AgentPnl(10_000, -312.5)))
+    assert verdict is not None and verdict.gate == "daily_loss_limit"
+    assert verdict.message == (
+        f"Not traded: today's realised loss on the account of agent '{strategy().agent_id}' is 312.50 (account "
+        "currency), which reached the daily loss limit of 2% of the day's starting balance (200.00). New alerts "
+        "trade again after 00:00 UTC, when a new day starts, or raise the daily loss limit in Settings."
+    )
 
 
 def test_parse_refusal_carries_the_parsers_sentence() -> None:

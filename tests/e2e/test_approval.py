@@ -96,18 +96,18 @@ def test_an_approved_signal_no_agent_takes_in_time_says_when_it_was_approved(sha
     """Approved, then expired before an agent took it (here its agent is not running): the trader reads when the
     approval came, how long before the max signal age passed, and what to do, not only "no agent picked it up"."""
     strategy = shared_live.create_strategy("approved, nobody took it", require_approval=True,
-                                           max_signal_age_seconds=5, agent_id="absent")
+                                           max_signal_age_seconds=10, agent_id="absent")
     resp = shared_live.post_alert(strategy, '{"symbol": "EURAUD", "action": "buy", "volume": 0.1}', "application/json")
     assert resp.json()["status"] == "awaiting_approval", resp.text
     signal_id = resp.json()["signal_id"]
     approved = shared_live.admin.post(f"/api/v1/signals/{signal_id}/approve", json={"via": "dashboard"})
     assert approved.status_code == 200, approved.text
-    signal = shared_live.wait_final(signal_id, timeout=20)  # waits on the signal's state, not on a clock
+    signal = shared_live.wait_final(signal_id, timeout=30)  # waits on the signal's state, not on a clock
     assert (signal["status"], signal["decided_by"]) == ("expired", "expiry"), signal
     assert signal["orders"] == []
     error = signal["error_message"]
     assert error.startswith("Not executed: approved at "), error
-    assert " s before its max signal age of 5 s passed, and no agent took it in time. Approve waiting signals " \
+    assert " s before its max signal age of 10 s passed, and no agent took it in time. Approve waiting signals " \
         "sooner, or raise the strategy's max signal age (and check that the agent 'absent' is running" in error
     assert "no agent picked it up" not in error
     assert any(n.startswith("Approved by the trader in the dashboard at ") for n in signal["notes"])

@@ -44,11 +44,6 @@ def reflected_signal(session: Session, snap: AccountSnapshot) -> int | None:
     return snap.as_of_signal
 
 
-def reflected_signals(session: Session, snaps: list[AccountSnapshot]) -> dict[str, int | None]:
-    """:func:`reflected_signal` of each snapshot, by agent id."""
-    return {snap.agent_id: reflected_signal(session, snap) for snap in snaps}
-
-
 def lowest(versions: list[int | None]) -> int | None:
     """The version of several snapshots read together: the lowest; ``None`` when any is unknown or there is none."""
     if not versions or None in versions:

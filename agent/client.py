@@ -21,6 +21,7 @@ from contract import (
     LEASE_HEADER,
     LEASE_REFUSED,
     AccountSnapshot,
+    AgentProgress,
     JobRelease,
     JobReport,
     JobResult,
@@ -121,11 +122,11 @@ class ServerClient:
         for start in range(0, len(job_ids), MAX_BATCH):
             self._post("/jobs/release", JobRelease(job_ids=job_ids[start : start + MAX_BATCH]))
 
-    def last_finished_signal(self) -> int | None:
-        """The newest signal whose job for this agent the server has as done (``None``: none yet)."""
+    def progress(self) -> AgentProgress:
+        """Where this agent id stands on the server: the newest signal whose job for it is done and the highest
+        ``finish_seq`` stored for it (each ``None``: none yet; also from a server that does not report it)."""
         resp = self._checked(self._http.get("/progress"))
-        value = resp.json().get("last_finished_signal")
-        return value if isinstance(value, int) else None
+        return AgentProgress.model_validate(resp.json())
 
     def post_result(self, job_id: int, result: JobResult, *, give_up_after: float = 600.0) -> None:
         """Report one job's outcome (see :meth:`post_results`)."""

@@ -86,11 +86,16 @@ class AgentWorker:
         self.idle = False
         #: Held while ``idle`` changes, so a stop request never interrupts the loop as it takes a job.
         self.idle_lock = threading.Lock()
-        #: This process's snapshots: ``boot_id`` + ``seq`` order them; ``as_of_signal`` is the newest signal
-        #: whose job finished before a snapshot read the terminal (contract.account).
+        #: This process's snapshots: ``boot_id`` + ``seq`` order them; ``as_of_finish`` is the agent id's finish
+        #: counter (each finished job takes the next number, ``JobResult.finish_seq``) and ``as_of_signal`` the newest
+        #: signal whose job finished, both read before a snapshot reads the terminal (contract.account).
         self.boot_id = uuid.uuid4().hex
         self._seq = 0
+        self._finish_seq = 0
         self._as_of_signal: int | None = None
+        #: Set until the server told where the agent id's finish counter stands (:meth:`_learn_progress`): no job is
+        #: taken before, so a number an earlier process of the agent id gave is never given again.
+        self._progress_due = True
         self._snapshot_lock = threading.Lock()
         #: Claimed jobs not started yet; results on their way to the server.
         self._inbox: deque[TradeJob] = deque()
@@ -170,6 +175,7 @@ class AgentWorker:
         if dropped:
             logger.warning("jobs %s are left to the agent process that took over: it reconciles them", dropped)
         if self.lease.acquire(self._stop.is_set) is not None:
+            self._progress_due = True  # the other process finished jobs meanwhile: number on from theirs
             self._reconcile_unfinished()
 
     def _poll(self) -> None:
@@ -228,15 +234,25 @@ class AgentWorker:
             logger.warning("could not hand back jobs %s (%s); the next start runs them", ids, exc)
         self._inbox.clear()
 
-    def _learn_progress(self) -> None:
-        # Jobs finished by earlier runs of this agent are in the terminal already: snapshots say so from the start.
+    def _learn_progress(self) -> str | None:
+        """Learn where the agent id stands on the server; returns the server's sentence when it speaks another
+        contract version (``None`` otherwise; ``_progress_due`` stays set on any failure)."""
+        # Jobs finished by earlier processes of this agent id are in the terminal already: snapshots say so from the
+        # start, and this process numbers its finished jobs on from theirs (the lease makes every earlier process's
+        # stored results known by now: a fenced-off process stores nothing more).
         try:
-            done = self.client.last_finished_signal()
-        except (httpx.HTTPError, ContractMismatch, Fenced) as exc:
+            progress = self.client.progress()
+        except ContractMismatch as exc:
+            return str(exc)
+        except (httpx.HTTPError, Fenced, ValueError) as exc:
             logger.warning("could not read the agent's progress: %s", exc)
-            return
+            return None
         with self._snapshot_lock:
-            self._as_of_signal = max(self._as_of_signal or 0, done) if done is not None else self._as_of_signal
+            if progress.last_finished_signal is not None:
+                self._as_of_signal = max(self._as_of_signal or 0, progress.last_finished_signal)
+            self._finish_seq = max(self._finish_seq, progress.last_finish_seq or 0)
+            self._progress_due = False
+        return None
 
     def _refused(self, sentence: str) -> None:
         # The server speaks another contract version: take no job until one side is updated.
@@ -304,8 +320,11 @@ class AgentWorker:
         self._outbox.put(job.id, result)
 
     def _finished(self, job: TradeJob, result: JobResult) -> None:
-        # Snapshots read after this line reflect the job: they say so with ``as_of_signal``.
+        # Snapshots read after this line reflect the job: they say so with ``as_of_finish`` (at least the job's
+        # ``finish_seq``) and ``as_of_signal``.
         with self._snapshot_lock:
+            self._finish_seq += 1
+            result = result.model_copy(update={"finish_seq": self._finish_seq})
             self._as_of_signal = max(self._as_of_signal or 0, job.signal_id)
         self._outbox.put(job.id, result)  # posted by the outbox thread, with whatever else finished meanwhile
         self._snapshot_due.set()  # posted by the snapshot thread: a burst of trades costs one snapshot
@@ -313,7 +332,15 @@ class AgentWorker:
 
     def _reconcile_unfinished(self) -> None:
         """Take over the agent id's unfinished jobs (claimed before this process held the lease, or for it in a claim
-        answer that never arrived) and settle each before anything new is claimed."""
+        answer that never arrived) and settle each before anything new is claimed. The agent id's progress is learnt
+        first when it is not known yet: nothing is finished, nor claimed, before it is."""
+        if self._progress_due:
+            refused = self._learn_progress()
+            if self._progress_due:
+                self._unfinished_due = True  # asked again before the next claim
+                if refused is not None:  # another contract version: wait as a refused claim does
+                    self._refused(refused)
+                return
         try:
             jobs = self.client.take_over_unfinished()
         except (httpx.HTTPError, ContractMismatch, Fenced) as exc:
@@ -404,7 +431,12 @@ class AgentWorker:
         with self._snapshot_lock:
             # The version is read BEFORE the terminal: the snapshot reflects at least every job up to it.
             self._seq += 1
-            version = {"boot_id": self.boot_id, "seq": self._seq, "as_of_signal": self._as_of_signal}
+            version = {
+                "boot_id": self.boot_id,
+                "seq": self._seq,
+                "as_of_signal": self._as_of_signal,
+                "as_of_finish": self._finish_seq,
+            }
         try:
             snap = build_snapshot(self.broker) if self._connected else AccountSnapshot()
         except (BrokerUnavailable, OrderRefused) as exc:

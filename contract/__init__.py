@@ -16,6 +16,7 @@ from contract.account import AccountSnapshot, PendingOrderState, PositionState
 from contract.deals import Deal, DealBatch, ExpiredOrder, SyncCursor
 from contract.intent import TradeIntent
 from contract.jobs import (
+    AgentProgress,
     JobBatch,
     JobOutcome,
     JobRelease,
@@ -37,6 +38,7 @@ __all__ = [
     "LEASE_HEADER",
     "LEASE_REFUSED",
     "AccountSnapshot",
+    "AgentProgress",
     "Deal",
     "DealBatch",
     "ExecutionSettings",

@@ -1,9 +1,11 @@
 """Account snapshots and open positions, as an agent reports them.
 
-A reader that waits for the effect of a signal compares :attr:`AccountSnapshot.as_of_signal`: a snapshot
-reflects every job its agent finished up to and including that signal's (the agent reads the number before it
-reads the terminal). ``boot_id`` + ``seq`` order snapshots of one agent process, so a late, older post never
-replaces a newer one.
+A snapshot is versioned by :attr:`AccountSnapshot.as_of_finish`: the agent numbers the jobs it finishes
+(:attr:`contract.jobs.JobResult.finish_seq`) and reads the counter before it reads the terminal, so the snapshot
+reflects exactly the jobs numbered up to it. The server turns that into the ``as_of_signal`` a reader waits on
+(server/reflected.py): jobs finish out of signal order (a signal held for approval, several accounts), so "the
+newest signal finished" would claim signals it does not reflect. ``boot_id`` + ``seq`` order snapshots of one agent
+process, so a late, older post never replaces a newer one.
 """
 
 from __future__ import annotations
@@ -77,7 +79,11 @@ class AccountSnapshot(BaseModel):
     + fee of today's closing deals of tvbridge strategies' magic numbers; ``pnl_by_magic`` splits it by magic
     number (keys are the magic number as a string); ``day_start_balance`` the balance before today's realised
     P&L. ``balance is None`` marks a health-only post from an agent without a terminal.
-    ``as_of_signal`` is the newest signal whose job this agent process finished before reading the terminal.
+    ``as_of_finish`` is the agent id's finish counter (:attr:`~contract.jobs.JobResult.finish_seq`) read before the
+    terminal was: the snapshot reflects every job numbered up to it, and none above. ``as_of_signal`` is the newest
+    signal whose job this agent process finished before reading the terminal; since jobs do not finish in signal
+    order (approval, several accounts, retries) the server derives what a snapshot reflects from ``as_of_finish``
+    (server/reflected.py), and uses ``as_of_signal`` only for an agent that does not send ``as_of_finish``.
     ``pending_orders``: the account's pending orders (``None``: this agent does not report them); a strategy
     holding any cannot be deleted.
     """
@@ -88,6 +94,7 @@ class AccountSnapshot(BaseModel):
     seq: int = Field(default=0, ge=0, lt=2**63)
     taken_at: AwareDatetime | None = None
     as_of_signal: int | None = Field(default=None, ge=0, lt=2**63)
+    as_of_finish: int | None = Field(default=None, ge=0, lt=2**63)
     login: int | None = Field(default=None, ge=0, lt=2**63)
     server: str | None = Field(default=None, max_length=128)
     currency: str | None = Field(default=None, max_length=16)

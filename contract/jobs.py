@@ -125,6 +125,10 @@ class JobResult(BaseModel):
     ``reconciled`` marks a result found in the terminal after an agent restart rather than sent now.
     ``planned`` (dry runs only): the orders the planner would send; ``status`` then says what would happen
     (``executed``: they would be sent; otherwise the sentence says why nothing would be).
+    ``finish_seq``: the job's number in the order this agent id finished its jobs (1, 2, 3 ... across every process
+    of the agent id; :class:`AgentProgress` tells a starting process where to go on). A snapshot whose
+    :attr:`~contract.account.AccountSnapshot.as_of_finish` is at least this number reflects the job. ``None``: an
+    agent that does not number its jobs (dry runs are never numbered: they change nothing).
     """
 
     model_config = ConfigDict(allow_inf_nan=False)
@@ -140,6 +144,7 @@ class JobResult(BaseModel):
     reconciled: bool = False
     positions_after: list[PositionState] | None = None
     planned: list[PlannedOrder] | None = None
+    finish_seq: int | None = Field(default=None, ge=1, lt=2**63)
 
     @classmethod
     def refused(cls, status: JobOutcome, message: str, **extra: object) -> JobResult:
@@ -171,6 +176,16 @@ class ResultBatch(BaseModel):
     posted alone, and a repeated report of a finished job is ignored."""
 
     results: list[JobReport] = Field(max_length=MAX_BATCH)
+
+
+class AgentProgress(BaseModel):
+    """Where an agent id stands on the server (``GET /api/v1/agents/{agent_id}/progress``), read by an agent process
+    when it starts or takes its lease back: ``last_finished_signal`` is the newest signal whose job for this agent id
+    is done, ``last_finish_seq`` the highest :attr:`JobResult.finish_seq` stored for it (``None``: none yet). The
+    process numbers its next finished job one above it, so the numbers only go up across processes and machines."""
+
+    last_finished_signal: int | None = None
+    last_finish_seq: int | None = None
 
 
 class JobRelease(BaseModel):

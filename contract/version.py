@@ -15,6 +15,9 @@ from typing import Final
 #: dry-run jobs; pending orders carry a lifetime (``OpenAction.lifetime``); entries may carry take-profit levels
 #: (``OpenAction.take_profits``); ``ExecutionSettings`` carries the account's ``volume_multiplier`` and the trader's
 #: controls (``risk_multiplier``, ``max_lots_mode``, exposure caps). An agent of version 1 would silently drop them.
+#: Not bumped for ``JobResult.finish_seq``, ``AccountSnapshot.as_of_finish`` and ``AgentProgress.last_finish_seq``:
+#: optional additions whose meaning no older field changes; either side without them is read as before (the server
+#: falls back to the snapshot's ``as_of_signal``, an older server ignores them), so nothing is traded differently.
 CONTRACT_VERSION: Final = 2
 
 #: HTTP header an agent sends its contract version in.

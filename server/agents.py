@@ -41,6 +41,7 @@ def record_result(
     (both ``None`` for a dry run, which has no signal).
 
     A repeated report of a finished job changes nothing (the agent retries a post whose answer it did not get).
+    The result's ``finish_seq`` is stored with the job: which snapshots reflect it (server/reflected.py).
     A result for a signal with a provisional outcome (``decided_by = 'watchdog'``) replaces it (module docstring).
     :raises JobNotFound: the job does not exist, belongs to another agent, was never claimed (held for the trader's
         approval, queued, expired), or was claimed under another lease epoch than ``epoch`` (``None``: an
@@ -71,8 +72,8 @@ def record_result(
         )
     now = sql_time(tx.now)
     tx.execute(
-        "UPDATE jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",
-        (JobStatus.DONE.value, now, result.model_dump_json(), job_id),
+        "UPDATE jobs SET status = ?, finished_at = ?, result = ?, finish_seq = ? WHERE id = ?",
+        (JobStatus.DONE.value, now, result.model_dump_json(), result.finish_seq, job_id),
     )
     provisional = row is not None and row[0] in _FINAL and row[7] == "watchdog"
     if row is None or (row[0] in _FINAL and not provisional):
@@ -151,15 +152,16 @@ def record_snapshot(tx: WriteTx, agent_id: str, snap: contract.AccountSnapshot) 
                 """
                 INSERT INTO account_snapshots (agent_id, login, server, currency, margin_mode, balance, equity,
                     margin_free, day_start_balance, realized_pnl_today, pnl_by_magic, positions, pending_orders,
-                    taken_at, boot_id, seq, as_of_signal)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    taken_at, boot_id, seq, as_of_signal, as_of_finish)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(agent_id) DO UPDATE SET login = excluded.login, server = excluded.server,
                     currency = excluded.currency, margin_mode = excluded.margin_mode, balance = excluded.balance,
                     equity = excluded.equity, margin_free = excluded.margin_free,
                     day_start_balance = excluded.day_start_balance, realized_pnl_today = excluded.realized_pnl_today,
                     pnl_by_magic = excluded.pnl_by_magic, positions = excluded.positions,
                     pending_orders = excluded.pending_orders, taken_at = excluded.taken_at,
-                    boot_id = excluded.boot_id, seq = excluded.seq, as_of_signal = excluded.as_of_signal
+                    boot_id = excluded.boot_id, seq = excluded.seq, as_of_signal = excluded.as_of_signal,
+                    as_of_finish = excluded.as_of_finish
                 """,
                 (
                     agent_id,
@@ -179,6 +181,7 @@ def record_snapshot(tx: WriteTx, agent_id: str, snap: contract.AccountSnapshot) 
                     snap.boot_id,
                     snap.seq,
                     snap.as_of_signal,
+                    snap.as_of_finish,
                 ),
             )
     tx.execute(

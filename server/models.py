@@ -217,7 +217,11 @@ class Job(SQLModel, table=True):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ux_jobs_signal_agent", "signal_id", "agent_id", unique=True), NEVER_REUSED_IDS)
+    __table_args__ = (
+        Index("ux_jobs_signal_agent", "signal_id", "agent_id", unique=True),
+        Index("ix_jobs_agent_finish", "agent_id", "finish_seq"),
+        NEVER_REUSED_IDS,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     signal_id: int | None = Field(
@@ -240,6 +244,8 @@ class Job(SQLModel, table=True):
     quarantined_at: datetime | None = _ts(nullable=True)
     volume_multiplier: float = Field(default=1.0, sa_column=Column(Float, nullable=False, server_default="1"))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: The job's number in the order its agent id finished jobs (``JobResult.finish_seq``; server/reflected.py).
+    finish_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class AgentLease(SQLModel, table=True):
@@ -282,8 +288,10 @@ class AccountSnapshot(SQLModel, table=True):
     number; ``day_start_balance`` is the balance before today's realised P&L. ``positions`` are the open
     positions (:class:`contract.account.PositionState`), ``pending_orders`` the pending orders
     (:class:`contract.account.PendingOrderState`; ``None`` from an agent that does not report them).
-    ``boot_id``/``seq`` order the posts of one agent process; ``as_of_signal`` is the newest signal whose job
-    the agent had finished when it read the terminal.
+    ``boot_id``/``seq`` order the posts of one agent process; ``as_of_finish`` is the agent's finish counter read
+    before the terminal (the snapshot reflects its jobs with ``finish_seq`` up to it), ``as_of_signal`` the newest
+    signal whose job the agent process had finished then, as the agent reported it. What the snapshot reflects, in
+    signal ids, is derived from both by :func:`server.reflected.reflected_signal`.
     """
 
     __tablename__ = "account_snapshots"
@@ -305,6 +313,7 @@ class AccountSnapshot(SQLModel, table=True):
     boot_id: str = Field(default="", max_length=64)
     seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     as_of_signal: int | None = None
+    as_of_finish: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class AppSettings(SQLModel, table=True):

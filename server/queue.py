@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from contract import JobResult, LeaseGrant, LeaseRefusal, LeaseRequest, TradeJob
+from contract import AgentProgress, JobResult, LeaseGrant, LeaseRefusal, LeaseRequest, TradeJob
 from server.db import from_sql_time, sql_time
 from server.flow.outcome import job_count, settle
 from server.leases import Leases
@@ -573,11 +573,15 @@ class JobReads:
             rows = conn.exec_driver_sql(_UNFINISHED, (agent_id,)).fetchall()
         return [trade_job(r[:8]) for r in rows]
 
-    def last_finished_signal(self, agent_id: str) -> int | None:
-        """The newest signal whose job for ``agent_id`` is done (``None`` when there is none)."""
+    def progress(self, agent_id: str) -> AgentProgress:
+        """Where ``agent_id`` stands: the newest signal whose job for it is done and the highest ``finish_seq`` stored
+        for it (each ``None`` when there is none)."""
         with Session(self._engine) as session:
-            stmt = select(func.max(Job.signal_id)).where(Job.agent_id == agent_id, Job.status == JobStatus.DONE)
-            return session.exec(stmt).one()
+            stmt = select(func.max(Job.signal_id), func.max(Job.finish_seq)).where(
+                Job.agent_id == agent_id, Job.status == JobStatus.DONE
+            )
+            signal, finish = session.exec(stmt).one()
+        return AgentProgress(last_finished_signal=signal, last_finish_seq=finish)
 
 
 

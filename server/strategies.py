@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from server.flow.targets import check_accounts
 from server.models import OPEN_STATUSES, AccountSnapshot, Signal, Strategy, utcnow
+from server.reflected import newer_positions
 from server.schemas.strategies import StrategyCreate, StrategyUpdate
 from server.writer import Writer
 
@@ -258,25 +259,15 @@ class StrategyService:
             )
         held: list[str] = []
         orders: list[str] = []
-        # The strategy's newest signal that read its positions back: when its agent's snapshot was taken before
-        # that signal finished (as_of_signal older), the signal's own read is the newer truth; without this a
-        # delete right after a fill would pass on the snapshot from before it.
-        latest = session.exec(
-            select(Signal)
-            .where(Signal.strategy_id == strategy.id, col(Signal.positions_after).is_not(None))
-            .order_by(col(Signal.id).desc())
-            .limit(1)
-        ).first()
         for snap in session.exec(select(AccountSnapshot).order_by(col(AccountSnapshot.agent_id))).all():
+            # A job of the strategy that finished on this account after the snapshot read the terminal (a fill,
+            # an approved signal that finished behind later ones): the positions it read back are the newer truth;
+            # without this a delete right after it would pass on the snapshot from before it (server/reflected.py).
             positions = snap.positions
-            if (
-                latest is not None
-                and latest.id is not None
-                and snap.agent_id == strategy.agent_id
-                and (snap.as_of_signal is None or snap.as_of_signal < latest.id)
-            ):
+            newer = newer_positions(session, snap, strategy.id) if strategy.id is not None else None
+            if newer is not None:
                 positions = [
-                    *(latest.positions_after or []),
+                    *newer,
                     *(p for p in positions if int(p.get("magic", 0)) != strategy.magic_number),
                 ]
             for p in positions:

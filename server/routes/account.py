@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from server.deps import ServerCtx
 from server.models import AccountSnapshot, Agent, Strategy
+from server.reflected import lowest, reflected_signal
 from server.schemas import bounds
 from server.schemas.account import AccountPublic, AgentPublic, PositionPublic, PositionsPublic, TunnelStatus
 from server.schemas.errors import INVALID, UNAUTHORIZED, not_found
@@ -32,7 +33,10 @@ async def read_account(
             if agent_id is not None:
                 stmt = stmt.where(AccountSnapshot.agent_id == agent_id)
             return [
-                AccountPublic.model_validate(s.model_dump(exclude={"positions", "pending_orders"}))
+                AccountPublic.model_validate(
+                    s.model_dump(exclude={"positions", "pending_orders", "as_of_finish"})
+                    | {"as_of_signal": reflected_signal(session, s)}
+                )
                 for s in session.exec(stmt).all()
             ]
 
@@ -47,17 +51,18 @@ async def read_positions(
     ] = None,
 ) -> PositionsPublic:
     """Open positions from the agents' latest snapshots; with ``strategy_id``, only that strategy's (by its
-    magic number, on its agent)."""
+    magic number) from every account it trades on (its ``agent_id`` and its further ``accounts``) or still holds
+    positions on. ``as_of_signal`` is the lowest of the included snapshots' versions (server/reflected.py)."""
 
     def query() -> PositionsPublic | None:
         with Session(ctx.engine) as session:
             owners = {s.magic_number: s for s in session.exec(select(Strategy)).all()}
-            snaps = list(session.exec(select(AccountSnapshot)).all())
+            snaps = list(session.exec(select(AccountSnapshot).order_by(col(AccountSnapshot.agent_id))).all())
             if strategy_id is not None:
                 strategy = session.get(Strategy, strategy_id)
                 if strategy is None:
                     return None
-                snaps = [s for s in snaps if s.agent_id == strategy.agent_id]
+                snaps = [s for s in snaps if _trades_on(strategy, s)]
             positions: list[PositionPublic] = []
             for snap in snaps:
                 for raw in snap.positions:
@@ -72,9 +77,8 @@ async def read_positions(
                             strategy_name=owner.name if owner else None,
                         )
                     )
-            versions = [s.as_of_signal for s in snaps]
             return PositionsPublic(
-                as_of_signal=None if not versions or None in versions else min(v for v in versions if v is not None),
+                as_of_signal=lowest([reflected_signal(session, s) for s in snaps]),
                 taken_at=min((s.taken_at for s in snaps), default=None),
                 positions=positions,
             )
@@ -83,6 +87,13 @@ async def read_positions(
     if found is None:
         raise HTTPException(404, f"No strategy with id {strategy_id}.")
     return found
+
+
+def _trades_on(strategy: Strategy, snap: AccountSnapshot) -> bool:
+    """Whether ``snap``'s account is one ``strategy`` trades on (its primary agent or a further account), or one that
+    still holds a position of its magic number (an account since taken out of its ``accounts``)."""
+    agents = {strategy.agent_id, *(str(a.get("agent_id")) for a in strategy.accounts)}
+    return snap.agent_id in agents or any(int(p.get("magic", 0)) == strategy.magic_number for p in snap.positions)
 
 
 @router.get("/agents")

@@ -26,6 +26,7 @@ from contract import (
     CONTRACT_HEADER,
     LEASE_HEADER,
     LEASE_REFUSED,
+    AgentProgress,
     JobBatch,
     JobRelease,
     JobResult,
@@ -178,17 +179,11 @@ async def unfinished_jobs(agent_id: str, ctx: ServerCtx) -> list[TradeJob]:
     return await run_in_threadpool(ctx.queue.reads.unfinished, agent_id)
 
 
-class AgentProgress(BaseModel):
-    """Where an agent stands: ``last_finished_signal`` is the newest signal whose job for this agent is done
-    (``None``: none yet). A starting agent versions its snapshots from it (:mod:`contract.account`)."""
-
-    last_finished_signal: int | None
-
-
 @router.get("/progress")
 async def read_progress(agent_id: str, ctx: ServerCtx) -> AgentProgress:
-    """The newest signal whose job for this agent is done."""
-    return AgentProgress(last_finished_signal=await run_in_threadpool(ctx.queue.reads.last_finished_signal, agent_id))
+    """Where this agent id stands (:class:`contract.AgentProgress`): the newest signal whose job for it is done and
+    the highest ``finish_seq`` stored for it. A starting agent process numbers its finished jobs on from it."""
+    return await run_in_threadpool(ctx.queue.reads.progress, agent_id)
 
 
 class ResultAck(BaseModel):

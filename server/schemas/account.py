@@ -31,7 +31,10 @@ class AccountPublic(BaseModel):
     boot_id: str = Field(description="The reporting agent process; with `seq`, orders its snapshots.")
     seq: int = Field(description="The snapshot's number within that agent process.")
     as_of_signal: int | None = Field(
-        description="The newest signal whose job the agent had finished when it read the terminal."
+        description=(
+            "Every signal up to this id whose job this agent finished is reflected in these figures (`null`: not "
+            "known yet, e.g. the agent has finished no job)."
+        )
     )
 
 
@@ -47,7 +50,9 @@ class PositionPublic(PositionState):
 class PositionsPublic(BaseModel):
     """Open positions from the agents' latest snapshots, with the version they are as of.
 
-    Wait for ``as_of_signal >= N`` to see signal N's effect.
+    Once signal N has its outcome, wait for ``as_of_signal >= N`` to see its effect. Jobs do not finish in signal
+    order (approval, several accounts): a signal that finishes behind later ones lowers ``as_of_signal`` below
+    itself until a snapshot read after it arrives (server/reflected.py).
     """
 
     as_of_signal: int | None = Field(

@@ -9,6 +9,7 @@ process appends the deals it executes there, so a signal sent twice shows two de
 from __future__ import annotations
 
 import signal
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,20 @@ SLOW_MS = 20_000
 
 def _token(data_dir: Path) -> str:
     return (data_dir / "agent-token").read_text().strip()
+
+
+def _finish_order(live: Live, signal_ids: list[int]) -> list[int]:
+    """The ``finish_seq`` each signal's job was numbered with by the agent process that finished it."""
+    with sqlite3.connect(live.db) as conn:
+        found = dict(conn.execute("SELECT signal_id, finish_seq FROM jobs").fetchall())
+    return [found[i] for i in signal_ids]
+
+
+def _numbered_on(earlier: list[int], later: list[int]) -> None:
+    """Each job has a number of its own, and the process that took over numbered its jobs on from the other's: a
+    snapshot of it can never claim a job of the other one that it did not see (server/reflected.py)."""
+    assert None not in earlier + later and len(set(earlier + later)) == len(earlier + later), (earlier, later)
+    assert max(earlier) < min(later), (earlier, later)
 
 
 @pytest.mark.parametrize(
@@ -110,6 +125,7 @@ def test_two_agents_on_one_pc_for_one_agent_id_never_both_send(tmp_path: Path) -
         deals = deals_by_comment(live.data_dir)
         assert all(deals[f"tvb:{i}"] == 1 for i in ids + more), deals
         assert sum(p["volume"] for p in live.positions(strategy)) == pytest.approx(0.15)
+        _numbered_on(_finish_order(live, ids), _finish_order(live, more))
     finally:
         for proc in (first, second):
             if proc is not None:
@@ -150,6 +166,7 @@ def test_two_agents_on_two_machines_for_one_agent_id_never_both_send(tmp_path: P
             comment = f"tvb:{signal_id}"
             assert on_first[comment] + on_second[comment] == 1, (comment, on_first, on_second)
         assert not any(on_first[f"tvb:{i}"] for i in during + after), "the fenced-off agent sent"
+        _numbered_on(_finish_order(live, before), _finish_order(live, during + after))  # on another machine
     finally:
         for proc in (first, second):
             if proc is not None:
